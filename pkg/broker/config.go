@@ -1,0 +1,96 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// Queue types accepted in Config.QueueType.
+const (
+	QueueTypeClassic = "classic"
+	QueueTypeQuorum  = "quorum"
+)
+
+// Config is the broker configuration a service reads from its environment.
+type Config struct {
+	// URL is the broker address, amqp:// or amqps://; it may hold a password
+	// and is never logged.
+	URL string `env:"AMQP_URL" envDefault:"amqp://guest:guest@127.0.0.1:5672/"`
+	// QueueType is the one switch for every queue the suite declares:
+	// classic or quorum.
+	QueueType string `env:"AMQP_QUEUE_TYPE" envDefault:"classic"`
+	// Prefetch is the number of unacked deliveries a consumer may hold.
+	Prefetch int `env:"AMQP_PREFETCH" envDefault:"64"`
+	// DeadQueue receives poison messages; it is always declared.
+	DeadQueue string `env:"AMQP_DEAD_QUEUE" envDefault:"pay.dead.queue"`
+	// Name is shown to operators as the connection name in the management UI;
+	// empty means "<program>@<hostname>".
+	Name string `env:"AMQP_CONNECTION_NAME"`
+	// RequeueDelay is how long a consumer waits before requeueing a message
+	// whose handler failed, so a failing dependency does not cause a hot loop.
+	RequeueDelay time.Duration `env:"AMQP_REQUEUE_DELAY" envDefault:"1s"`
+}
+
+// setDefaults fills zero values with the same defaults the env tags give, so
+// a Config built in code needs only what differs.
+func (c *Config) setDefaults() {
+	if c.URL == "" {
+		c.URL = "amqp://guest:guest@127.0.0.1:5672/"
+	}
+	if c.QueueType == "" {
+		c.QueueType = QueueTypeClassic
+	}
+	if c.Prefetch == 0 {
+		c.Prefetch = 64
+	}
+	if c.DeadQueue == "" {
+		c.DeadQueue = "pay.dead.queue"
+	}
+	if c.RequeueDelay == 0 {
+		c.RequeueDelay = defaultRequeueIn
+	}
+}
+
+// Validate reports every invalid setting; each error names its environment variable.
+func (c Config) Validate() error {
+	var errs []error
+	if c.URL == "" {
+		errs = append(errs, errors.New("AMQP_URL: must not be empty"))
+	} else if _, err := amqp.ParseURI(c.URL); err != nil {
+		// The parse error may echo the URL, and the URL may hold a password.
+		errs = append(errs, errors.New("AMQP_URL: not a valid amqp:// or amqps:// URL"))
+	}
+	switch c.QueueType {
+	case QueueTypeClassic, QueueTypeQuorum:
+	default:
+		errs = append(errs, errors.New("AMQP_QUEUE_TYPE: must be classic or quorum"))
+	}
+	if c.Prefetch < 1 || c.Prefetch > 65535 {
+		errs = append(errs, fmt.Errorf("AMQP_PREFETCH: must be between 1 and 65535, got %d", c.Prefetch))
+	}
+	if strings.TrimSpace(c.DeadQueue) == "" {
+		errs = append(errs, errors.New("AMQP_DEAD_QUEUE: must not be empty"))
+	}
+	if c.RequeueDelay < 0 {
+		errs = append(errs, fmt.Errorf("AMQP_REQUEUE_DELAY: must not be negative, got %s", c.RequeueDelay))
+	}
+	return errors.Join(errs...)
+}
+
+// connectionName is the name operators see for this client's connection.
+func (c Config) connectionName() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	return filepath.Base(os.Args[0]) + "@" + host
+}

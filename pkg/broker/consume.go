@@ -1,0 +1,219 @@
+package broker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/rs/zerolog"
+)
+
+const (
+	consumeRetryMin = 100 * time.Millisecond
+	consumeRetryMax = 5 * time.Second
+)
+
+// Delivery is one received message, as handed to a Handler.
+type Delivery struct {
+	Body        []byte
+	Headers     amqp.Table
+	RoutingKey  string
+	Exchange    string
+	MessageID   string
+	ContentType string
+	// Redelivered is set when the broker delivered this message before
+	// (a handler failed, or a consumer went away without acking it).
+	Redelivered bool
+}
+
+// Handler processes one delivery. nil acks it; an error made with Poison
+// dead-letters it; any other error requeues it for a later attempt.
+type Handler func(ctx context.Context, d Delivery) error
+
+// Consume runs handler on each delivery from queue, up to workers at a time,
+// with manual acks and Config.Prefetch. It blocks until ctx is cancelled,
+// resuming after every reconnect. On cancellation it stops taking deliveries,
+// lets in-flight handlers finish (their context is not cancelled by ctx) and
+// returns nil; deliveries not yet started go back to the queue. It returns an
+// error if workers < 1, if the queue does not exist or is not accessible, or
+// ErrClosed if the client is closed.
+func (c *Client) Consume(ctx context.Context, queue string, workers int, handler Handler) error {
+	if workers < 1 {
+		return fmt.Errorf("consume %s: workers must be at least 1, got %d", queue, workers)
+	}
+	if handler == nil {
+		return fmt.Errorf("consume %s: nil handler", queue)
+	}
+	log := c.log.With().Str("queue", queue).Logger()
+	// Handlers outlive ctx so a shutdown does not abort a DB commit + ack.
+	handlerCtx := context.WithoutCancel(ctx)
+	backoff := consumeRetryMin
+	for {
+		sess, err := c.session(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("consume %s: %w", queue, err)
+		}
+		started, err := c.consumeSession(ctx, handlerCtx, sess, queue, workers, handler, log)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var setup *consumeSetupError
+		if errors.As(err, &setup) && isMissingQueue(setup.err) && !sess.conn.IsClosed() {
+			return fmt.Errorf("consume %s: %w", queue, setup.err)
+		}
+		if started {
+			backoff = consumeRetryMin
+		}
+		log.Warn().Err(err).Msg("consumer interrupted; resuming")
+		if !sleep(ctx, jitter(backoff)) {
+			return nil
+		}
+		backoff = min(backoff*2, consumeRetryMax)
+	}
+}
+
+// consumeSetupError marks a failure to start consuming, as opposed to losing
+// a consumer that was running.
+type consumeSetupError struct{ err error }
+
+func (e *consumeSetupError) Error() string { return "start consumer: " + e.err.Error() }
+func (e *consumeSetupError) Unwrap() error { return e.err }
+
+func isMissingQueue(err error) bool {
+	var ae *amqp.Error
+	return errors.As(err, &ae) && (ae.Code == amqp.NotFound || ae.Code == amqp.AccessRefused)
+}
+
+// consumeSession consumes on one channel of sess until ctx is cancelled or
+// the channel is lost. started reports whether consuming began.
+func (c *Client) consumeSession(ctx, handlerCtx context.Context, sess *session, queue string, workers int, handler Handler, log zerolog.Logger) (started bool, err error) {
+	ch, err := sess.conn.Channel()
+	if err != nil {
+		c.forceReconnect(sess, err)
+		return false, &consumeSetupError{fmt.Errorf("open channel: %w", err)}
+	}
+	// Closing the channel returns every delivery that was not acked to the
+	// queue, so it runs only after the workers are done.
+	defer func() { _ = ch.Close() }()
+	closes := ch.NotifyClose(make(chan *amqp.Error, 1))
+	if err := ch.Qos(c.cfg.Prefetch, 0, false); err != nil {
+		return false, &consumeSetupError{fmt.Errorf("set prefetch: %w", err)}
+	}
+	tag := consumerTag(queue)
+	deliveries, err := ch.Consume(queue, tag, false, false, false, false, nil)
+	if err != nil {
+		return false, &consumeSetupError{err}
+	}
+	log.Info().Str("consumer_tag", tag).Int("workers", workers).Msg("consuming")
+
+	jobs := make(chan amqp.Delivery)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for d := range jobs {
+				// A delivery handed over as the consumer stops is not started:
+				// left unacked, it goes back to the queue with the channel.
+				if ctx.Err() != nil {
+					continue
+				}
+				c.handle(ctx, handlerCtx, queue, d, handler, log)
+			}
+		})
+	}
+	defer wg.Wait()
+	defer close(jobs)
+
+	stop := func() {
+		if err := ch.Cancel(tag, false); err != nil {
+			log.Debug().Err(err).Msg("cancel consumer")
+		}
+		log.Info().Msg("consumer stopping; waiting for in-flight handlers")
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			stop()
+			return true, nil
+		case d, ok := <-deliveries:
+			if !ok {
+				return true, fmt.Errorf("delivery stream closed: %w", closeReason(closes))
+			}
+			select {
+			case jobs <- d:
+			case <-ctx.Done():
+				// d was never started: left unacked, it goes back to the queue.
+				stop()
+				return true, nil
+			}
+		}
+	}
+}
+
+// handle runs the handler on one delivery and settles it.
+func (c *Client) handle(ctx, handlerCtx context.Context, queue string, d amqp.Delivery, handler Handler, log zerolog.Logger) {
+	log = log.With().Str("message_id", d.MessageId).Str("routing_key", d.RoutingKey).Logger()
+	err := runHandler(handlerCtx, handler, Delivery{
+		Body:        d.Body,
+		Headers:     d.Headers,
+		RoutingKey:  d.RoutingKey,
+		Exchange:    d.Exchange,
+		MessageID:   d.MessageId,
+		ContentType: d.ContentType,
+		Redelivered: d.Redelivered,
+	})
+	if err == nil {
+		if err := d.Ack(false); err != nil {
+			log.Warn().Err(err).Msg("ack failed; the broker will redeliver")
+		}
+		return
+	}
+	if reason, ok := IsPoison(err); ok {
+		if dlErr := c.deadLetter(handlerCtx, queue, d, reason); dlErr != nil {
+			log.Error().Err(dlErr).Str("reason", reason).Msg("dead-lettering failed; requeueing")
+			c.requeue(ctx, d, log)
+			return
+		}
+		if err := d.Ack(false); err != nil {
+			log.Warn().Err(err).Msg("ack after dead-lettering failed; the broker will redeliver")
+		}
+		log.Warn().Str("reason", reason).Str("dead_queue", c.cfg.DeadQueue).Msg("message dead-lettered")
+		return
+	}
+	log.Warn().Err(err).Dur("requeue_in", c.cfg.RequeueDelay).Msg("handler failed; requeueing")
+	c.requeue(ctx, d, log)
+}
+
+// requeue returns d to its queue after Config.RequeueDelay (at once if the
+// consumer is stopping), so a failing dependency is not retried in a hot loop.
+func (c *Client) requeue(ctx context.Context, d amqp.Delivery, log zerolog.Logger) {
+	sleep(ctx, c.cfg.RequeueDelay)
+	if err := d.Nack(false, true); err != nil {
+		log.Warn().Err(err).Msg("nack failed; the broker will redeliver")
+	}
+}
+
+// runHandler calls handler, turning a panic into an error so one bad message
+// cannot take the service down; the message is requeued like any failure.
+func runHandler(ctx context.Context, handler Handler, d Delivery) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("handler panic: %v", r)
+		}
+	}()
+	return handler(ctx, d)
+}
+
+// consumerTag names a consumer uniquely so operators can tell them apart.
+func consumerTag(queue string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "paysuite." + queue + "." + hex.EncodeToString(b[:])
+}

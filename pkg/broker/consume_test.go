@@ -1,0 +1,250 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+func TestRoundTrip(t *testing.T) {
+	for _, queueType := range []string{QueueTypeClassic, QueueTypeQuorum} {
+		t.Run(queueType, func(t *testing.T) {
+			f := newFixture(t, queueType)
+			c := f.dial(t)
+
+			got := make(chan Delivery, 1)
+			stop, done := startConsumer(t, c, f.queue, 2, func(_ context.Context, d Delivery) error {
+				got <- d
+				return nil
+			})
+			msg := Message{
+				Body:      []byte(`{"request_id":"r-1","amount":"12.5"}`),
+				MessageID: "m-1",
+				Headers:   amqp.Table{"request_id": "r-1"},
+			}
+			if err := c.Publish(t.Context(), f.exchange, f.key, msg); err != nil {
+				t.Fatalf("Publish: %v", err)
+			}
+			var d Delivery
+			select {
+			case d = <-got:
+			case <-time.After(10 * time.Second):
+				t.Fatal("no delivery within 10s")
+			}
+			if string(d.Body) != string(msg.Body) || d.MessageID != "m-1" || d.Headers["request_id"] != "r-1" ||
+				d.RoutingKey != f.key || d.Exchange != f.exchange || d.ContentType != "application/json" || d.Redelivered {
+				t.Fatalf("unexpected delivery: %+v", d)
+			}
+			stop()
+			if err := waitResult(t, done, 10*time.Second); err != nil {
+				t.Fatalf("Consume returned %v, want nil", err)
+			}
+			if n := queueDepth(t, f.queue); n != 0 {
+				t.Fatalf("queue depth after ack = %d, want 0", n)
+			}
+			assertQueueType(t, f.queue, queueType)
+		})
+	}
+}
+
+// assertQueueType checks the declared type: redeclaring a queue with another
+// x-queue-type fails with PRECONDITION_FAILED.
+func assertQueueType(t *testing.T, queue, want string) {
+	t.Helper()
+	other := QueueTypeQuorum
+	if want == QueueTypeQuorum {
+		other = QueueTypeClassic
+	}
+	err := withAdmin(func(ch *amqp.Channel) error {
+		if _, err := ch.QueueDeclare(queue, true, false, false, false, amqp.Table{"x-queue-type": want}); err != nil {
+			return fmt.Errorf("redeclare as %s: %w", want, err)
+		}
+		_, err := ch.QueueDeclare(queue, true, false, false, false, amqp.Table{"x-queue-type": other})
+		var ae *amqp.Error
+		if !errors.As(err, &ae) || ae.Code != amqp.PreconditionFailed {
+			return fmt.Errorf("redeclare as %s: err = %v, want PRECONDITION_FAILED", other, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("queue %s is not %s: %v", queue, want, err)
+	}
+}
+
+func TestPoisonGoesToDeadQueue(t *testing.T) {
+	f := newFixture(t, QueueTypeClassic)
+	c := f.dial(t)
+
+	var calls atomic.Int32
+	stop, done := startConsumer(t, c, f.queue, 1, func(context.Context, Delivery) error {
+		calls.Add(1)
+		return fmt.Errorf("decode request: %w", Poison("bad json"))
+	})
+	before := time.Now().UTC().Truncate(time.Second)
+	msg := Message{Body: []byte(`not json {`), MessageID: "p-1", Headers: amqp.Table{"source": "erp"}}
+	if err := c.Publish(t.Context(), f.exchange, f.key, msg); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	waitFor(t, 10*time.Second, "message in dead queue", func() bool { return queueDepth(t, f.cfg.DeadQueue) == 1 })
+	stop()
+	if err := waitResult(t, done, 10*time.Second); err != nil {
+		t.Fatalf("Consume returned %v", err)
+	}
+	if n := queueDepth(t, f.queue); n != 0 {
+		t.Fatalf("original queue depth = %d, want 0 (acked)", n)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("handler called %d times, want 1", n)
+	}
+
+	d := getOne(t, f.cfg.DeadQueue)
+	if string(d.Body) != string(msg.Body) || d.MessageId != "p-1" {
+		t.Fatalf("dead letter body %q id %q, want the original", d.Body, d.MessageId)
+	}
+	wantHeaders := map[string]string{
+		HeaderDeadReason:         "bad json",
+		HeaderOriginalQueue:      f.queue,
+		HeaderOriginalExchange:   f.exchange,
+		HeaderOriginalRoutingKey: f.key,
+		"source":                 "erp",
+	}
+	for k, want := range wantHeaders {
+		if got := d.Headers[k]; got != want {
+			t.Errorf("header %s = %v, want %q", k, got, want)
+		}
+	}
+	at, ok := d.Headers[HeaderDeadAt].(string)
+	if !ok {
+		t.Fatalf("header %s missing", HeaderDeadAt)
+	}
+	deadAt, err := time.Parse(time.RFC3339, at)
+	if err != nil || deadAt.Before(before) || deadAt.After(time.Now().Add(time.Second)) {
+		t.Fatalf("header %s = %q (%v), want a recent RFC3339 time", HeaderDeadAt, at, err)
+	}
+}
+
+func TestHandlerFailureRequeues(t *testing.T) {
+	tests := []struct {
+		name string
+		fail func() error
+	}{
+		{name: "error", fail: func() error { return errors.New("database unavailable") }},
+		{name: "panic", fail: func() error { panic("handler bug") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, QueueTypeClassic)
+			c := f.dial(t)
+
+			var mu sync.Mutex
+			var seen []Delivery
+			stop, done := startConsumer(t, c, f.queue, 1, func(_ context.Context, d Delivery) error {
+				mu.Lock()
+				seen = append(seen, d)
+				first := len(seen) == 1
+				mu.Unlock()
+				if first {
+					return tt.fail()
+				}
+				return nil
+			})
+			if err := c.Publish(t.Context(), f.exchange, f.key, Message{Body: []byte(`{"n":1}`), MessageID: "r-1"}); err != nil {
+				t.Fatalf("Publish: %v", err)
+			}
+			waitFor(t, 10*time.Second, "second delivery", func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return len(seen) >= 2
+			})
+			stop()
+			if err := waitResult(t, done, 10*time.Second); err != nil {
+				t.Fatalf("Consume returned %v", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if seen[0].Redelivered || !seen[1].Redelivered || seen[1].MessageID != "r-1" {
+				t.Fatalf("deliveries: first redelivered=%v, second redelivered=%v id=%q", seen[0].Redelivered, seen[1].Redelivered, seen[1].MessageID)
+			}
+			if len(seen) != 2 {
+				t.Fatalf("handler called %d times, want 2", len(seen))
+			}
+			if n := queueDepth(t, f.queue); n != 0 {
+				t.Fatalf("queue depth = %d, want 0", n)
+			}
+			if n := queueDepth(t, f.cfg.DeadQueue); n != 0 {
+				t.Fatalf("dead queue depth = %d, want 0", n)
+			}
+		})
+	}
+}
+
+func TestGracefulStop(t *testing.T) {
+	f := newFixture(t, QueueTypeClassic)
+	c := f.dial(t)
+
+	started := make(chan struct{})
+	release := make(chan struct{})
+	var handlerCtxErr error
+	var handled sync.Map
+	stop, done := startConsumer(t, c, f.queue, 1, func(ctx context.Context, d Delivery) error {
+		handled.Store(d.MessageID, true)
+		if d.MessageID == "slow" {
+			close(started)
+			<-release
+			handlerCtxErr = ctx.Err()
+		}
+		return nil
+	})
+	for _, id := range []string{"slow", "next"} {
+		if err := c.Publish(t.Context(), f.exchange, f.key, Message{Body: []byte(`{}`), MessageID: id}); err != nil {
+			t.Fatalf("Publish %s: %v", id, err)
+		}
+	}
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("slow handler did not start")
+	}
+	stop()
+	select {
+	case err := <-done:
+		t.Fatalf("Consume returned %v before the in-flight handler finished", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	if err := waitResult(t, done, 10*time.Second); err != nil {
+		t.Fatalf("Consume returned %v, want nil", err)
+	}
+	if handlerCtxErr != nil {
+		t.Fatalf("handler context was cancelled: %v", handlerCtxErr)
+	}
+	if _, ok := handled.Load("next"); ok {
+		t.Fatal("a delivery was started after the consumer was stopped")
+	}
+	// "slow" was acked; "next" went back to the queue untouched.
+	waitFor(t, 5*time.Second, "queue depth 1", func() bool { return queueDepth(t, f.queue) == 1 })
+	if d := getOne(t, f.queue); d.MessageId != "next" {
+		t.Fatalf("left in queue: %q, want next", d.MessageId)
+	}
+}
+
+func TestConsumeMissingQueue(t *testing.T) {
+	f := newFixture(t, QueueTypeClassic)
+	c := f.dial(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	err := c.Consume(ctx, f.queue+".missing", 1, func(context.Context, Delivery) error { return nil })
+	var ae *amqp.Error
+	if !errors.As(err, &ae) || ae.Code != amqp.NotFound {
+		t.Fatalf("Consume on a missing queue: err = %v, want 404", err)
+	}
+	if err := c.Consume(ctx, f.queue, 0, func(context.Context, Delivery) error { return nil }); err == nil {
+		t.Fatal("Consume with 0 workers succeeded")
+	}
+}

@@ -1,0 +1,346 @@
+package broker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/rs/zerolog"
+)
+
+var (
+	// ErrUnroutable means the broker returned a mandatory message because no
+	// queue is bound for its exchange and routing key.
+	ErrUnroutable = errors.New("message unroutable: no queue bound for its routing key")
+	// ErrNacked means the broker refused to take responsibility for a message.
+	ErrNacked = errors.New("message nacked by broker")
+)
+
+const (
+	publishRetryMin = 50 * time.Millisecond
+	publishRetryMax = 2 * time.Second
+	// A channel exception (unknown exchange, access refused...) is most likely
+	// caused by the message itself, but it may also have hit a concurrent
+	// publish on the same channel: retry a few times, then give up.
+	maxChannelExceptions = 3
+	confirmBuffer        = 256
+	returnBuffer         = 64
+)
+
+// Message is what Publish sends.
+type Message struct {
+	Body []byte
+	// MessageID is optional; consumers may use it to dedupe.
+	MessageID string
+	// Headers is optional.
+	Headers amqp.Table
+	// ContentType defaults to "application/json".
+	ContentType string
+}
+
+// Publish sends msg as a persistent, mandatory message and returns nil only
+// once the broker has confirmed it. An unroutable message (ErrUnroutable) or a
+// broker nack (ErrNacked) is an error. While the connection is down it waits
+// for the reconnect and publishes again, until ctx is done; a message whose
+// confirm was lost with the connection may therefore be delivered twice.
+func (c *Client) Publish(ctx context.Context, exchange, key string, msg Message) error {
+	if err := msg.Headers.Validate(); err != nil {
+		return fmt.Errorf("publish to exchange %q key %q: headers: %w", exchange, key, err)
+	}
+	contentType := msg.ContentType
+	if contentType == "" {
+		contentType = "application/json"
+	}
+	pub := amqp.Publishing{
+		Headers:      msg.Headers,
+		ContentType:  contentType,
+		DeliveryMode: amqp.Persistent,
+		MessageId:    msg.MessageID,
+		Timestamp:    time.Now().UTC(),
+		Body:         msg.Body,
+	}
+	backoff := publishRetryMin
+	exceptions := 0
+	for {
+		err := c.publishOnce(ctx, exchange, key, pub)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || errors.Is(err, ErrClosed) || errors.Is(err, ErrUnroutable) || errors.Is(err, ErrNacked) {
+			return fmt.Errorf("publish to exchange %q key %q: %w", exchange, key, err)
+		}
+		if isChannelException(err) {
+			exceptions++
+			if exceptions >= maxChannelExceptions {
+				return fmt.Errorf("publish to exchange %q key %q: %w", exchange, key, err)
+			}
+		}
+		c.log.Debug().Err(err).Str("exchange", exchange).Str("routing_key", key).Msg("publish failed; retrying")
+		if !sleep(ctx, jitter(backoff)) {
+			return fmt.Errorf("publish to exchange %q key %q: %w (last error: %w)", exchange, key, ctx.Err(), err)
+		}
+		backoff = min(backoff*2, publishRetryMax)
+	}
+}
+
+func (c *Client) publishOnce(ctx context.Context, exchange, key string, pub amqp.Publishing) error {
+	p, err := c.publisher(ctx)
+	if err != nil {
+		return err
+	}
+	return p.publish(ctx, exchange, key, pub)
+}
+
+// publisher returns the live publishing channel, opening one on the current
+// connection when there is none.
+func (c *Client) publisher(ctx context.Context) (*publisher, error) {
+	select {
+	case c.pubSlot <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-c.life.Done():
+		return nil, ErrClosed
+	}
+	defer func() { <-c.pubSlot }()
+	if p := c.pub; p != nil && p.alive() {
+		return p, nil
+	}
+	sess, err := c.session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := openPublisher(sess, c.log)
+	if err != nil {
+		c.forceReconnect(sess, err)
+		return nil, err
+	}
+	c.pub = p
+	return p, nil
+}
+
+// pending is one published message waiting for its confirm.
+type pending struct {
+	exchange, key, messageID string
+	body                     []byte
+	returned                 bool // only touched by the dispatcher
+	result                   chan error
+}
+
+// publisher is a channel in confirm mode shared by concurrent publishers.
+// basic.publish is serialized (so delivery tags are known in advance), but
+// the wait for the confirm is not: many messages can be in flight at once.
+type publisher struct {
+	ch  *amqp.Channel
+	log zerolog.Logger
+
+	publishMu sync.Mutex // held only around basic.publish
+	nextTag   uint64     // guarded by publishMu
+
+	mu      sync.Mutex // guards pending, closed, closeErr
+	pending map[uint64]*pending
+	closed  bool
+	dead    chan struct{}
+	reason  error
+}
+
+func openPublisher(sess *session, log zerolog.Logger) (*publisher, error) {
+	ch, err := sess.conn.Channel()
+	if err != nil {
+		return nil, fmt.Errorf("open publish channel: %w", err)
+	}
+	if err := ch.Confirm(false); err != nil {
+		_ = ch.Close()
+		return nil, fmt.Errorf("enable publisher confirms: %w", err)
+	}
+	p := &publisher{
+		ch:      ch,
+		log:     log,
+		nextTag: 1,
+		pending: make(map[uint64]*pending),
+		dead:    make(chan struct{}),
+	}
+	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, confirmBuffer))
+	returns := ch.NotifyReturn(make(chan amqp.Return, returnBuffer))
+	closes := ch.NotifyClose(make(chan *amqp.Error, 1))
+	go p.dispatch(confirms, returns, closes)
+	return p, nil
+}
+
+func (p *publisher) alive() bool {
+	select {
+	case <-p.dead:
+		return false
+	default:
+		return true
+	}
+}
+
+// publish sends one message and waits for its confirm.
+func (p *publisher) publish(ctx context.Context, exchange, key string, pub amqp.Publishing) error {
+	e := &pending{exchange: exchange, key: key, messageID: pub.MessageId, body: pub.Body, result: make(chan error, 1)}
+
+	p.publishMu.Lock()
+	tag := p.nextTag
+	// Registered before publishing: the confirm may arrive before
+	// PublishWithDeferredConfirmWithContext returns.
+	p.mu.Lock()
+	if p.closed {
+		reason := p.reason
+		p.mu.Unlock()
+		p.publishMu.Unlock()
+		return reason
+	}
+	p.pending[tag] = e
+	p.mu.Unlock()
+	dc, err := p.ch.PublishWithDeferredConfirmWithContext(ctx, exchange, key, true, false, pub)
+	if err != nil {
+		p.mu.Lock()
+		delete(p.pending, tag)
+		p.mu.Unlock()
+		p.publishMu.Unlock()
+		return err
+	}
+	p.nextTag++
+	p.publishMu.Unlock()
+
+	if dc == nil || dc.DeliveryTag != tag {
+		// Cannot happen while every publish on this channel goes through
+		// publishMu; if it does, confirms can no longer be matched, so drop
+		// the channel and let every waiter publish again.
+		p.log.Error().Uint64("expected_tag", tag).Msg("publisher confirm bookkeeping out of step; reopening channel")
+		_ = p.ch.Close()
+	}
+	select {
+	case err := <-e.result:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// dispatch resolves pending publishes from the channel's confirms and
+// returns. The library delivers a basic.return to its listener before it
+// processes the confirm of the same message, and confirms reach the listener
+// in delivery-tag order; so draining returns before handling each confirm
+// means a returned message is always known to be returned when its confirm
+// is handled.
+func (p *publisher) dispatch(confirms <-chan amqp.Confirmation, returns <-chan amqp.Return, closes <-chan *amqp.Error) {
+	for {
+		select {
+		case r, ok := <-returns:
+			if !ok {
+				returns = nil
+				continue
+			}
+			p.markReturned(r)
+		case cf, ok := <-confirms:
+			returns = p.drainReturns(returns)
+			if !ok {
+				p.fail(closeReason(closes))
+				return
+			}
+			p.resolve(cf)
+		}
+	}
+}
+
+func (p *publisher) drainReturns(returns <-chan amqp.Return) <-chan amqp.Return {
+	for {
+		select {
+		case r, ok := <-returns:
+			if !ok {
+				return nil
+			}
+			p.markReturned(r)
+		default:
+			return returns
+		}
+	}
+}
+
+// markReturned flags the oldest unconfirmed publish that matches r. Returns
+// carry no delivery tag; matching on exchange, key, message id and body is
+// exact except between identical messages, which route identically anyway.
+func (p *publisher) markReturned(r amqp.Return) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var match *pending
+	var matchTag uint64
+	for tag, e := range p.pending {
+		if e.returned || e.exchange != r.Exchange || e.key != r.RoutingKey || e.messageID != r.MessageId {
+			continue
+		}
+		if (match == nil || tag < matchTag) && bytes.Equal(e.body, r.Body) {
+			match, matchTag = e, tag
+		}
+	}
+	if match == nil {
+		p.log.Warn().Str("exchange", r.Exchange).Str("routing_key", r.RoutingKey).Msg("returned message matches no pending publish")
+		return
+	}
+	match.returned = true
+}
+
+func (p *publisher) resolve(cf amqp.Confirmation) {
+	p.mu.Lock()
+	e := p.pending[cf.DeliveryTag]
+	delete(p.pending, cf.DeliveryTag)
+	p.mu.Unlock()
+	if e == nil {
+		return
+	}
+	switch {
+	case e.returned:
+		e.result <- ErrUnroutable
+	case !cf.Ack:
+		e.result <- ErrNacked
+	default:
+		e.result <- nil
+	}
+}
+
+// fail ends every pending publish when the channel is gone: their confirms
+// will never come, so the callers publish again on a new channel.
+func (p *publisher) fail(reason error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	p.reason = fmt.Errorf("publish channel closed: %w", reason)
+	for tag, e := range p.pending {
+		e.result <- p.reason
+		delete(p.pending, tag)
+	}
+	close(p.dead)
+}
+
+// closeReason is the error a channel closed with, or amqp.ErrClosed for a
+// clean close.
+func closeReason(closes <-chan *amqp.Error) error {
+	select {
+	case e, ok := <-closes:
+		if ok && e != nil {
+			return e
+		}
+	default:
+	}
+	return amqp.ErrClosed
+}
+
+// isChannelException reports whether err is a soft error that closed only a
+// channel, rather than the connection.
+func isChannelException(err error) bool {
+	var ae *amqp.Error
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.Code {
+	case amqp.ContentTooLarge, amqp.NoRoute, amqp.NoConsumers, amqp.AccessRefused,
+		amqp.NotFound, amqp.ResourceLocked, amqp.PreconditionFailed:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,52 @@
+package devchain
+
+import (
+	"errors"
+	"net"
+	"strconv"
+	"time"
+
+	"paysuite/pkg/config"
+)
+
+// Config is the development chain's configuration, read from the environment.
+type Config struct {
+	// HTTPAddr is the JSON-RPC over HTTP listen address; port 0 picks a free port.
+	HTTPAddr string `env:"DEVCHAIN_HTTP_ADDR" envDefault:"127.0.0.1:8545"`
+	// WSAddr is the JSON-RPC over WebSocket listen address; port 0 picks a free port (shared with
+	// HTTP when both ask for port 0 on the same host).
+	WSAddr string `env:"DEVCHAIN_WS_ADDR" envDefault:"127.0.0.1:8546"`
+	// BlockPeriod is the time between two blocks; 0 mines only on demand (evm_mine, anvil_mine).
+	BlockPeriod time.Duration `env:"DEVCHAIN_BLOCK_PERIOD" envDefault:"1s"`
+}
+
+// Validate reports the first invalid setting, naming its environment variable.
+func (c Config) Validate() error {
+	if _, _, err := splitHostPort(c.HTTPAddr); err != nil {
+		return config.VarError("DEVCHAIN_HTTP_ADDR", "%q must be host:port: %w", c.HTTPAddr, err)
+	}
+	if _, _, err := splitHostPort(c.WSAddr); err != nil {
+		return config.VarError("DEVCHAIN_WS_ADDR", "%q must be host:port: %w", c.WSAddr, err)
+	}
+	if c.BlockPeriod < 0 {
+		return config.VarError("DEVCHAIN_BLOCK_PERIOD", "%s must not be negative", c.BlockPeriod)
+	}
+	return nil
+}
+
+// splitHostPort splits a listen address into the host and port that node.Config wants.
+func splitHostPort(addr string) (string, int, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	if host == "" {
+		// node.Node treats an empty host as "server disabled"; an empty host means all interfaces.
+		host = "0.0.0.0"
+	}
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return "", 0, errors.New("bad port")
+	}
+	return host, int(port), nil
+}

@@ -1,0 +1,431 @@
+// Package devchain runs the development Ethereum chain: an in-memory go-ethereum node with chain id 1337,
+// funded development accounts, the test USDT deployed, JSON-RPC over HTTP and WebSocket, and Anvil's
+// control methods (evm_mine, anvil_mine, anvil_reorg, anvil_dropTransaction).
+package devchain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math/big"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/eth"
+	"github.com/ethereum/go-ethereum/eth/catalyst"
+	"github.com/ethereum/go-ethereum/eth/ethconfig"
+	"github.com/ethereum/go-ethereum/eth/filters"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/node"
+	"github.com/ethereum/go-ethereum/p2p"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/rs/zerolog"
+
+	"paysuite/pkg/erc20"
+	"paysuite/pkg/hdwallet"
+)
+
+// ChainID is the chain id of the development chain.
+const ChainID = 1337
+
+// FundedAccounts is how many development accounts (m/44'/60'/0'/0/0..) the genesis funds and the test
+// USDT mints to.
+const FundedAccounts = 10
+
+// MaxMineCount bounds one anvil_mine call so that a typo cannot hold the chain for minutes.
+const MaxMineCount = 10_000
+
+// rpcModules are the namespaces served over HTTP and WebSocket.
+var rpcModules = []string{"eth", "net", "web3", "txpool", "evm", "anvil"}
+
+// ErrClosed is returned by the chain's methods once Close has been called.
+var ErrClosed = errors.New("devchain closed")
+
+// FundedBalance returns the genesis ether balance of each funded account: 10,000 ETH in wei.
+func FundedBalance() *big.Int {
+	return new(big.Int).Mul(big.NewInt(10_000), big.NewInt(params.Ether))
+}
+
+// TokenAmountEach returns the test USDT minted to each funded account: 1,000,000,000 USDT in base units.
+func TokenAmountEach() *big.Int {
+	return new(big.Int).Mul(big.NewInt(1_000_000_000), big.NewInt(1_000_000))
+}
+
+// Chain is a running development chain.
+type Chain struct {
+	log     zerolog.Logger
+	stack   *node.Node
+	backend *eth.Ethereum
+	beacon  *catalyst.SimulatedBeacon
+
+	// mu serialises everything that produces blocks or rewrites the pool (timed mining, RPC mining,
+	// reorgs, dropping transactions): the simulated beacon is not safe for concurrent use, and a block
+	// sealed in the middle of a reorg would pick up the transactions the reorg removes.
+	mu     sync.Mutex
+	closed bool
+
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start builds the development chain, opens its RPC endpoints, deploys the test USDT from account 0
+// at nonce 0 and mines that block, then starts timed mining when cfg.BlockPeriod > 0. ctx bounds the
+// start-up only; the chain runs until Close.
+func Start(ctx context.Context, cfg Config, log zerolog.Logger) (*Chain, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("devchain config: %w", err)
+	}
+	httpHost, httpPort, _ := splitHostPort(cfg.HTTPAddr)
+	wsHost, wsPort, _ := splitHostPort(cfg.WSAddr)
+
+	holders := make([]common.Address, FundedAccounts)
+	alloc := core.SystemContractAllocs()
+	funded := types.GenesisAlloc{}
+	for i := range holders {
+		_, addr, err := hdwallet.DevAccount(i)
+		if err != nil {
+			return nil, fmt.Errorf("devchain account %d: %w", i, err)
+		}
+		holders[i] = addr
+		funded[addr] = types.Account{Balance: FundedBalance()}
+	}
+	maps.Copy(alloc, funded)
+
+	nodeConf := node.DefaultConfig
+	nodeConf.DataDir = "" // in memory: every start is a fresh chain
+	nodeConf.IPCPath = "" // no IPC socket, so that several chains can run side by side
+	nodeConf.P2P = p2p.Config{NoDiscovery: true, MaxPeers: 0}
+	nodeConf.HTTPHost, nodeConf.HTTPPort = httpHost, httpPort
+	nodeConf.HTTPVirtualHosts = []string{"*"}
+	nodeConf.HTTPCors = []string{"*"}
+	nodeConf.HTTPModules = rpcModules
+	nodeConf.WSHost, nodeConf.WSPort = wsHost, wsPort
+	nodeConf.WSOrigins = []string{"*"}
+	nodeConf.WSModules = rpcModules
+
+	ethConf := ethconfig.Defaults
+	ethConf.NetworkId = ChainID
+	ethConf.Genesis = &core.Genesis{
+		Config:    params.AllDevChainProtocolChanges,
+		GasLimit:  ethconfig.Defaults.Miner.GasCeil,
+		Timestamp: uint64(time.Now().Unix()),
+		Alloc:     alloc,
+	}
+	ethConf.SyncMode = ethconfig.FullSync
+	ethConf.TxPool.NoLocals = true
+	// The chain is short-lived and small: search logs from block headers instead of an index that is
+	// built in the background and could lag right after a block.
+	ethConf.LogNoHistory = true
+
+	stack, err := node.New(&nodeConf)
+	if err != nil {
+		return nil, fmt.Errorf("devchain node: %w", err)
+	}
+	c := &Chain{log: log, stack: stack, stop: make(chan struct{}), done: make(chan struct{})}
+	if err := c.build(&ethConf); err != nil {
+		return nil, errors.Join(err, stack.Close())
+	}
+	if err := c.deployToken(ctx, holders); err != nil {
+		return nil, errors.Join(err, c.shutdown())
+	}
+	if cfg.BlockPeriod > 0 {
+		go c.produce(cfg.BlockPeriod)
+	} else {
+		close(c.done)
+	}
+	log.Info().Str("http_url", c.HTTPURL()).Str("ws_url", c.WSURL()).Int("chain_id", ChainID).
+		Str("token", erc20.DevTokenAddress).Dur("block_period", cfg.BlockPeriod).Msg("devchain started")
+	return c, nil
+}
+
+// build assembles the Ethereum service, registers the RPC APIs, starts the node and the beacon.
+func (c *Chain) build(ethConf *ethconfig.Config) error {
+	backend, err := eth.New(c.stack, ethConf)
+	if err != nil {
+		return fmt.Errorf("devchain ethereum service: %w", err)
+	}
+	c.backend = backend
+	filterSystem := filters.NewFilterSystem(backend.APIBackend, filters.Config{})
+	c.stack.RegisterAPIs([]rpc.API{
+		{Namespace: "eth", Service: filters.NewFilterAPI(filterSystem)},
+		{Namespace: "evm", Service: &evmAPI{chain: c}},
+		{Namespace: "anvil", Service: &anvilAPI{chain: c}},
+	})
+	if err := c.stack.Start(); err != nil {
+		return fmt.Errorf("devchain start node: %w", err)
+	}
+	// Period 0: the beacon's own loop is never started, blocks come from Mine only.
+	beacon, err := catalyst.NewSimulatedBeacon(0, common.Address{}, backend)
+	if err != nil {
+		return fmt.Errorf("devchain beacon: %w", err)
+	}
+	c.beacon = beacon
+	// The beacon's first forkchoice update moves the head to the merge transition; settle it back on
+	// genesis so the first mined block is block 1.
+	if err := beacon.Fork(backend.BlockChain().GetCanonicalHash(0)); err != nil {
+		return fmt.Errorf("devchain reset to genesis: %w", err)
+	}
+	return nil
+}
+
+// deployToken deploys the test USDT from account 0 at nonce 0 and mines it in block 1.
+func (c *Chain) deployToken(ctx context.Context, holders []common.Address) error {
+	key, _, err := hdwallet.DevAccount(0)
+	if err != nil {
+		return fmt.Errorf("deployer key: %w", err)
+	}
+	client := ethclient.NewClient(c.stack.Attach())
+	defer client.Close()
+
+	opts := bind.NewKeyedTransactor(key, big.NewInt(ChainID))
+	opts.Context = ctx
+	opts.Nonce = new(big.Int) // nonce 0 is what makes the address well known
+	addr, tx, err := erc20.Deploy(opts, client, holders, TokenAmountEach())
+	if err != nil {
+		return fmt.Errorf("devchain deploy token: %w", err)
+	}
+	if addr != common.HexToAddress(erc20.DevTokenAddress) {
+		return fmt.Errorf("devchain token deployed at %s, want %s", addr, erc20.DevTokenAddress)
+	}
+	if err := c.Mine(1); err != nil {
+		return fmt.Errorf("devchain mine token deployment: %w", err)
+	}
+	receipt, err := client.TransactionReceipt(ctx, tx.Hash())
+	if err != nil {
+		return fmt.Errorf("devchain token deployment receipt %s: %w", tx.Hash(), err)
+	}
+	if receipt.Status != types.ReceiptStatusSuccessful || receipt.BlockNumber.Uint64() != 1 {
+		return fmt.Errorf("devchain token deployment %s: status %d in block %s", tx.Hash(), receipt.Status, receipt.BlockNumber)
+	}
+	c.log.Debug().Str("tx_hash", tx.Hash().Hex()).Str("token", addr.Hex()).Msg("test USDT deployed")
+	return nil
+}
+
+// produce mines a block every period until Close.
+func (c *Chain) produce(period time.Duration) {
+	defer close(c.done)
+	ticker := time.NewTicker(period)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-ticker.C:
+			if err := c.Mine(1); err != nil && !errors.Is(err, ErrClosed) {
+				c.log.Warn().Err(err).Msg("timed block")
+			}
+		}
+	}
+}
+
+// HTTPURL returns the URL the JSON-RPC over HTTP server listens on.
+func (c *Chain) HTTPURL() string {
+	return c.stack.HTTPEndpoint()
+}
+
+// WSURL returns the URL the JSON-RPC over WebSocket server listens on.
+func (c *Chain) WSURL() string {
+	return c.stack.WSEndpoint()
+}
+
+// Mine seals n blocks with the pending transactions.
+func (c *Chain) Mine(n int) error {
+	if n < 0 {
+		return fmt.Errorf("mine %d blocks: negative count", n)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	return c.mineLocked(n)
+}
+
+// mineLocked seals n blocks; the caller holds mu. The beacon only logs its sealing errors, so the head
+// is checked to tell whether a block was made.
+func (c *Chain) mineLocked(n int) error {
+	chain := c.backend.BlockChain()
+	for range n {
+		before := chain.CurrentBlock().Number.Uint64()
+		c.beacon.Commit()
+		if after := chain.CurrentBlock().Number.Uint64(); after != before+1 {
+			return fmt.Errorf("seal block %d: head is at %d", before+1, after)
+		}
+	}
+	return nil
+}
+
+// Reorg replaces the last depth blocks with as many new empty ones. The transactions of the removed
+// blocks are dropped for good; transactions that were pending before the reorg stay pending. Block 1
+// (the token deployment) and genesis are never replaced.
+func (c *Chain) Reorg(depth int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	chain := c.backend.BlockChain()
+	head := chain.CurrentBlock()
+	headNum := head.Number.Uint64()
+	if depth < 1 {
+		return fmt.Errorf("reorg depth %d: must be at least 1", depth)
+	}
+	if uint64(depth) >= headNum {
+		return fmt.Errorf("reorg depth %d at head %d: would replace block 1 (token deployment) or genesis", depth, headNum)
+	}
+	ancestorNum := headNum - uint64(depth)
+	ancestor := chain.GetBlockByNumber(ancestorNum)
+	if ancestor == nil {
+		return fmt.Errorf("reorg depth %d: block %d not found", depth, ancestorNum)
+	}
+	removed := make(map[common.Hash]bool)
+	for n := ancestorNum + 1; n <= headNum; n++ {
+		b := chain.GetBlockByNumber(n)
+		if b == nil {
+			return fmt.Errorf("reorg depth %d: block %d not found", depth, n)
+		}
+		for _, tx := range b.Transactions() {
+			removed[tx.Hash()] = true
+		}
+	}
+
+	// The pool must be empty for the fork, and it re-injects the removed blocks' transactions when it
+	// sees the reorg: drain it before the fork and before every replacement block, keeping only what
+	// was pending apart from the removed transactions.
+	var keep txSet
+	keep.add(c.drainPool(), removed)
+	if err := c.beacon.Fork(ancestor.Hash()); err != nil {
+		return fmt.Errorf("reorg to block %d %s: %w", ancestorNum, ancestor.Hash(), err)
+	}
+	if cur := chain.CurrentBlock(); cur.Hash() != ancestor.Hash() {
+		return fmt.Errorf("reorg to block %d %s: head is %d %s", ancestorNum, ancestor.Hash(), cur.Number, cur.Hash())
+	}
+	for i := range depth {
+		keep.add(c.drainPool(), removed)
+		if err := c.mineLocked(1); err != nil {
+			return fmt.Errorf("reorg replacement block %d: %w", ancestorNum+uint64(i)+1, err)
+		}
+	}
+	for n := ancestorNum + 1; n <= headNum; n++ {
+		b := chain.GetBlockByNumber(n)
+		for _, tx := range b.Transactions() {
+			if removed[tx.Hash()] {
+				return fmt.Errorf("reorg replacement block %d contains removed transaction %s", n, tx.Hash())
+			}
+		}
+	}
+	c.readd(keep.txs)
+	newHead := chain.CurrentBlock()
+	c.log.Info().Int("depth", depth).Uint64("head", newHead.Number.Uint64()).
+		Str("old_head_hash", head.Hash().Hex()).Str("new_head_hash", newHead.Hash().Hex()).
+		Int("removed_txs", len(removed)).Msg("devchain reorg")
+	return nil
+}
+
+// DropTransaction removes the transaction hash from the pool and reports whether it was there.
+func (c *Chain) DropTransaction(hash common.Hash) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false, ErrClosed
+	}
+	pool := c.backend.TxPool()
+	if err := pool.Sync(); err != nil {
+		return false, fmt.Errorf("drop transaction %s: sync pool: %w", hash, err)
+	}
+	if !pool.Has(hash) {
+		return false, nil
+	}
+	var keep txSet
+	keep.add(c.drainPool(), map[common.Hash]bool{hash: true})
+	c.readd(keep.txs)
+	c.log.Info().Str("tx_hash", hash.Hex()).Msg("devchain dropped transaction")
+	return true, nil
+}
+
+// drainPool empties the transaction pool and returns what it held, pending then queued, each sender's
+// transactions in nonce order. The caller holds mu.
+func (c *Chain) drainPool() []*types.Transaction {
+	pool := c.backend.TxPool()
+	// Sync first so that any reset in flight (which may re-inject transactions) has finished.
+	if err := pool.Sync(); err != nil {
+		c.log.Warn().Err(err).Msg("devchain sync pool")
+	}
+	pending, queued := pool.Content()
+	var txs []*types.Transaction
+	for _, set := range []map[common.Address][]*types.Transaction{pending, queued} {
+		for _, list := range set {
+			txs = append(txs, list...)
+		}
+	}
+	pool.Clear()
+	return txs
+}
+
+// readd puts transactions back into the pool; one that no longer fits (its nonce was used meanwhile)
+// is dropped.
+func (c *Chain) readd(txs []*types.Transaction) {
+	if len(txs) == 0 {
+		return
+	}
+	for i, err := range c.backend.TxPool().Add(txs, true) {
+		if err != nil {
+			c.log.Debug().Err(err).Str("tx_hash", txs[i].Hash().Hex()).Msg("devchain transaction not re-added")
+		}
+	}
+}
+
+// Close stops block production and shuts the node down. It is safe to call more than once.
+func (c *Chain) Close() error {
+	c.closeOnce.Do(func() {
+		close(c.stop)
+		<-c.done
+		c.closeErr = c.shutdown()
+		if c.closeErr == nil {
+			c.log.Info().Msg("devchain stopped")
+		}
+	})
+	return c.closeErr
+}
+
+// shutdown marks the chain closed, then stops the beacon and the node. mu is not held while the node
+// stops, because in-flight RPC calls may be waiting for it.
+func (c *Chain) shutdown() error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	var err error
+	if c.beacon != nil {
+		err = c.beacon.Stop()
+	}
+	return errors.Join(err, c.stack.Close())
+}
+
+// txSet collects transactions once each, in the order first seen.
+type txSet struct {
+	seen map[common.Hash]bool
+	txs  []*types.Transaction
+}
+
+// add appends the transactions of txs that are neither already in the set nor in skip.
+func (s *txSet) add(txs []*types.Transaction, skip map[common.Hash]bool) {
+	if s.seen == nil {
+		s.seen = make(map[common.Hash]bool)
+	}
+	for _, tx := range txs {
+		h := tx.Hash()
+		if skip[h] || s.seen[h] {
+			continue
+		}
+		s.seen[h] = true
+		s.txs = append(s.txs, tx)
+	}
+}

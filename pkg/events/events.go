@@ -1,0 +1,64 @@
+// Package events defines the internal messages the services exchange through the
+// internal exchange: address registrations for the chain-listener and the
+// transfer events it sends back to the service that owns each address.
+package events
+
+import "fmt"
+
+// Names of the internal exchange, its routing keys and queues. They are not part of
+// the public contract but are stable, because services of different versions share them.
+const (
+	// Exchange is the internal topic exchange between services.
+	Exchange = "pay.internal"
+	// WatchKey routes address registrations to the chain-listener.
+	WatchKey = "internal.watch"
+	// WatchQueue is the chain-listener's queue of address registrations.
+	WatchQueue = "internal.listener.watch.queue"
+)
+
+// TransferKey is the routing key of transfer events for the service named owner.
+func TransferKey(owner string) string { return "internal.transfer." + owner }
+
+// TransferQueue is the queue on which the service named owner receives its transfer events.
+func TransferQueue(owner string) string { return fmt.Sprintf("internal.%s.transfer.queue", owner) }
+
+// Owners of watched addresses.
+const (
+	OwnerTopup   = "topup"
+	OwnerMatcher = "matcher"
+	OwnerPay     = "pay"
+)
+
+// WatchAddress asks the chain-listener to report transfers into Address to Owner.
+type WatchAddress struct {
+	Chain   string `json:"chain"`
+	Address string `json:"address"` // lowercase 0x-hex
+	Owner   string `json:"owner"`
+}
+
+// Transfer kinds, in the order a transfer can go through them.
+const (
+	KindSeen      = "seen"      // in a block of the canonical chain
+	KindConfirmed = "confirmed" // has reached the chain's confirmation depth
+	KindRemoved   = "removed"   // its block left the canonical chain after it was seen
+)
+
+// Transfer is one ERC-20 Transfer log into a watched address, at one stage of its life.
+type Transfer struct {
+	Kind          string `json:"kind"`
+	Chain         string `json:"chain"`
+	Symbol        string `json:"symbol"`
+	Token         string `json:"token"` // token contract, lowercase 0x-hex
+	Decimals      int32  `json:"decimals"`
+	TxHash        string `json:"tx_hash"`
+	LogIndex      uint   `json:"log_index"`
+	BlockNumber   uint64 `json:"block_number"`
+	BlockHash     string `json:"block_hash"`
+	From          string `json:"from"`
+	To            string `json:"to"`
+	Amount        string `json:"amount"` // base units, decimal integer
+	Confirmations uint64 `json:"confirmations"`
+	// Sequence orders the events of one transfer: it grows with every event the
+	// listener emits for it, so a consumer can ignore a stale redelivery.
+	Sequence uint64 `json:"sequence"`
+}

@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# ensure-infra.sh makes sure the local RabbitMQ and MariaDB that the suite and its
+# tests use are reachable: RabbitMQ on 127.0.0.1:5672 (guest/guest) and MariaDB on
+# 127.0.0.1:3306 (root, empty password, over TCP).
+#
+# For each server: if its port answers, nothing is done (so the common case takes a
+# few milliseconds); otherwise the installed server is started, or, when running as
+# root, installed from Debian's packages and started. These machines have no
+# systemd, so servers are started directly rather than through service units.
+#
+# Environment:
+#   RABBITMQ_PORT, MARIADB_PORT   ports to check (default 5672, 3306)
+#   RABBITMQ_WAIT, MARIADB_WAIT   seconds to wait for a starting server (60, 60)
+#   ENSURE_INFRA_DRY_RUN=1        print the commands that change the machine instead
+#                                 of running them (also: --dry-run)
+set -euo pipefail
+
+readonly HOST=127.0.0.1
+RABBITMQ_PORT=${RABBITMQ_PORT:-5672}
+MARIADB_PORT=${MARIADB_PORT:-3306}
+RABBITMQ_WAIT=${RABBITMQ_WAIT:-60}
+MARIADB_WAIT=${MARIADB_WAIT:-60}
+DRY_RUN=${ENSURE_INFRA_DRY_RUN:-0}
+APT_UPDATED=0
+
+log() { printf 'ensure-infra: %s\n' "$*" >&2; }
+die() {
+	log "ERROR: $*"
+	exit 1
+}
+
+# run executes a command that changes the machine, or only prints it in dry-run mode.
+run() {
+	if [[ "$DRY_RUN" == 1 ]]; then
+		log "dry-run: would run: $*"
+		return 0
+	fi
+	"$@"
+}
+
+is_root() { [[ "$(id -u)" -eq 0 ]]; }
+
+# port_open succeeds when something accepts TCP connections on HOST:$1.
+port_open() {
+	timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null
+}
+
+# wait_port waits up to $3 seconds for HOST:$2 to answer, printing progress.
+wait_port() {
+	local name=$1 port=$2 limit=$3 waited=0
+	if [[ "$DRY_RUN" == 1 ]]; then
+		log "dry-run: would wait up to ${limit}s for $name on $HOST:$port"
+		return 0
+	fi
+	until port_open "$port"; do
+		if ((waited >= limit)); then
+			return 1
+		fi
+		if ((waited % 5 == 0)); then
+			log "waiting for $name on $HOST:$port (${waited}s of ${limit}s)"
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
+	log "$name answers on $HOST:$port after ${waited}s"
+}
+
+# apt_install installs Debian packages, refreshing the package lists once per run.
+apt_install() {
+	if ((APT_UPDATED == 0)); then
+		run apt-get update
+		APT_UPDATED=1
+	fi
+	run env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+}
+
+# ---------------------------------------------------------------------------
+# RabbitMQ
+
+rabbitmq_installed() { command -v rabbitmq-server >/dev/null 2>&1 || [[ -x /usr/sbin/rabbitmq-server ]]; }
+
+# rabbitmq_running tells whether a RabbitMQ node process exists, so that a node that
+# is still booting is waited for instead of started a second time.
+rabbitmq_running() { pgrep -x beam.smp >/dev/null 2>&1; }
+
+rabbitmq_start() {
+	if rabbitmq_running; then
+		log "RabbitMQ node process exists; waiting for it to finish booting"
+		return 0
+	fi
+	if ! is_root; then
+		die "RabbitMQ is installed but not running, and starting it needs root.
+    Start it with:  sudo rabbitmq-server -detached"
+	fi
+	log "starting RabbitMQ (rabbitmq-server -detached)"
+	PATH="/usr/sbin:$PATH" run rabbitmq-server -detached
+}
+
+# rabbitmq_enable_quorum makes sure the quorum_queue feature flag is on. RabbitMQ 3.8
+# and later enable it on fresh nodes, but a node upgraded from an older release may
+# still have it off, and AMQP_QUEUE_TYPE=quorum needs it.
+rabbitmq_enable_quorum() {
+	command -v rabbitmqctl >/dev/null 2>&1 || return 0
+	is_root || return 0
+	if [[ "$DRY_RUN" == 1 ]]; then
+		log "dry-run: would check the quorum_queue feature flag"
+		return 0
+	fi
+	local flags
+	flags=$(rabbitmqctl -q list_feature_flags name state 2>/dev/null || true)
+	if grep -Eq '^quorum_queue[[:space:]]+disabled' <<<"$flags"; then
+		log "enabling RabbitMQ feature flag quorum_queue"
+		rabbitmqctl -q enable_feature_flag quorum_queue
+	fi
+}
+
+ensure_rabbitmq() {
+	if port_open "$RABBITMQ_PORT"; then
+		log "RabbitMQ is up on $HOST:$RABBITMQ_PORT"
+		return 0
+	fi
+	if rabbitmq_installed; then
+		rabbitmq_start
+	elif is_root; then
+		log "RabbitMQ is not installed; installing rabbitmq-server"
+		apt_install rabbitmq-server
+		# The package may already have started the node; rabbitmq_start checks.
+		rabbitmq_start
+	else
+		die "RabbitMQ is not installed and this is not root.
+    Install and start it with:
+      sudo apt-get update && sudo apt-get install -y rabbitmq-server
+      sudo rabbitmq-server -detached"
+	fi
+	wait_port RabbitMQ "$RABBITMQ_PORT" "$RABBITMQ_WAIT" ||
+		die "RabbitMQ did not answer on $HOST:$RABBITMQ_PORT within ${RABBITMQ_WAIT}s; see /var/log/rabbitmq/"
+	rabbitmq_enable_quorum
+}
+
+# ---------------------------------------------------------------------------
+# MariaDB
+
+mariadb_server_bin() {
+	local b
+	for b in /usr/sbin/mariadbd /usr/sbin/mysqld; do
+		if [[ -x "$b" ]]; then
+			echo "$b"
+			return 0
+		fi
+	done
+	return 1
+}
+
+mariadb_client() {
+	local c
+	for c in mariadb mysql; do
+		if command -v "$c" >/dev/null 2>&1; then
+			echo "$c"
+			return 0
+		fi
+	done
+	return 1
+}
+
+mariadb_running() { pgrep -x mariadbd >/dev/null 2>&1 || pgrep -x mysqld >/dev/null 2>&1; }
+
+mariadb_start() {
+	local bin
+	bin=$(mariadb_server_bin) || die "no MariaDB server binary found"
+	if mariadb_running; then
+		log "MariaDB server process exists; waiting for it to accept connections"
+		return 0
+	fi
+	if ! is_root; then
+		die "MariaDB is installed but not running, and starting it needs root.
+    Start it with:  sudo start-stop-daemon --start --oknodo --background --exec $bin"
+	fi
+	# The socket directory lives on a tmpfs that a restarted machine starts without.
+	run install -d -o mysql -g mysql -m 0755 /run/mysqld
+	if [[ ! -d /var/lib/mysql/mysql ]]; then
+		log "initialising the MariaDB data directory"
+		if command -v mariadb-install-db >/dev/null 2>&1; then
+			run mariadb-install-db --user=mysql --datadir=/var/lib/mysql --skip-test-db
+		else
+			run mysql_install_db --user=mysql --datadir=/var/lib/mysql
+		fi
+	fi
+	log "starting MariaDB ($bin)"
+	run start-stop-daemon --start --oknodo --background --exec "$bin"
+}
+
+# mariadb_root_login succeeds when root with an empty password can log in over TCP.
+mariadb_root_login() {
+	local client=$1
+	"$client" --connect-timeout=5 -h"$HOST" -P"$MARIADB_PORT" -uroot -e 'select 1' >/dev/null 2>&1
+}
+
+# mariadb_fix_root lets root log in with an empty password over TCP. A fresh Debian
+# install authenticates root through unix_socket only; as root the socket still
+# works, so the change is made through it, keeping socket login as an alternative.
+mariadb_fix_root() {
+	local client=$1
+	if ! is_root; then
+		die "MariaDB root cannot log in with an empty password over TCP.
+    As root, allow it with:
+      sudo $client -e \"ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD('') OR unix_socket; FLUSH PRIVILEGES;\""
+	fi
+	log "allowing MariaDB root to log in over TCP with an empty password"
+	run "$client" -e "
+ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD('') OR unix_socket;
+CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED VIA mysql_native_password USING PASSWORD('');
+ALTER USER 'root'@'127.0.0.1' IDENTIFIED VIA mysql_native_password USING PASSWORD('');
+GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
+FLUSH PRIVILEGES;" || die "could not change root's authentication through the local socket"
+}
+
+ensure_mariadb() {
+	if port_open "$MARIADB_PORT"; then
+		log "MariaDB is up on $HOST:$MARIADB_PORT"
+	else
+		if mariadb_server_bin >/dev/null; then
+			mariadb_start
+		elif is_root; then
+			log "MariaDB is not installed; installing mariadb-server"
+			apt_install mariadb-server mariadb-client
+			mariadb_start
+		else
+			die "MariaDB is not installed and this is not root.
+    Install and start it with:
+      sudo apt-get update && sudo apt-get install -y mariadb-server mariadb-client
+      sudo start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"
+		fi
+		wait_port MariaDB "$MARIADB_PORT" "$MARIADB_WAIT" ||
+			die "MariaDB did not answer on $HOST:$MARIADB_PORT within ${MARIADB_WAIT}s; see /var/log/mysql/ or the server's error log"
+	fi
+
+	local client
+	if ! client=$(mariadb_client); then
+		if is_root; then
+			apt_install mariadb-client
+			[[ "$DRY_RUN" == 1 ]] && return 0
+			client=$(mariadb_client) || die "no MariaDB client after installing mariadb-client"
+		else
+			die "no MariaDB client (mariadb or mysql) to check root's login; install mariadb-client"
+		fi
+	fi
+	if [[ "$DRY_RUN" == 1 ]] && ! port_open "$MARIADB_PORT"; then
+		log "dry-run: would check root login over TCP with $client"
+		return 0
+	fi
+	if mariadb_root_login "$client"; then
+		return 0
+	fi
+	mariadb_fix_root "$client"
+	[[ "$DRY_RUN" == 1 ]] && return 0
+	mariadb_root_login "$client" ||
+		die "MariaDB root still cannot log in over TCP with an empty password"
+	log "MariaDB root logs in over TCP"
+}
+
+main() {
+	if [[ "${1:-}" == "--dry-run" ]]; then
+		DRY_RUN=1
+	elif [[ $# -gt 0 ]]; then
+		die "usage: $0 [--dry-run]"
+	fi
+	ensure_rabbitmq
+	ensure_mariadb
+}
+
+# Run only when executed, so the functions can be sourced and tried one by one.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+	main "$@"
+fi

@@ -1,0 +1,53 @@
+# lib.sh holds the helpers that up.sh, down.sh and dev-env.sh share. It is sourced,
+# not run; the caller sets ROOT to the repository root and defines die().
+
+RUN_DIR="$ROOT/.run"
+BIN_DIR="$ROOT/bin"
+DEV_ENV="$ROOT/deploy/dev.env"
+
+# The long-running services in start order; down.sh stops them in reverse.
+SERVICES=(devchain chain-listener topup)
+
+# load_env exports each KEY=value of a dev.env-style file unless KEY is already set
+# in the environment. Values are taken verbatim (no quoting), so DSNs with
+# parentheses need no escaping; an empty value leaves the variable unset.
+load_env() {
+	local line key val
+	while IFS= read -r line || [[ -n "$line" ]]; do
+		[[ "$line" =~ ^[[:space:]]*(#|$) ]] && continue
+		[[ "$line" == *=* ]] || die "$1: not KEY=value: $line"
+		key=${line%%=*}
+		val=${line#*=}
+		[[ "$key" =~ ^[A-Z_][A-Z0-9_]*$ ]] || die "$1: bad variable name: $key"
+		[[ -n "${!key+x}" || -z "$val" ]] && continue
+		export "$key=$val"
+	done <"$1"
+}
+
+# service_pid prints the pid recorded in .run/$1.pid, if it is a number.
+service_pid() {
+	local pid
+	[[ -f "$RUN_DIR/$1.pid" ]] || return 1
+	pid=$(<"$RUN_DIR/$1.pid")
+	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
+	echo "$pid"
+}
+
+# pid_alive succeeds when process $2 is alive and runs bin/$1, so that a stale pid
+# file whose number was reused by another process is not trusted.
+pid_alive() {
+	local name=$1 pid=$2 exe
+	kill -0 "$pid" 2>/dev/null || return 1
+	# A process whose executable cannot be read (another user's, or a zombie: a
+	# service that exited while up.sh, its parent, still runs) is not ours.
+	exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+	# A rebuilt binary shows as "<path> (deleted)" for the process still running it.
+	[[ "$exe" == "$BIN_DIR/$name" || "$exe" == "$BIN_DIR/$name (deleted)" ]]
+}
+
+# running succeeds when service $1, started by up.sh, is still running.
+running() {
+	local pid
+	pid=$(service_pid "$1") || return 1
+	pid_alive "$1" "$pid"
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# up.sh starts the suite for development: the development chain, then the chain
+# listener, then the topup service, each in the background with its log in
+# .run/<name>.log and its pid in .run/<name>.pid. It expects the binaries in bin/
+# (`make build`) and the local RabbitMQ and MariaDB up (scripts/ensure-infra.sh);
+# `make up` does both first.
+#
+# Running it again starts only what is not running. Settings come from
+# deploy/dev.env; a variable already set in the environment wins. When
+# ETH_RPC_URL is set and names another node than http://$DEVCHAIN_HTTP_ADDR, that
+# node is used and no development chain is started.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+readonly ROOT
+readonly CHAIN_WAIT=${CHAIN_WAIT:-60} HEALTH_WAIT=${HEALTH_WAIT:-30}
+
+log() { printf 'up: %s\n' "$*" >&2; }
+die() {
+	log "ERROR: $*"
+	exit 1
+}
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
+
+# service_env prints the settings that differ between services (see dev.env).
+service_env() {
+	case $1 in
+	devchain) echo "HTTP_ADDR=${DEVCHAIN_OPS_HTTP_ADDR:-127.0.0.1:8080}" ;;
+	chain-listener)
+		echo "HTTP_ADDR=${LISTENER_HTTP_ADDR:-127.0.0.1:8081}"
+		echo "MYSQL_SCHEMA=${LISTENER_MYSQL_SCHEMA:-paysuite_listener}"
+		;;
+	topup)
+		echo "HTTP_ADDR=${TOPUP_HTTP_ADDR:-127.0.0.1:8082}"
+		echo "MYSQL_SCHEMA=${TOPUP_MYSQL_SCHEMA:-paysuite_topup}"
+		;;
+	*) die "unknown service $1" ;;
+	esac
+}
+
+# start launches bin/$1 in the background unless it already runs.
+start() {
+	local name=$1 bin="$BIN_DIR/$1" pid
+	local -a extra
+	if running "$name"; then
+		log "$name already running (pid $(service_pid "$name"))"
+		return 0
+	fi
+	[[ -x "$bin" ]] || die "$bin is missing; run 'make build'"
+	mapfile -t extra < <(service_env "$name")
+	printf '\n==== %s started %s ====\n' "$name" "$(date -u +%FT%TZ)" >>"$RUN_DIR/$name.log"
+	# nohup: the service outlives the terminal that ran `make up`.
+	nohup env "${extra[@]}" "$bin" >>"$RUN_DIR/$name.log" 2>&1 </dev/null &
+	pid=$!
+	echo "$pid" >"$RUN_DIR/$name.pid"
+	log "started $name (pid $pid, log .run/$name.log)"
+}
+
+# fail_with_log reports a service that stopped or never became ready.
+fail_with_log() {
+	log "last lines of .run/$1.log:"
+	tail -n 30 "$RUN_DIR/$1.log" >&2 || true
+	die "$2"
+}
+
+# wait_until runs "$@" once a second until it succeeds, for at most $2 seconds,
+# failing at once if service $1 exits meanwhile.
+wait_until() {
+	local name=$1 limit=$2 waited=0
+	shift 2
+	until "$@"; do
+		running "$name" || fail_with_log "$name" "$name exited during start-up"
+		((waited < limit)) || return 1
+		if ((waited > 0 && waited % 5 == 0)); then
+			log "waiting for $name (${waited}s of ${limit}s)"
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
+}
+
+# chain_answers succeeds when the JSON-RPC endpoint at $1 answers eth_chainId.
+chain_answers() {
+	curl -fsS --max-time 2 -H 'Content-Type: application/json' \
+		--data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' \
+		"$1" 2>/dev/null | grep -q '"result"'
+}
+
+# healthy succeeds when /healthz at HTTP address $1 answers with a 2xx status.
+healthy() {
+	curl -fsS --max-time 2 -o /dev/null "http://$1/healthz" 2>/dev/null
+}
+
+# start_service starts a long-running service and waits for its /healthz. A
+# service that exits fails the start; one that runs but does not answer yet is
+# only reported, since it may still be catching up with the chain.
+start_service() {
+	local name=$1 addr
+	start "$name"
+	addr=$(service_env "$name" | sed -n 's/^HTTP_ADDR=//p')
+	if ! wait_until "$name" "$HEALTH_WAIT" healthy "$addr"; then
+		log "WARNING: $name runs but http://$addr/healthz did not answer within ${HEALTH_WAIT}s; see .run/$name.log"
+		return 0
+	fi
+	log "$name is healthy (http://$addr/healthz)"
+}
+
+main() {
+	mkdir -p "$RUN_DIR"
+	local rpc_given=${ETH_RPC_URL:-}
+	load_env "$DEV_ENV"
+
+	if [[ -n "$rpc_given" && "$rpc_given" != "http://$DEVCHAIN_HTTP_ADDR" ]]; then
+		log "ETH_RPC_URL=$rpc_given is set: not starting the development chain"
+	else
+		start devchain
+		wait_until devchain "$CHAIN_WAIT" chain_answers "$ETH_RPC_URL" ||
+			fail_with_log devchain "devchain did not answer eth_chainId on $ETH_RPC_URL within ${CHAIN_WAIT}s"
+		log "devchain answers eth_chainId on $ETH_RPC_URL"
+	fi
+	start_service chain-listener
+	start_service topup
+
+	cat >&2 <<MSG
+
+The suite is up; logs are in .run/, 'make down' stops it.
+  chain JSON-RPC $ETH_RPC_URL, WebSocket $ETH_WS_URL
+  RabbitMQ $AMQP_URL, MariaDB $MYSQL_DSN
+Drive it with the CLI under the same settings:
+  scripts/dev-env.sh bin/payctl --help
+MSG
+}
+
+main "$@"

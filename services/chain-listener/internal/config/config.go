@@ -1,0 +1,91 @@
+// Package config holds the chain-listener's configuration, read from the environment.
+package config
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"paysuite/pkg/broker"
+	"paysuite/pkg/config"
+	"paysuite/pkg/contract"
+	"paysuite/pkg/db"
+	"paysuite/pkg/tokens"
+)
+
+// Config is everything the chain-listener reads from the environment.
+type Config struct {
+	config.Common
+	DB     db.Config
+	Broker broker.Config
+	Names  contract.Names
+
+	Schema        string        `env:"MYSQL_SCHEMA" envDefault:"paysuite_listener"`
+	RPCURL        string        `env:"ETH_RPC_URL" envDefault:"http://127.0.0.1:8545"`
+	WSURL         string        `env:"ETH_WS_URL" envDefault:"ws://127.0.0.1:8546"`
+	Chain         string        `env:"CHAIN" envDefault:"ETH"`
+	Confirmations uint64        `env:"CONFIRMATIONS" envDefault:"20"`
+	TokenList     string        `env:"TOKENS" envDefault:"USDT:0x5FbDB2315678afecb367f032d93F642f64180aa3:6"`
+	StartBlock    string        `env:"START_BLOCK" envDefault:"latest"`
+	PollInterval  time.Duration `env:"POLL_INTERVAL" envDefault:"1s"`
+	BatchBlocks   uint64        `env:"SCAN_BATCH_BLOCKS" envDefault:"100"`
+	Backfill      uint64        `env:"WATCH_BACKFILL_BLOCKS" envDefault:"256"`
+	LeaderTTL     time.Duration `env:"LEADER_TTL" envDefault:"6s"`
+	Workers       int           `env:"WATCH_WORKERS" envDefault:"4"`
+
+	Tokens tokens.List `env:"-"`
+	// Start is the first block to scan on a fresh database; nil means the head at first start.
+	Start *uint64 `env:"-"`
+}
+
+// Validate checks the values and derives the parsed fields.
+func (c *Config) Validate() error {
+	if err := c.Common.Validate(); err != nil {
+		return err
+	}
+	c.DB.Schema = c.Schema
+	if err := c.DB.Validate(); err != nil {
+		return err
+	}
+	if err := c.Broker.Validate(); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(c.RPCURL, "http://") && !strings.HasPrefix(c.RPCURL, "https://") &&
+		!strings.HasPrefix(c.RPCURL, "ws://") && !strings.HasPrefix(c.RPCURL, "wss://") {
+		return config.VarError("ETH_RPC_URL", "must be an http(s) or ws(s) URL")
+	}
+	if c.WSURL != "" && !strings.HasPrefix(c.WSURL, "ws://") && !strings.HasPrefix(c.WSURL, "wss://") {
+		return config.VarError("ETH_WS_URL", "must be a ws(s) URL or empty")
+	}
+	if c.Chain == "" {
+		return config.VarError("CHAIN", "must not be empty")
+	}
+	if c.Confirmations == 0 {
+		return config.VarError("CONFIRMATIONS", "must be at least 1")
+	}
+	list, err := tokens.Parse(c.TokenList)
+	if err != nil {
+		return config.VarError("TOKENS", "%v", err)
+	}
+	c.Tokens = list
+	if c.StartBlock != "latest" {
+		n, err := strconv.ParseUint(c.StartBlock, 10, 64)
+		if err != nil {
+			return config.VarError("START_BLOCK", "must be a block number or latest")
+		}
+		c.Start = &n
+	}
+	if c.BatchBlocks == 0 || c.BatchBlocks > 5000 {
+		return config.VarError("SCAN_BATCH_BLOCKS", "must be 1..5000")
+	}
+	if c.LeaderTTL < time.Second {
+		return config.VarError("LEADER_TTL", "must be at least 1s")
+	}
+	if c.PollInterval <= 0 {
+		return config.VarError("POLL_INTERVAL", "must be positive")
+	}
+	if c.Workers < 1 {
+		return config.VarError("WATCH_WORKERS", "must be at least 1")
+	}
+	return nil
+}

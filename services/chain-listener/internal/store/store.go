@@ -1,0 +1,194 @@
+// Package store persists the chain-listener's state in its own MySQL schema: the
+// scan cursor, recent block hashes for reorg detection, watched addresses,
+// transfers and the outbox.
+package store
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations are the schema's versioned migrations.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory is fixed at build time
+	}
+	return sub
+}
+
+// Transfer statuses.
+const (
+	StatusSeen      = "seen"
+	StatusConfirmed = "confirmed"
+	StatusRemoved   = "removed"
+)
+
+// Cursor is the last block the scanner has processed, on the chain named by its genesis.
+type Cursor struct {
+	ID          uint8  `gorm:"column:id;primaryKey"`
+	GenesisHash string `gorm:"column:genesis_hash"`
+	BlockNumber uint64 `gorm:"column:block_number"`
+	BlockHash   string `gorm:"column:block_hash"`
+}
+
+// TableName maps Cursor to its table.
+func (Cursor) TableName() string { return "cursor_state" }
+
+// Block is a processed block kept for reorg detection.
+type Block struct {
+	Number     uint64 `gorm:"column:number;primaryKey;autoIncrement:false"`
+	Hash       string `gorm:"column:hash"`
+	ParentHash string `gorm:"column:parent_hash"`
+}
+
+// Watched is an address whose incoming transfers are reported to its owner.
+type Watched struct {
+	ID              uint64 `gorm:"column:id;primaryKey"`
+	Address         string `gorm:"column:address"`
+	Owner           string `gorm:"column:owner"`
+	BackfillPending bool   `gorm:"column:backfill_pending"`
+}
+
+// TableName maps Watched to its table.
+func (Watched) TableName() string { return "watched" }
+
+// Transfer is one Transfer log into a watched address and how far it has been reported.
+type Transfer struct {
+	ID          string `gorm:"column:id;primaryKey"`
+	Symbol      string `gorm:"column:symbol"`
+	Token       string `gorm:"column:token"`
+	Decimals    int32  `gorm:"column:decimals"`
+	TxHash      string `gorm:"column:tx_hash"`
+	LogIndex    uint   `gorm:"column:log_index"`
+	BlockNumber uint64 `gorm:"column:block_number"`
+	BlockHash   string `gorm:"column:block_hash"`
+	FromAddress string `gorm:"column:from_address"`
+	ToAddress   string `gorm:"column:to_address"`
+	Amount      string `gorm:"column:amount"`
+	Owner       string `gorm:"column:owner"`
+	Status      string `gorm:"column:status"`
+	Seq         uint64 `gorm:"column:seq"`
+}
+
+// Store reads and writes the listener's schema.
+type Store struct{ db *gorm.DB }
+
+// New wraps an open database.
+func New(db *gorm.DB) *Store { return &Store{db: db} }
+
+// DB exposes the handle for transactions run by the scanner.
+func (s *Store) DB() *gorm.DB { return s.db }
+
+// LoadCursor returns the cursor, or nil on a fresh schema.
+func (s *Store) LoadCursor(ctx context.Context) (*Cursor, error) {
+	var c Cursor
+	err := s.db.WithContext(ctx).First(&c, 1).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load cursor: %w", err)
+	}
+	return &c, nil
+}
+
+// ResetChainState forgets everything learnt from a chain (used when a development
+// chain was restarted from genesis); watched addresses are kept and re-backfilled.
+func (s *Store) ResetChainState(ctx context.Context) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, q := range []string{"DELETE FROM cursor_state", "DELETE FROM blocks", "DELETE FROM transfers", "UPDATE watched SET backfill_pending = 1"} {
+			if err := tx.Exec(q).Error; err != nil {
+				return fmt.Errorf("reset chain state: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// EachWatched calls fn for every watched address, reading in pages by id.
+func (s *Store) EachWatched(ctx context.Context, fn func(address, owner string)) error {
+	var last uint64
+	for {
+		var page []Watched
+		err := s.db.WithContext(ctx).Select("id", "address", "owner").Where("id > ?", last).
+			Order("id").Limit(20000).Find(&page).Error
+		if err != nil {
+			return fmt.Errorf("load watched addresses: %w", err)
+		}
+		for _, w := range page {
+			fn(w.Address, w.Owner)
+		}
+		if len(page) < 20000 {
+			return nil
+		}
+		last = page[len(page)-1].ID
+	}
+}
+
+// PendingBackfill returns addresses added since the scanner last looked.
+func (s *Store) PendingBackfill(ctx context.Context, limit int) ([]Watched, error) {
+	var rows []Watched
+	err := s.db.WithContext(ctx).Where("backfill_pending = 1").Order("id").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("load pending backfills: %w", err)
+	}
+	return rows, nil
+}
+
+// AddWatched records address for owner. It returns the owner already recorded when
+// the address was watched before.
+func (s *Store) AddWatched(ctx context.Context, address, owner string) (string, error) {
+	err := s.db.WithContext(ctx).Clauses(clause.Insert{Modifier: "IGNORE"}).
+		Create(&Watched{Address: address, Owner: owner, BackfillPending: true}).Error
+	if err != nil {
+		return "", fmt.Errorf("add watched address %s: %w", address, err)
+	}
+	var existing Watched
+	if err := s.db.WithContext(ctx).Where("address = ?", address).First(&existing).Error; err != nil {
+		return "", fmt.Errorf("read watched address %s: %w", address, err)
+	}
+	return existing.Owner, nil
+}
+
+// StoredBlock returns the processed block at number, if still kept.
+func (s *Store) StoredBlock(ctx context.Context, number uint64) (*Block, error) {
+	var b Block
+	err := s.db.WithContext(ctx).Where("number = ?", number).First(&b).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load block %d: %w", number, err)
+	}
+	return &b, nil
+}
+
+// StoredHashes returns the kept block hashes for numbers in from..to.
+func (s *Store) StoredHashes(ctx context.Context, from, to uint64) (map[uint64]string, error) {
+	var rows []Block
+	if err := s.db.WithContext(ctx).Where("number BETWEEN ? AND ?", from, to).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load blocks %d..%d: %w", from, to, err)
+	}
+	out := make(map[uint64]string, len(rows))
+	for _, b := range rows {
+		out[b.Number] = b.Hash
+	}
+	return out, nil
+}
+
+// CountTransfers counts transfers by status, for tests and operators.
+func (s *Store) CountTransfers(ctx context.Context, status string) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Transfer{}).Where("status = ?", status).Count(&n).Error
+	return n, err
+}

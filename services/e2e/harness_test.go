@@ -1,0 +1,445 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/rs/zerolog"
+
+	"paysuite/pkg/devchain"
+	"paysuite/pkg/erc20"
+	"paysuite/pkg/ethtx"
+	"paysuite/pkg/hdwallet"
+	"paysuite/pkg/money"
+	"paysuite/pkg/sign"
+	"paysuite/proto"
+)
+
+// Confirmations used by the tests: small, so that they mine few blocks.
+const confirmations = 3
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "paysuite-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := func() int {
+		defer os.RemoveAll(dir)
+		for _, svc := range []string{"chain-listener", "topup"} {
+			args := []string{"build", "-o", filepath.Join(dir, svc)}
+			if raceEnabled {
+				args = append(args, "-race")
+			}
+			cmd := exec.Command("go", append(args, "paysuite/services/"+svc)...)
+			cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+			if err := cmd.Run(); err != nil {
+				fmt.Fprintf(os.Stderr, "build %s: %v\n", svc, err)
+				return 1
+			}
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// Suite is one isolated deployment: its own development chain, RabbitMQ virtual
+// host and MariaDB schemas, with the services running as real processes.
+type Suite struct {
+	t       *testing.T
+	Chain   *devchain.Chain
+	Eth     *ethclient.Client
+	AMQPURL string
+	vhost   string
+	id      string
+	procs   map[string]*exec.Cmd
+	logs    map[string]string
+	secret  []byte
+	schema  *proto.Validator
+	token   common.Address
+}
+
+func randomID() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// NewSuite starts a development chain and prepares an isolated vhost; services
+// are started with Start.
+func NewSuite(t *testing.T) *Suite {
+	t.Helper()
+	s := &Suite{t: t, id: randomID(), procs: map[string]*exec.Cmd{}, logs: map[string]string{},
+		secret: []byte("dev-secret"), token: common.HexToAddress(erc20.DevTokenAddress)}
+	chain, err := devchain.Start(t.Context(), devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0"}, zerolog.Nop())
+	if err != nil {
+		t.Fatalf("start development chain: %v", err)
+	}
+	t.Cleanup(func() { _ = chain.Close() })
+	s.Chain = chain
+	if s.Eth, err = ethclient.Dial(chain.HTTPURL()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Eth.Close)
+
+	s.vhost = "e2e-" + s.id
+	rabbitmqctl(t, "add_vhost", s.vhost)
+	t.Cleanup(func() { rabbitmqctl(t, "delete_vhost", s.vhost) })
+	rabbitmqctl(t, "set_permissions", "-p", s.vhost, "guest", ".*", ".*", ".*")
+	s.AMQPURL = "amqp://guest:guest@127.0.0.1:5672/" + url.PathEscape(s.vhost)
+
+	if s.schema, err = proto.NewValidator(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.stopAll()
+		dropSchema(t, s.dbSchema("listener"))
+		dropSchema(t, s.dbSchema("topup"))
+		if t.Failed() {
+			s.dumpLogs()
+		}
+	})
+	return s
+}
+
+func rabbitmqctl(t *testing.T, args ...string) {
+	t.Helper()
+	out, err := exec.Command("rabbitmqctl", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("rabbitmqctl %v: %v\n%s", args, err, out)
+	}
+}
+
+func (s *Suite) dbSchema(svc string) string { return "e2e_" + s.id + "_" + svc }
+
+func (s *Suite) env(svc string) []string {
+	env := append(os.Environ(),
+		"DEV_MODE=true",
+		"LOG_LEVEL=debug",
+		"AMQP_URL="+s.AMQPURL,
+		"AMQP_CONNECTION_NAME="+svc+"-"+s.id,
+		"MYSQL_DSN="+mysqlDSN(),
+		"MYSQL_SCHEMA="+s.dbSchema(strings.TrimPrefix(svc, "chain-")),
+		"ETH_RPC_URL="+s.Chain.HTTPURL(),
+		"ETH_WS_URL="+s.Chain.WSURL(),
+		fmt.Sprintf("CONFIRMATIONS=%d", confirmations),
+		"START_BLOCK=0",
+		"LEADER_TTL=2s",
+		"POLL_INTERVAL=200ms",
+	)
+	return env
+}
+
+func mysqlDSN() string {
+	if dsn := os.Getenv("TEST_MYSQL_DSN"); dsn != "" {
+		return dsn
+	}
+	return "root:@tcp(127.0.0.1:3306)/"
+}
+
+// Start runs a service binary; name is the key used to stop it again.
+func (s *Suite) Start(svc string) {
+	s.t.Helper()
+	logPath := filepath.Join(s.t.TempDir(), fmt.Sprintf("%s-%d.log", svc, time.Now().UnixNano()))
+	f, err := os.Create(logPath)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(binDir, svc))
+	cmd.Env = s.env(svc)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		s.t.Fatalf("start %s: %v", svc, err)
+	}
+	s.procs[svc] = cmd
+	s.logs[svc] += logPath + "\n"
+	go func() { _ = cmd.Wait(); f.Close() }()
+}
+
+// Kill stops a service with SIGKILL, as a crash would.
+func (s *Suite) Kill(svc string) {
+	s.signal(svc, syscall.SIGKILL)
+}
+
+func (s *Suite) signal(svc string, sig syscall.Signal) {
+	cmd := s.procs[svc]
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(sig)
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := cmd.Process.Signal(syscall.Signal(0)); err != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	delete(s.procs, svc)
+}
+
+func (s *Suite) stopAll() {
+	for svc := range s.procs {
+		s.signal(svc, syscall.SIGTERM)
+	}
+}
+
+func (s *Suite) dumpLogs() {
+	for svc, paths := range s.logs {
+		for _, p := range strings.Fields(paths) {
+			data, _ := os.ReadFile(p)
+			if len(data) > 20000 {
+				data = data[len(data)-20000:]
+			}
+			s.t.Logf("---- %s (%s) ----\n%s", svc, p, data)
+		}
+	}
+}
+
+func dropSchema(t *testing.T, schema string) {
+	out, err := exec.Command("mariadb", "-h127.0.0.1", "-uroot", "-e", "DROP DATABASE IF EXISTS `"+schema+"`").CombinedOutput()
+	if err != nil {
+		t.Logf("drop schema %s: %v %s", schema, err, out)
+	}
+}
+
+// Publish sends a signed request through the public exchange; fields that are
+// missing get defaults (timestamp) and the signature is computed last.
+func (s *Suite) Publish(key string, fields map[string]any) {
+	s.t.Helper()
+	if _, ok := fields["timestamp"]; !ok {
+		fields["timestamp"] = time.Now().Unix()
+	}
+	body, err := sign.Seal(s.secret, fields, time.Now())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.PublishRaw(key, body)
+}
+
+// PublishRaw sends body as it is.
+func (s *Suite) PublishRaw(key string, body []byte) {
+	s.t.Helper()
+	conn, err := amqp.Dial(s.AMQPURL)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := ch.Confirm(false); err != nil {
+		s.t.Fatal(err)
+	}
+	conf, err := ch.PublishWithDeferredConfirmWithContext(s.t.Context(), "pay.exchange", key, true, false, amqp.Publishing{
+		ContentType: "application/json", DeliveryMode: amqp.Persistent, Body: body,
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if ok, err := conf.WaitContext(s.t.Context()); err != nil || !ok {
+		s.t.Fatalf("publish not confirmed: %v", err)
+	}
+}
+
+// SendUSDT transfers amount (a decimal string) from development account `from`.
+func (s *Suite) SendUSDT(from int, to string, amount string) common.Hash {
+	s.t.Helper()
+	key, _, err := hdwallet.DevAccount(from)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	d, err := money.Parse(amount, erc20.Decimals)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	tx, err := ethtx.TransferToken(s.t.Context(), s.Eth, key, s.token, common.HexToAddress(to), money.ToBaseUnits(d, erc20.Decimals))
+	if err != nil {
+		s.t.Fatalf("send %s USDT to %s: %v", amount, to, err)
+	}
+	return tx.Hash()
+}
+
+// Mine mines n blocks.
+func (s *Suite) Mine(n int) {
+	s.t.Helper()
+	if err := s.Chain.Mine(n); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// Head returns the current block number.
+func (s *Suite) Head() uint64 {
+	n, err := s.Eth.BlockNumber(s.t.Context())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return n
+}
+
+// Message is one received return.
+type Message struct {
+	Body   []byte
+	Fields map[string]any
+	At     time.Time
+}
+
+func (m Message) Str(k string) string {
+	v, _ := m.Fields[k].(string)
+	return v
+}
+
+func (m Message) Num(k string) int64 {
+	v, _ := m.Fields[k].(json.Number)
+	n, _ := v.Int64()
+	return n
+}
+
+// Collector gathers every message of a queue.
+type Collector struct {
+	mu   sync.Mutex
+	msgs []Message
+	wake chan struct{}
+}
+
+// Collect consumes queue in the suite's vhost until the test ends.
+func (s *Suite) Collect(queue string) *Collector {
+	s.t.Helper()
+	c := &Collector{wake: make(chan struct{}, 1)}
+	ctx := s.t.Context()
+	go func() {
+		for ctx.Err() == nil {
+			if err := s.consume(ctx, queue, c); err != nil && ctx.Err() == nil {
+				time.Sleep(200 * time.Millisecond) // the queue may not be declared yet, or the connection was closed
+			}
+		}
+	}()
+	return c
+}
+
+func (s *Suite) consume(ctx context.Context, queue string, c *Collector) error {
+	conn, err := amqp.Dial(s.AMQPURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		return err
+	}
+	deliveries, err := ch.Consume(queue, "", false, false, false, false, nil)
+	if err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case d, ok := <-deliveries:
+			if !ok {
+				return fmt.Errorf("consumer closed")
+			}
+			m := Message{Body: d.Body, At: time.Now(), Fields: map[string]any{}}
+			dec := json.NewDecoder(bytes.NewReader(d.Body))
+			dec.UseNumber()
+			_ = dec.Decode(&m.Fields)
+			for k, v := range d.Headers {
+				if s, ok := v.(string); ok {
+					m.Fields["header:"+k] = s
+				}
+			}
+			c.mu.Lock()
+			c.msgs = append(c.msgs, m)
+			c.mu.Unlock()
+			select {
+			case c.wake <- struct{}{}:
+			default:
+			}
+			_ = d.Ack(false)
+		}
+	}
+}
+
+// All returns a copy of the messages received so far.
+func (c *Collector) All() []Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Message(nil), c.msgs...)
+}
+
+// WaitFor waits until pred holds for the messages received, or fails the test.
+func (c *Collector) WaitFor(t *testing.T, what string, timeout time.Duration, pred func([]Message) bool) []Message {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		msgs := c.All()
+		if pred(msgs) {
+			return msgs
+		}
+		select {
+		case <-c.wake:
+		case <-time.After(100 * time.Millisecond):
+		case <-deadline.C:
+			for _, m := range msgs {
+				t.Logf("received: %s", m.Body)
+			}
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+	}
+}
+
+// Find returns the messages matching pred.
+func Find(msgs []Message, pred func(Message) bool) []Message {
+	var out []Message
+	for _, m := range msgs {
+		if pred(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// CheckReturn validates a return against its schema and its signature.
+func (s *Suite) CheckReturn(schema string, m Message) {
+	s.t.Helper()
+	if err := s.schema.Validate(schema, m.Body); err != nil {
+		s.t.Errorf("%s does not validate against %s: %v", m.Body, schema, err)
+	}
+	fields, err := sign.ParseFields(m.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := sign.Verify(s.secret, fields); err != nil {
+		s.t.Errorf("%s: signature: %v", m.Body, err)
+	}
+}
+
+// USDT returns the base units of a decimal amount.
+func USDT(amount string) *big.Int {
+	d, err := money.Parse(amount, erc20.Decimals)
+	if err != nil {
+		panic(err)
+	}
+	return money.ToBaseUnits(d, erc20.Decimals)
+}

@@ -1,0 +1,60 @@
+// Command payctl is the suite's command-line client: it publishes signed
+// requests, follows return queues, and drives the development chain.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `payctl: a command-line client for the payment suite
+
+Usage:
+  payctl publish <flow> key=value ...   publish a signed request (flow: topup, withdraw, pay, order);
+                                        request_id and timestamp are filled in when missing
+  payctl follow <flow|queue> [-n N] [-t DURATION]
+                                        print messages of a return queue (consumes them)
+  payctl send-usdt <from-account> <to-address> <amount>
+                                        send test USDT from development account 0-9
+  payctl balance <address>              show the address's ETH and USDT balances
+  payctl mine [count]                   mine blocks on the development chain
+  payctl reorg <depth>                  replace the last depth blocks with empty ones
+  payctl address <account>              print a development account's address
+
+Environment: AMQP_URL, AMQP_EXCHANGE, SIGN_SECRET (default dev-secret), ETH_RPC_URL, TOKENS.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "payctl:", err)
+		os.Exit(2)
+	}
+	commands := map[string]func(context.Context, config, []string) error{
+		"publish":   publish,
+		"follow":    follow,
+		"send-usdt": sendUSDT,
+		"balance":   balance,
+		"mine":      mine,
+		"reorg":     reorg,
+		"address":   address,
+	}
+	cmd, ok := commands[os.Args[1]]
+	if !ok {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	if err := cmd(ctx, cfg, os.Args[2:]); err != nil {
+		fmt.Fprintln(os.Stderr, "payctl:", err)
+		os.Exit(1)
+	}
+}

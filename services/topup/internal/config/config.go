@@ -1,0 +1,67 @@
+// Package config holds the topup service's configuration, read from the environment.
+package config
+
+import (
+	"paysuite/pkg/broker"
+	"paysuite/pkg/config"
+	"paysuite/pkg/contract"
+	"paysuite/pkg/db"
+	"paysuite/pkg/hdwallet"
+	"paysuite/pkg/tokens"
+)
+
+// Config is everything topup reads from the environment.
+type Config struct {
+	config.Common
+	DB     db.Config
+	Broker broker.Config
+	Names  contract.Names
+
+	Schema    string `env:"MYSQL_SCHEMA" envDefault:"paysuite_topup"`
+	Chain     string `env:"CHAIN" envDefault:"ETH"`
+	TokenList string `env:"TOKENS" envDefault:"USDT:0x5FbDB2315678afecb367f032d93F642f64180aa3:6"`
+	// XPub is the extended public key deposit addresses are derived from; topup
+	// never sees a private key.
+	XPub    string `env:"TOPUP_XPUB"`
+	Workers int    `env:"TOPUP_WORKERS" envDefault:"8"`
+
+	Tokens tokens.List    `env:"-"`
+	Keys   *hdwallet.XPub `env:"-"`
+}
+
+// Validate checks the values and derives the parsed fields.
+func (c *Config) Validate() error {
+	if err := c.Common.Validate(); err != nil {
+		return err
+	}
+	c.DB.Schema = c.Schema
+	if err := c.DB.Validate(); err != nil {
+		return err
+	}
+	if err := c.Broker.Validate(); err != nil {
+		return err
+	}
+	if c.Chain == "" {
+		return config.VarError("CHAIN", "must not be empty")
+	}
+	list, err := tokens.Parse(c.TokenList)
+	if err != nil {
+		return config.VarError("TOKENS", "%v", err)
+	}
+	c.Tokens = list
+	if c.XPub == "" {
+		if !c.DevMode {
+			return config.VarError("TOPUP_XPUB", "required unless DEV_MODE=true")
+		}
+		if c.XPub, err = hdwallet.XPubFromMnemonic(hdwallet.DevMnemonic, hdwallet.DevDepositPath); err != nil {
+			return config.VarError("TOPUP_XPUB", "derive the development key: %v", err)
+		}
+	}
+	if c.Keys, err = hdwallet.ParseXPub(c.XPub); err != nil {
+		return config.VarError("TOPUP_XPUB", "not an extended public key: %v", err)
+	}
+	if c.Workers < 1 {
+		return config.VarError("TOPUP_WORKERS", "must be at least 1")
+	}
+	return nil
+}

@@ -1,0 +1,142 @@
+// Package deposits turns the chain-listener's transfer events into the deposit
+// returns of the topup flow: pending, then confirmed or reorged, each stage once.
+package deposits
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/big"
+
+	"github.com/rs/zerolog"
+	"gorm.io/gorm"
+
+	"paysuite/pkg/broker"
+	"paysuite/pkg/contract"
+	"paysuite/pkg/events"
+	"paysuite/pkg/money"
+	"paysuite/pkg/outbox"
+	"paysuite/services/topup/internal/returns"
+	"paysuite/services/topup/internal/store"
+)
+
+// Handler processes topup's transfer event queue.
+type Handler struct {
+	Store    *store.Store
+	Names    contract.Names
+	Sealer   returns.Sealer
+	Log      zerolog.Logger
+	OnCommit func()
+}
+
+// Handle is the broker handler for the internal transfer queue.
+func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
+	var ev events.Transfer
+	if err := json.Unmarshal(d.Body, &ev); err != nil {
+		return broker.Poison("transfer event is not valid JSON: " + err.Error())
+	}
+	amount, ok := new(big.Int).SetString(ev.Amount, 10)
+	if !ok || amount.Sign() < 0 {
+		return broker.Poison("transfer event with an invalid amount")
+	}
+	depositID := contract.DepositID(ev.Chain, ev.TxHash, ev.LogIndex)
+	log := h.Log.With().Str("deposit_id", depositID).Str("kind", ev.Kind).Logger()
+	reg, err := h.Store.ByAddress(ctx, ev.To)
+	if err != nil {
+		return err
+	}
+	if reg == nil {
+		log.Warn().Str("address", ev.To).Msg("transfer to an address topup does not know; ignored")
+		return nil
+	}
+	userID := ""
+	if reg.UserID != nil {
+		userID = *reg.UserID
+	}
+	base := returns.Deposit{
+		RequestID: reg.RequestID, Event: contract.EventDeposit, Chain: ev.Chain, Symbol: ev.Symbol,
+		Amount:    money.Format(money.FromBaseUnits(amount, ev.Decimals)),
+		DepositID: depositID, Address: ev.To, FromAddress: ev.From, TxHash: ev.TxHash, LogIndex: ev.LogIndex,
+		BlockNumber: ev.BlockNumber, BlockHash: ev.BlockHash, Confirmations: ev.Confirmations, UserID: userID,
+	}
+	var reported []int
+	err = h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		row, err := store.LockDeposit(tx, depositID)
+		if err != nil {
+			return err
+		}
+		if row != nil && ev.Sequence <= row.Seq {
+			return nil // a stale or repeated event
+		}
+		reported = next(row, ev.Kind)
+		if row != nil && len(reported) == 0 && row.Status == contract.StatusSuccess && ev.Kind == events.KindRemoved {
+			log.Error().Msg("a confirmed deposit left the canonical chain; it stays confirmed")
+		}
+		msgs := make([]outbox.Message, 0, len(reported))
+		for _, status := range reported {
+			m := base
+			m.Status = status
+			if status == contract.StatusFailed {
+				m.Error, m.Message = contract.ErrReorged, "the block holding the transfer left the canonical chain"
+			}
+			body, err := h.Sealer.Seal(m)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, outbox.Message{
+				Exchange: h.Names.Exchange, RoutingKey: h.Names.TopupReturnKey,
+				MessageID: fmt.Sprintf("%s:deposit:%s:%d:%d", reg.RequestID, depositID, status, ev.Sequence), Body: body,
+			})
+		}
+		if err := outbox.Add(tx, msgs...); err != nil {
+			return err
+		}
+		status := contract.StatusPending
+		if row != nil {
+			status = row.Status
+		}
+		if len(reported) > 0 {
+			status = reported[len(reported)-1]
+		}
+		return tx.Save(&store.Deposit{
+			DepositID: depositID, RequestID: reg.RequestID, Address: ev.To, Symbol: ev.Symbol,
+			Amount: base.Amount, Status: status, Seq: ev.Sequence, TxHash: ev.TxHash, BlockNumber: ev.BlockNumber,
+		}).Error
+	})
+	if err != nil {
+		return fmt.Errorf("record deposit %s: %w", depositID, err)
+	}
+	if len(reported) > 0 {
+		log.Info().Ints("statuses", reported).Msg("deposit reported")
+		h.OnCommit()
+	}
+	return nil
+}
+
+// next returns the statuses to report, in order, when an event of kind arrives
+// for a deposit last reported as row (nil when never reported). A deposit is
+// always reported pending before anything else, and a confirmed one is final.
+func next(row *store.Deposit, kind string) []int {
+	last := -1
+	if row != nil {
+		last = row.Status
+	}
+	switch kind {
+	case events.KindSeen:
+		if last == -1 || last == contract.StatusFailed {
+			return []int{contract.StatusPending}
+		}
+	case events.KindConfirmed:
+		switch last {
+		case -1, contract.StatusFailed:
+			return []int{contract.StatusPending, contract.StatusSuccess}
+		case contract.StatusPending:
+			return []int{contract.StatusSuccess}
+		}
+	case events.KindRemoved:
+		if last == contract.StatusPending {
+			return []int{contract.StatusFailed}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,65 @@
+// Package returns builds topup's signed return messages, as the contract and the
+// schemas in proto/ describe them.
+package returns
+
+import (
+	"time"
+
+	"paysuite/pkg/contract"
+	"paysuite/pkg/sign"
+)
+
+// Registered answers a topup request.
+type Registered struct {
+	RequestID string `json:"request_id"`
+	Event     string `json:"event"`
+	Status    int    `json:"status"`
+	Error     string `json:"error,omitempty"`
+	Message   string `json:"message,omitempty"`
+	Chain     string `json:"chain"`
+	Symbol    string `json:"symbol"`
+	Address   string `json:"address,omitempty"`
+	UserID    string `json:"user_id,omitempty"`
+}
+
+// Deposit reports one stage of a transfer into a registered address.
+type Deposit struct {
+	RequestID     string `json:"request_id"`
+	Event         string `json:"event"`
+	Status        int    `json:"status"`
+	Error         string `json:"error,omitempty"`
+	Message       string `json:"message,omitempty"`
+	Chain         string `json:"chain"`
+	Symbol        string `json:"symbol"`
+	Amount        string `json:"amount"`
+	DepositID     string `json:"deposit_id"`
+	Address       string `json:"address"`
+	FromAddress   string `json:"from_address"`
+	TxHash        string `json:"tx_hash"`
+	LogIndex      uint   `json:"log_index"`
+	BlockNumber   uint64 `json:"block_number"`
+	BlockHash     string `json:"block_hash"`
+	Confirmations uint64 `json:"confirmations"`
+	UserID        string `json:"user_id,omitempty"`
+}
+
+// Sealer signs return messages with the suite's secret.
+type Sealer struct {
+	Secret []byte
+	Now    func() time.Time
+}
+
+// Seal renders v as the signed JSON body of a return.
+func (s Sealer) Seal(v any) ([]byte, error) {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	return sign.Seal(s.Secret, v, now())
+}
+
+// Failure is the status-0 answer to a topup request that was refused.
+func Failure(requestID, chain, symbol, code, message string) Registered {
+	return Registered{RequestID: requestID, Event: contract.EventRegistered, Status: contract.StatusFailed,
+		Error: code, Message: message, Chain: chain, Symbol: symbol}
+}
