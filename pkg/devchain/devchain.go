@@ -41,8 +41,10 @@ const FundedAccounts = 10
 // MaxMineCount bounds one anvil_mine call so that a typo cannot hold the chain for minutes.
 const MaxMineCount = 10_000
 
-// rpcModules are the namespaces served over HTTP and WebSocket.
-var rpcModules = []string{"eth", "net", "web3", "txpool", "evm", "anvil"}
+// rpcModules returns the namespaces served over HTTP and WebSocket.
+func rpcModules() []string {
+	return []string{"eth", "net", "web3", "txpool", "evm", "anvil"}
+}
 
 // ErrClosed is returned by the chain's methods once Close has been called.
 var ErrClosed = errors.New("devchain closed")
@@ -106,10 +108,10 @@ func Start(ctx context.Context, cfg Config, log zerolog.Logger) (*Chain, error) 
 	nodeConf.HTTPHost, nodeConf.HTTPPort = httpHost, httpPort
 	nodeConf.HTTPVirtualHosts = []string{"*"}
 	nodeConf.HTTPCors = []string{"*"}
-	nodeConf.HTTPModules = rpcModules
+	nodeConf.HTTPModules = rpcModules()
 	nodeConf.WSHost, nodeConf.WSPort = wsHost, wsPort
 	nodeConf.WSOrigins = []string{"*"}
-	nodeConf.WSModules = rpcModules
+	nodeConf.WSModules = rpcModules()
 
 	ethConf := ethconfig.Defaults
 	ethConf.NetworkId = ChainID
@@ -299,34 +301,56 @@ func (c *Chain) Reorg(depth int) error {
 
 	// The pool must be empty for the fork, and it re-injects the removed blocks' transactions when it
 	// sees the reorg: drain it before the fork and before every replacement block, keeping only what
-	// was pending apart from the removed transactions.
+	// was pending apart from the removed transactions, and put that back whatever happens.
 	var keep txSet
-	keep.add(c.drainPool(), removed)
-	if err := c.beacon.Fork(ancestor.Hash()); err != nil {
-		return fmt.Errorf("reorg to block %d %s: %w", ancestorNum, ancestor.Hash(), err)
-	}
-	if cur := chain.CurrentBlock(); cur.Hash() != ancestor.Hash() {
-		return fmt.Errorf("reorg to block %d %s: head is %d %s", ancestorNum, ancestor.Hash(), cur.Number, cur.Hash())
-	}
-	for i := range depth {
-		keep.add(c.drainPool(), removed)
-		if err := c.mineLocked(1); err != nil {
-			return fmt.Errorf("reorg replacement block %d: %w", ancestorNum+uint64(i)+1, err)
-		}
-	}
-	for n := ancestorNum + 1; n <= headNum; n++ {
-		b := chain.GetBlockByNumber(n)
-		for _, tx := range b.Transactions() {
-			if removed[tx.Hash()] {
-				return fmt.Errorf("reorg replacement block %d contains removed transaction %s", n, tx.Hash())
-			}
-		}
-	}
+	err := c.replaceBlocks(ancestor, depth, removed, &keep)
 	c.readd(keep.txs)
+	if err != nil {
+		return err
+	}
 	newHead := chain.CurrentBlock()
 	c.log.Info().Int("depth", depth).Uint64("head", newHead.Number.Uint64()).
 		Str("old_head_hash", head.Hash().Hex()).Str("new_head_hash", newHead.Hash().Hex()).
 		Int("removed_txs", len(removed)).Msg("devchain reorg")
+	return nil
+}
+
+// replaceBlocks makes ancestor the head and seals depth empty blocks on it, collecting into keep the
+// pool's transactions that are not in removed. The caller holds mu.
+func (c *Chain) replaceBlocks(ancestor *types.Block, depth int, removed map[common.Hash]bool, keep *txSet) error {
+	chain := c.backend.BlockChain()
+	// A transaction sent between draining and forking makes the fork refuse ("pending block dirty"):
+	// drain again and retry a few times.
+	var err error
+	for range 3 {
+		keep.add(c.drainPool(), removed)
+		if err = c.beacon.Fork(ancestor.Hash()); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("reorg to block %d %s: %w", ancestor.NumberU64(), ancestor.Hash(), err)
+	}
+	// Fork sets the ancestor canonical at once (SetCanonical), before any new block exists.
+	if cur := chain.CurrentBlock(); cur.Hash() != ancestor.Hash() {
+		return fmt.Errorf("reorg to block %d %s: head is %d %s", ancestor.NumberU64(), ancestor.Hash(), cur.Number, cur.Hash())
+	}
+	for i := range depth {
+		num := ancestor.NumberU64() + uint64(i) + 1
+		keep.add(c.drainPool(), removed)
+		if err := c.mineLocked(1); err != nil {
+			return fmt.Errorf("reorg replacement block %d: %w", num, err)
+		}
+		block := chain.GetBlockByNumber(num)
+		if block == nil {
+			return fmt.Errorf("reorg replacement block %d not found", num)
+		}
+		for _, tx := range block.Transactions() {
+			if removed[tx.Hash()] {
+				return fmt.Errorf("reorg replacement block %d contains removed transaction %s", num, tx.Hash())
+			}
+		}
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/big"
+	"net"
 	"testing"
 	"time"
 
@@ -18,10 +19,15 @@ import (
 	"paysuite/pkg/hdwallet"
 )
 
-// startChain starts a chain on free ports and closes it with the test.
+// startChain starts a chain on free ports (HTTP and WebSocket on one port) and closes it with the test.
 func startChain(t *testing.T, period time.Duration) (*Chain, *ethclient.Client) {
 	t.Helper()
-	cfg := Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", BlockPeriod: period}
+	return startChainConfig(t, Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", BlockPeriod: period})
+}
+
+// startChainConfig starts a chain with cfg and closes it with the test.
+func startChainConfig(t *testing.T, cfg Config) (*Chain, *ethclient.Client) {
+	t.Helper()
 	c, err := Start(t.Context(), cfg, zerolog.New(zerolog.NewTestWriter(t)))
 	if err != nil {
 		t.Fatalf("Start: %v", err)
@@ -322,8 +328,27 @@ func assertNoReceipt(t *testing.T, client *ethclient.Client, hash common.Hash) {
 	}
 }
 
+// freeAddr returns a loopback address whose port was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
 func TestNewHeadsOverWebSocket(t *testing.T) {
-	c, client := startChain(t, 0)
+	// WebSocket on its own port, as in the default configuration.
+	wsAddr := freeAddr(t)
+	c, client := startChainConfig(t, Config{HTTPAddr: "127.0.0.1:0", WSAddr: wsAddr})
+	if c.WSURL() != "ws://"+wsAddr || c.HTTPURL() == "http://"+wsAddr {
+		t.Errorf("HTTPURL() = %s, WSURL() = %s; want WebSocket on %s", c.HTTPURL(), c.WSURL(), wsAddr)
+	}
 	ws, err := ethclient.DialContext(t.Context(), c.WSURL())
 	if err != nil {
 		t.Fatal(err)
@@ -439,4 +464,3 @@ func TestParseQuantity(t *testing.T) {
 		}
 	}
 }
-

@@ -18,6 +18,8 @@ func startDeposits(t *testing.T) (*Suite, *Collector) {
 	s := NewSuite(t)
 	s.Start("chain-listener")
 	s.Start("topup")
+	s.WaitConsumers("internal.listener.watch.queue", 1)
+	s.WaitConsumers("pay.topup.queue", 1)
 	return s, s.Collect(topupReturn)
 }
 

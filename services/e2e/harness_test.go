@@ -176,6 +176,39 @@ func (s *Suite) Start(svc string) {
 	go func() { _ = cmd.Wait(); f.Close() }()
 }
 
+// WaitConsumers waits until queue has at least n consumers: a started service is
+// ready once it consumes its queues.
+func (s *Suite) WaitConsumers(queue string, n int) {
+	s.t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		if c := s.consumers(queue); c >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("queue %s never got %d consumer(s)", queue, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (s *Suite) consumers(queue string) int {
+	conn, err := amqp.Dial(s.AMQPURL)
+	if err != nil {
+		return -1
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		return -1
+	}
+	q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+	if err != nil {
+		return -1
+	}
+	return q.Consumers
+}
+
 // Kill stops a service with SIGKILL, as a crash would.
 func (s *Suite) Kill(svc string) {
 	s.signal(svc, syscall.SIGKILL)
