@@ -166,7 +166,11 @@ mariadb_running() { pgrep -x mariadbd >/dev/null 2>&1 || pgrep -x mysqld >/dev/n
 
 mariadb_start() {
 	local bin
-	bin=$(mariadb_server_bin) || die "no MariaDB server binary found"
+	if ! bin=$(mariadb_server_bin); then
+		# In a dry run the package that would provide it was not installed.
+		[[ "$DRY_RUN" == 1 ]] || die "no MariaDB server binary found"
+		bin=/usr/sbin/mariadbd
+	fi
 	if mariadb_running; then
 		log "MariaDB server process exists; waiting for it to accept connections"
 		return 0

@@ -1,5 +1,7 @@
+# shellcheck shell=bash
 # lib.sh holds the helpers that up.sh, down.sh and dev-env.sh share. It is sourced,
 # not run; the caller sets ROOT to the repository root and defines die().
+# shellcheck disable=SC2034 # the variables are for the scripts that source this
 
 RUN_DIR="$ROOT/.run"
 BIN_DIR="$ROOT/bin"
