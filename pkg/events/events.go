@@ -16,6 +16,21 @@ const (
 	WatchQueue = "internal.listener.watch.queue"
 )
 
+// AddressKey routes the announcements of deposit addresses topup allocated, so
+// that the services that sign for them (pay) learn their derivation index.
+const AddressKey = "internal.address.allocated"
+
+// AddressQueue is the queue on which the service named owner learns allocated addresses.
+func AddressQueue(owner string) string { return fmt.Sprintf("internal.%s.addresses.queue", owner) }
+
+// AddressAllocated announces a deposit address and the index it was derived at,
+// below the extended key topup is configured with.
+type AddressAllocated struct {
+	Chain   string `json:"chain"`
+	Address string `json:"address"` // lowercase 0x-hex
+	Index   uint32 `json:"index"`
+}
+
 // TransferKey is the routing key of transfer events for the service named owner.
 func TransferKey(owner string) string { return "internal.transfer." + owner }
 
@@ -61,4 +76,34 @@ type Transfer struct {
 	// Sequence orders the events of one transfer: it grows with every event the
 	// listener emits for it, so a consumer can ignore a stale redelivery.
 	Sequence uint64 `json:"sequence"`
+}
+
+// Operator alerts: any service publishes them; the notifier rate-limits and
+// forwards them to the operators' chat.
+const (
+	// AlertQueue is the notifier's queue of alerts.
+	AlertQueue = "internal.notifier.alerts.queue"
+	// AlertBinding matches every alert routing key.
+	AlertBinding = "internal.alert.#"
+)
+
+// AlertKey is the routing key of an alert of kind.
+func AlertKey(kind string) string { return "internal.alert." + kind }
+
+// Alert kinds.
+const (
+	AlertPayoutFailed   = "payout_failed"   // a withdrawal or payment ended with status 0
+	AlertLowBalance     = "low_balance"     // a hot wallet is below its configured floor
+	AlertListenerBehind = "listener_behind" // the listener is too many blocks behind the head
+	AlertDeadLetters    = "dead_letters"    // messages are waiting in the dead-letter queue
+)
+
+// Alert is one operator alert. Key groups alerts of one incident for rate limiting
+// (for example the hot wallet's address for low_balance).
+type Alert struct {
+	Kind    string `json:"kind"`
+	Key     string `json:"key"`
+	Service string `json:"service"`
+	Message string `json:"message"`
+	At      int64  `json:"at"` // unix seconds
 }

@@ -23,6 +23,12 @@ func Suite(names contract.Names) broker.Topology {
 	topo.Queues = append(topo.Queues, broker.Queue{
 		Name: events.WatchQueue, Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.WatchKey}},
 	})
+	topo.Queues = append(topo.Queues, broker.Queue{
+		Name: events.AddressQueue(events.OwnerPay), Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.AddressKey}},
+	})
+	topo.Queues = append(topo.Queues, broker.Queue{
+		Name: events.AlertQueue, Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.AlertBinding}},
+	})
 	for _, owner := range []string{events.OwnerTopup, events.OwnerMatcher, events.OwnerPay} {
 		topo.Queues = append(topo.Queues, broker.Queue{
 			Name:     events.TransferQueue(owner),

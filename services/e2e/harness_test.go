@@ -46,7 +46,7 @@ func TestMain(m *testing.M) {
 	binDir = dir
 	code := func() int {
 		defer os.RemoveAll(dir)
-		for _, svc := range []string{"chain-listener", "topup"} {
+		for _, svc := range services() {
 			args := []string{"build", "-o", filepath.Join(dir, svc)}
 			if raceEnabled {
 				args = append(args, "-race")
@@ -61,6 +61,26 @@ func TestMain(m *testing.M) {
 		return m.Run()
 	}()
 	os.Exit(code)
+}
+
+// services lists the service binaries to build: every directory of services/
+// with a main package, except the tools.
+func services() []string {
+	entries, err := os.ReadDir("..")
+	if err != nil {
+		panic(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join("..", e.Name(), "main.go")); err != nil || !e.IsDir() {
+			continue
+		}
+		if e.Name() == "payctl" || e.Name() == "devchain" {
+			continue
+		}
+		out = append(out, e.Name())
+	}
+	return out
 }
 
 // Suite is one isolated deployment: its own development chain, RabbitMQ virtual
@@ -113,8 +133,9 @@ func NewSuite(t *testing.T) *Suite {
 	}
 	t.Cleanup(func() {
 		s.stopAll()
-		dropSchema(t, s.dbSchema("listener"))
-		dropSchema(t, s.dbSchema("topup"))
+		for svc := range s.logs {
+			dropSchema(t, s.dbSchema(svc))
+		}
 		if t.Failed() {
 			s.dumpLogs()
 		}
@@ -130,7 +151,9 @@ func rabbitmqctl(t *testing.T, args ...string) {
 	}
 }
 
-func (s *Suite) dbSchema(svc string) string { return "e2e_" + s.id + "_" + svc }
+func (s *Suite) dbSchema(svc string) string {
+	return "e2e_" + s.id + "_" + strings.ReplaceAll(strings.TrimPrefix(svc, "chain-"), "-", "_")
+}
 
 func (s *Suite) env(svc string) []string {
 	env := append(os.Environ(),
@@ -139,7 +162,7 @@ func (s *Suite) env(svc string) []string {
 		"AMQP_URL="+s.AMQPURL,
 		"AMQP_CONNECTION_NAME="+svc+"-"+s.id,
 		"MYSQL_DSN="+mysqlDSN(),
-		"MYSQL_SCHEMA="+s.dbSchema(strings.TrimPrefix(svc, "chain-")),
+		"MYSQL_SCHEMA="+s.dbSchema(svc),
 		"ETH_RPC_URL="+s.Chain.HTTPURL(),
 		"ETH_WS_URL="+s.Chain.WSURL(),
 		fmt.Sprintf("CONFIRMATIONS=%d", confirmations),
@@ -157,21 +180,27 @@ func mysqlDSN() string {
 	return "root:@tcp(127.0.0.1:3306)/"
 }
 
-// Start runs a service binary; name is the key used to stop it again.
-func (s *Suite) Start(svc string) {
+// Start runs a service binary with the suite's environment plus extra
+// KEY=VALUE settings; svc is also the key used to stop it again.
+func (s *Suite) Start(svc string, extra ...string) {
+	s.StartAs(svc, svc, extra...)
+}
+
+// StartAs runs another replica of svc under the key name.
+func (s *Suite) StartAs(name, svc string, extra ...string) {
 	s.t.Helper()
-	logPath := filepath.Join(s.t.TempDir(), fmt.Sprintf("%s-%d.log", svc, time.Now().UnixNano()))
+	logPath := filepath.Join(s.t.TempDir(), fmt.Sprintf("%s-%d.log", name, time.Now().UnixNano()))
 	f, err := os.Create(logPath)
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	cmd := exec.Command(filepath.Join(binDir, svc))
-	cmd.Env = s.env(svc)
+	cmd.Env = append(s.env(svc), extra...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("start %s: %v", svc, err)
 	}
-	s.procs[svc] = cmd
+	s.procs[name] = cmd
 	s.logs[svc] += logPath + "\n"
 	go func() { _ = cmd.Wait(); f.Close() }()
 }
@@ -207,6 +236,12 @@ func (s *Suite) consumers(queue string) int {
 		return -1
 	}
 	return q.Consumers
+}
+
+// Running reports whether the process started under name is still alive.
+func (s *Suite) Running(name string) bool {
+	cmd := s.procs[name]
+	return cmd != nil && cmd.Process.Signal(syscall.Signal(0)) == nil
 }
 
 // Kill stops a service with SIGKILL, as a crash would.

@@ -198,10 +198,19 @@ func (h *Handler) register(ctx context.Context, req request) (*store.Registratio
 		if err != nil {
 			return err
 		}
-		return outbox.Add(tx,
-			outbox.Message{Exchange: events.Exchange, RoutingKey: events.WatchKey, MessageID: "watch:" + *reg.Address, Body: watch},
-			outbox.Message{Exchange: h.Names.Exchange, RoutingKey: h.Names.TopupReturnKey, MessageID: req.RequestID + ":registered", Body: body},
-		)
+		msgs := []outbox.Message{
+			{Exchange: events.Exchange, RoutingKey: events.WatchKey, MessageID: "watch:" + *reg.Address, Body: watch},
+			{Exchange: h.Names.Exchange, RoutingKey: h.Names.TopupReturnKey, MessageID: req.RequestID + ":registered", Body: body},
+		}
+		if reg.Allocated {
+			announce, err := json.Marshal(events.AddressAllocated{Chain: req.Chain, Address: *reg.Address, Index: uint32(reg.ID)})
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, outbox.Message{Exchange: events.Exchange, RoutingKey: events.AddressKey,
+				MessageID: "address:" + *reg.Address, Body: announce})
+		}
+		return outbox.Add(tx, msgs...)
 	})
 	if err != nil {
 		if db.IsDuplicateKey(err) {
