@@ -1,0 +1,38 @@
+package e2e
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestListenerFailover runs two listener replicas: one scans, and when it is
+// killed the other takes over and reports what arrived meanwhile.
+func TestListenerFailover(t *testing.T) {
+	s := NewSuite(t)
+	s.StartAs("listener-a", "chain-listener")
+	s.StartAs("listener-b", "chain-listener")
+	s.Start("topup")
+	s.WaitConsumers("internal.listener.watch.queue", 2)
+	s.WaitConsumers("pay.topup.queue", 1)
+	c := s.Collect(topupReturn)
+	addr := register(t, s, c, "failover")
+
+	s.SendUSDT(1, addr, "1")
+	s.Mine(1)
+	waitDeposit(t, c, "failover", 2, 1)
+
+	// Kill both in turn: whichever leads, the survivor must take over.
+	for i, victim := range []string{"listener-a", "listener-b"} {
+		s.Kill(victim)
+		killed := time.Now()
+		s.SendUSDT(1, addr, fmt.Sprintf("%d", i+2))
+		s.Mine(1)
+		msgs := waitDeposit(t, c, "failover", 2, i+2)
+		t.Logf("after killing %s, the next deposit was reported in %s", victim, msgs[len(msgs)-1].At.Sub(killed))
+		s.StartAs(victim, "chain-listener")
+	}
+	s.Mine(confirmations)
+	waitDeposit(t, c, "failover", 1, 3)
+	assertConsistent(t, c.All())
+}
