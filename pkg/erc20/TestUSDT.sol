@@ -30,6 +30,17 @@ contract TestUSDT {
         return true;
     }
 
+    /// @notice Sends values[i] to recipients[i] for every i in one transaction, one
+    /// Transfer event each: how an exchange batches payouts, and how tests put
+    /// several transfers in one transaction.
+    function transferBatch(address[] calldata recipients, uint256[] calldata values) external returns (bool) {
+        require(recipients.length == values.length, "TestUSDT: length mismatch");
+        for (uint256 i = 0; i < recipients.length; i++) {
+            _transfer(msg.sender, recipients[i], values[i]);
+        }
+        return true;
+    }
+
     function approve(address spender, uint256 value) external returns (bool) {
         require(spender != address(0), "TestUSDT: approve to the zero address");
         allowance[msg.sender][spender] = value;

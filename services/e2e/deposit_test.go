@@ -165,3 +165,25 @@ func TestTransfersInOneBlockReportedOnce(t *testing.T) {
 		t.Fatalf("want 4 distinct deposit messages (2 pending, 2 confirmed), got %d", n)
 	}
 }
+
+func TestTransfersInOneTransactionReportedOnce(t *testing.T) {
+	s, c := startDeposits(t)
+	a := register(t, s, c, "tx-a")
+	b := register(t, s, c, "tx-b")
+	tx := s.SendUSDTBatch(3, []string{a, b}, []string{"0.000001", "1000000"})
+	s.Mine(1 + confirmations)
+	ca, cb := waitDeposit(t, c, "tx-a", 1, 1)[0], waitDeposit(t, c, "tx-b", 1, 1)[0]
+	if ca.Str("tx_hash") != tx.Hex() || cb.Str("tx_hash") != tx.Hex() {
+		t.Fatalf("deposits not from the batch transaction: %s %s", ca.Body, cb.Body)
+	}
+	if ca.Str("amount") != "0.000001" || cb.Str("amount") != "1000000" {
+		t.Fatalf("amounts: %s %s", ca.Str("amount"), cb.Str("amount"))
+	}
+	if ca.Str("deposit_id") == cb.Str("deposit_id") || ca.Num("log_index") == cb.Num("log_index") {
+		t.Fatalf("two transfers of one transaction share an id: %s", ca.Str("deposit_id"))
+	}
+	assertConsistent(t, c.All())
+	if n := len(distinct(Find(c.All(), func(m Message) bool { return m.Str("event") == "deposit" }))); n != 4 {
+		t.Fatalf("want 4 distinct deposit messages (2 pending, 2 confirmed), got %d", n)
+	}
+}

@@ -86,7 +86,7 @@ func services() []string {
 // Suite is one isolated deployment: its own development chain, RabbitMQ virtual
 // host and MariaDB schemas, with the services running as real processes.
 type Suite struct {
-	t       *testing.T
+	t       testing.TB
 	Chain   *devchain.Chain
 	Eth     *ethclient.Client
 	AMQPURL string
@@ -107,7 +107,7 @@ func randomID() string {
 
 // NewSuite starts a development chain and prepares an isolated vhost; services
 // are started with Start.
-func NewSuite(t *testing.T) *Suite {
+func NewSuite(t testing.TB) *Suite {
 	t.Helper()
 	s := &Suite{t: t, id: randomID(), procs: map[string]*exec.Cmd{}, logs: map[string]string{},
 		secret: []byte("dev-secret"), token: common.HexToAddress(erc20.DevTokenAddress)}
@@ -143,7 +143,7 @@ func NewSuite(t *testing.T) *Suite {
 	return s
 }
 
-func rabbitmqctl(t *testing.T, args ...string) {
+func rabbitmqctl(t testing.TB, args ...string) {
 	t.Helper()
 	out, err := exec.Command("rabbitmqctl", args...).CombinedOutput()
 	if err != nil {
@@ -283,7 +283,7 @@ func (s *Suite) dumpLogs() {
 	}
 }
 
-func dropSchema(t *testing.T, schema string) {
+func dropSchema(t testing.TB, schema string) {
 	out, err := exec.Command("mariadb", "-h127.0.0.1", "-uroot", "-e", "DROP DATABASE IF EXISTS `"+schema+"`").CombinedOutput()
 	if err != nil {
 		t.Logf("drop schema %s: %v %s", schema, err, out)
@@ -456,7 +456,7 @@ func (c *Collector) All() []Message {
 }
 
 // WaitFor waits until pred holds for the messages received, or fails the test.
-func (c *Collector) WaitFor(t *testing.T, what string, timeout time.Duration, pred func([]Message) bool) []Message {
+func (c *Collector) WaitFor(t testing.TB, what string, timeout time.Duration, pred func([]Message) bool) []Message {
 	t.Helper()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
@@ -510,4 +510,24 @@ func USDT(amount string) *big.Int {
 		panic(err)
 	}
 	return money.ToBaseUnits(d, erc20.Decimals)
+}
+
+// SendUSDTBatch sends several transfers in one transaction with transferBatch.
+func (s *Suite) SendUSDTBatch(from int, to []string, amounts []string) common.Hash {
+	s.t.Helper()
+	key, _, err := hdwallet.DevAccount(from)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	recipients := make([]common.Address, len(to))
+	values := make([]*big.Int, len(to))
+	for i := range to {
+		recipients[i] = common.HexToAddress(to[i])
+		values[i] = USDT(amounts[i])
+	}
+	tx, err := ethtx.Send(s.t.Context(), s.Eth, key, s.token, erc20.NewTestUSDT().PackTransferBatch(recipients, values), nil)
+	if err != nil {
+		s.t.Fatalf("batch transfer: %v", err)
+	}
+	return tx.Hash()
 }
