@@ -129,6 +129,8 @@ func TestBadRequestsAnswered(t *testing.T) {
 		{"bad-addr", "invalid_address", map[string]any{"address": "0x1234"}, false},
 		{"bad-token", "unknown_token", map[string]any{"symbol": "DOGE"}, false},
 		{"bad-chain", "unknown_chain", map[string]any{"chain": "BTC"}, false},
+		{"bad-long-chain", "invalid_request", map[string]any{"chain": strings.Repeat("X", 40)}, false},
+		{"bad-user", "invalid_request", map[string]any{"user_id": 42}, false},
 	}
 	for _, tc := range cases {
 		tc.fields["request_id"] = tc.id

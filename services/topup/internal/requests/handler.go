@@ -124,7 +124,14 @@ func (h *Handler) check(fields sign.Fields, req *request) error {
 			continue
 		}
 		if err := json.Unmarshal(raw, dst); err != nil {
+			*dst = ""
 			return refusal{contract.ErrInvalidRequest, name + " must be a string"}
+		}
+	}
+	for name, v := range map[string]*string{"chain": &req.Chain, "symbol": &req.Symbol} {
+		if len(*v) > 32 {
+			*v = "" // answered with the default: a return carries only valid values
+			return refusal{contract.ErrInvalidRequest, name + " must be 1-32 characters"}
 		}
 	}
 	if req.Chain == "" {
