@@ -4,7 +4,6 @@
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
-.DELETE_ON_ERROR:
 MAKEFLAGS += --no-print-directory
 
 export PATH := /usr/local/go/bin:$(PATH)

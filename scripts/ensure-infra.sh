@@ -9,15 +9,13 @@
 # systemd, so servers are started directly rather than through service units.
 #
 # Environment:
-#   RABBITMQ_PORT, MARIADB_PORT   ports to check (default 5672, 3306)
 #   RABBITMQ_WAIT, MARIADB_WAIT   seconds to wait for a starting server (60, 60)
 #   ENSURE_INFRA_DRY_RUN=1        print the commands that change the machine instead
 #                                 of running them (also: --dry-run)
 set -euo pipefail
 
 readonly HOST=127.0.0.1
-RABBITMQ_PORT=${RABBITMQ_PORT:-5672}
-MARIADB_PORT=${MARIADB_PORT:-3306}
+readonly RABBITMQ_PORT=5672 MARIADB_PORT=3306
 RABBITMQ_WAIT=${RABBITMQ_WAIT:-60}
 MARIADB_WAIT=${MARIADB_WAIT:-60}
 DRY_RUN=${ENSURE_INFRA_DRY_RUN:-0}

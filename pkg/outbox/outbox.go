@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -159,4 +160,20 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 		return published, fmt.Errorf("publish outbox message: %w", pubErr)
 	}
 	return published, nil
+}
+
+// BacklogGauge is a Prometheus gauge of the messages written but not yet
+// published, read from the database at each scrape.
+func BacklogGauge(db *gorm.DB) prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "paysuite_outbox_backlog", Help: "Messages written but not yet published.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := Backlog(ctx, db)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	})
 }

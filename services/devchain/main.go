@@ -12,12 +12,15 @@ import (
 	pkgconfig "paysuite/pkg/config"
 	"paysuite/pkg/devchain"
 	"paysuite/pkg/logging"
+	"paysuite/pkg/ops"
 )
 
 // serviceConfig is the environment configuration of the devchain command.
 type serviceConfig struct {
 	Chain devchain.Config
 	Log   logging.Config
+	// HTTPAddr serves /healthz, /readyz and /metrics, like every service.
+	HTTPAddr string `env:"HTTP_ADDR" envDefault:"127.0.0.1:0"`
 }
 
 // Validate checks the chain and logger settings.
@@ -29,6 +32,9 @@ func (c *serviceConfig) Validate() error {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "--healthcheck" {
+		os.Exit(ops.Healthcheck(os.Getenv("HTTP_ADDR")))
+	}
 	cfg, err := pkgconfig.Load[serviceConfig]()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "devchain: configuration:", err)
@@ -45,6 +51,9 @@ func main() {
 	}
 	fmt.Printf("devchain: JSON-RPC http %s ws %s (chain id %d)\n", chain.HTTPURL(), chain.WSURL(), devchain.ChainID)
 
+	if err := ops.New(cfg.HTTPAddr, log).Run(ctx); err != nil {
+		log.Error().Err(err).Msg("operational endpoints")
+	}
 	<-ctx.Done()
 	if err := chain.Close(); err != nil {
 		log.Error().Err(err).Msg("devchain close")

@@ -242,4 +242,3 @@ func address(_ context.Context, _ config, args []string) error {
 	fmt.Println(strings.ToLower(addr.Hex()))
 	return nil
 }
-

@@ -10,11 +10,15 @@ import (
 
 	pkgconfig "paysuite/pkg/config"
 	"paysuite/pkg/logging"
+	"paysuite/pkg/ops"
 	"paysuite/services/topup/internal/app"
 	"paysuite/services/topup/internal/config"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "--healthcheck" {
+		os.Exit(ops.Healthcheck(os.Getenv("HTTP_ADDR")))
+	}
 	cfg, err := pkgconfig.Load[config.Config]()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "topup: configuration:", err)

@@ -16,6 +16,7 @@ import (
 	"paysuite/pkg/broker"
 	"paysuite/pkg/db"
 	"paysuite/pkg/events"
+	"paysuite/pkg/ops"
 	"paysuite/pkg/outbox"
 	"paysuite/pkg/topology"
 	"paysuite/services/chain-listener/internal/chain"
@@ -61,6 +62,22 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		DevMode:       cfg.DevMode,
 	}, log, relay.Kick)
 
+	ops := ops.New(cfg.HTTPAddr, log)
+	m := newMetrics(ops.Registry(), gdb)
+	ops.AddCheck("database", func(ctx context.Context) error { return db.Ping(ctx, gdb) })
+	ops.AddCheck("broker", func(context.Context) error {
+		if !mq.Ready() {
+			return errors.New("not connected")
+		}
+		return nil
+	})
+	ops.AddCheck("chain", func(context.Context) error {
+		if behind := m.behind(); lease.IsLeader() && behind > cfg.MaxLagBlocks {
+			return fmt.Errorf("%d blocks behind the head (MAX_LAG_BLOCKS=%d)", behind, cfg.MaxLagBlocks)
+		}
+		return nil
+	})
+
 	wake := make(chan struct{}, 1)
 	notify := func() {
 		select {
@@ -71,6 +88,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	var subscribed atomic.Bool
 
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return ops.Run(gctx) })
 	g.Go(func() error { return lease.Run(gctx) })
 	g.Go(func() error { return relay.Run(gctx) })
 	g.Go(func() error {
@@ -83,7 +101,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		})
 	}
 	g.Go(func() error {
-		return follow(gctx, scan, lease, wake, &subscribed, cfg.PollInterval, log)
+		return follow(gctx, scan, lease, wake, &subscribed, cfg.PollInterval, m, log)
 	})
 	log.Info().Str("chain", cfg.Chain).Uint64("confirmations", cfg.Confirmations).Msg("chain-listener started")
 	err = g.Wait()
@@ -96,15 +114,21 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 // follow runs the scanner while this replica leads: on every new head, and by
 // polling, faster while no head subscription is active.
 func follow(ctx context.Context, scan *scanner.Scanner, lease *leader.Lease, wake <-chan struct{},
-	subscribed *atomic.Bool, poll time.Duration, log zerolog.Logger) error {
+	subscribed *atomic.Bool, poll time.Duration, m *metrics, log zerolog.Logger) error {
 	failures := 0
 	for {
 		wait := poll
 		if subscribed.Load() {
 			wait = 10 * poll // the subscription wakes us; polling only guards against silence
 		}
+		m.leader.Set(0)
 		if lease.IsLeader() {
-			if _, err := scan.Step(ctx); err != nil {
+			m.leader.Set(1)
+			head, err := scan.Step(ctx)
+			if err == nil {
+				m.observe(head, scan.Cursor(), scan.Watched())
+			}
+			if err != nil {
 				if ctx.Err() != nil {
 					return nil
 				}

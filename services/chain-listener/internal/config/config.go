@@ -32,6 +32,7 @@ type Config struct {
 	Backfill      uint64        `env:"WATCH_BACKFILL_BLOCKS" envDefault:"256"`
 	LeaderTTL     time.Duration `env:"LEADER_TTL" envDefault:"6s"`
 	Workers       int           `env:"WATCH_WORKERS" envDefault:"4"`
+	MaxLagBlocks  uint64        `env:"MAX_LAG_BLOCKS" envDefault:"50"`
 
 	Tokens tokens.List `env:"-"`
 	// Start is the first block to scan on a fresh database; nil means the head at first start.

@@ -13,6 +13,7 @@ import (
 	"paysuite/pkg/broker"
 	"paysuite/pkg/db"
 	"paysuite/pkg/events"
+	"paysuite/pkg/ops"
 	"paysuite/pkg/outbox"
 	"paysuite/pkg/topology"
 	"paysuite/services/topup/internal/config"
@@ -48,7 +49,20 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	}
 	deps := &deposits.Handler{Store: st, Names: cfg.Names, Sealer: sealer, Log: log, OnCommit: relay.Kick}
 
+	srv := ops.New(cfg.HTTPAddr, log)
+	srv.AddCheck("database", func(ctx context.Context) error { return db.Ping(ctx, gdb) })
+	srv.AddCheck("broker", func(context.Context) error {
+		if !mq.Ready() {
+			return errors.New("not connected")
+		}
+		return nil
+	})
+	m := newMetrics(srv.Registry(), gdb)
+	reqs.Observe = m.requests
+	deps.Observe = m.deposits
+
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Run(gctx) })
 	g.Go(func() error { return relay.Run(gctx) })
 	g.Go(func() error { return mq.Consume(gctx, cfg.Names.TopupQueue, cfg.Workers, reqs.Handle) })
 	g.Go(func() error {

@@ -27,6 +27,8 @@ type Handler struct {
 	Sealer   returns.Sealer
 	Log      zerolog.Logger
 	OnCommit func()
+	// Observe counts reported deposit statuses; optional.
+	Observe func(status int)
 }
 
 // Handle is the broker handler for the internal transfer queue.
@@ -109,6 +111,11 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 	if len(reported) > 0 {
 		log.Info().Ints("statuses", reported).Msg("deposit reported")
 		h.OnCommit()
+		for _, st := range reported {
+			if h.Observe != nil {
+				h.Observe(st)
+			}
+		}
 	}
 	return nil
 }

@@ -45,7 +45,9 @@ type Handler struct {
 	Log          zerolog.Logger
 	// OnCommit wakes the outbox relay.
 	OnCommit func()
-	Now      func() time.Time
+	// Observe counts requests by outcome (registered, repeated, or an error code); optional.
+	Observe func(outcome string)
+	Now     func() time.Time
 }
 
 // request is a parsed topup request; unknown fields are ignored.
@@ -82,6 +84,7 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 			return err
 		}
 		log.Info().Str("error", ref.code).Msg("topup request refused")
+		h.observe(ref.code)
 		return h.refuse(ctx, req, ref)
 	}
 
@@ -93,15 +96,18 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 		existing, err = h.register(ctx, req)
 		var ref refusal
 		if errors.As(err, &ref) {
+			h.observe(ref.code)
 			return h.refuse(ctx, req, ref)
 		}
 		if err != nil {
 			return err
 		}
 		log.Info().Str("address", *existing.Address).Msg("address registered")
+		h.observe("registered")
 		return nil
 	}
 	// A repeated request_id gets the original answer, byte for byte.
+	h.observe("repeated")
 	return h.Publisher.Publish(ctx, h.Names.Exchange, h.Names.TopupReturnKey,
 		broker.Message{Body: existing.ReturnBody, MessageID: req.RequestID + ":registered"})
 }
@@ -252,6 +258,12 @@ func (h *Handler) refuse(ctx context.Context, req request, ref refusal) error {
 	}
 	return h.Publisher.Publish(ctx, h.Names.Exchange, h.Names.TopupReturnKey,
 		broker.Message{Body: body, MessageID: req.RequestID + ":registered:" + ref.code})
+}
+
+func (h *Handler) observe(outcome string) {
+	if h.Observe != nil {
+		h.Observe(outcome)
+	}
 }
 
 func (h *Handler) now() time.Time {

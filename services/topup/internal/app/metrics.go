@@ -1,0 +1,35 @@
+package app
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"gorm.io/gorm"
+
+	"paysuite/pkg/outbox"
+)
+
+// metrics are topup's Prometheus series.
+type metrics struct {
+	requestsByOutcome *prometheus.CounterVec
+	depositsByStatus  *prometheus.CounterVec
+}
+
+func newMetrics(reg *prometheus.Registry, gdb *gorm.DB) *metrics {
+	m := &metrics{
+		requestsByOutcome: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "paysuite_topup_requests_total", Help: "Topup requests handled, by outcome (registered, repeated or an error code).",
+		}, []string{"outcome"}),
+		depositsByStatus: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "paysuite_deposits_total", Help: "Deposit returns written, by status (2 pending, 1 confirmed, 0 reorged).",
+		}, []string{"status"}),
+	}
+	reg.MustRegister(m.requestsByOutcome, m.depositsByStatus, outbox.BacklogGauge(gdb))
+	return m
+}
+
+func (m *metrics) requests(outcome string) { m.requestsByOutcome.WithLabelValues(outcome).Inc() }
+
+func (m *metrics) deposits(status int) {
+	m.depositsByStatus.WithLabelValues(strconv.Itoa(status)).Inc()
+}
