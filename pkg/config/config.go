@@ -139,3 +139,7 @@ func fieldKeys(t reflect.Type, prefix string, keys map[string][]string) {
 		}
 	}
 }
+
+// CommonSettings gives generic start-up code access to the settings every
+// service embeds.
+func (c *Common) CommonSettings() *Common { return c }

@@ -26,7 +26,7 @@ import (
 // key:=json (a raw JSON value, e.g. amount:=12.5 for a JSON number).
 func publish(ctx context.Context, cfg config, args []string) error {
 	if len(args) < 1 {
-		return errors.New("usage: payctl publish <flow> key=value ...")
+		return errors.New("usage: payctl publish <flow> key=value")
 	}
 	flow, ok := cfg.flow(args[0])
 	if !ok {

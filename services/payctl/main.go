@@ -23,6 +23,12 @@ Usage:
   payctl mine [count]                   mine blocks on the development chain
   payctl reorg <depth>                  replace the last depth blocks with empty ones
   payctl address <account>              print a development account's address
+  payctl dead [-n N] [-replay]          list dead-lettered messages with their reason;
+                                        -replay sends them back to their original queue
+  payctl webhooks [--failed] [--request-id ID]
+                                        list webhook deliveries (runs the notifier binary)
+  payctl webhook-attempts <delivery-id> list one delivery's attempts
+  payctl redeliver <delivery-id>...     deliver again
 
 Environment: AMQP_URL, AMQP_EXCHANGE, SIGN_SECRET (default dev-secret), ETH_RPC_URL, TOKENS.
 `
@@ -40,13 +46,17 @@ func main() {
 		os.Exit(2)
 	}
 	commands := map[string]func(context.Context, config, []string) error{
-		"publish":   publish,
-		"follow":    follow,
-		"send-usdt": sendUSDT,
-		"balance":   balance,
-		"mine":      mine,
-		"reorg":     reorg,
-		"address":   address,
+		"publish":          publish,
+		"follow":           follow,
+		"send-usdt":        sendUSDT,
+		"balance":          balance,
+		"mine":             mine,
+		"reorg":            reorg,
+		"address":          address,
+		"dead":             deadLetters,
+		"webhooks":         notifierCommand("deliveries"),
+		"webhook-attempts": notifierCommand("attempts"),
+		"redeliver":        notifierCommand("redeliver"),
 	}
 	cmd, ok := commands[os.Args[1]]
 	if !ok {

@@ -11,13 +11,9 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/sync/errgroup"
 
-	"paysuite/pkg/broker"
-	"paysuite/pkg/db"
 	"paysuite/pkg/events"
-	"paysuite/pkg/ops"
-	"paysuite/pkg/outbox"
+	"paysuite/pkg/service"
 	"paysuite/pkg/topology"
 	"paysuite/services/chain-listener/internal/chain"
 	"paysuite/services/chain-listener/internal/config"
@@ -29,29 +25,21 @@ import (
 
 // Run starts the listener and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
-	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	gdb, err := db.Open(startCtx, cfg.DB, store.Migrations(), log)
+	base, err := service.Start(ctx, service.Options{
+		HTTPAddr: cfg.HTTPAddr, DB: cfg.DB, Migrations: store.Migrations(),
+		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Outbox: true,
+	}, log)
 	if err != nil {
 		return err
 	}
-	if sqlDB, err := gdb.DB(); err == nil {
-		defer sqlDB.Close()
-	}
-	mq, err := broker.Dial(startCtx, cfg.Broker, topology.Suite(cfg.Names), log)
-	if err != nil {
-		return err
-	}
-	defer mq.Close()
-	node, err := chain.Dial(startCtx, cfg.RPCURL)
+	node, err := chain.Dial(ctx, cfg.RPCURL)
 	if err != nil {
 		return err
 	}
 	defer node.Close()
 
-	st := store.New(gdb)
-	relay := outbox.NewRelay(gdb, mq, log, 500, time.Second)
-	lease := leader.New(gdb, "chain-listener:"+cfg.Chain, holderID(), cfg.LeaderTTL, log)
+	st := store.New(base.DB)
+	lease := leader.New(base.DB, "chain-listener:"+cfg.Chain, holderID(), cfg.LeaderTTL, log)
 	scan := scanner.New(node, st, lease, scanner.Options{
 		Chain:         cfg.Chain,
 		Confirmations: cfg.Confirmations,
@@ -60,18 +48,9 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		Backfill:      cfg.Backfill,
 		Start:         cfg.Start,
 		DevMode:       cfg.DevMode,
-	}, log, relay.Kick)
-
-	ops := ops.New(cfg.HTTPAddr, log)
-	m := newMetrics(ops.Registry(), gdb)
-	ops.AddCheck("database", func(ctx context.Context) error { return db.Ping(ctx, gdb) })
-	ops.AddCheck("broker", func(context.Context) error {
-		if !mq.Ready() {
-			return errors.New("not connected")
-		}
-		return nil
-	})
-	ops.AddCheck("chain", func(context.Context) error {
+	}, log, base.Kick)
+	m := newMetrics(base.Ops.Registry())
+	base.Ops.AddCheck("chain", func(context.Context) error {
 		if behind := m.behind(); lease.IsLeader() && behind > cfg.MaxLagBlocks {
 			return fmt.Errorf("%d blocks behind the head (MAX_LAG_BLOCKS=%d)", behind, cfg.MaxLagBlocks)
 		}
@@ -86,29 +65,23 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		}
 	}
 	var subscribed atomic.Bool
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return ops.Run(gctx) })
-	g.Go(func() error { return lease.Run(gctx) })
-	g.Go(func() error { return relay.Run(gctx) })
-	g.Go(func() error {
-		return mq.Consume(gctx, events.WatchQueue, cfg.Workers, watchconsumer.Handler(cfg.Chain, st, log))
-	})
+	parts := []func(context.Context) error{
+		lease.Run,
+		func(ctx context.Context) error {
+			return base.MQ.Consume(ctx, events.WatchQueue, cfg.Workers, watchconsumer.Handler(cfg.Chain, st, log))
+		},
+		func(ctx context.Context) error {
+			return follow(ctx, scan, lease, wake, &subscribed, cfg.PollInterval, m, log)
+		},
+	}
 	if cfg.WSURL != "" {
-		g.Go(func() error {
-			chain.FollowHeads(gctx, cfg.WSURL, log, notify, subscribed.Store)
+		parts = append(parts, func(ctx context.Context) error {
+			chain.FollowHeads(ctx, cfg.WSURL, log, notify, subscribed.Store)
 			return nil
 		})
 	}
-	g.Go(func() error {
-		return follow(gctx, scan, lease, wake, &subscribed, cfg.PollInterval, m, log)
-	})
 	log.Info().Str("chain", cfg.Chain).Uint64("confirmations", cfg.Confirmations).Msg("chain-listener started")
-	err = g.Wait()
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
+	return base.Run(ctx, parts...)
 }
 
 // follow runs the scanner while this replica leads: on every new head, and by
@@ -125,21 +98,19 @@ func follow(ctx context.Context, scan *scanner.Scanner, lease *leader.Lease, wak
 		if lease.IsLeader() {
 			m.leader.Set(1)
 			head, err := scan.Step(ctx)
-			if err == nil {
+			switch {
+			case err == nil:
 				m.observe(head, scan.Cursor(), scan.Watched())
-			}
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
+				failures = 0
+			case ctx.Err() != nil:
+				return nil
+			default:
 				scan.Reset()
 				failures++
 				if !errors.Is(err, leader.ErrNotLeader) {
 					log.Error().Err(err).Msg("scan failed")
 				}
 				wait = min(time.Duration(failures)*poll, 30*time.Second)
-			} else {
-				failures = 0
 			}
 		} else {
 			scan.Reset()

@@ -4,9 +4,6 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"gorm.io/gorm"
-
-	"paysuite/pkg/outbox"
 )
 
 // metrics are the listener's Prometheus series.
@@ -15,7 +12,7 @@ type metrics struct {
 	lag                           atomic.Uint64
 }
 
-func newMetrics(reg *prometheus.Registry, gdb *gorm.DB) *metrics {
+func newMetrics(reg *prometheus.Registry) *metrics {
 	m := &metrics{
 		head:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "paysuite_listener_head_block", Help: "Newest block number seen on the node."}),
 		cursor:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "paysuite_listener_cursor_block", Help: "Last block number processed."}),
@@ -25,7 +22,7 @@ func newMetrics(reg *prometheus.Registry, gdb *gorm.DB) *metrics {
 	behind := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "paysuite_listener_blocks_behind", Help: "Blocks between the node's head and the last processed block.",
 	}, func() float64 { return float64(m.lag.Load()) })
-	reg.MustRegister(m.head, m.cursor, m.watched, m.leader, behind, outbox.BacklogGauge(gdb))
+	reg.MustRegister(m.head, m.cursor, m.watched, m.leader, behind)
 	return m
 }
 

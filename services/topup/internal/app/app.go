@@ -4,17 +4,11 @@ package app
 
 import (
 	"context"
-	"errors"
-	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/sync/errgroup"
 
-	"paysuite/pkg/broker"
-	"paysuite/pkg/db"
 	"paysuite/pkg/events"
-	"paysuite/pkg/ops"
-	"paysuite/pkg/outbox"
+	"paysuite/pkg/service"
 	"paysuite/pkg/topology"
 	"paysuite/services/topup/internal/config"
 	"paysuite/services/topup/internal/deposits"
@@ -25,53 +19,29 @@ import (
 
 // Run starts topup and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
-	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	gdb, err := db.Open(startCtx, cfg.DB, store.Migrations(), log)
+	base, err := service.Start(ctx, service.Options{
+		HTTPAddr: cfg.HTTPAddr, DB: cfg.DB, Migrations: store.Migrations(),
+		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Outbox: true,
+	}, log)
 	if err != nil {
 		return err
 	}
-	if sqlDB, err := gdb.DB(); err == nil {
-		defer sqlDB.Close()
-	}
-	mq, err := broker.Dial(startCtx, cfg.Broker, topology.Suite(cfg.Names), log)
-	if err != nil {
-		return err
-	}
-	defer mq.Close()
-
-	st := store.New(gdb)
-	relay := outbox.NewRelay(gdb, mq, log, 500, time.Second)
+	st := store.New(base.DB)
+	m := newMetrics(base.Ops.Registry())
 	sealer := returns.Sealer{Secret: []byte(cfg.SignSecret)}
 	reqs := &requests.Handler{
-		Store: st, Publisher: mq, Names: cfg.Names, Chain: cfg.Chain, Tokens: cfg.Tokens, Keys: cfg.Keys,
-		Secret: []byte(cfg.SignSecret), MaxClockSkew: cfg.MaxClockSkew, Sealer: sealer, Log: log, OnCommit: relay.Kick,
+		Store: st, Publisher: base.MQ, Names: cfg.Names, Chain: cfg.Chain, Tokens: cfg.Tokens, Keys: cfg.Keys,
+		Secret: []byte(cfg.SignSecret), MaxClockSkew: cfg.MaxClockSkew, Sealer: sealer, Log: log,
+		OnCommit: base.Kick, Observe: m.requests,
 	}
-	deps := &deposits.Handler{Store: st, Names: cfg.Names, Sealer: sealer, Log: log, OnCommit: relay.Kick}
-
-	srv := ops.New(cfg.HTTPAddr, log)
-	srv.AddCheck("database", func(ctx context.Context) error { return db.Ping(ctx, gdb) })
-	srv.AddCheck("broker", func(context.Context) error {
-		if !mq.Ready() {
-			return errors.New("not connected")
-		}
-		return nil
-	})
-	m := newMetrics(srv.Registry(), gdb)
-	reqs.Observe = m.requests
-	deps.Observe = m.deposits
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Run(gctx) })
-	g.Go(func() error { return relay.Run(gctx) })
-	g.Go(func() error { return mq.Consume(gctx, cfg.Names.TopupQueue, cfg.Workers, reqs.Handle) })
-	g.Go(func() error {
-		return mq.Consume(gctx, events.TransferQueue(events.OwnerTopup), cfg.Workers, deps.Handle)
-	})
+	deps := &deposits.Handler{Store: st, Names: cfg.Names, Sealer: sealer, Log: log, OnCommit: base.Kick, Observe: m.deposits}
 	log.Info().Str("chain", cfg.Chain).Msg("topup started")
-	err = g.Wait()
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
+	return base.Run(ctx,
+		func(ctx context.Context) error {
+			return base.MQ.Consume(ctx, cfg.Names.TopupQueue, cfg.Workers, reqs.Handle)
+		},
+		func(ctx context.Context) error {
+			return base.MQ.Consume(ctx, events.TransferQueue(events.OwnerTopup), cfg.Workers, deps.Handle)
+		},
+	)
 }

@@ -4,9 +4,6 @@ import (
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"gorm.io/gorm"
-
-	"paysuite/pkg/outbox"
 )
 
 // metrics are topup's Prometheus series.
@@ -15,7 +12,7 @@ type metrics struct {
 	depositsByStatus  *prometheus.CounterVec
 }
 
-func newMetrics(reg *prometheus.Registry, gdb *gorm.DB) *metrics {
+func newMetrics(reg *prometheus.Registry) *metrics {
 	m := &metrics{
 		requestsByOutcome: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "paysuite_topup_requests_total", Help: "Topup requests handled, by outcome (registered, repeated or an error code).",
@@ -24,7 +21,7 @@ func newMetrics(reg *prometheus.Registry, gdb *gorm.DB) *metrics {
 			Name: "paysuite_deposits_total", Help: "Deposit returns written, by status (2 pending, 1 confirmed, 0 reorged).",
 		}, []string{"status"}),
 	}
-	reg.MustRegister(m.requestsByOutcome, m.depositsByStatus, outbox.BacklogGauge(gdb))
+	reg.MustRegister(m.requestsByOutcome, m.depositsByStatus)
 	return m
 }
 

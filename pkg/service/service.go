@@ -1,0 +1,149 @@
+// Package service holds what every service does around its own logic: read its
+// configuration, open its schema, connect to the broker, serve its operational
+// endpoints, relay its outbox, and run its parts until a signal.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+	"gorm.io/gorm"
+
+	"paysuite/pkg/broker"
+	"paysuite/pkg/config"
+	"paysuite/pkg/db"
+	"paysuite/pkg/logging"
+	"paysuite/pkg/ops"
+	"paysuite/pkg/outbox"
+)
+
+// Configured is a service configuration that embeds config.Common.
+type Configured[C any] interface {
+	*C
+	CommonSettings() *config.Common
+}
+
+// Main runs a service binary. With the single argument --healthcheck it probes
+// the service's /healthz on HTTP_ADDR (for container healthchecks); otherwise
+// it loads the configuration, builds the logger and calls run with a context
+// that SIGINT or SIGTERM cancels. It exits 2 on a configuration error and 1
+// when run fails.
+func Main[C any, P Configured[C]](name string, run func(ctx context.Context, cfg C, log zerolog.Logger) error) {
+	if len(os.Args) > 1 && os.Args[1] == "--healthcheck" {
+		os.Exit(ops.Healthcheck(os.Getenv("HTTP_ADDR")))
+	}
+	cfg, err := config.Load[C]()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: configuration: %v\n", name, err)
+		os.Exit(2)
+	}
+	log := logging.New(name, P(&cfg).CommonSettings().Log)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, log); err != nil {
+		log.Error().Err(err).Msg(name + " stopped")
+		os.Exit(1)
+	}
+	log.Info().Msg(name + " stopped")
+}
+
+// Options say what a service's base needs.
+type Options struct {
+	HTTPAddr   string
+	DB         db.Config
+	Migrations fs.FS
+	Broker     broker.Config
+	Topology   broker.Topology
+	// Outbox runs a relay for the schema's outbox table.
+	Outbox bool
+}
+
+// Base is the infrastructure every service runs on.
+type Base struct {
+	DB    *gorm.DB
+	MQ    *broker.Client
+	Ops   *ops.Server
+	Relay *outbox.Relay // nil without Options.Outbox
+	log   zerolog.Logger
+}
+
+// Start opens the schema (migrating it), connects to the broker (declaring the
+// topology) and prepares the operational endpoints with database and broker
+// readiness checks. Both connections are retried for up to two minutes, as the
+// service may start before MariaDB or RabbitMQ.
+func Start(ctx context.Context, opts Options, log zerolog.Logger) (*Base, error) {
+	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	gdb, err := db.Open(startCtx, opts.DB, opts.Migrations, log)
+	if err != nil {
+		return nil, err
+	}
+	mq, err := broker.Dial(startCtx, opts.Broker, opts.Topology, log)
+	if err != nil {
+		closeDB(gdb)
+		return nil, err
+	}
+	b := &Base{DB: gdb, MQ: mq, Ops: ops.New(opts.HTTPAddr, log), log: log}
+	b.Ops.AddCheck("database", func(ctx context.Context) error { return db.Ping(ctx, gdb) })
+	b.Ops.AddCheck("broker", func(context.Context) error {
+		if !mq.Ready() {
+			return errors.New("not connected")
+		}
+		return nil
+	})
+	if opts.Outbox {
+		b.Relay = outbox.NewRelay(gdb, mq, log, 500, time.Second)
+		b.Ops.Registry().MustRegister(outbox.BacklogGauge(gdb))
+	}
+	return b, nil
+}
+
+// Kick wakes the outbox relay after a commit that wrote messages.
+func (b *Base) Kick() {
+	if b.Relay != nil {
+		b.Relay.Kick()
+	}
+}
+
+// Run runs the operational endpoints, the outbox relay and parts until ctx is
+// cancelled or one of them fails, then closes the broker and the database.
+// The consumers stop taking messages and finish what they hold before their
+// part returns; the relay then flushes what they wrote.
+func (b *Base) Run(ctx context.Context, parts ...func(context.Context) error) error {
+	defer closeDB(b.DB)
+	defer b.MQ.Close()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return b.Ops.Run(gctx) })
+	if b.Relay != nil {
+		g.Go(func() error { return b.Relay.Run(gctx) })
+	}
+	for _, part := range parts {
+		g.Go(func() error { return part(gctx) })
+	}
+	err := g.Wait()
+	if b.Relay != nil {
+		flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if ferr := b.Relay.Drain(flush); ferr != nil {
+			b.log.Warn().Err(ferr).Msg("outbox not flushed on the way out; it is published at the next start")
+		}
+	}
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func closeDB(gdb *gorm.DB) {
+	if sqlDB, err := gdb.DB(); err == nil {
+		_ = sqlDB.Close()
+	}
+}

@@ -1,0 +1,389 @@
+// Package matching applies the chain-listener's transfer events to orders: it
+// attributes each transfer to an order (by address, or by exact amount on the
+// shared address), reports it as paid, settles the order once timely confirmed
+// transfers cover it, and keeps the transfers that match nothing for operators.
+package matching
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/rs/zerolog"
+	"gorm.io/gorm"
+
+	"paysuite/pkg/broker"
+	"paysuite/pkg/contract"
+	"paysuite/pkg/events"
+	"paysuite/pkg/money"
+	"paysuite/pkg/outbox"
+	"paysuite/services/matcher/internal/returns"
+	"paysuite/services/matcher/internal/store"
+)
+
+// Alert kinds the matcher raises for operators.
+const (
+	AlertUnmatchedTransfer = "unmatched_transfer"
+	AlertPaymentReorged    = "payment_reorged"
+)
+
+// maxAmountDigits is what a DECIMAL(65,0) column holds; a larger transfer
+// cannot pay any order and is kept as unmatched.
+const maxAmountDigits = 65
+
+// Handler processes the matcher's transfer event queue.
+type Handler struct {
+	Store *store.Store
+	Names contract.Names
+	// SharedAddress is the amount-mode receiving address (lowercase).
+	SharedAddress string
+	Sealer        returns.Sealer
+	Log           zerolog.Logger
+	// OnCommit wakes the outbox relay.
+	OnCommit func()
+}
+
+// Handle is the broker handler for the internal transfer queue.
+func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
+	var ev events.Transfer
+	if err := json.Unmarshal(d.Body, &ev); err != nil {
+		return broker.Poison("transfer event is not valid JSON: " + err.Error())
+	}
+	amount, ok := new(big.Int).SetString(ev.Amount, 10)
+	if !ok || amount.Sign() < 0 {
+		return broker.Poison("transfer event with an invalid amount")
+	}
+	switch ev.Kind {
+	case events.KindSeen, events.KindConfirmed, events.KindRemoved:
+	default:
+		return broker.Poison("transfer event of unknown kind " + ev.Kind)
+	}
+	err := h.Apply(ctx, ev)
+	if store.Retryable(err) {
+		// Rolled back as a deadlock victim: the broker's requeue runs it again.
+		return fmt.Errorf("apply transfer %s: %w", contract.DepositID(ev.Chain, ev.TxHash, ev.LogIndex), err)
+	}
+	return err
+}
+
+// Apply records one transfer event and the returns it causes, in one
+// transaction. An event whose Sequence is not newer than the last one applied
+// to that transfer changes nothing, so redeliveries and stale events are
+// harmless.
+func (h *Handler) Apply(ctx context.Context, ev events.Transfer) error {
+	id := contract.DepositID(ev.Chain, ev.TxHash, ev.LogIndex)
+	log := h.Log.With().Str("transfer_id", id).Str("kind", ev.Kind).Uint64("seq", ev.Sequence).Logger()
+	var res result
+	err := h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res = result{}
+		return h.apply(tx, id, ev, &res)
+	})
+	if err != nil {
+		return fmt.Errorf("apply transfer %s: %w", id, err)
+	}
+	res.log(log)
+	if res.published {
+		h.OnCommit()
+	}
+	return nil
+}
+
+// result describes what one event did, for the log line after the commit.
+type result struct {
+	published bool
+	stale     bool
+	unmatched string
+	requestID string
+	statuses  []int
+	reorged   bool
+	state     string
+}
+
+func (r result) log(log zerolog.Logger) {
+	switch {
+	case r.stale:
+		log.Debug().Msg("stale or repeated transfer event ignored")
+	case r.unmatched != "":
+		log.Warn().Str("reason", r.unmatched).Msg("transfer matches no order")
+	case r.reorged:
+		log.Warn().Str("request_id", r.requestID).Msg("a seen payment left the canonical chain; no longer counted")
+	default:
+		log.Info().Str("request_id", r.requestID).Ints("statuses", r.statuses).Str("order_state", r.state).Msg("payment applied")
+	}
+}
+
+func (h *Handler) apply(tx *gorm.DB, id string, ev events.Transfer, res *result) error {
+	// A transfer seen before keeps the order it was matched to: a re-mined or
+	// confirmed transfer is never matched (or counted) a second time.
+	orderPK, matched, err := store.PaymentOrder(tx, id)
+	if err != nil {
+		return err
+	}
+	var order *store.Order
+	if matched {
+		if order, err = store.LockOrder(tx, orderPK); err != nil {
+			return err
+		}
+		if order == nil {
+			return fmt.Errorf("payment %s refers to missing order %d", id, orderPK)
+		}
+	} else {
+		un, err := store.LockUnmatched(tx, id)
+		if err != nil {
+			return err
+		}
+		if un != nil {
+			return h.updateUnmatched(tx, un, ev, res)
+		}
+		order, reason, err := h.match(tx, ev)
+		if err != nil {
+			return err
+		}
+		if order == nil {
+			return h.recordUnmatched(tx, id, ev, reason, res)
+		}
+		return h.applyToOrder(tx, order, id, ev, res)
+	}
+	return h.applyToOrder(tx, order, id, ev, res)
+}
+
+// match finds and locks the order a new transfer pays, or says why none.
+func (h *Handler) match(tx *gorm.DB, ev events.Transfer) (*store.Order, string, error) {
+	if len(ev.Amount) > maxAmountDigits {
+		return nil, "amount too large for any order", nil
+	}
+	var order *store.Order
+	var err error
+	if ev.To == h.SharedAddress {
+		order, err = store.LockAmountOrder(tx, ev.To, ev.Amount)
+		if err == nil && order == nil {
+			return nil, "no amount-mode order has this payable amount", nil
+		}
+	} else {
+		order, err = store.LockAddressOrder(tx, ev.To)
+		if err == nil && order == nil {
+			return nil, "no order has this address", nil
+		}
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if order.Chain != ev.Chain || order.Symbol != ev.Symbol {
+		return nil, fmt.Sprintf("token %s differs from the order's %s", ev.Symbol, order.Symbol), nil
+	}
+	return order, "", nil
+}
+
+// applyToOrder moves one payment of a locked order through seen, confirmed and
+// removed, reports each new stage once, and settles the order.
+func (h *Handler) applyToOrder(tx *gorm.DB, order *store.Order, id string, ev events.Transfer, res *result) error {
+	res.requestID = order.RequestID
+	payments, err := store.OrderPayments(tx, order.ID)
+	if err != nil {
+		return err
+	}
+	var pay *store.Payment
+	for i := range payments {
+		if payments[i].TransferID == id {
+			pay = &payments[i]
+		}
+	}
+	if pay != nil && ev.Sequence <= pay.Seq {
+		res.stale = true
+		return nil
+	}
+	if pay == nil {
+		payments = append(payments, store.Payment{
+			TransferID: id, OrderPK: order.ID, TxHash: ev.TxHash, LogIndex: ev.LogIndex, FromAddress: ev.From,
+			Amount: ev.Amount, State: "",
+			// Late when the order's expiry has passed on the database clock, or it
+			// has already been reported expired.
+			Late: order.PastDue || order.State == store.StateExpired,
+		})
+		pay = &payments[len(payments)-1]
+	} else if pay.State == store.PaymentRemoved && order.State == store.StateExpired {
+		// Re-mined after the order expired without it: it no longer arrived in time.
+		pay.Late = true
+	}
+	statuses := next(pay.State, ev.Kind)
+	if pay.State == store.PaymentConfirmed && ev.Kind == events.KindRemoved {
+		h.Log.Error().Str("transfer_id", id).Str("request_id", order.RequestID).
+			Msg("a confirmed payment left the canonical chain; it stays confirmed")
+	}
+	prevState := pay.State
+	pay.Seq, pay.BlockNumber = ev.Sequence, ev.BlockNumber
+	switch {
+	case ev.Kind == events.KindRemoved && prevState != store.PaymentConfirmed:
+		pay.State = store.PaymentRemoved
+	case ev.Kind == events.KindConfirmed || prevState == store.PaymentConfirmed:
+		pay.State = store.PaymentConfirmed
+	default:
+		pay.State = store.PaymentSeen
+	}
+	if err := store.SavePayment(tx, *pay); err != nil {
+		return err
+	}
+
+	var msgs []outbox.Message
+	for _, status := range statuses {
+		body, err := h.Sealer.Seal(returns.Paid{
+			RequestID: order.RequestID, Event: contract.EventPaid, Status: status, OrderID: order.OrderID,
+			Chain: order.Chain, Symbol: order.Symbol, Amount: FormatBase(order.Amount, order.Decimals),
+			PayAddress: order.PayAddress, PayAmount: FormatBase(order.PayAmount, order.Decimals),
+			PaidAmount: FormatBase(pay.Amount, order.Decimals), TxHash: pay.TxHash, BlockNumber: ev.BlockNumber, Late: pay.Late,
+		})
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, outbox.Message{Exchange: h.Names.Exchange, RoutingKey: h.Names.OrderReturnKey,
+			MessageID: fmt.Sprintf("%s:paid:%s:%d:%d", order.RequestID, id, status, ev.Sequence), Body: body})
+	}
+	res.statuses = statuses
+	if prevState == store.PaymentSeen && pay.State == store.PaymentRemoved {
+		res.reorged = true
+		alert, err := alertMessage(events.Alert{Kind: AlertPaymentReorged, Key: order.RequestID, Service: "matcher",
+			Message: fmt.Sprintf("payment %s of order %s (request %s) left the canonical chain after it was reported seen",
+				id, order.OrderID, order.RequestID),
+			At: time.Now().Unix()}, id, ev.Sequence)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, alert)
+	}
+
+	state, covered := settle(order, payments)
+	res.state = state
+	if state != order.State || covered != order.Covered {
+		if err := store.UpdateOrder(tx, order.ID, state, covered); err != nil {
+			return err
+		}
+	}
+	res.published = len(msgs) > 0
+	return outbox.Add(tx, msgs...)
+}
+
+// settle computes an order's state and coverage from its payments. Only timely
+// transfers count towards the order: covered when the seen or confirmed ones
+// reach the payable amount (the order then waits for confirmation instead of
+// expiring), paid when the confirmed ones do. Closed orders stay closed.
+func settle(order *store.Order, payments []store.Payment) (state string, covered bool) {
+	need, _ := new(big.Int).SetString(order.PayAmount, 10)
+	active, confirmed := new(big.Int), new(big.Int)
+	for _, p := range payments {
+		if p.Late || p.State == store.PaymentRemoved {
+			continue
+		}
+		v, _ := new(big.Int).SetString(p.Amount, 10)
+		active.Add(active, v)
+		if p.State == store.PaymentConfirmed {
+			confirmed.Add(confirmed, v)
+		}
+	}
+	covered = active.Cmp(need) >= 0
+	if order.State == store.StateOpen && confirmed.Cmp(need) >= 0 {
+		return store.StatePaid, covered
+	}
+	return order.State, covered
+}
+
+// TimelySum is what arrived in time and was not removed: the paid_amount of an
+// expired return.
+func TimelySum(payments []store.Payment) *big.Int {
+	sum := new(big.Int)
+	for _, p := range payments {
+		if p.Late || p.State == store.PaymentRemoved {
+			continue
+		}
+		v, _ := new(big.Int).SetString(p.Amount, 10)
+		sum.Add(sum, v)
+	}
+	return sum
+}
+
+// next returns the paid statuses to report, in order, when an event of kind
+// arrives for a payment last in state ("" when new). A payment is always
+// reported pending before it is reported confirmed; a removal is not a public
+// return (the order's paid schema has no failure status): the payment simply
+// stops counting, and if it is mined again it is reported anew from pending.
+func next(state, kind string) []int {
+	switch kind {
+	case events.KindSeen:
+		if state == "" || state == store.PaymentRemoved {
+			return []int{contract.StatusPending}
+		}
+	case events.KindConfirmed:
+		switch state {
+		case "", store.PaymentRemoved:
+			return []int{contract.StatusPending, contract.StatusSuccess}
+		case store.PaymentSeen:
+			return []int{contract.StatusSuccess}
+		}
+	}
+	return nil
+}
+
+// recordUnmatched keeps a transfer no order claims and alerts the operators.
+func (h *Handler) recordUnmatched(tx *gorm.DB, id string, ev events.Transfer, reason string, res *result) error {
+	res.unmatched = reason
+	if err := store.SaveUnmatched(tx, store.Unmatched{
+		TransferID: id, Chain: ev.Chain, Symbol: ev.Symbol, Token: ev.Token, ToAddress: ev.To, FromAddress: ev.From,
+		TxHash: ev.TxHash, LogIndex: ev.LogIndex, Amount: ev.Amount, BlockNumber: ev.BlockNumber,
+		State: unmatchedState(ev.Kind), Seq: ev.Sequence, Reason: reason,
+	}); err != nil {
+		return err
+	}
+	alert, err := alertMessage(events.Alert{Kind: AlertUnmatchedTransfer, Key: ev.To, Service: "matcher",
+		Message: fmt.Sprintf("transfer %s of %s %s to %s matches no order: %s", id,
+			FormatBase(ev.Amount, ev.Decimals), ev.Symbol, ev.To, reason),
+		At: time.Now().Unix()}, id, ev.Sequence)
+	if err != nil {
+		return err
+	}
+	res.published = true
+	return outbox.Add(tx, alert)
+}
+
+// updateUnmatched follows the life of an unmatched transfer.
+func (h *Handler) updateUnmatched(tx *gorm.DB, un *store.Unmatched, ev events.Transfer, res *result) error {
+	if ev.Sequence <= un.Seq {
+		res.stale = true
+		return nil
+	}
+	res.unmatched = un.Reason
+	un.Seq, un.BlockNumber = ev.Sequence, ev.BlockNumber
+	if !(un.State == store.PaymentConfirmed && ev.Kind == events.KindRemoved) {
+		un.State = unmatchedState(ev.Kind)
+	}
+	return store.SaveUnmatched(tx, *un)
+}
+
+func unmatchedState(kind string) string {
+	switch kind {
+	case events.KindConfirmed:
+		return store.PaymentConfirmed
+	case events.KindRemoved:
+		return store.PaymentRemoved
+	}
+	return store.PaymentSeen
+}
+
+// alertMessage wraps an operator alert for the outbox.
+func alertMessage(a events.Alert, transferID string, seq uint64) (outbox.Message, error) {
+	body, err := json.Marshal(a)
+	if err != nil {
+		return outbox.Message{}, fmt.Errorf("encode alert: %w", err)
+	}
+	return outbox.Message{Exchange: events.Exchange, RoutingKey: events.AlertKey(a.Kind),
+		MessageID: fmt.Sprintf("alert:%s:%s:%d", a.Kind, transferID, seq), Body: body}, nil
+}
+
+// FormatBase renders base units of a token with decimals as a canonical amount.
+func FormatBase(base string, decimals int32) string {
+	v, ok := new(big.Int).SetString(base, 10)
+	if !ok {
+		return "0"
+	}
+	return money.Format(money.FromBaseUnits(v, decimals))
+}

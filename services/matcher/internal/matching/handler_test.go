@@ -1,0 +1,331 @@
+package matching_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"gorm.io/gorm"
+
+	"paysuite/pkg/contract"
+	"paysuite/pkg/db/dbtest"
+	"paysuite/pkg/events"
+	"paysuite/pkg/sign"
+	"paysuite/proto"
+	"paysuite/services/matcher/internal/expiry"
+	"paysuite/services/matcher/internal/matching"
+	"paysuite/services/matcher/internal/returns"
+	"paysuite/services/matcher/internal/store"
+)
+
+const (
+	secret = "test-secret"
+	shared = "0x00000000000000000000000000000000000000aa"
+)
+
+type fixture struct {
+	t      *testing.T
+	db     *gorm.DB
+	h      *matching.Handler
+	exp    *expiry.Expirer
+	v      *proto.Validator
+	cursor uint64 // outbox rows already looked at
+}
+
+func newFixture(t *testing.T) *fixture {
+	gdb := dbtest.Open(t, store.Migrations())
+	st := store.New(gdb)
+	sealer := returns.Sealer{Secret: []byte(secret)}
+	v, err := proto.NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{t: t, db: gdb, v: v,
+		h: &matching.Handler{Store: st, Names: contract.DefaultNames(), SharedAddress: shared, Sealer: sealer,
+			Log: zerolog.Nop(), OnCommit: func() {}},
+		exp: &expiry.Expirer{Store: st, Names: contract.DefaultNames(), Sealer: sealer, Log: zerolog.Nop(),
+			Interval: time.Second, Batch: 10},
+	}
+}
+
+// order opens an order paying amount (base units of a 6-decimal token).
+func (f *fixture) order(requestID, address, mode, amount, payAmount string) {
+	f.t.Helper()
+	a, _ := new(big.Int).SetString(amount, 10)
+	p, _ := new(big.Int).SetString(payAmount, 10)
+	err := f.db.Transaction(func(tx *gorm.DB) error {
+		_, _, err := store.InsertOrder(tx, store.NewOrder{RequestID: requestID, OrderID: "o-" + requestID, Chain: "ETH",
+			Symbol: "USDT", Decimals: 6, Amount: a, PayAddress: address, PayAmount: p, Mode: mode, ExpiresIn: 900})
+		return err
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// pastDue moves an order's expiry into the past on the database clock.
+func (f *fixture) pastDue(requestID string) {
+	f.t.Helper()
+	if err := f.db.Exec("UPDATE orders SET expires_at = NOW(6) - INTERVAL 1 SECOND WHERE request_id = ?", requestID).Error; err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) apply(kind, to, tx string, amount string, seq uint64) {
+	f.t.Helper()
+	ev := events.Transfer{Kind: kind, Chain: "ETH", Symbol: "USDT", Token: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+		Decimals: 6, TxHash: tx, LogIndex: 0, BlockNumber: 100 + seq, BlockHash: "0x" + strings.Repeat("b", 64),
+		From: "0x" + strings.Repeat("1", 40), To: to, Amount: amount, Sequence: seq}
+	if err := f.h.Apply(f.t.Context(), ev); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) expire() {
+	f.t.Helper()
+	if _, err := f.exp.ExpireDue(f.t.Context()); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+type msg struct {
+	key    string
+	body   []byte
+	fields map[string]any
+}
+
+// news returns the outbox messages added since the last call.
+func (f *fixture) news() []msg {
+	f.t.Helper()
+	var rows []struct {
+		ID         uint64 `gorm:"column:id"`
+		RoutingKey string `gorm:"column:routing_key"`
+		Body       []byte `gorm:"column:body"`
+	}
+	if err := f.db.Raw("SELECT id, routing_key, body FROM outbox WHERE id > ? ORDER BY id", f.cursor).Scan(&rows).Error; err != nil {
+		f.t.Fatal(err)
+	}
+	var out []msg
+	for _, r := range rows {
+		f.cursor = r.ID
+		m := msg{key: r.RoutingKey, body: r.Body, fields: map[string]any{}}
+		if err := json.Unmarshal(r.Body, &m.fields); err != nil {
+			f.t.Fatal(err)
+		}
+		if r.RoutingKey == "pay.order.return" {
+			schema := "order.return." + m.fields["event"].(string)
+			if err := f.v.Validate(schema, r.Body); err != nil {
+				f.t.Fatalf("%s: %v", r.Body, err)
+			}
+			fields, _ := sign.ParseFields(r.Body)
+			if err := sign.Verify([]byte(secret), fields); err != nil {
+				f.t.Fatalf("%s: %v", r.Body, err)
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// expect checks the returns since the last call, written "event/status/paid_amount[/late]".
+func (f *fixture) expect(want ...string) []msg {
+	f.t.Helper()
+	var got []string
+	msgs := f.news()
+	for _, m := range msgs {
+		if m.key != "pay.order.return" {
+			got = append(got, m.key)
+			continue
+		}
+		s := fmt.Sprintf("%s/%v/%v", m.fields["event"], m.fields["status"], m.fields["paid_amount"])
+		if late, _ := m.fields["late"].(bool); late {
+			s += "/late"
+		}
+		got = append(got, s)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		f.t.Fatalf("messages:\n got  %v\n want %v", got, want)
+	}
+	return msgs
+}
+
+func (f *fixture) state(requestID string) (string, bool) {
+	f.t.Helper()
+	var row struct {
+		State   string `gorm:"column:state"`
+		Covered bool   `gorm:"column:covered"`
+	}
+	if err := f.db.Raw("SELECT state, covered FROM orders WHERE request_id = ?", requestID).Scan(&row).Error; err != nil {
+		f.t.Fatal(err)
+	}
+	return row.State, row.Covered
+}
+
+func addr(c string) string    { return "0x" + strings.Repeat(c, 40) }
+func txh(c string) string     { return "0x" + strings.Repeat(c, 64) }
+func alert() string           { return events.AlertKey(matching.AlertPaymentReorged) }
+func unmatchedKey() string    { return events.AlertKey(matching.AlertUnmatchedTransfer) }
+func (f *fixture) none()      { f.t.Helper(); f.expect() }
+func pending(a string) string { return "paid/2/" + a }
+func success(a string) string { return "paid/1/" + a }
+
+func TestSplitPayment(t *testing.T) {
+	f := newFixture(t)
+	a := addr("a")
+	f.order("split", a, store.ModeAddress, "10000000", "10000000")
+	f.apply(events.KindSeen, a, txh("1"), "4000000", 1)
+	f.expect(pending("4"))
+	if st, cov := f.state("split"); st != store.StateOpen || cov {
+		t.Fatalf("after 4 of 10: %s covered=%v", st, cov)
+	}
+	f.apply(events.KindSeen, a, txh("2"), "6000000", 1)
+	f.expect(pending("6"))
+	if _, cov := f.state("split"); !cov {
+		t.Fatal("4 + 6 seen does not cover 10")
+	}
+	f.pastDue("split")
+	f.expire()
+	f.none() // covered by seen transfers: it waits for their confirmation
+	f.apply(events.KindConfirmed, a, txh("1"), "4000000", 2)
+	f.expect(success("4"))
+	if st, _ := f.state("split"); st != store.StateOpen {
+		t.Fatalf("paid with 4 of 10 confirmed: %s", st)
+	}
+	f.apply(events.KindConfirmed, a, txh("2"), "6000000", 2)
+	msgs := f.expect(success("6"))
+	if msgs[0].fields["block_number"] == nil || msgs[0].fields["tx_hash"] != txh("2") {
+		t.Fatalf("confirmed: %s", msgs[0].body)
+	}
+	if st, _ := f.state("split"); st != store.StatePaid {
+		t.Fatalf("fully confirmed order is %s", st)
+	}
+}
+
+func TestOverpaymentAndEventsAppliedOnce(t *testing.T) {
+	f := newFixture(t)
+	a := addr("b")
+	f.order("over", a, store.ModeAddress, "10000000", "10000000")
+	// The confirmation overtakes the sighting (two workers): pending is still
+	// reported first, and the stale sighting changes nothing.
+	f.apply(events.KindConfirmed, a, txh("3"), "12500000", 2)
+	f.expect(pending("12.5"), success("12.5"))
+	f.apply(events.KindSeen, a, txh("3"), "12500000", 1)
+	f.apply(events.KindConfirmed, a, txh("3"), "12500000", 2)
+	f.none()
+	if st, _ := f.state("over"); st != store.StatePaid {
+		t.Fatalf("overpaid order is %s", st)
+	}
+	// A second payment after the order is paid is reported too, never dropped.
+	f.apply(events.KindSeen, a, txh("4"), "1000000", 1)
+	f.expect(pending("1"))
+}
+
+func TestUnderpaidThenExpiredThenLate(t *testing.T) {
+	f := newFixture(t)
+	a := addr("c")
+	f.order("under", a, store.ModeAddress, "10000000", "10000000")
+	f.apply(events.KindSeen, a, txh("5"), "3000000", 1)
+	f.apply(events.KindConfirmed, a, txh("5"), "3000000", 2)
+	f.expect(pending("3"), success("3"))
+	f.expire()
+	f.none() // not due yet
+	f.pastDue("under")
+	f.expire()
+	msgs := f.expect("expired/0/3")
+	if msgs[0].fields["error"] != "expired" || msgs[0].fields["pay_amount"] != "10" {
+		t.Fatalf("expired: %s", msgs[0].body)
+	}
+	f.expire()
+	f.none() // expired once
+	f.apply(events.KindSeen, a, txh("6"), "7000000", 1)
+	f.expect(pending("7") + "/late")
+	f.apply(events.KindConfirmed, a, txh("6"), "7000000", 2)
+	f.expect(success("7") + "/late")
+	if st, _ := f.state("under"); st != store.StateExpired {
+		t.Fatalf("expired order became %s", st)
+	}
+}
+
+// TestLateBeforeExpiryLoop: a payment arriving after expires_at but before the
+// expiry loop ran is late, and does not save the order from expiring.
+func TestLateBeforeExpiryLoop(t *testing.T) {
+	f := newFixture(t)
+	a := addr("d")
+	f.order("late", a, store.ModeAddress, "10000000", "10000000")
+	f.pastDue("late")
+	f.apply(events.KindSeen, a, txh("7"), "10000000", 1)
+	f.expect(pending("10") + "/late")
+	f.expire()
+	f.expect("expired/0/0")
+	f.apply(events.KindConfirmed, a, txh("7"), "10000000", 2)
+	f.expect(success("10") + "/late")
+}
+
+func TestReorgRemovesSeenPayment(t *testing.T) {
+	f := newFixture(t)
+	a := addr("e")
+	f.order("reorg", a, store.ModeAddress, "10000000", "10000000")
+	f.apply(events.KindSeen, a, txh("8"), "10000000", 1)
+	f.expect(pending("10"))
+	f.apply(events.KindRemoved, a, txh("8"), "10000000", 2)
+	f.expect(alert())
+	if st, cov := f.state("reorg"); st != store.StateOpen || cov {
+		t.Fatalf("after removal: %s covered=%v", st, cov)
+	}
+	f.pastDue("reorg")
+	f.expire()
+	f.expect("expired/0/0")
+	// Mined again: reported anew, late since the order expired without it.
+	f.apply(events.KindSeen, a, txh("8"), "10000000", 3)
+	f.expect(pending("10") + "/late")
+	f.apply(events.KindConfirmed, a, txh("8"), "10000000", 4)
+	f.expect(success("10") + "/late")
+}
+
+func TestConfirmedPaymentIsNotUndone(t *testing.T) {
+	f := newFixture(t)
+	a := addr("f")
+	f.order("deep", a, store.ModeAddress, "10000000", "10000000")
+	f.apply(events.KindConfirmed, a, txh("9"), "10000000", 2)
+	f.expect(pending("10"), success("10"))
+	f.apply(events.KindRemoved, a, txh("9"), "10000000", 3)
+	f.none()
+	if st, _ := f.state("deep"); st != store.StatePaid {
+		t.Fatalf("confirmed order became %s", st)
+	}
+}
+
+func TestAmountModeMatching(t *testing.T) {
+	f := newFixture(t)
+	f.order("amt-1", shared, store.ModeAmount, "10000000", "10000000")
+	f.order("amt-2", shared, store.ModeAmount, "10000000", "10010000")
+	f.apply(events.KindSeen, shared, txh("a"), "10010000", 1)
+	msgs := f.expect(pending("10.01"))
+	if msgs[0].fields["request_id"] != "amt-2" {
+		t.Fatalf("10.01 matched to %s", msgs[0].fields["request_id"])
+	}
+	f.apply(events.KindSeen, shared, txh("b"), "10020000", 1)
+	f.expect(unmatchedKey())
+	f.apply(events.KindConfirmed, shared, txh("b"), "10020000", 2)
+	f.none()
+	var un []store.Unmatched
+	if err := f.db.Raw("SELECT * FROM unmatched_transfers").Scan(&un).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(un) != 1 || un[0].Amount != "10020000" || un[0].State != store.PaymentConfirmed || un[0].TxHash != txh("b") {
+		t.Fatalf("unmatched transfers: %+v", un)
+	}
+	// A late payment of an expired amount-mode order still finds it.
+	f.pastDue("amt-1")
+	f.expire()
+	f.expect("expired/0/0")
+	f.apply(events.KindSeen, shared, txh("c"), "10000000", 1)
+	msgs = f.expect(pending("10") + "/late")
+	if msgs[0].fields["request_id"] != "amt-1" {
+		t.Fatalf("late 10 matched to %s", msgs[0].fields["request_id"])
+	}
+}

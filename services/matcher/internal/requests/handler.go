@@ -1,0 +1,433 @@
+// Package requests handles order requests: it checks them, opens the order with
+// its payable address and amount, asks the chain-listener to watch the address,
+// and answers with the created return.
+package requests
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rs/zerolog"
+	"gorm.io/gorm"
+
+	"paysuite/pkg/broker"
+	"paysuite/pkg/contract"
+	"paysuite/pkg/events"
+	"paysuite/pkg/hdwallet"
+	"paysuite/pkg/money"
+	"paysuite/pkg/outbox"
+	"paysuite/pkg/sign"
+	"paysuite/pkg/tokens"
+	"paysuite/services/matcher/internal/returns"
+	"paysuite/services/matcher/internal/store"
+)
+
+// Limits of the order request (proto/schemas/order.request.json).
+const (
+	DefaultExpiresIn = 900
+	MaxExpiresIn     = 604800
+	maxFieldChars    = 32
+	maxOrderIDChars  = 64
+	maxCallbackBytes = 2048
+	// maxInsertAttempts bounds the retries of one order on concurrent inserts
+	// (a payable amount taken meanwhile, a deadlock).
+	maxInsertAttempts = 200
+	// maxAddressIndex is the last non-hardened BIP-32 child index.
+	maxAddressIndex = 1<<31 - 1
+)
+
+// ErrInternal is the contract's code for a request the suite could not process.
+const ErrInternal = "internal_error"
+
+// Handler processes the order request queue.
+type Handler struct {
+	Store  *store.Store
+	Names  contract.Names
+	Chain  string
+	Tokens tokens.List
+	// Keys derives the fresh address of each address-mode order.
+	Keys *hdwallet.XPub
+	// SharedAddress receives the payments of amount-mode orders (lowercase).
+	SharedAddress string
+	// OffsetDecimals is the step of the amount-mode offset, 10^-OffsetDecimals
+	// tokens, capped at the token's decimals.
+	OffsetDecimals int32
+	// MaxOffsetSteps bounds the offset search.
+	MaxOffsetSteps int
+	Secret         []byte
+	MaxClockSkew   time.Duration
+	Sealer         returns.Sealer
+	Log            zerolog.Logger
+	// OnCommit wakes the outbox relay.
+	OnCommit func()
+	Now      func() time.Time
+}
+
+// request is a checked order request.
+type request struct {
+	RequestID   string
+	OrderID     string
+	Chain       string
+	Symbol      string
+	Amount      string // canonical decimal, set once valid
+	Mode        string
+	ExpiresIn   int64
+	CallbackURL string
+	token       tokens.Token
+	amountBase  *big.Int
+}
+
+// refusal is a request answered with status 0 and no other effect.
+type refusal struct{ code, message string }
+
+func (r refusal) Error() string { return r.code + ": " + r.message }
+
+// Handle is the broker handler for pay.order.queue.
+func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
+	fields, err := sign.ParseFields(d.Body)
+	if err != nil {
+		return broker.Poison("not a JSON object")
+	}
+	var req request
+	rawID, ok := fields["request_id"]
+	if !ok || json.Unmarshal(rawID, &req.RequestID) != nil || !contract.ValidRequestID(req.RequestID) {
+		return broker.Poison("missing or invalid request_id")
+	}
+	log := h.Log.With().Str("request_id", req.RequestID).Logger()
+
+	if ref := h.authenticate(fields); ref != nil {
+		h.defaults(&req)
+		log.Info().Str("error", ref.code).Msg("order request refused")
+		return h.refuse(ctx, req, *ref)
+	}
+	// A repeated request_id gets the original answer, whatever it carries now.
+	if existing, err := h.Store.ByRequestID(ctx, req.RequestID); err != nil {
+		return err
+	} else if existing != nil {
+		return h.resend(ctx, existing)
+	}
+	if ref := h.check(fields, &req); ref != nil {
+		log.Info().Str("error", ref.code).Msg("order request refused")
+		return h.refuse(ctx, req, *ref)
+	}
+	if other, err := h.Store.ByOrderID(ctx, req.OrderID); err != nil {
+		return err
+	} else if other != nil {
+		log.Info().Str("order_id", req.OrderID).Str("other_request_id", other.RequestID).Msg("order_id already used")
+		return h.refuse(ctx, req, refusal{contract.ErrConflict, "order_id is already used by another request_id"})
+	}
+
+	o, err := h.open(ctx, req)
+	var ref refusal
+	switch {
+	case errors.As(err, &ref):
+		log.Info().Str("error", ref.code).Msg("order request refused")
+		return h.refuse(ctx, req, ref)
+	case err != nil:
+		return err
+	}
+	log.Info().Str("order_id", o.OrderID).Str("mode", o.Mode).Str("pay_address", o.PayAddress).
+		Str("pay_amount", o.PayAmount).Msg("order opened")
+	return nil
+}
+
+// authenticate checks the signature, then the timestamp, which is only
+// trustworthy once signed.
+func (h *Handler) authenticate(fields sign.Fields) *refusal {
+	if err := sign.Verify(h.Secret, fields); err != nil {
+		return &refusal{contract.ErrBadSignature, "the sign field does not match the request"}
+	}
+	if err := sign.CheckTimestamp(fields, h.now(), h.MaxClockSkew); err != nil {
+		return &refusal{contract.ErrStaleTimestamp, "timestamp missing or too far from the suite's clock"}
+	}
+	return nil
+}
+
+// defaults fills chain and symbol for an answer to a request whose fields were
+// not read.
+func (h *Handler) defaults(req *request) {
+	if req.Chain == "" {
+		req.Chain = h.Chain
+	}
+	if req.Symbol == "" {
+		req.Symbol = "USDT"
+	}
+}
+
+// check validates the fields and fills req; values are set only once valid, so
+// that a refusal echoes nothing invalid.
+func (h *Handler) check(fields sign.Fields, req *request) *refusal {
+	chain, chainOK := stringField(fields, "chain", maxFieldChars)
+	symbol, symbolOK := stringField(fields, "symbol", maxFieldChars)
+	if chainOK {
+		req.Chain = chain
+	}
+	if symbolOK {
+		req.Symbol = symbol
+	}
+	h.defaults(req)
+	if !chainOK {
+		return &refusal{contract.ErrInvalidRequest, "chain must be a string of 1-32 characters"}
+	}
+	if !symbolOK {
+		return &refusal{contract.ErrInvalidRequest, "symbol must be a string of 1-32 characters"}
+	}
+	orderID, ok := stringField(fields, "order_id", maxOrderIDChars)
+	if !ok || orderID == "" {
+		return &refusal{contract.ErrInvalidRequest, "order_id must be a string of 1-64 characters"}
+	}
+	req.OrderID = orderID
+
+	if req.Chain != h.Chain {
+		return &refusal{contract.ErrUnknownChain, "chain " + req.Chain + " is not configured"}
+	}
+	tok, ok := h.Tokens.BySymbol(req.Symbol)
+	if !ok {
+		return &refusal{contract.ErrUnknownToken, "token " + req.Symbol + " is not configured on " + req.Chain}
+	}
+	req.Symbol, req.token = tok.Symbol, tok
+	amount, err := money.ParseJSON(fields["amount"], tok.Decimals)
+	if err != nil {
+		return &refusal{contract.ErrInvalidAmount, err.Error()}
+	}
+	req.Amount, req.amountBase = money.Format(amount), money.ToBaseUnits(amount, tok.Decimals)
+
+	mode, ok := stringField(fields, "mode", maxFieldChars)
+	switch {
+	case !ok:
+		return &refusal{contract.ErrInvalidRequest, "mode must be address or amount"}
+	case mode == "":
+		req.Mode = store.ModeAddress
+	case mode == store.ModeAddress || mode == store.ModeAmount:
+		req.Mode = mode
+	default:
+		return &refusal{contract.ErrInvalidRequest, "mode must be address or amount"}
+	}
+	expiresIn, ok := integerField(fields, "expires_in")
+	switch {
+	case !ok || expiresIn > MaxExpiresIn || (expiresIn < 1 && expiresIn != 0):
+		return &refusal{contract.ErrInvalidRequest, fmt.Sprintf("expires_in must be an integer of 1-%d seconds", MaxExpiresIn)}
+	case expiresIn == 0:
+		req.ExpiresIn = DefaultExpiresIn
+	default:
+		req.ExpiresIn = expiresIn
+	}
+	callback, ok := stringField(fields, "callback_url", maxCallbackBytes)
+	if !ok || (callback != "" && !validCallback(callback)) {
+		return &refusal{contract.ErrInvalidRequest, "callback_url must be an absolute http(s) URL"}
+	}
+	req.CallbackURL = callback
+	return nil
+}
+
+// open records the order with its payable address and amount, the watch request
+// for the listener and the created return, in one transaction per attempt.
+func (h *Handler) open(ctx context.Context, req request) (*store.Order, error) {
+	for attempt := 0; attempt < maxInsertAttempts; attempt++ {
+		var payAmount *big.Int
+		if req.Mode == store.ModeAmount {
+			var err error
+			if payAmount, err = h.freePayAmount(ctx, req); err != nil {
+				return nil, err
+			}
+		} else {
+			payAmount = req.amountBase
+		}
+		o, err := h.insert(ctx, req, payAmount)
+		switch conflict := store.Conflict(err); {
+		case err == nil:
+			h.OnCommit()
+			return o, nil
+		case conflict == store.ConflictRequestID:
+			// The same request_id raced on another worker or replica: answer as it did.
+			existing, ferr := h.Store.ByRequestID(ctx, req.RequestID)
+			if ferr != nil || existing == nil {
+				return nil, fmt.Errorf("open order %s: %w", req.RequestID, err)
+			}
+			return existing, h.resend(ctx, existing)
+		case conflict == store.ConflictOrderID:
+			return nil, refusal{contract.ErrConflict, "order_id is already used by another request_id"}
+		case conflict == store.ConflictSlot, store.Retryable(err):
+			// Another order took this payable amount first, or the database chose
+			// this transaction as a deadlock victim: look again.
+			continue
+		default:
+			var ref refusal
+			if errors.As(err, &ref) {
+				return nil, ref
+			}
+			return nil, fmt.Errorf("open order %s: %w", req.RequestID, err)
+		}
+	}
+	return nil, fmt.Errorf("open order %s: gave up after %d conflicting attempts", req.RequestID, maxInsertAttempts)
+}
+
+// freePayAmount returns the smallest amount + k×step that no open order on the
+// shared address has. It is only a candidate: the unique index on the open
+// payable amounts decides, and a lost race is retried.
+func (h *Handler) freePayAmount(ctx context.Context, req request) (*big.Int, error) {
+	offsetDecimals := min(h.OffsetDecimals, req.token.Decimals)
+	step := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(req.token.Decimals-offsetDecimals)), nil)
+	hi := new(big.Int).Mul(step, big.NewInt(int64(h.MaxOffsetSteps)))
+	hi.Add(hi, req.amountBase)
+	taken, err := h.Store.OpenPayAmounts(ctx, h.SharedAddress, req.amountBase, hi)
+	if err != nil {
+		return nil, err
+	}
+	cand := new(big.Int).Set(req.amountBase)
+	for range h.MaxOffsetSteps + 1 {
+		if !taken[cand.String()] {
+			return cand, nil
+		}
+		cand.Add(cand, step)
+	}
+	return nil, refusal{ErrInternal, "no unique payable amount is free for this amount on the shared address"}
+}
+
+// insert runs one attempt at recording the order.
+func (h *Handler) insert(ctx context.Context, req request, payAmount *big.Int) (*store.Order, error) {
+	o := &store.Order{RequestID: req.RequestID, OrderID: req.OrderID, Chain: req.Chain, Symbol: req.Symbol,
+		Decimals: req.token.Decimals, Amount: req.amountBase.String(), PayAmount: payAmount.String(),
+		Mode: req.Mode, State: store.StateOpen}
+	err := h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var msgs []outbox.Message
+		if req.Mode == store.ModeAddress {
+			index, err := store.AllocateIndex(tx)
+			if err != nil {
+				return err
+			}
+			if index > maxAddressIndex {
+				return refusal{ErrInternal, "the order address space is exhausted"}
+			}
+			addr, err := h.Keys.Address(uint32(index))
+			if err != nil {
+				return fmt.Errorf("derive order address %d: %w", index, err)
+			}
+			o.PayAddress, o.AddressIndex = strings.ToLower(addr.Hex()), &index
+			watch, err := json.Marshal(events.WatchAddress{Chain: req.Chain, Address: o.PayAddress, Owner: events.OwnerMatcher})
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, outbox.Message{Exchange: events.Exchange, RoutingKey: events.WatchKey,
+				MessageID: "watch:" + o.PayAddress, Body: watch})
+		} else {
+			o.PayAddress = h.SharedAddress
+		}
+		id, expiresAt, err := store.InsertOrder(tx, store.NewOrder{
+			RequestID: req.RequestID, OrderID: req.OrderID, Chain: req.Chain, Symbol: req.Symbol,
+			Decimals: req.token.Decimals, Amount: req.amountBase, PayAddress: o.PayAddress, PayAmount: payAmount,
+			Mode: req.Mode, AddressIndex: o.AddressIndex, ExpiresIn: req.ExpiresIn, CallbackURL: req.CallbackURL,
+		})
+		if err != nil {
+			return err
+		}
+		o.ID, o.ExpiresAt = id, expiresAt
+		body, err := h.Sealer.Seal(returns.Created{
+			RequestID: req.RequestID, Event: contract.EventCreated, Status: contract.StatusSuccess,
+			OrderID: req.OrderID, Chain: req.Chain, Symbol: req.Symbol, Amount: req.Amount,
+			PayAddress: o.PayAddress, PayAmount: money.Format(money.FromBaseUnits(payAmount, req.token.Decimals)),
+			ExpiresAt: &expiresAt, Mode: req.Mode,
+		})
+		if err != nil {
+			return err
+		}
+		if err := store.SetCreatedBody(tx, id, body); err != nil {
+			return err
+		}
+		o.CreatedBody = body
+		msgs = append(msgs, outbox.Message{Exchange: h.Names.Exchange, RoutingKey: h.Names.OrderReturnKey,
+			MessageID: req.RequestID + ":created", Body: body})
+		return outbox.Add(tx, msgs...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// resend publishes the stored created return again, byte for byte.
+func (h *Handler) resend(ctx context.Context, o *store.Order) error {
+	err := h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return outbox.Add(tx, outbox.Message{Exchange: h.Names.Exchange, RoutingKey: h.Names.OrderReturnKey,
+			MessageID: o.RequestID + ":created", Body: o.CreatedBody})
+	})
+	if err != nil {
+		return fmt.Errorf("resend created return of %s: %w", o.RequestID, err)
+	}
+	h.OnCommit()
+	return nil
+}
+
+// refuse answers a request with status 0; it has no other effect.
+func (h *Handler) refuse(ctx context.Context, req request, ref refusal) error {
+	h.defaults(&req)
+	body, err := h.Sealer.Seal(returns.Refusal(req.RequestID, req.OrderID, req.Chain, req.Symbol, req.Amount,
+		ref.code, ref.message))
+	if err != nil {
+		return err
+	}
+	err = h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return outbox.Add(tx, outbox.Message{Exchange: h.Names.Exchange, RoutingKey: h.Names.OrderReturnKey,
+			MessageID: req.RequestID + ":created:" + ref.code, Body: body})
+	})
+	if err != nil {
+		return fmt.Errorf("refuse %s: %w", req.RequestID, err)
+	}
+	h.OnCommit()
+	return nil
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// stringField reads an optional string field of at most maxChars characters;
+// null and "" read as "". ok is false for any other type or a longer string.
+func stringField(fields sign.Fields, name string, maxChars int) (string, bool) {
+	raw := bytes.TrimSpace(fields[name])
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", true
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", false
+	}
+	if utf8.RuneCountInString(s) > maxChars {
+		return "", false
+	}
+	return s, true
+}
+
+// integerField reads an optional integer field written as a plain JSON integer;
+// absent, null and "" read as 0.
+func integerField(fields sign.Fields, name string) (int64, bool) {
+	raw := bytes.TrimSpace(fields[name])
+	if len(raw) == 0 || string(raw) == "null" || string(raw) == `""` {
+		return 0, true
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	if n == 0 {
+		return -1, true // an explicit 0 is out of range, not "absent"
+	}
+	return n, true
+}
+
+func validCallback(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}

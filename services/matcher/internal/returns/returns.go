@@ -1,0 +1,81 @@
+// Package returns builds the matcher's signed return messages, as the contract
+// and the order schemas in proto/ describe them.
+package returns
+
+import (
+	"time"
+
+	"paysuite/pkg/contract"
+	"paysuite/pkg/sign"
+)
+
+// Created answers an order request: where and how much to pay, or why not.
+type Created struct {
+	RequestID  string `json:"request_id"`
+	Event      string `json:"event"`
+	Status     int    `json:"status"`
+	Error      string `json:"error,omitempty"`
+	Message    string `json:"message,omitempty"`
+	OrderID    string `json:"order_id,omitempty"`
+	Chain      string `json:"chain"`
+	Symbol     string `json:"symbol"`
+	Amount     string `json:"amount,omitempty"`
+	PayAddress string `json:"pay_address,omitempty"`
+	PayAmount  string `json:"pay_amount,omitempty"`
+	ExpiresAt  *int64 `json:"expires_at,omitempty"`
+	Mode       string `json:"mode,omitempty"`
+}
+
+// Paid reports one stage of one transfer matched to an order.
+type Paid struct {
+	RequestID   string `json:"request_id"`
+	Event       string `json:"event"`
+	Status      int    `json:"status"`
+	OrderID     string `json:"order_id"`
+	Chain       string `json:"chain"`
+	Symbol      string `json:"symbol"`
+	Amount      string `json:"amount"`
+	PayAddress  string `json:"pay_address"`
+	PayAmount   string `json:"pay_amount"`
+	PaidAmount  string `json:"paid_amount"`
+	TxHash      string `json:"tx_hash"`
+	BlockNumber uint64 `json:"block_number"`
+	Late        bool   `json:"late"`
+}
+
+// Expired reports an order whose expiry passed without full payment.
+type Expired struct {
+	RequestID  string `json:"request_id"`
+	Event      string `json:"event"`
+	Status     int    `json:"status"`
+	Error      string `json:"error"`
+	Message    string `json:"message,omitempty"`
+	OrderID    string `json:"order_id"`
+	Chain      string `json:"chain"`
+	Symbol     string `json:"symbol"`
+	Amount     string `json:"amount"`
+	PayAddress string `json:"pay_address"`
+	PayAmount  string `json:"pay_amount"`
+	PaidAmount string `json:"paid_amount"`
+}
+
+// Sealer signs return messages with the suite's secret.
+type Sealer struct {
+	Secret []byte
+	Now    func() time.Time
+}
+
+// Seal renders v as the signed JSON body of a return.
+func (s Sealer) Seal(v any) ([]byte, error) {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	return sign.Seal(s.Secret, v, now())
+}
+
+// Refusal is the status-0 created answer to an order request that was refused.
+func Refusal(requestID, orderID, chain, symbol, amount, code, message string) Created {
+	return Created{RequestID: requestID, Event: contract.EventCreated, Status: contract.StatusFailed,
+		Error: code, Message: message, OrderID: orderID, Chain: chain, Symbol: symbol, Amount: amount}
+}

@@ -1,0 +1,226 @@
+package alerts_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/rs/zerolog"
+
+	"paysuite/pkg/db/dbtest"
+	"paysuite/pkg/events"
+	"paysuite/services/notifier/internal/alerts"
+	"paysuite/services/notifier/internal/store"
+)
+
+const token = "123456:SECRET-TOKEN"
+
+// botAPI is a local stand-in for the Telegram Bot API's sendMessage.
+type botAPI struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	msgs   []string
+	fail   bool
+	failed int
+}
+
+func newBotAPI(t *testing.T) *botAPI {
+	b := &botAPI{}
+	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/bot"+token+"/sendMessage" || r.Method != http.MethodPost {
+			http.Error(w, `{"ok":false,"description":"Not Found"}`, http.StatusNotFound)
+			return
+		}
+		var m struct {
+			ChatID string `json:"chat_id"`
+			Text   string `json:"text"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil || m.ChatID != "-1001" {
+			http.Error(w, `{"ok":false,"description":"Bad Request"}`, http.StatusBadRequest)
+			return
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.fail {
+			b.failed++
+			http.Error(w, `{"ok":false,"description":"Too Many Requests"}`, http.StatusTooManyRequests)
+			return
+		}
+		b.msgs = append(b.msgs, m.Text)
+		_, _ = w.Write([]byte(`{"ok":true,"result":{}}`))
+	}))
+	t.Cleanup(b.srv.Close)
+	return b
+}
+
+func (b *botAPI) messages() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.msgs...)
+}
+
+func newAlerter(t *testing.T, api *botAPI, minInterval time.Duration) *alerts.Alerter {
+	gdb := dbtest.Open(t, store.Migrations())
+	a := &alerts.Alerter{DB: gdb, MinInterval: minInterval, Tick: 20 * time.Millisecond, Log: zerolog.Nop(),
+		Sender: &alerts.Telegram{APIURL: api.srv.URL, Token: token, ChatID: "-1001", Client: api.srv.Client()}}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = a.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return a
+}
+
+func waitMessages(t *testing.T, api *botAPI, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(api.messages()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("got %d chat messages, want %d: %q", len(api.messages()), n, api.messages())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return api.messages()
+}
+
+func TestIncidentSendsFirstAlertThenOneSummary(t *testing.T) {
+	api := newBotAPI(t)
+	a := newAlerter(t, api, 3*time.Second) // far longer than raising 51 alerts takes, even on a busy machine
+	raise := func(kind, key, msg string) {
+		if err := a.Raise(t.Context(), events.Alert{Kind: kind, Key: key, Service: "withdraw", Message: msg}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 50 {
+		raise(events.AlertLowBalance, "0xhot", "balance low #"+string(rune('a'+i%26)))
+	}
+	raise(events.AlertLowBalance, "0xother", "another wallet")
+	msgs := waitMessages(t, api, 2)
+	if !strings.Contains(msgs[0], "low_balance (0xhot) from withdraw: balance low #a") || !strings.Contains(msgs[1], "0xother") {
+		t.Fatalf("messages: %q", msgs)
+	}
+	// After the interval, one summary with the count held back; nothing else.
+	msgs = waitMessages(t, api, 3)
+	if !strings.Contains(msgs[2], "49 more alert(s)") {
+		t.Fatalf("summary: %q", msgs[2])
+	}
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		if n := len(api.messages()); n != 3 {
+			t.Fatalf("%d messages, want 3: %q", n, api.messages())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestChatFailureRetried(t *testing.T) {
+	api := newBotAPI(t)
+	api.fail = true
+	a := newAlerter(t, api, time.Hour)
+	if err := a.Raise(t.Context(), events.Alert{Kind: events.AlertPayoutFailed, Key: "withdraw:reverted", Message: "w-1"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		api.mu.Lock()
+		failed := api.failed
+		api.mu.Unlock()
+		if failed > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the chat was never tried")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	api.mu.Lock()
+	api.fail = false
+	api.mu.Unlock()
+	msgs := waitMessages(t, api, 1)
+	if !strings.Contains(msgs[0], "payout_failed") {
+		t.Fatalf("message: %q", msgs[0])
+	}
+}
+
+func TestTelegramErrorsDoNotLeakToken(t *testing.T) {
+	tg := &alerts.Telegram{APIURL: "http://127.0.0.1:1", Token: token, ChatID: "1"}
+	err := tg.Send(t.Context(), "x")
+	if err == nil || strings.Contains(err.Error(), "SECRET-TOKEN") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// TestDeadLetterQueueAlertsOnce fills a dead-letter queue of the real broker
+// and checks it repeatedly: one alert, not one per check or per message.
+func TestDeadLetterQueueAlertsOnce(t *testing.T) {
+	url := "amqp://guest:guest@127.0.0.1:5672/"
+	conn, err := amqp.Dial(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	queue := "test.dead." + hex.EncodeToString(b[:])
+	if _, err := ch.QueueDeclare(queue, true, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = ch.QueueDelete(queue, false, false, false) })
+
+	api := newBotAPI(t)
+	a := newAlerter(t, api, time.Hour)
+	w := &alerts.DeadLetterWatch{URL: url, Queue: queue, Interval: time.Hour, Alerter: a, Log: zerolog.Nop()}
+	t.Cleanup(func() { _ = w.Run(canceled()) }) // closes its connection
+	if err := w.Check(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := ch.PublishWithContext(t.Context(), "", queue, false, false, amqp.Publishing{Body: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Messages == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("queue holds %d messages", q.Messages)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for range 4 {
+		if err := w.Check(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs := waitMessages(t, api, 1)
+	if !strings.Contains(msgs[0], "dead_letters") || !strings.Contains(msgs[0], "3 message(s)") {
+		t.Fatalf("message: %q", msgs[0])
+	}
+	time.Sleep(200 * time.Millisecond) // room for a (wrong) second message
+	if n := len(api.messages()); n != 1 {
+		t.Fatalf("%d messages, want 1: %q", n, api.messages())
+	}
+}
+
+func canceled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}

@@ -1,0 +1,103 @@
+// Package app wires the notifier's parts together and runs them until the
+// context ends.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"paysuite/pkg/broker"
+	"paysuite/pkg/db"
+	"paysuite/pkg/events"
+	"paysuite/pkg/service"
+	"paysuite/pkg/topology"
+	"paysuite/services/notifier/internal/admin"
+	"paysuite/services/notifier/internal/alerts"
+	"paysuite/services/notifier/internal/config"
+	"paysuite/services/notifier/internal/copies"
+	"paysuite/services/notifier/internal/store"
+	"paysuite/services/notifier/internal/webhook"
+)
+
+// Topology is the suite's topology plus the notifier's copies queue, bound on
+// the public exchange to every request and return key: the topic exchange
+// gives it a copy of each message without taking anything from the flows.
+func Topology(cfg config.Config) broker.Topology {
+	topo := topology.Suite(cfg.Names)
+	q := broker.Queue{Name: cfg.CopiesQueue}
+	for _, key := range copies.Bindings(cfg.Names) {
+		q.Bindings = append(q.Bindings, broker.Binding{Exchange: cfg.Names.Exchange, Key: key})
+	}
+	topo.Queues = append(topo.Queues, q)
+	return topo
+}
+
+// Run starts the notifier and blocks until ctx is cancelled or a part fails.
+func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+	base, err := service.Start(ctx, service.Options{
+		HTTPAddr: cfg.HTTPAddr, DB: cfg.DB, Migrations: store.Migrations(),
+		Broker: cfg.Broker, Topology: Topology(cfg),
+	}, log)
+	if err != nil {
+		return err
+	}
+	st := store.New(base.DB)
+	alerter := &alerts.Alerter{DB: base.DB, MinInterval: cfg.AlertMinInterval, Tick: time.Second, Log: log}
+	if cfg.TelegramToken != "" {
+		alerter.Sender = &alerts.Telegram{APIURL: cfg.TelegramAPIURL, Token: cfg.TelegramToken, ChatID: cfg.TelegramChatID,
+			Client: &http.Client{Timeout: 20 * time.Second}}
+	} else {
+		log.Warn().Msg("TELEGRAM_BOT_TOKEN not set: operator alerts are only logged")
+	}
+	deliverer := &webhook.Deliverer{Store: st, Client: webhook.NewClient(cfg.Policy, cfg.Timeout),
+		Secret: cfg.WebhookSecret, Schedule: cfg.Schedule, Timeout: cfg.Timeout, Workers: cfg.Workers,
+		HostLimit: cfg.HostConcurrency, PollInterval: cfg.PollInterval, Owner: replicaName(), Log: log}
+	handler := copies.NewHandler(cfg.Names, st, []byte(cfg.SignSecret), alerter, deliverer.Kick, log)
+	dlq := &alerts.DeadLetterWatch{URL: cfg.Broker.URL, Queue: cfg.Broker.DeadQueue, Interval: cfg.DLQInterval,
+		Alerter: alerter, Log: log}
+	log.Info().Str("copies_queue", cfg.CopiesQueue).Int("webhook_workers", cfg.Workers).
+		Bool("telegram", alerter.Enabled()).Msg("notifier started")
+	return base.Run(ctx,
+		deliverer.Run,
+		alerter.Run,
+		dlq.Run,
+		func(ctx context.Context) error { return handler.RunJanitor(ctx, cfg.OrphanTTL, time.Minute) },
+		func(ctx context.Context) error {
+			return base.MQ.Consume(ctx, cfg.CopiesQueue, cfg.CopyWorkers, handler.Handle)
+		},
+		func(ctx context.Context) error {
+			return base.MQ.Consume(ctx, events.AlertQueue, 2, alerter.HandleQueue)
+		},
+	)
+}
+
+// Admin runs one operator command (see admin.Usage).
+func Admin(ctx context.Context, cfg config.Config, args []string, log zerolog.Logger) error {
+	gdb, err := db.Open(ctx, cfg.DB, store.Migrations(), log)
+	if err != nil {
+		return err
+	}
+	if sqlDB, err := gdb.DB(); err == nil {
+		defer sqlDB.Close()
+	}
+	return admin.Run(ctx, store.New(gdb), args, os.Stdout)
+}
+
+// replicaName identifies this process in leases and attempt records.
+func replicaName() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	name := fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+	if len(name) > 64 {
+		name = name[len(name)-64:]
+	}
+	return name
+}

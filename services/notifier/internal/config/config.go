@@ -1,0 +1,143 @@
+// Package config holds the notifier's configuration, read from the environment.
+package config
+
+import (
+	"net/url"
+	"strings"
+	"time"
+
+	"paysuite/pkg/broker"
+	"paysuite/pkg/config"
+	"paysuite/pkg/contract"
+	"paysuite/pkg/db"
+	"paysuite/services/notifier/internal/webhook"
+)
+
+// DevWebhookSecret is the webhook signing secret of the development mode.
+const DevWebhookSecret = "dev-webhook-secret"
+
+// Config is everything the notifier reads from the environment.
+type Config struct {
+	config.Common
+	DB     db.Config
+	Broker broker.Config
+	Names  contract.Names
+
+	Schema string `env:"MYSQL_SCHEMA" envDefault:"paysuite_notifier"`
+	// CopiesQueue receives a copy of every public request and return.
+	CopiesQueue string `env:"NOTIFIER_COPIES_QUEUE" envDefault:"internal.notifier.copies.queue"`
+	CopyWorkers int    `env:"NOTIFIER_COPY_WORKERS" envDefault:"8"`
+
+	// WebhookSecretText signs the webhooks; "whsec_<base64>" is read as the
+	// Standard Webhooks form. Never logged.
+	WebhookSecretText string        `env:"WEBHOOK_SECRET"`
+	RetrySchedule     string        `env:"WEBHOOK_RETRY_SCHEDULE" envDefault:"5s,30s,2m,10m,1h,3h,6h,12h,24h,24h"`
+	Timeout           time.Duration `env:"WEBHOOK_TIMEOUT" envDefault:"10s"`
+	Workers           int           `env:"WEBHOOK_WORKERS" envDefault:"16"`
+	HostConcurrency   int           `env:"WEBHOOK_HOST_CONCURRENCY" envDefault:"4"`
+	PollInterval      time.Duration `env:"WEBHOOK_POLL_INTERVAL" envDefault:"500ms"`
+	// AllowPrivate lets webhooks reach private, loopback and link-local
+	// addresses; in development mode loopback is allowed anyway.
+	AllowPrivate bool          `env:"WEBHOOK_ALLOW_PRIVATE" envDefault:"false"`
+	OrphanTTL    time.Duration `env:"WEBHOOK_ORPHAN_TTL" envDefault:"1h"`
+
+	TelegramAPIURL string `env:"TELEGRAM_API_URL" envDefault:"https://api.telegram.org"`
+	// TelegramToken enables the operator alerts; never logged.
+	TelegramToken    string        `env:"TELEGRAM_BOT_TOKEN"`
+	TelegramChatID   string        `env:"TELEGRAM_CHAT_ID"`
+	DLQInterval      time.Duration `env:"ALERT_DLQ_INTERVAL" envDefault:"1m"`
+	AlertMinInterval time.Duration `env:"ALERT_MIN_INTERVAL" envDefault:"10m"`
+
+	WebhookSecret []byte          `env:"-"`
+	Schedule      []time.Duration `env:"-"`
+	Policy        webhook.Policy  `env:"-"`
+}
+
+// Validate checks the values and derives the parsed fields.
+func (c *Config) Validate() error {
+	if err := c.Common.Validate(); err != nil {
+		return err
+	}
+	c.DB.Schema = c.Schema
+	if err := c.DB.Validate(); err != nil {
+		return err
+	}
+	if err := c.Broker.Validate(); err != nil {
+		return err
+	}
+	if err := c.Names.Validate(); err != nil {
+		return err
+	}
+	if strings.TrimSpace(c.CopiesQueue) == "" {
+		return config.VarError("NOTIFIER_COPIES_QUEUE", "must not be empty")
+	}
+	if c.CopyWorkers < 1 {
+		return config.VarError("NOTIFIER_COPY_WORKERS", "must be at least 1")
+	}
+	if c.WebhookSecretText == "" {
+		if !c.DevMode {
+			return config.VarError("WEBHOOK_SECRET", "required unless DEV_MODE=true")
+		}
+		c.WebhookSecretText = DevWebhookSecret
+	}
+	secret, err := webhook.ParseSecret(c.WebhookSecretText)
+	if err != nil || len(secret) == 0 {
+		return config.VarError("WEBHOOK_SECRET", "a whsec_ secret must be followed by base64")
+	}
+	c.WebhookSecret = secret
+	if c.Schedule, err = ParseSchedule(c.RetrySchedule); err != nil {
+		return config.VarError("WEBHOOK_RETRY_SCHEDULE", "%v", err)
+	}
+	if c.Timeout <= 0 {
+		return config.VarError("WEBHOOK_TIMEOUT", "must be positive")
+	}
+	if c.Workers < 1 {
+		return config.VarError("WEBHOOK_WORKERS", "must be at least 1")
+	}
+	if c.HostConcurrency < 1 {
+		return config.VarError("WEBHOOK_HOST_CONCURRENCY", "must be at least 1")
+	}
+	if c.PollInterval <= 0 {
+		return config.VarError("WEBHOOK_POLL_INTERVAL", "must be positive")
+	}
+	if c.OrphanTTL <= 0 {
+		return config.VarError("WEBHOOK_ORPHAN_TTL", "must be positive")
+	}
+	c.Policy = webhook.Policy{AllowPrivate: c.AllowPrivate, AllowLoopback: c.DevMode}
+	if u, err := url.Parse(c.TelegramAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return config.VarError("TELEGRAM_API_URL", "must be an absolute http(s) URL")
+	}
+	if c.TelegramToken != "" && c.TelegramChatID == "" {
+		return config.VarError("TELEGRAM_CHAT_ID", "required when TELEGRAM_BOT_TOKEN is set")
+	}
+	if c.DLQInterval <= 0 {
+		return config.VarError("ALERT_DLQ_INTERVAL", "must be positive")
+	}
+	if c.AlertMinInterval <= 0 {
+		return config.VarError("ALERT_MIN_INTERVAL", "must be positive")
+	}
+	return nil
+}
+
+// ParseSchedule reads a comma-separated list of positive durations.
+func ParseSchedule(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		d, err := time.ParseDuration(part)
+		if err != nil || d <= 0 {
+			return nil, &scheduleError{part}
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+type scheduleError struct{ part string }
+
+func (e *scheduleError) Error() string {
+	return "\"" + e.part + "\" is not a positive duration (like 5s, 2m, 1h)"
+}

@@ -1,0 +1,169 @@
+package copies_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"gorm.io/gorm"
+
+	"paysuite/pkg/broker"
+	"paysuite/pkg/contract"
+	"paysuite/pkg/db/dbtest"
+	"paysuite/pkg/sign"
+	"paysuite/services/notifier/internal/alerts"
+	"paysuite/services/notifier/internal/copies"
+	"paysuite/services/notifier/internal/store"
+)
+
+var secret = []byte("copy-secret")
+
+type chat struct{}
+
+func (chat) Send(context.Context, string) error { return nil }
+
+func setup(t *testing.T) (*copies.Handler, *gorm.DB) {
+	gdb := dbtest.Open(t, store.Migrations())
+	alerter := &alerts.Alerter{DB: gdb, Sender: chat{}, MinInterval: time.Hour, Tick: time.Second, Log: zerolog.Nop()}
+	return copies.NewHandler(contract.DefaultNames(), store.New(gdb), secret, alerter, func() {}, zerolog.Nop()), gdb
+}
+
+func copyOf(t *testing.T, key string, fields map[string]any) broker.Delivery {
+	t.Helper()
+	body, err := sign.Seal(secret, fields, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return broker.Delivery{RoutingKey: key, Body: body}
+}
+
+func handle(t *testing.T, h *copies.Handler, d broker.Delivery) {
+	t.Helper()
+	if err := h.Handle(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func count(t *testing.T, gdb *gorm.DB, query string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := gdb.Raw(query, args...).Scan(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestReturnBeforeRequest(t *testing.T) {
+	h, gdb := setup(t)
+	ret := copyOf(t, "pay.order.return", map[string]any{"request_id": "o-1", "event": "created", "status": 1})
+	handle(t, h, ret)
+	if n := count(t, gdb, "SELECT COUNT(*) FROM deliveries"); n != 0 {
+		t.Fatalf("%d deliveries before the request is known", n)
+	}
+	handle(t, h, copyOf(t, "pay.order", map[string]any{"request_id": "o-1", "callback_url": "https://shop.example/hook"}))
+	var d struct {
+		URL  string `gorm:"column:url"`
+		Body []byte `gorm:"column:body"`
+	}
+	if err := gdb.Raw("SELECT url, body FROM deliveries WHERE request_id = 'o-1'").Scan(&d).Error; err != nil {
+		t.Fatal(err)
+	}
+	if d.URL != "https://shop.example/hook" || string(d.Body) != string(ret.Body) {
+		t.Fatalf("delivery %s %s", d.URL, d.Body)
+	}
+	if n := count(t, gdb, "SELECT COUNT(*) FROM orphan_returns"); n != 0 {
+		t.Fatalf("%d returns still waiting", n)
+	}
+	handle(t, h, ret) // redelivered copy
+	if n := count(t, gdb, "SELECT COUNT(*) FROM deliveries"); n != 1 {
+		t.Fatalf("%d deliveries after a redelivered copy", n)
+	}
+}
+
+func TestOnlySignedCopiesCount(t *testing.T) {
+	h, gdb := setup(t)
+	forged := copyOf(t, "pay.topup", map[string]any{"request_id": "t-1", "callback_url": "https://evil.example/"})
+	forged.Body = []byte(`{"request_id":"t-1","callback_url":"https://evil.example/","sign":"00","timestamp":1}`)
+	handle(t, h, forged)
+	handle(t, h, copyOf(t, "pay.topup", map[string]any{"request_id": "t-2"})) // no callback
+	handle(t, h, broker.Delivery{RoutingKey: "pay.topup", Body: []byte("not json")})
+	if n := count(t, gdb, "SELECT COUNT(*) FROM requests"); n != 0 {
+		t.Fatalf("%d requests recorded", n)
+	}
+	badReturn := copyOf(t, "pay.topup.return", map[string]any{"request_id": "t-2", "event": "registered", "status": 1})
+	badReturn.Body = []byte(`{"request_id":"t-2","event":"registered","status":1,"sign":"00"}`)
+	handle(t, h, badReturn)
+	handle(t, h, copyOf(t, "pay.topup.return", map[string]any{"request_id": "t-2", "event": "registered", "status": 1}))
+	if n := count(t, gdb, "SELECT COUNT(*) FROM orphan_returns"); n != 1 {
+		t.Fatalf("%d waiting returns, want the signed one only", n)
+	}
+	if _, err := store.New(gdb).DeleteOrphans(t.Context(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, gdb, "SELECT COUNT(*) FROM orphan_returns"); n != 0 {
+		t.Fatalf("%d waiting returns after their time", n)
+	}
+}
+
+// TestRequestAndReturnRace handles each request and its return at the same
+// time: whichever commits first, the delivery exists.
+func TestRequestAndReturnRace(t *testing.T) {
+	h, gdb := setup(t)
+	const n = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for i := range n {
+		id := fmt.Sprintf("race-%d", i)
+		req := copyOf(t, "pay.withdraw", map[string]any{"request_id": id, "callback_url": "https://x.example/" + id})
+		ret := copyOf(t, "pay.withdraw.return", map[string]any{"request_id": id, "event": "submitted", "status": 2,
+			"tx_hash": "0xabc"})
+		for _, d := range []broker.Delivery{req, ret} {
+			wg.Go(func() {
+				// A deadlock victim is requeued by the broker; here, retried.
+				for {
+					err := h.Handle(context.Background(), d)
+					if err == nil || !store.Retryable(err) {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := count(t, gdb, "SELECT COUNT(*) FROM deliveries"); got != n {
+		t.Fatalf("%d deliveries, want %d", got, n)
+	}
+}
+
+func TestFailedPayoutAlertsOnce(t *testing.T) {
+	h, gdb := setup(t)
+	for i := range 3 {
+		ret := copyOf(t, "pay.withdraw.return", map[string]any{"request_id": fmt.Sprintf("w-%d", i), "event": "withdraw",
+			"status": 0, "error": "insufficient_balance", "chain": "ETH", "symbol": "USDT"})
+		handle(t, h, ret)
+		handle(t, h, ret) // redelivered: not counted again
+	}
+	// Success and pending returns are no failures.
+	handle(t, h, copyOf(t, "pay.withdraw.return", map[string]any{"request_id": "w-ok", "event": "withdraw", "status": 1}))
+	handle(t, h, copyOf(t, "pay.pay.return", map[string]any{"request_id": "p-1", "event": "submitted", "status": 2}))
+	if n := count(t, gdb, "SELECT COUNT(*) FROM telegram_queue"); n != 1 {
+		t.Fatalf("%d chat messages queued, want 1", n)
+	}
+	if n := count(t, gdb, "SELECT suppressed FROM alert_state WHERE kind = 'payout_failed'"); n != 2 {
+		t.Fatalf("%d alerts held back, want 2", n)
+	}
+	handle(t, h, copyOf(t, "pay.pay.return", map[string]any{"request_id": "p-2", "event": "pay", "status": 0, "error": "reverted"}))
+	if n := count(t, gdb, "SELECT COUNT(*) FROM telegram_queue"); n != 2 {
+		t.Fatalf("%d chat messages queued, want 2 (another key)", n)
+	}
+}

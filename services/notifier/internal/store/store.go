@@ -1,0 +1,407 @@
+// Package store persists the notifier's state in its own schema: the requests
+// that asked for webhooks, the webhook deliveries and their attempts, and the
+// operator alerts waiting to be sent.
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"gorm.io/gorm"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations are the schema's versioned migrations.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory is fixed at build time
+	}
+	return sub
+}
+
+// Delivery states.
+const (
+	StatePending   = "pending"
+	StateDelivered = "delivered"
+	StateFailed    = "failed"
+	StateGone      = "gone"
+)
+
+// maxErrorLen is what the error columns hold.
+const maxErrorLen = 1024
+
+// Store reads and writes the notifier's schema.
+type Store struct{ db *gorm.DB }
+
+// New wraps an open database.
+func New(gdb *gorm.DB) *Store { return &Store{db: gdb} }
+
+// DB returns the handle for transactions.
+func (s *Store) DB() *gorm.DB { return s.db }
+
+// Return is one return message to deliver to its request's callback.
+type Return struct {
+	Flow      string
+	RequestID string
+	Event     string
+	Status    int
+	WebhookID string
+	Body      []byte
+}
+
+// RecordRequest remembers the callback of a request and turns the returns that
+// arrived before it into deliveries. It returns how many deliveries it created.
+func (s *Store) RecordRequest(ctx context.Context, flow, requestID, callbackURL string) (int, error) {
+	var created int
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		created = 0
+		if err := tx.Exec("INSERT IGNORE INTO requests (flow, request_id, callback_url) VALUES (?, ?, ?)",
+			flow, requestID, callbackURL).Error; err != nil {
+			return fmt.Errorf("record request: %w", err)
+		}
+		// The first request recorded wins, as it is the one the service answers.
+		var urls []string
+		if err := tx.Raw("SELECT callback_url FROM requests WHERE flow = ? AND request_id = ? FOR UPDATE",
+			flow, requestID).Scan(&urls).Error; err != nil || len(urls) == 0 {
+			return fmt.Errorf("read request: %w", errors.Join(err, errors.New("request row missing")))
+		}
+		var orphans []struct {
+			WebhookID string `gorm:"column:webhook_id"`
+			Event     string `gorm:"column:event"`
+			Status    int    `gorm:"column:status"`
+			Body      []byte `gorm:"column:body"`
+		}
+		if err := tx.Raw(`SELECT webhook_id, event, status, body FROM orphan_returns
+			WHERE flow = ? AND request_id = ? ORDER BY created_at FOR UPDATE`, flow, requestID).Scan(&orphans).Error; err != nil {
+			return fmt.Errorf("read waiting returns: %w", err)
+		}
+		for _, o := range orphans {
+			n, err := insertDelivery(tx, Return{Flow: flow, RequestID: requestID, Event: o.Event, Status: o.Status,
+				WebhookID: o.WebhookID, Body: o.Body}, urls[0])
+			if err != nil {
+				return err
+			}
+			created += n
+		}
+		if len(orphans) > 0 {
+			if err := tx.Exec("DELETE FROM orphan_returns WHERE flow = ? AND request_id = ?", flow, requestID).Error; err != nil {
+				return fmt.Errorf("delete waiting returns: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("record %s request %s: %w", flow, requestID, err)
+	}
+	return created, nil
+}
+
+// RecordReturn stores a return inside tx: as a delivery when its request asked
+// for a callback, else as an orphan waiting for the request copy. fresh is false
+// when the return was recorded before (a redelivered copy).
+func RecordReturn(tx *gorm.DB, r Return) (fresh, delivery bool, err error) {
+	// A locking read: it sees a request committed meanwhile, and while the
+	// request is missing it holds off its insertion until this return is
+	// recorded as an orphan, which the request's transaction then picks up.
+	var urls []string
+	if err := tx.Raw("SELECT callback_url FROM requests WHERE flow = ? AND request_id = ? LOCK IN SHARE MODE",
+		r.Flow, r.RequestID).Scan(&urls).Error; err != nil {
+		return false, false, fmt.Errorf("find request of return: %w", err)
+	}
+	if len(urls) == 0 {
+		res := tx.Exec(`INSERT IGNORE INTO orphan_returns (webhook_id, flow, request_id, event, status, body)
+			VALUES (?, ?, ?, ?, ?, ?)`, r.WebhookID, r.Flow, r.RequestID, r.Event, r.Status, r.Body)
+		if res.Error != nil {
+			return false, false, fmt.Errorf("keep return %s: %w", r.WebhookID, res.Error)
+		}
+		return res.RowsAffected > 0, false, nil
+	}
+	n, err := insertDelivery(tx, r, urls[0])
+	return n > 0, n > 0, err
+}
+
+// insertDelivery creates the delivery of r to callbackURL, unless it exists;
+// a delivery to an endpoint that answered 410 Gone starts as gone.
+func insertDelivery(tx *gorm.DB, r Return, callbackURL string) (int, error) {
+	hash := URLHash(callbackURL)
+	var gone int64
+	if err := tx.Raw("SELECT COUNT(*) FROM gone_endpoints WHERE url_hash = ?", hash).Scan(&gone).Error; err != nil {
+		return 0, fmt.Errorf("check endpoint: %w", err)
+	}
+	state := StatePending
+	if gone > 0 {
+		state = StateGone
+	}
+	res := tx.Exec(`INSERT IGNORE INTO deliveries (webhook_id, flow, request_id, event, status, url, url_hash, host, body, state)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.WebhookID, r.Flow, r.RequestID, r.Event, r.Status, callbackURL, hash, Host(callbackURL), r.Body, state)
+	if res.Error != nil {
+		return 0, fmt.Errorf("create delivery %s: %w", r.WebhookID, res.Error)
+	}
+	return int(res.RowsAffected), nil
+}
+
+// DeleteOrphans drops the returns that waited longer than ttl for their request.
+func (s *Store) DeleteOrphans(ctx context.Context, ttl time.Duration) (int64, error) {
+	res := s.db.WithContext(ctx).Exec("DELETE FROM orphan_returns WHERE created_at < NOW(6) - INTERVAL ? MICROSECOND LIMIT 5000",
+		ttl.Microseconds())
+	if res.Error != nil {
+		return 0, fmt.Errorf("drop old waiting returns: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// URLHash is the key of an endpoint: hex SHA-256 of its URL.
+func URLHash(u string) string {
+	h := sha256.Sum256([]byte(u))
+	return hex.EncodeToString(h[:])
+}
+
+// Host is the host[:port] of an endpoint, lowercase, for per-host limits.
+func Host(u string) string {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	h := strings.ToLower(parsed.Host)
+	if len(h) > 255 {
+		h = h[:255]
+	}
+	return h
+}
+
+// Delivery is one webhook and its progress.
+type Delivery struct {
+	ID            uint64     `gorm:"column:id" json:"id"`
+	WebhookID     string     `gorm:"column:webhook_id" json:"webhook_id"`
+	Flow          string     `gorm:"column:flow" json:"flow"`
+	RequestID     string     `gorm:"column:request_id" json:"request_id"`
+	Event         string     `gorm:"column:event" json:"event"`
+	Status        int        `gorm:"column:status" json:"status"`
+	URL           string     `gorm:"column:url" json:"url"`
+	Host          string     `gorm:"column:host" json:"-"`
+	Body          []byte     `gorm:"column:body" json:"-"`
+	State         string     `gorm:"column:state" json:"state"`
+	Attempts      int        `gorm:"column:attempts" json:"attempts"`
+	RoundAttempts int        `gorm:"column:round_attempts" json:"-"`
+	LastStatus    *int       `gorm:"column:last_status" json:"last_status,omitempty"`
+	LastError     *string    `gorm:"column:last_error" json:"last_error,omitempty"`
+	NextAttemptAt time.Time  `gorm:"column:next_attempt_at" json:"next_attempt_at"`
+	CreatedAt     time.Time  `gorm:"column:created_at" json:"created_at"`
+	DeliveredAt   *time.Time `gorm:"column:delivered_at" json:"delivered_at,omitempty"`
+}
+
+const deliveryColumns = `id, webhook_id, flow, request_id, event, status, url, host, body, state, attempts,
+	round_attempts, last_status, last_error, next_attempt_at, created_at, delivered_at`
+
+// Claim leases up to limit due deliveries to owner for lease, skipping rows
+// other replicas hold. inFlight counts this replica's attempts per host; no
+// host gets more than hostLimit. skipped reports that due rows were left out
+// for that limit, so the caller may claim again (those hosts are then busy and
+// excluded). Each claim counts as an attempt: the returned Attempts and
+// RoundAttempts include it.
+func (s *Store) Claim(ctx context.Context, owner string, limit int, inFlight map[string]int, hostLimit int,
+	lease time.Duration) (claimed []Delivery, skipped bool, err error) {
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		claimed, skipped = nil, false
+		q := "SELECT " + deliveryColumns + ` FROM deliveries
+			WHERE state = ? AND next_attempt_at <= NOW(6) AND (lease_until IS NULL OR lease_until < NOW(6))`
+		args := []any{StatePending}
+		var busy []string
+		for h, n := range inFlight {
+			if n >= hostLimit {
+				busy = append(busy, h)
+			}
+		}
+		if len(busy) > 0 {
+			q += " AND host NOT IN ?"
+			args = append(args, busy)
+		}
+		q += " ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED"
+		args = append(args, limit)
+		var due []Delivery
+		if err := tx.Raw(q, args...).Scan(&due).Error; err != nil {
+			return fmt.Errorf("claim deliveries: %w", err)
+		}
+		taken := map[string]int{}
+		var ids []uint64
+		for _, d := range due {
+			if inFlight[d.Host]+taken[d.Host] >= hostLimit {
+				skipped = true // left unleased: it stays due for the next claim
+				continue
+			}
+			taken[d.Host]++
+			d.Attempts++
+			d.RoundAttempts++
+			claimed = append(claimed, d)
+			ids = append(ids, d.ID)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		if err := tx.Exec(`UPDATE deliveries SET attempts = attempts + 1, round_attempts = round_attempts + 1,
+			lease_owner = ?, lease_until = NOW(6) + INTERVAL ? MICROSECOND WHERE id IN ?`,
+			owner, lease.Microseconds(), ids).Error; err != nil {
+			return fmt.Errorf("lease deliveries: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return claimed, skipped, nil
+}
+
+// Attempt is one recorded delivery attempt.
+type Attempt struct {
+	DeliveryID uint64    `gorm:"column:delivery_id" json:"delivery_id"`
+	Attempt    int       `gorm:"column:attempt" json:"attempt"`
+	Worker     string    `gorm:"column:worker" json:"worker"`
+	StartedAt  time.Time `gorm:"column:started_at" json:"started_at"`
+	DurationMS int64     `gorm:"column:duration_ms" json:"duration_ms"`
+	StatusCode *int      `gorm:"column:status_code" json:"status_code,omitempty"`
+	Error      *string   `gorm:"column:error" json:"error,omitempty"`
+}
+
+// Result is what an attempt decided.
+type Result struct {
+	Attempt Attempt
+	// State is the delivery's new state; for StatePending, RetryIn is the delay
+	// before the next attempt.
+	State   string
+	RetryIn time.Duration
+}
+
+// Finish records an attempt and its outcome. The delivery is updated only if
+// owner still holds the lease of that attempt; a 410 Gone also retires every
+// other pending delivery to the same endpoint.
+func (s *Store) Finish(ctx context.Context, d Delivery, owner string, r Result) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		a := r.Attempt
+		if a.Error != nil && len(*a.Error) > maxErrorLen {
+			cut := (*a.Error)[:maxErrorLen]
+			a.Error = &cut
+		}
+		if err := tx.Exec(`INSERT INTO attempts (delivery_id, attempt, worker, started_at, duration_ms, status_code, error)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, d.ID, a.Attempt, a.Worker, a.StartedAt, a.DurationMS, a.StatusCode, a.Error).Error; err != nil {
+			return fmt.Errorf("record attempt: %w", err)
+		}
+		set := `state = ?, last_status = ?, last_error = ?, lease_owner = NULL, lease_until = NULL`
+		args := []any{r.State, a.StatusCode, a.Error}
+		switch r.State {
+		case StateDelivered:
+			set += ", delivered_at = NOW(6)"
+		case StatePending:
+			set += ", next_attempt_at = NOW(6) + INTERVAL ? MICROSECOND"
+			args = append(args, r.RetryIn.Microseconds())
+		}
+		args = append(args, d.ID, owner, d.Attempts)
+		if err := tx.Exec("UPDATE deliveries SET "+set+" WHERE id = ? AND lease_owner = ? AND attempts = ?", args...).Error; err != nil {
+			return fmt.Errorf("update delivery: %w", err)
+		}
+		if r.State != StateGone {
+			return nil
+		}
+		hash := URLHash(d.URL)
+		if err := tx.Exec("INSERT IGNORE INTO gone_endpoints (url_hash, url) VALUES (?, ?)", hash, d.URL).Error; err != nil {
+			return fmt.Errorf("record gone endpoint: %w", err)
+		}
+		if err := tx.Exec("UPDATE deliveries SET state = ? WHERE url_hash = ? AND state = ?",
+			StateGone, hash, StatePending).Error; err != nil {
+			return fmt.Errorf("retire deliveries to gone endpoint: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("finish delivery %d: %w", d.ID, err)
+	}
+	return nil
+}
+
+// Filter selects deliveries for operators.
+type Filter struct {
+	// Failed selects deliveries that will not be attempted again: failed or gone.
+	Failed    bool
+	RequestID string
+	Limit     int
+}
+
+// List returns deliveries, newest first.
+func (s *Store) List(ctx context.Context, f Filter) ([]Delivery, error) {
+	q := "SELECT " + deliveryColumns + " FROM deliveries WHERE 1 = 1"
+	var args []any
+	if f.Failed {
+		q += " AND state IN ?"
+		args = append(args, []string{StateFailed, StateGone})
+	}
+	if f.RequestID != "" {
+		q += " AND request_id = ?"
+		args = append(args, f.RequestID)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, f.Limit)
+	var out []Delivery
+	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&out).Error; err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// Attempts returns the attempts of delivery id, oldest first.
+func (s *Store) Attempts(ctx context.Context, id uint64) ([]Attempt, error) {
+	var out []Attempt
+	if err := s.db.WithContext(ctx).Raw(`SELECT delivery_id, attempt, worker, started_at, duration_ms, status_code, error
+		FROM attempts WHERE delivery_id = ? ORDER BY id`, id).Scan(&out).Error; err != nil {
+		return nil, fmt.Errorf("list attempts of delivery %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// Redeliver puts a failed or gone delivery back in the queue with a fresh retry
+// schedule, and re-enables its endpoint. It reports false when id is not a
+// failed or gone delivery.
+func (s *Store) Redeliver(ctx context.Context, id uint64) (bool, error) {
+	var ok bool
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var urls []string
+		if err := tx.Raw("SELECT url FROM deliveries WHERE id = ? AND state IN ? FOR UPDATE",
+			id, []string{StateFailed, StateGone}).Scan(&urls).Error; err != nil {
+			return err
+		}
+		if len(urls) == 0 {
+			return nil
+		}
+		ok = true
+		if err := tx.Exec("DELETE FROM gone_endpoints WHERE url_hash = ?", URLHash(urls[0])).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`UPDATE deliveries SET state = ?, round_attempts = 0, next_attempt_at = NOW(6),
+			lease_owner = NULL, lease_until = NULL WHERE id = ?`, StatePending, id).Error
+	})
+	if err != nil {
+		return false, fmt.Errorf("redeliver %d: %w", id, err)
+	}
+	return ok, nil
+}
+
+// Retryable reports whether err is a deadlock or lock wait timeout: the
+// transaction was rolled back and may simply be run again.
+func Retryable(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
+}

@@ -1,0 +1,206 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"paysuite/services/notifier/internal/store"
+)
+
+// maxResponseBody is how much of a response is read (and discarded) so the
+// connection can be reused.
+const maxResponseBody = 64 << 10
+
+// Deliverer sends due deliveries with a pool of workers. Each delivery is
+// leased in the database before it is sent, so replicas never send the same
+// attempt twice; a slow endpoint holds one worker for at most Timeout, and at
+// most HostLimit workers per host, so it cannot hold up the others.
+type Deliverer struct {
+	Store  *store.Store
+	Client *http.Client
+	Secret []byte
+	// Schedule is the delay after each failed attempt; when it is exhausted the
+	// delivery is failed, for an operator to redeliver.
+	Schedule     []time.Duration
+	Timeout      time.Duration
+	Workers      int
+	HostLimit    int
+	PollInterval time.Duration
+	// Owner names this replica in leases and attempt records.
+	Owner string
+	Log   zerolog.Logger
+	Now   func() time.Time
+
+	kickOnce sync.Once
+	kick     chan struct{}
+}
+
+func (d *Deliverer) kicks() chan struct{} {
+	d.kickOnce.Do(func() { d.kick = make(chan struct{}, 1) })
+	return d.kick
+}
+
+// Kick wakes the dispatcher after new deliveries were recorded.
+func (d *Deliverer) Kick() {
+	select {
+	case d.kicks() <- struct{}{}:
+	default:
+	}
+}
+
+// lease is how long a claimed delivery stays reserved: longer than an attempt
+// can take, so the lease only lapses when the replica died.
+func (d *Deliverer) lease() time.Duration { return 2*d.Timeout + 30*time.Second }
+
+// Run dispatches deliveries until ctx is cancelled, then lets the attempts in
+// flight finish (each bounded by Timeout) and records them.
+func (d *Deliverer) Run(ctx context.Context) error {
+	jobs := make(chan store.Delivery)
+	done := make(chan string, d.Workers)
+	var wg sync.WaitGroup
+	for range d.Workers {
+		wg.Go(func() {
+			for job := range jobs {
+				d.attempt(context.WithoutCancel(ctx), job)
+				done <- job.Host
+			}
+		})
+	}
+	defer wg.Wait()
+	defer close(jobs)
+
+	ticker := time.NewTicker(d.PollInterval)
+	defer ticker.Stop()
+	inFlight := 0
+	perHost := map[string]int{}
+	release := func(host string) {
+		inFlight--
+		if perHost[host]--; perHost[host] <= 0 {
+			delete(perHost, host)
+		}
+	}
+	for {
+		for free := d.Workers - inFlight; free > 0 && ctx.Err() == nil; free = d.Workers - inFlight {
+			claimed, skipped, err := d.Store.Claim(ctx, d.Owner, free, perHost, d.HostLimit, d.lease())
+			if err != nil {
+				if ctx.Err() == nil {
+					d.Log.Warn().Err(err).Msg("claim deliveries")
+				}
+				break
+			}
+			for _, job := range claimed {
+				inFlight++
+				perHost[job.Host]++
+				jobs <- job
+			}
+			if len(claimed) < free && !skipped {
+				break
+			}
+			if len(claimed) == 0 && skipped && len(perHost) == 0 {
+				break // cannot happen with HostLimit >= 1; guards against a busy loop
+			}
+		}
+		select {
+		case <-ctx.Done():
+			for inFlight > 0 {
+				release(<-done)
+			}
+			return nil
+		case host := <-done:
+			release(host)
+		case <-ticker.C:
+		case <-d.kicks():
+		}
+	}
+}
+
+// attempt sends one delivery and records the outcome.
+func (d *Deliverer) attempt(ctx context.Context, job store.Delivery) {
+	log := d.Log.With().Uint64("delivery_id", job.ID).Str("webhook_id", job.WebhookID).
+		Str("request_id", job.RequestID).Int("attempt", job.Attempts).Logger()
+	started := time.Now()
+	code, err := d.post(ctx, job)
+	a := store.Attempt{Attempt: job.Attempts, Worker: d.Owner, StartedAt: started.UTC(),
+		DurationMS: time.Since(started).Milliseconds()}
+	if code != 0 {
+		a.StatusCode = &code
+	}
+	if err != nil {
+		msg := err.Error()
+		a.Error = &msg
+	}
+	res := store.Result{Attempt: a}
+	switch {
+	case err == nil && code >= 200 && code < 300:
+		res.State = store.StateDelivered
+		log.Info().Int("status_code", code).Msg("webhook delivered")
+	case err == nil && code == http.StatusGone:
+		res.State = store.StateGone
+		log.Warn().Msg("endpoint answered 410 Gone; no more deliveries to it")
+	case errors.Is(err, ErrDestinationRefused):
+		res.State = store.StateFailed
+		log.Warn().Err(err).Msg("webhook destination refused")
+	case job.RoundAttempts > len(d.Schedule):
+		res.State = store.StateFailed
+		log.Warn().Err(err).Int("status_code", code).Msg("webhook failed; retries exhausted")
+	default:
+		res.State, res.RetryIn = store.StatePending, jitter(d.Schedule[job.RoundAttempts-1])
+		log.Info().Err(err).Int("status_code", code).Dur("retry_in", res.RetryIn).Msg("webhook attempt failed")
+	}
+	if err := d.Store.Finish(ctx, job, d.Owner, res); err != nil {
+		// The lease lapses and the attempt is made again: at-least-once.
+		log.Error().Err(err).Msg("record webhook attempt")
+	}
+}
+
+// post sends the body with the Standard Webhooks headers and returns the
+// response status.
+func (d *Deliverer) post(ctx context.Context, job store.Delivery) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, d.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, job.URL, bytes.NewReader(job.Body))
+	if err != nil {
+		return 0, fmt.Errorf("build request: %w", err)
+	}
+	now := time.Now
+	if d.Now != nil {
+		now = d.Now
+	}
+	ts := now().Unix()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "paysuite-notifier")
+	req.Header.Set(HeaderID, job.WebhookID)
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(HeaderSignature, Signature(d.Secret, job.WebhookID, ts, job.Body))
+	resp, err := d.Client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is recorded with the delivery already
+		}
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBody))
+	return resp.StatusCode, nil
+}
+
+// jitter spreads d by ±20% so retries of many deliveries do not come in waves.
+func jitter(d time.Duration) time.Duration {
+	spread := int64(d) / 5
+	if spread <= 0 {
+		return d
+	}
+	return d - time.Duration(spread) + time.Duration(rand.Int64N(2*spread))
+}
