@@ -244,3 +244,19 @@ func marshal(v any) ([]byte, error) {
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
+
+// Sealer signs return messages with the suite's secret at the current time.
+type Sealer struct {
+	Secret []byte
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Seal renders v as the signed JSON body of a return.
+func (s Sealer) Seal(v any) ([]byte, error) {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	return Seal(s.Secret, v, now())
+}

@@ -13,12 +13,12 @@ import (
 	"paysuite/pkg/events"
 	"paysuite/pkg/outbox"
 	"paysuite/pkg/service"
+	"paysuite/pkg/sign"
 	"paysuite/pkg/topology"
 	"paysuite/services/matcher/internal/config"
 	"paysuite/services/matcher/internal/expiry"
 	"paysuite/services/matcher/internal/matching"
 	"paysuite/services/matcher/internal/requests"
-	"paysuite/services/matcher/internal/returns"
 	"paysuite/services/matcher/internal/store"
 )
 
@@ -35,7 +35,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		return err
 	}
 	st := store.New(base.DB)
-	sealer := returns.Sealer{Secret: []byte(cfg.SignSecret)}
+	sealer := sign.Sealer{Secret: []byte(cfg.SignSecret)}
 	reqs := &requests.Handler{
 		Store: st, Names: cfg.Names, Chain: cfg.Chain, Tokens: cfg.Tokens, Keys: cfg.Keys,
 		SharedAddress: cfg.SharedAddress, OffsetDecimals: cfg.OffsetDecimals, MaxOffsetSteps: cfg.MaxOffsetSteps,

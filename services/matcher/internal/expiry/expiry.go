@@ -16,6 +16,7 @@ import (
 	"paysuite/pkg/contract"
 	"paysuite/pkg/money"
 	"paysuite/pkg/outbox"
+	"paysuite/pkg/sign"
 	"paysuite/services/matcher/internal/matching"
 	"paysuite/services/matcher/internal/returns"
 	"paysuite/services/matcher/internal/store"
@@ -25,7 +26,7 @@ import (
 type Expirer struct {
 	Store    *store.Store
 	Names    contract.Names
-	Sealer   returns.Sealer
+	Sealer   sign.Sealer
 	Log      zerolog.Logger
 	Interval time.Duration
 	Batch    int

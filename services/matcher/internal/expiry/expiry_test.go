@@ -14,8 +14,8 @@ import (
 	"paysuite/pkg/contract"
 	"paysuite/pkg/db"
 	"paysuite/pkg/db/dbtest"
+	"paysuite/pkg/sign"
 	"paysuite/services/matcher/internal/expiry"
-	"paysuite/services/matcher/internal/returns"
 	"paysuite/services/matcher/internal/store"
 )
 
@@ -39,7 +39,7 @@ func TestReplicasExpireEachOrderOnce(t *testing.T) {
 		})
 		gdb = conn
 		replicas = append(replicas, &expiry.Expirer{Store: store.New(conn), Names: contract.DefaultNames(),
-			Sealer: returns.Sealer{Secret: []byte("s")}, Log: zerolog.Nop(), Interval: 20 * time.Millisecond, Batch: 7})
+			Sealer: sign.Sealer{Secret: []byte("s")}, Log: zerolog.Nop(), Interval: 20 * time.Millisecond, Batch: 7})
 	}
 	const n = 60
 	for i := range n {

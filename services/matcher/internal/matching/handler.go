@@ -19,6 +19,7 @@ import (
 	"paysuite/pkg/events"
 	"paysuite/pkg/money"
 	"paysuite/pkg/outbox"
+	"paysuite/pkg/sign"
 	"paysuite/services/matcher/internal/returns"
 	"paysuite/services/matcher/internal/store"
 )
@@ -39,7 +40,7 @@ type Handler struct {
 	Names contract.Names
 	// SharedAddress is the amount-mode receiving address (lowercase).
 	SharedAddress string
-	Sealer        returns.Sealer
+	Sealer        sign.Sealer
 	Log           zerolog.Logger
 	// OnCommit wakes the outbox relay.
 	OnCommit func()

@@ -18,7 +18,6 @@ import (
 	"paysuite/proto"
 	"paysuite/services/matcher/internal/expiry"
 	"paysuite/services/matcher/internal/matching"
-	"paysuite/services/matcher/internal/returns"
 	"paysuite/services/matcher/internal/store"
 )
 
@@ -39,7 +38,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	gdb := dbtest.Open(t, store.Migrations())
 	st := store.New(gdb)
-	sealer := returns.Sealer{Secret: []byte(secret)}
+	sealer := sign.Sealer{Secret: []byte(secret)}
 	v, err := proto.NewValidator()
 	if err != nil {
 		t.Fatal(err)

@@ -25,6 +25,7 @@ import (
 	"paysuite/pkg/hdwallet"
 	"paysuite/pkg/money"
 	"paysuite/pkg/outbox"
+	"paysuite/pkg/request"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/tokens"
 	"paysuite/services/matcher/internal/returns"
@@ -65,15 +66,15 @@ type Handler struct {
 	MaxOffsetSteps int
 	Secret         []byte
 	MaxClockSkew   time.Duration
-	Sealer         returns.Sealer
+	Sealer         sign.Sealer
 	Log            zerolog.Logger
 	// OnCommit wakes the outbox relay.
 	OnCommit func()
 	Now      func() time.Time
 }
 
-// request is a checked order request.
-type request struct {
+// orderRequest is a checked order request.
+type orderRequest struct {
 	RequestID   string
 	OrderID     string
 	Chain       string
@@ -86,28 +87,24 @@ type request struct {
 	amountBase  *big.Int
 }
 
-// refusal is a request answered with status 0 and no other effect.
-type refusal struct{ code, message string }
-
-func (r refusal) Error() string { return r.code + ": " + r.message }
-
 // Handle is the broker handler for pay.order.queue.
 func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
-	fields, err := sign.ParseFields(d.Body)
+	env, err := request.Open(d.Body)
 	if err != nil {
-		return broker.Poison("not a JSON object")
+		return err
 	}
-	var req request
-	rawID, ok := fields["request_id"]
-	if !ok || json.Unmarshal(rawID, &req.RequestID) != nil || !contract.ValidRequestID(req.RequestID) {
-		return broker.Poison("missing or invalid request_id")
-	}
+	fields := env.Fields
+	req := orderRequest{RequestID: env.RequestID}
 	log := h.Log.With().Str("request_id", req.RequestID).Logger()
 
-	if ref := h.authenticate(fields); ref != nil {
+	if err := env.Authenticate(h.Secret, h.now(), h.MaxClockSkew); err != nil {
+		var ref request.Refusal
+		if !errors.As(err, &ref) {
+			return err
+		}
 		h.defaults(&req)
-		log.Info().Str("error", ref.code).Msg("order request refused")
-		return h.refuse(ctx, req, *ref)
+		log.Info().Str("error", ref.Code).Msg("order request refused")
+		return h.refuse(ctx, req, ref)
 	}
 	// A repeated request_id gets the original answer, whatever it carries now.
 	if existing, err := h.Store.ByRequestID(ctx, req.RequestID); err != nil {
@@ -116,21 +113,21 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 		return h.resend(ctx, existing)
 	}
 	if ref := h.check(fields, &req); ref != nil {
-		log.Info().Str("error", ref.code).Msg("order request refused")
+		log.Info().Str("error", ref.Code).Msg("order request refused")
 		return h.refuse(ctx, req, *ref)
 	}
 	if other, err := h.Store.ByOrderID(ctx, req.OrderID); err != nil {
 		return err
 	} else if other != nil {
 		log.Info().Str("order_id", req.OrderID).Str("other_request_id", other.RequestID).Msg("order_id already used")
-		return h.refuse(ctx, req, refusal{contract.ErrConflict, "order_id is already used by another request_id"})
+		return h.refuse(ctx, req, request.Refusal{Code: contract.ErrConflict, Message: "order_id is already used by another request_id"})
 	}
 
 	o, err := h.open(ctx, req)
-	var ref refusal
+	var ref request.Refusal
 	switch {
 	case errors.As(err, &ref):
-		log.Info().Str("error", ref.code).Msg("order request refused")
+		log.Info().Str("error", ref.Code).Msg("order request refused")
 		return h.refuse(ctx, req, ref)
 	case err != nil:
 		return err
@@ -140,21 +137,9 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 	return nil
 }
 
-// authenticate checks the signature, then the timestamp, which is only
-// trustworthy once signed.
-func (h *Handler) authenticate(fields sign.Fields) *refusal {
-	if err := sign.Verify(h.Secret, fields); err != nil {
-		return &refusal{contract.ErrBadSignature, "the sign field does not match the request"}
-	}
-	if err := sign.CheckTimestamp(fields, h.now(), h.MaxClockSkew); err != nil {
-		return &refusal{contract.ErrStaleTimestamp, "timestamp missing or too far from the suite's clock"}
-	}
-	return nil
-}
-
 // defaults fills chain and symbol for an answer to a request whose fields were
 // not read.
-func (h *Handler) defaults(req *request) {
+func (h *Handler) defaults(req *orderRequest) {
 	if req.Chain == "" {
 		req.Chain = h.Chain
 	}
@@ -165,7 +150,7 @@ func (h *Handler) defaults(req *request) {
 
 // check validates the fields and fills req; values are set only once valid, so
 // that a refusal echoes nothing invalid.
-func (h *Handler) check(fields sign.Fields, req *request) *refusal {
+func (h *Handler) check(fields sign.Fields, req *orderRequest) *request.Refusal {
 	chain, chainOK := stringField(fields, "chain", maxFieldChars)
 	symbol, symbolOK := stringField(fields, "symbol", maxFieldChars)
 	if chainOK {
@@ -176,46 +161,46 @@ func (h *Handler) check(fields sign.Fields, req *request) *refusal {
 	}
 	h.defaults(req)
 	if !chainOK {
-		return &refusal{contract.ErrInvalidRequest, "chain must be a string of 1-32 characters"}
+		return &request.Refusal{Code: contract.ErrInvalidRequest, Message: "chain must be a string of 1-32 characters"}
 	}
 	if !symbolOK {
-		return &refusal{contract.ErrInvalidRequest, "symbol must be a string of 1-32 characters"}
+		return &request.Refusal{Code: contract.ErrInvalidRequest, Message: "symbol must be a string of 1-32 characters"}
 	}
 	orderID, ok := stringField(fields, "order_id", maxOrderIDChars)
 	if !ok || orderID == "" {
-		return &refusal{contract.ErrInvalidRequest, "order_id must be a string of 1-64 characters"}
+		return &request.Refusal{Code: contract.ErrInvalidRequest, Message: "order_id must be a string of 1-64 characters"}
 	}
 	req.OrderID = orderID
 
 	if req.Chain != h.Chain {
-		return &refusal{contract.ErrUnknownChain, "chain " + req.Chain + " is not configured"}
+		return &request.Refusal{Code: contract.ErrUnknownChain, Message: "chain " + req.Chain + " is not configured"}
 	}
 	tok, ok := h.Tokens.BySymbol(req.Symbol)
 	if !ok {
-		return &refusal{contract.ErrUnknownToken, "token " + req.Symbol + " is not configured on " + req.Chain}
+		return &request.Refusal{Code: contract.ErrUnknownToken, Message: "token " + req.Symbol + " is not configured on " + req.Chain}
 	}
 	req.Symbol, req.token = tok.Symbol, tok
 	amount, err := money.ParseJSON(fields["amount"], tok.Decimals)
 	if err != nil {
-		return &refusal{contract.ErrInvalidAmount, err.Error()}
+		return &request.Refusal{Code: contract.ErrInvalidAmount, Message: err.Error()}
 	}
 	req.Amount, req.amountBase = money.Format(amount), money.ToBaseUnits(amount, tok.Decimals)
 
 	mode, ok := stringField(fields, "mode", maxFieldChars)
 	switch {
 	case !ok:
-		return &refusal{contract.ErrInvalidRequest, "mode must be address or amount"}
+		return &request.Refusal{Code: contract.ErrInvalidRequest, Message: "mode must be address or amount"}
 	case mode == "":
 		req.Mode = store.ModeAddress
 	case mode == store.ModeAddress || mode == store.ModeAmount:
 		req.Mode = mode
 	default:
-		return &refusal{contract.ErrInvalidRequest, "mode must be address or amount"}
+		return &request.Refusal{Code: contract.ErrInvalidRequest, Message: "mode must be address or amount"}
 	}
 	expiresIn, ok := integerField(fields, "expires_in")
 	switch {
 	case !ok || expiresIn > MaxExpiresIn || (expiresIn < 1 && expiresIn != 0):
-		return &refusal{contract.ErrInvalidRequest, fmt.Sprintf("expires_in must be an integer of 1-%d seconds", MaxExpiresIn)}
+		return &request.Refusal{Code: contract.ErrInvalidRequest, Message: fmt.Sprintf("expires_in must be an integer of 1-%d seconds", MaxExpiresIn)}
 	case expiresIn == 0:
 		req.ExpiresIn = DefaultExpiresIn
 	default:
@@ -223,7 +208,7 @@ func (h *Handler) check(fields sign.Fields, req *request) *refusal {
 	}
 	callback, ok := stringField(fields, "callback_url", maxCallbackBytes)
 	if !ok || (callback != "" && !validCallback(callback)) {
-		return &refusal{contract.ErrInvalidRequest, "callback_url must be an absolute http(s) URL"}
+		return &request.Refusal{Code: contract.ErrInvalidRequest, Message: "callback_url must be an absolute http(s) URL"}
 	}
 	req.CallbackURL = callback
 	return nil
@@ -231,7 +216,7 @@ func (h *Handler) check(fields sign.Fields, req *request) *refusal {
 
 // open records the order with its payable address and amount, the watch request
 // for the listener and the created return, in one transaction per attempt.
-func (h *Handler) open(ctx context.Context, req request) (*store.Order, error) {
+func (h *Handler) open(ctx context.Context, req orderRequest) (*store.Order, error) {
 	for attempt := 0; attempt < maxInsertAttempts; attempt++ {
 		var payAmount *big.Int
 		if req.Mode == store.ModeAmount {
@@ -255,13 +240,13 @@ func (h *Handler) open(ctx context.Context, req request) (*store.Order, error) {
 			}
 			return existing, h.resend(ctx, existing)
 		case conflict == store.ConflictOrderID:
-			return nil, refusal{contract.ErrConflict, "order_id is already used by another request_id"}
+			return nil, request.Refusal{Code: contract.ErrConflict, Message: "order_id is already used by another request_id"}
 		case conflict == store.ConflictSlot, store.Retryable(err):
 			// Another order took this payable amount first, or the database chose
 			// this transaction as a deadlock victim: look again.
 			continue
 		default:
-			var ref refusal
+			var ref request.Refusal
 			if errors.As(err, &ref) {
 				return nil, ref
 			}
@@ -274,7 +259,7 @@ func (h *Handler) open(ctx context.Context, req request) (*store.Order, error) {
 // freePayAmount returns the smallest amount + k×step that no open order on the
 // shared address has. It is only a candidate: the unique index on the open
 // payable amounts decides, and a lost race is retried.
-func (h *Handler) freePayAmount(ctx context.Context, req request) (*big.Int, error) {
+func (h *Handler) freePayAmount(ctx context.Context, req orderRequest) (*big.Int, error) {
 	offsetDecimals := min(h.OffsetDecimals, req.token.Decimals)
 	step := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(req.token.Decimals-offsetDecimals)), nil)
 	hi := new(big.Int).Mul(step, big.NewInt(int64(h.MaxOffsetSteps)))
@@ -290,11 +275,11 @@ func (h *Handler) freePayAmount(ctx context.Context, req request) (*big.Int, err
 		}
 		cand.Add(cand, step)
 	}
-	return nil, refusal{ErrInternal, "no unique payable amount is free for this amount on the shared address"}
+	return nil, request.Refusal{Code: ErrInternal, Message: "no unique payable amount is free for this amount on the shared address"}
 }
 
 // insert runs one attempt at recording the order.
-func (h *Handler) insert(ctx context.Context, req request, payAmount *big.Int) (*store.Order, error) {
+func (h *Handler) insert(ctx context.Context, req orderRequest, payAmount *big.Int) (*store.Order, error) {
 	o := &store.Order{RequestID: req.RequestID, OrderID: req.OrderID, Chain: req.Chain, Symbol: req.Symbol,
 		Decimals: req.token.Decimals, Amount: req.amountBase.String(), PayAmount: payAmount.String(),
 		Mode: req.Mode, State: store.StateOpen}
@@ -306,7 +291,7 @@ func (h *Handler) insert(ctx context.Context, req request, payAmount *big.Int) (
 				return err
 			}
 			if index > maxAddressIndex {
-				return refusal{ErrInternal, "the order address space is exhausted"}
+				return request.Refusal{Code: ErrInternal, Message: "the order address space is exhausted"}
 			}
 			addr, err := h.Keys.Address(uint32(index))
 			if err != nil {
@@ -368,16 +353,16 @@ func (h *Handler) resend(ctx context.Context, o *store.Order) error {
 }
 
 // refuse answers a request with status 0; it has no other effect.
-func (h *Handler) refuse(ctx context.Context, req request, ref refusal) error {
+func (h *Handler) refuse(ctx context.Context, req orderRequest, ref request.Refusal) error {
 	h.defaults(&req)
 	body, err := h.Sealer.Seal(returns.Refusal(req.RequestID, req.OrderID, req.Chain, req.Symbol, req.Amount,
-		ref.code, ref.message))
+		ref.Code, ref.Message))
 	if err != nil {
 		return err
 	}
 	err = h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return outbox.Add(tx, outbox.Message{Exchange: h.Names.Exchange, RoutingKey: h.Names.OrderReturnKey,
-			MessageID: req.RequestID + ":created:" + ref.code, Body: body})
+			MessageID: req.RequestID + ":created:" + ref.Code, Body: body})
 	})
 	if err != nil {
 		return fmt.Errorf("refuse %s: %w", req.RequestID, err)

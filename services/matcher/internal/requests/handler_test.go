@@ -22,7 +22,6 @@ import (
 	"paysuite/proto"
 	"paysuite/services/matcher/internal/config"
 	"paysuite/services/matcher/internal/requests"
-	"paysuite/services/matcher/internal/returns"
 	"paysuite/services/matcher/internal/store"
 )
 
@@ -71,7 +70,7 @@ func newHandler(t *testing.T, gdb *gorm.DB) *requests.Handler {
 	return &requests.Handler{
 		Store: store.New(gdb), Names: contract.DefaultNames(), Chain: "ETH", Tokens: list, Keys: keys,
 		SharedAddress: lower(shared.Hex()), OffsetDecimals: 2, MaxOffsetSteps: 100000,
-		Secret: []byte(secret), MaxClockSkew: 300 * time.Second, Sealer: returns.Sealer{Secret: []byte(secret)},
+		Secret: []byte(secret), MaxClockSkew: 300 * time.Second, Sealer: sign.Sealer{Secret: []byte(secret)},
 		Log: zerolog.Nop(), OnCommit: func() {},
 	}
 }

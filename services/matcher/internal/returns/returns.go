@@ -3,10 +3,7 @@
 package returns
 
 import (
-	"time"
-
 	"paysuite/pkg/contract"
-	"paysuite/pkg/sign"
 )
 
 // Created answers an order request: where and how much to pay, or why not.
@@ -57,21 +54,6 @@ type Expired struct {
 	PayAddress string `json:"pay_address"`
 	PayAmount  string `json:"pay_amount"`
 	PaidAmount string `json:"paid_amount"`
-}
-
-// Sealer signs return messages with the suite's secret.
-type Sealer struct {
-	Secret []byte
-	Now    func() time.Time
-}
-
-// Seal renders v as the signed JSON body of a return.
-func (s Sealer) Seal(v any) ([]byte, error) {
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
-	}
-	return sign.Seal(s.Secret, v, now())
 }
 
 // Refusal is the status-0 created answer to an order request that was refused.

@@ -9,11 +9,11 @@ import (
 
 	"paysuite/pkg/events"
 	"paysuite/pkg/service"
+	"paysuite/pkg/sign"
 	"paysuite/pkg/topology"
 	"paysuite/services/topup/internal/config"
 	"paysuite/services/topup/internal/deposits"
 	"paysuite/services/topup/internal/requests"
-	"paysuite/services/topup/internal/returns"
 	"paysuite/services/topup/internal/store"
 )
 
@@ -28,7 +28,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	}
 	st := store.New(base.DB)
 	m := newMetrics(base.Ops.Registry())
-	sealer := returns.Sealer{Secret: []byte(cfg.SignSecret)}
+	sealer := sign.Sealer{Secret: []byte(cfg.SignSecret)}
 	reqs := &requests.Handler{
 		Store: st, Publisher: base.MQ, Names: cfg.Names, Chain: cfg.Chain, Tokens: cfg.Tokens, Keys: cfg.Keys,
 		Secret: []byte(cfg.SignSecret), MaxClockSkew: cfg.MaxClockSkew, Sealer: sealer, Log: log,

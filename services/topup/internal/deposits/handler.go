@@ -16,6 +16,7 @@ import (
 	"paysuite/pkg/events"
 	"paysuite/pkg/money"
 	"paysuite/pkg/outbox"
+	"paysuite/pkg/sign"
 	"paysuite/services/topup/internal/returns"
 	"paysuite/services/topup/internal/store"
 )
@@ -24,7 +25,7 @@ import (
 type Handler struct {
 	Store    *store.Store
 	Names    contract.Names
-	Sealer   returns.Sealer
+	Sealer   sign.Sealer
 	Log      zerolog.Logger
 	OnCommit func()
 	// Observe counts reported deposit statuses; optional.

@@ -20,6 +20,7 @@ import (
 	"paysuite/pkg/events"
 	"paysuite/pkg/hdwallet"
 	"paysuite/pkg/outbox"
+	"paysuite/pkg/request"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/tokens"
 	"paysuite/services/topup/internal/returns"
@@ -41,7 +42,7 @@ type Handler struct {
 	Keys         *hdwallet.XPub
 	Secret       []byte
 	MaxClockSkew time.Duration
-	Sealer       returns.Sealer
+	Sealer       sign.Sealer
 	Log          zerolog.Logger
 	// OnCommit wakes the outbox relay.
 	OnCommit func()
@@ -50,8 +51,8 @@ type Handler struct {
 	Now     func() time.Time
 }
 
-// request is a parsed topup request; unknown fields are ignored.
-type request struct {
+// topupRequest is a checked topup request; unknown fields are ignored.
+type topupRequest struct {
 	RequestID   string `json:"request_id"`
 	Chain       string `json:"chain"`
 	Symbol      string `json:"symbol"`
@@ -60,31 +61,22 @@ type request struct {
 	CallbackURL string `json:"callback_url"`
 }
 
-// refusal is a request answered with status 0 and no other effect.
-type refusal struct{ code, message string }
-
-func (r refusal) Error() string { return r.code + ": " + r.message }
-
 // Handle is the broker handler for pay.topup.queue.
 func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
-	fields, err := sign.ParseFields(d.Body)
+	env, err := request.Open(d.Body)
 	if err != nil {
-		return broker.Poison("not a JSON object")
+		return err
 	}
-	var req request
-	rawID, ok := fields["request_id"]
-	if !ok || json.Unmarshal(rawID, &req.RequestID) != nil || !contract.ValidRequestID(req.RequestID) {
-		return broker.Poison("missing or invalid request_id")
-	}
+	req := topupRequest{RequestID: env.RequestID}
 	log := h.Log.With().Str("request_id", req.RequestID).Logger()
 
-	if err := h.check(fields, &req); err != nil {
-		var ref refusal
+	if err := h.check(env, &req); err != nil {
+		var ref request.Refusal
 		if !errors.As(err, &ref) {
 			return err
 		}
-		log.Info().Str("error", ref.code).Msg("topup request refused")
-		h.observe(ref.code)
+		log.Info().Str("error", ref.Code).Msg("topup request refused")
+		h.observe(ref.Code)
 		return h.refuse(ctx, req, ref)
 	}
 
@@ -94,9 +86,9 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 	}
 	if existing == nil {
 		existing, err = h.register(ctx, req)
-		var ref refusal
+		var ref request.Refusal
 		if errors.As(err, &ref) {
-			h.observe(ref.code)
+			h.observe(ref.Code)
 			return h.refuse(ctx, req, ref)
 		}
 		if err != nil {
@@ -112,61 +104,51 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 		broker.Message{Body: existing.ReturnBody, MessageID: req.RequestID + ":registered"})
 }
 
-// check validates signature, timestamp and fields, filling req.
-func (h *Handler) check(fields sign.Fields, req *request) error {
-	switch err := sign.Verify(h.Secret, fields); {
-	case errors.Is(err, sign.ErrMissingSign), errors.Is(err, sign.ErrBadSign):
-		return refusal{contract.ErrBadSignature, "the sign field does not match the request"}
-	case err != nil:
-		return refusal{contract.ErrBadSignature, err.Error()}
+// check authenticates the request and validates its fields, filling req.
+func (h *Handler) check(env request.Envelope, req *topupRequest) error {
+	if err := env.Authenticate(h.Secret, h.now(), h.MaxClockSkew); err != nil {
+		return err
 	}
-	if err := sign.CheckTimestamp(fields, h.now(), h.MaxClockSkew); err != nil {
-		return refusal{contract.ErrStaleTimestamp, "timestamp missing or too far from the suite's clock"}
-	}
-	for name, dst := range map[string]*string{"chain": &req.Chain, "symbol": &req.Symbol, "address": &req.Address,
-		"user_id": &req.UserID, "callback_url": &req.CallbackURL} {
-		raw, ok := fields[name]
-		if !ok || string(raw) == "null" {
-			continue
-		}
-		if err := json.Unmarshal(raw, dst); err != nil {
-			*dst = ""
-			return refusal{contract.ErrInvalidRequest, name + " must be a string"}
-		}
-	}
-	for name, v := range map[string]*string{"chain": &req.Chain, "symbol": &req.Symbol} {
-		if len(*v) > 32 {
-			*v = "" // answered with the default: a return carries only valid values
-			return refusal{contract.ErrInvalidRequest, name + " must be 1-32 characters"}
+	var err error
+	for _, f := range []struct {
+		name string
+		max  int
+		dst  *string
+	}{
+		{"chain", 32, &req.Chain}, {"symbol", 32, &req.Symbol}, {"address", 42, &req.Address},
+		{"user_id", 64, &req.UserID}, {"callback_url", 2048, &req.CallbackURL},
+	} {
+		if *f.dst, err = env.String(f.name, f.max); err != nil {
+			if f.name == "address" {
+				return request.Refusal{Code: contract.ErrInvalidAddress, Message: "address must be 0x followed by 40 hex digits"}
+			}
+			return err
 		}
 	}
 	if req.Chain == "" {
 		req.Chain = h.Chain
 	}
 	if req.Chain != h.Chain {
-		return refusal{contract.ErrUnknownChain, "chain " + req.Chain + " is not configured"}
+		return request.Refusal{Code: contract.ErrUnknownChain, Message: "chain " + req.Chain + " is not configured"}
 	}
 	if req.Symbol == "" {
 		req.Symbol = "USDT"
 	}
 	tok, ok := h.Tokens.BySymbol(req.Symbol)
 	if !ok {
-		return refusal{contract.ErrUnknownToken, "token " + req.Symbol + " is not configured on " + req.Chain}
+		return request.Refusal{Code: contract.ErrUnknownToken, Message: "token " + req.Symbol + " is not configured on " + req.Chain}
 	}
 	req.Symbol = tok.Symbol
 	if req.Address != "" {
 		if !contract.ValidAddress(req.Address) {
-			return refusal{contract.ErrInvalidAddress, "address must be 0x followed by 40 hex digits"}
+			return request.Refusal{Code: contract.ErrInvalidAddress, Message: "address must be 0x followed by 40 hex digits"}
 		}
 		req.Address = contract.NormalizeAddress(req.Address)
 	}
-	if len(req.UserID) > 64 {
-		return refusal{contract.ErrInvalidRequest, "user_id is longer than 64 characters"}
-	}
 	if req.CallbackURL != "" {
 		u, err := url.Parse(req.CallbackURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(req.CallbackURL) > 2048 {
-			return refusal{contract.ErrInvalidRequest, "callback_url must be an absolute http(s) URL"}
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return request.Refusal{Code: contract.ErrInvalidRequest, Message: "callback_url must be an absolute http(s) URL"}
 		}
 	}
 	return nil
@@ -174,7 +156,7 @@ func (h *Handler) check(fields sign.Fields, req *request) error {
 
 // register stores the registration, the watch request for the listener and the
 // answer in one transaction; the outbox publishes both after the commit.
-func (h *Handler) register(ctx context.Context, req request) (*store.Registration, error) {
+func (h *Handler) register(ctx context.Context, req topupRequest) (*store.Registration, error) {
 	reg := &store.Registration{
 		RequestID: req.RequestID, Chain: req.Chain, Symbol: req.Symbol,
 		Allocated: req.Address == "", UserID: optional(req.UserID), CallbackURL: optional(req.CallbackURL),
@@ -234,7 +216,7 @@ func (h *Handler) register(ctx context.Context, req request) (*store.Registratio
 					broker.Message{Body: again.ReturnBody, MessageID: req.RequestID + ":registered"})
 			}
 			if req.Address != "" {
-				return nil, refusal{contract.ErrAddressInUse, "the address is registered under another request_id"}
+				return nil, request.Refusal{Code: contract.ErrAddressInUse, Message: "the address is registered under another request_id"}
 			}
 		}
 		return nil, fmt.Errorf("register %s: %w", req.RequestID, err)
@@ -244,7 +226,7 @@ func (h *Handler) register(ctx context.Context, req request) (*store.Registratio
 }
 
 // refuse answers a request with status 0; it has no other effect.
-func (h *Handler) refuse(ctx context.Context, req request, ref refusal) error {
+func (h *Handler) refuse(ctx context.Context, req topupRequest, ref request.Refusal) error {
 	chain, symbol := req.Chain, req.Symbol
 	if chain == "" {
 		chain = h.Chain
@@ -252,12 +234,12 @@ func (h *Handler) refuse(ctx context.Context, req request, ref refusal) error {
 	if symbol == "" {
 		symbol = "USDT"
 	}
-	body, err := h.Sealer.Seal(returns.Failure(req.RequestID, chain, symbol, ref.code, ref.message))
+	body, err := h.Sealer.Seal(returns.Failure(req.RequestID, chain, symbol, ref.Code, ref.Message))
 	if err != nil {
 		return err
 	}
 	return h.Publisher.Publish(ctx, h.Names.Exchange, h.Names.TopupReturnKey,
-		broker.Message{Body: body, MessageID: req.RequestID + ":registered:" + ref.code})
+		broker.Message{Body: body, MessageID: req.RequestID + ":registered:" + ref.Code})
 }
 
 func (h *Handler) observe(outcome string) {

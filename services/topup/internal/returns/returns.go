@@ -3,10 +3,7 @@
 package returns
 
 import (
-	"time"
-
 	"paysuite/pkg/contract"
-	"paysuite/pkg/sign"
 )
 
 // Registered answers a topup request.
@@ -41,21 +38,6 @@ type Deposit struct {
 	BlockHash     string `json:"block_hash"`
 	Confirmations uint64 `json:"confirmations"`
 	UserID        string `json:"user_id,omitempty"`
-}
-
-// Sealer signs return messages with the suite's secret.
-type Sealer struct {
-	Secret []byte
-	Now    func() time.Time
-}
-
-// Seal renders v as the signed JSON body of a return.
-func (s Sealer) Seal(v any) ([]byte, error) {
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
-	}
-	return sign.Seal(s.Secret, v, now())
 }
 
 // Failure is the status-0 answer to a topup request that was refused.
