@@ -36,3 +36,22 @@ func TestListenerFailover(t *testing.T) {
 	waitDeposit(t, c, "failover", 1, 3)
 	assertConsistent(t, c.All())
 }
+
+// TestListenerPollsWithoutSubscription runs the listener against a WebSocket
+// endpoint that refuses connections: it falls back to polling and misses nothing.
+func TestListenerPollsWithoutSubscription(t *testing.T) {
+	s := NewSuite(t)
+	s.Start("chain-listener", "ETH_WS_URL=ws://127.0.0.1:1")
+	s.Start("topup")
+	s.WaitConsumers("internal.listener.watch.queue", 1)
+	s.WaitConsumers("pay.topup.queue", 1)
+	c := s.Collect(topupReturn)
+	addr := register(t, s, c, "polling")
+	s.SendUSDT(1, addr, "4.2")
+	s.Mine(1)
+	if got := waitDeposit(t, c, "polling", 2, 1)[0]; got.Str("amount") != "4.2" {
+		t.Fatalf("pending deposit: %s", got.Body)
+	}
+	s.Mine(confirmations)
+	waitDeposit(t, c, "polling", 1, 1)
+}
