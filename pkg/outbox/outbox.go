@@ -112,17 +112,26 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
-// Drain publishes batches until the outbox is empty or an error occurs.
+// Drain publishes batches until the outbox is empty, an error occurs, or ctx
+// is cancelled between two batches.
 func (r *Relay) Drain(ctx context.Context) error {
 	for {
 		n, err := r.publishBatch(ctx)
 		if err != nil || n < r.batch {
 			return err
 		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
 }
 
-func (r *Relay) publishBatch(ctx context.Context) (int, error) {
+// publishBatch claims, publishes and deletes one batch. Once started it runs to
+// its end even if ctx is cancelled: cancelling between the publishes and the
+// commit of the deletes would publish the batch again at the next start.
+func (r *Relay) publishBatch(parent context.Context) (int, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), 30*time.Second)
+	defer cancel()
 	var published int
 	var pubErr error
 	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

@@ -94,6 +94,7 @@ type Suite struct {
 	id      string
 	procs   map[string]*exec.Cmd
 	logs    map[string]string
+	logDir  string
 	secret  []byte
 	schema  *proto.Validator
 	token   common.Address
@@ -131,6 +132,9 @@ func NewSuite(t testing.TB) *Suite {
 	if s.schema, err = proto.NewValidator(); err != nil {
 		t.Fatal(err)
 	}
+	// The log folder must outlive the cleanup below, which dumps the logs of a
+	// failed test: cleanups run last-registered first, so register it before.
+	s.logDir = t.TempDir()
 	t.Cleanup(func() {
 		s.stopAll()
 		for svc := range s.logs {
@@ -189,7 +193,7 @@ func (s *Suite) Start(svc string, extra ...string) {
 // StartAs runs another replica of svc under the key name.
 func (s *Suite) StartAs(name, svc string, extra ...string) {
 	s.t.Helper()
-	logPath := filepath.Join(s.t.TempDir(), fmt.Sprintf("%s-%d.log", name, time.Now().UnixNano()))
+	logPath := filepath.Join(s.logDir, fmt.Sprintf("%s-%d.log", name, time.Now().UnixNano()))
 	f, err := os.Create(logPath)
 	if err != nil {
 		s.t.Fatal(err)
