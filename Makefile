@@ -11,7 +11,11 @@ export PATH := /usr/local/go/bin:$(PATH)
 export GOFLAGS ?= -buildvcs=false
 
 GO ?= go
-BINARIES := devchain chain-listener topup payctl
+# Every directory of services/ with a main.go is a binary (the services and
+# payctl), and so is every services/<name>/cmd/<tool> (keygen).
+SERVICE_MAINS := $(sort $(wildcard services/*/main.go) $(wildcard services/*/cmd/*/main.go))
+BINARIES := $(notdir $(patsubst %/main.go,%,$(SERVICE_MAINS)))
+BINARY_PKGS := $(addprefix ./,$(patsubst %/main.go,%,$(SERVICE_MAINS)))
 # Tools run at a pinned version through the module proxy, never installed globally.
 STATICCHECK_VERSION := v0.8.2
 GOTESTSUM_VERSION := v1.13.0
@@ -33,12 +37,12 @@ infra: ## Make sure the local RabbitMQ and MariaDB are up (starts or installs th
 	@scripts/ensure-infra.sh
 
 .PHONY: build
-build: ## Build the binaries into bin/: devchain, chain-listener, topup, payctl.
+build: ## Build every binary of services/ into bin/ (the services, payctl, keygen).
 	@mkdir -p bin
-	$(GO) build -o bin/ $(addprefix ./services/,$(BINARIES))
+	$(GO) build -o bin/ $(BINARY_PKGS)
 
 .PHONY: up
-up: infra build ## Start devchain, chain-listener and topup in the background (logs in .run/).
+up: infra build ## Start devchain and every service in the background (settings: deploy/dev.env, logs: .run/).
 	@scripts/up.sh
 
 .PHONY: down
@@ -59,6 +63,11 @@ lint: ## Check formatting (gofmt), go vet and staticcheck on every module.
 	fi
 	$(GO) vet $(PKGS)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
+
+.PHONY: chaos
+chaos: infra ## Run the fault-injection end-to-end tests: SIGKILL, SIGTERM under load, broker cut, failover.
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) \
+		-run 'Shutdown|Killed|BrokerConnectionsClosed|Failover|Crash' ./services/e2e/
 
 .PHONY: bench
 bench: ## Run every benchmark once, as a smoke test (no profiles or result files).

@@ -3,12 +3,14 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -25,22 +27,37 @@ const (
 	initSQLFile  = "mysql-init/01-schemas.sql"
 	envExample   = "../.env.example"
 	devEnvFile   = "dev.env"
+	libScript    = "../scripts/lib.sh"
 )
 
-// externalEnv is what an operator supplies for deploy/compose.external.yml.
-func externalEnv() map[string]string {
-	return map[string]string{
-		"AMQP_URL":           "amqps://paysuite:secret@rabbit.cluster.internal:5671/paysuite",
-		"LISTENER_MYSQL_DSN": "listener:secret@tcp(db.cluster.internal:3306)/?tls=true",
-		"TOPUP_MYSQL_DSN":    "topup:secret@tcp(db.cluster.internal:3306)/?tls=true",
-	}
+// monitoringProfile holds the optional Prometheus and Grafana services.
+const monitoringProfile = "monitoring"
+
+// appHealthcheck is how an application container checks itself: the image
+// holds only the binary (deploy/Dockerfile copies it to /app/service), which
+// probes its own /healthz on HTTP_ADDR.
+var appHealthcheck = []string{"CMD", "/app/service", "--healthcheck"}
+
+// tools are the binaries of services/ that are command-line clients, not
+// services to deploy.
+var tools = []string{"payctl"}
+
+// singletons may run as one replica only; every other service must be safe
+// to `docker compose up --scale`.
+var singletons = map[string]string{
+	"rabbitmq":   "the local broker (use a cluster through deploy/compose.external.yml)",
+	"mysql":      "the local database (use a cluster through deploy/compose.external.yml)",
+	"devchain":   "the development chain keeps its state in memory",
+	"prometheus": "one scraper is enough for the local stack",
+	"grafana":    "one dashboard server is enough for the local stack",
 }
 
-// requiredEnv lists, per application service, the variables it cannot start
-// without. SIGN_SECRET is checked apart: it may be empty in development mode.
-func requiredEnv() map[string][]string {
-	app := []string{"AMQP_URL", "MYSQL_DSN", "MYSQL_SCHEMA", "ETH_RPC_URL"}
-	return map[string][]string{"chain-listener": app, "topup": app}
+// unexposed are variables without a default that the Compose files need not
+// offer to the operator, with the reason.
+var unexposed = map[string]string{
+	"PAYOUT_CRASH_AT":        "fault-injection hook of the tests, refused outside DEV_MODE",
+	"PAYOUT_CRASH_ONCE_FILE": "fault-injection hook of the tests",
+	"AMQP_CONNECTION_NAME":   "the default, <program>@<hostname>, tells replicas apart; one fixed name would not",
 }
 
 // isInfra tells the third-party servers of the stack, which depend on nothing.
@@ -119,6 +136,59 @@ func hostOf(key, value string) string {
 	return ""
 }
 
+// loopback tells whether a setting's value points at or binds to the loopback
+// interface, which inside a container is the container itself.
+func loopback(value string) bool {
+	return strings.Contains(value, "127.0.0.1") || strings.Contains(value, "localhost") || strings.Contains(value, "[::1]")
+}
+
+// appServices returns the services built from the suite's Dockerfile, each a
+// directory of services/.
+func appServices(p *types.Project) []string {
+	var out []string
+	for name, svc := range p.Services {
+		if svc.Build != nil {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// daemons returns the binaries of services/ that are meant to be deployed.
+func daemons(t *testing.T) []string {
+	t.Helper()
+	return slices.DeleteFunc(serviceBinaries(t), func(s string) bool { return slices.Contains(tools, s) })
+}
+
+// dsnVar is the variable deploy/compose.external.yml reads a service's MySQL
+// DSN from: LISTENER_MYSQL_DSN for the chain-listener, TOPUP_MYSQL_DSN...
+func dsnVar(service string) string {
+	return strings.ToUpper(strings.ReplaceAll(strings.TrimPrefix(service, "chain-"), "-", "_")) + "_MYSQL_DSN"
+}
+
+// databaseServices returns the daemons whose configuration reads MYSQL_DSN.
+func databaseServices(cfgs map[string]serviceConfig) []string {
+	var out []string
+	for name, cfg := range cfgs {
+		if _, ok := cfg.Vars["MYSQL_DSN"]; ok {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// externalEnv is what an operator supplies for deploy/compose.external.yml.
+func externalEnv(cfgs map[string]serviceConfig) map[string]string {
+	vars := map[string]string{"AMQP_URL": "amqps://paysuite:secret@rabbit.cluster.internal:5671/paysuite"}
+	for _, name := range databaseServices(cfgs) {
+		user := strings.ToLower(strings.TrimSuffix(dsnVar(name), "_MYSQL_DSN"))
+		vars[dsnVar(name)] = user + ":secret@tcp(db.cluster.internal:3306)/?tls=true"
+	}
+	return vars
+}
+
 // dbIdentity is the database user a service logs in as and the schema it owns.
 type dbIdentity struct {
 	user, schema string
@@ -126,9 +196,9 @@ type dbIdentity struct {
 
 // checkProject checks the invariants every variant of the stack must keep and
 // returns the database identity of each service that uses MySQL.
-func checkProject(t *testing.T, p *types.Project) map[string]dbIdentity {
+func checkProject(t *testing.T, p *types.Project, cfgs map[string]serviceConfig) map[string]dbIdentity {
 	t.Helper()
-	for name := range requiredEnv() {
+	for name := range cfgs {
 		if _, ok := p.Services[name]; !ok {
 			t.Errorf("service %s is missing", name)
 		}
@@ -148,10 +218,20 @@ func checkProject(t *testing.T, p *types.Project) map[string]dbIdentity {
 		if svc.Restart != types.RestartPolicyUnlessStopped {
 			t.Errorf("%s: restart is %q, want %q", name, svc.Restart, types.RestartPolicyUnlessStopped)
 		}
+		// A fixed container name makes a second replica impossible.
+		if svc.ContainerName != "" {
+			t.Errorf("%s: container_name %q prevents scaling and clashes between projects", name, svc.ContainerName)
+		}
 		for _, port := range svc.Ports {
 			// Published ports are for the operator on this host only.
 			if port.HostIP != "127.0.0.1" {
 				t.Errorf("%s: port %d published on %q, want 127.0.0.1", name, port.Target, port.HostIP)
+			}
+			// Two replicas cannot bind one host port: a scalable service
+			// publishes on an ephemeral one, or not at all.
+			if _, single := singletons[name]; !single && port.Published != "" {
+				t.Errorf("%s: port %d published on fixed host port %s; `--scale %s=2` would fail (use \"127.0.0.1::%d\")",
+					name, port.Target, port.Published, name, port.Target)
 			}
 		}
 		if b := svc.Build; b != nil {
@@ -160,6 +240,9 @@ func checkProject(t *testing.T, p *types.Project) map[string]dbIdentity {
 			}
 			if arg := b.Args["SERVICE"]; arg == nil || *arg != name {
 				t.Errorf("%s: build arg SERVICE is not %q", name, name)
+			}
+			if hc != nil && !slices.Equal(hc.Test, appHealthcheck) {
+				t.Errorf("%s: healthcheck %q, want %q", name, hc.Test, appHealthcheck)
 			}
 		}
 
@@ -194,34 +277,31 @@ func checkProject(t *testing.T, p *types.Project) map[string]dbIdentity {
 			}
 		}
 
-		for _, key := range requiredEnv()[name] {
-			if env(svc, key) == "" {
-				t.Errorf("%s: %s is not set", name, key)
-			}
+		cfg, app := cfgs[name]
+		if !app {
+			continue
 		}
-		if _, app := requiredEnv()[name]; app && env(svc, "SIGN_SECRET") == "" && env(svc, "DEV_MODE") != "true" {
-			t.Errorf("%s: neither SIGN_SECRET nor DEV_MODE=true is set", name)
-		}
+		checkServiceEnv(t, name, svc, cfg)
 
 		dsn := env(svc, "MYSQL_DSN")
 		if dsn == "" {
 			continue
 		}
-		cfg, err := mysql.ParseDSN(dsn)
+		mc, err := mysql.ParseDSN(dsn)
 		if err != nil {
 			t.Errorf("%s: MYSQL_DSN: %v", name, err)
 			continue
 		}
 		schema := env(svc, "MYSQL_SCHEMA")
 		switch {
-		case cfg.User == "" || cfg.User == "root":
-			t.Errorf("%s: MYSQL_DSN logs in as %q, want a user of its own", name, cfg.User)
+		case mc.User == "" || mc.User == "root":
+			t.Errorf("%s: MYSQL_DSN logs in as %q, want a user of its own", name, mc.User)
 		case schema == "":
 			t.Errorf("%s: MYSQL_DSN set without MYSQL_SCHEMA", name)
-		case cfg.DBName != "" && cfg.DBName != schema:
-			t.Errorf("%s: MYSQL_DSN names schema %q but MYSQL_SCHEMA is %q", name, cfg.DBName, schema)
+		case mc.DBName != "":
+			t.Errorf("%s: MYSQL_DSN names schema %q; the service refuses that, it uses MYSQL_SCHEMA (%q)", name, mc.DBName, schema)
 		}
-		ids[name] = dbIdentity{user: cfg.User, schema: schema}
+		ids[name] = dbIdentity{user: mc.User, schema: schema}
 	}
 
 	// No two services share a database user or a schema.
@@ -238,47 +318,174 @@ func checkProject(t *testing.T, p *types.Project) map[string]dbIdentity {
 	return ids
 }
 
+// checkServiceEnv checks a service's environment against what its
+// configuration reads (configvars_test.go).
+func checkServiceEnv(t *testing.T, name string, svc types.ServiceConfig, cfg serviceConfig) {
+	t.Helper()
+	// A setting the service does not read is a typo or a leftover, and
+	// misleads whoever changes it.
+	for _, key := range slices.Sorted(maps.Keys(svc.Environment)) {
+		if _, ok := cfg.Vars[key]; !ok {
+			t.Errorf("%s: sets %s, which %s does not read", name, key, cfg.Root)
+		}
+	}
+	for _, v := range cfg.Sorted() {
+		_, set := svc.Environment[v.Name]
+		switch {
+		case v.Required && env(svc, v.Name) == "":
+			t.Errorf("%s: %s is required by %s but not set", name, v.Name, cfg.Root)
+		case v.HasDefault && loopback(v.Default):
+			// The default reaches the container itself, never the server meant.
+			if got := env(svc, v.Name); got == "" || loopback(got) {
+				t.Errorf("%s: %s=%q; the default %q points at the container's own loopback, set it", name, v.Name, got, v.Default)
+			}
+		case !v.HasDefault && !set && unexposed[v.Name] == "":
+			// Without a default the operator has no other way to set it.
+			t.Errorf("%s: %s (no default in %s) is not offered: add %s: ${...:-} to its environment", name, v.Name, cfg.Root, v.Name)
+		}
+	}
+	if _, ok := cfg.Vars["SIGN_SECRET"]; ok && env(svc, "SIGN_SECRET") == "" && env(svc, "DEV_MODE") != "true" {
+		t.Errorf("%s: neither SIGN_SECRET nor DEV_MODE=true is set", name)
+	}
+	if _, err := httpPort(svc); err != nil {
+		t.Errorf("%s: %v", name, err)
+	}
+}
+
+// httpPort returns the fixed port of a service's HTTP_ADDR, which must listen
+// on every interface so that Prometheus reaches each replica.
+func httpPort(svc types.ServiceConfig) (int, error) {
+	addr := env(svc, "HTTP_ADDR")
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, fmt.Errorf("HTTP_ADDR=%q: %w", addr, err)
+	}
+	if host != "" && host != "0.0.0.0" && host != "::" {
+		return 0, fmt.Errorf("HTTP_ADDR=%q listens on %s only; Prometheus and the healthcheck need every interface (\":8080\")", addr, host)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("HTTP_ADDR=%q: want a fixed port", addr)
+	}
+	return n, nil
+}
+
+// loadConfigs reads the configuration of every deployable service.
+func loadConfigs(t *testing.T) map[string]serviceConfig {
+	t.Helper()
+	return serviceConfigs(t, daemons(t))
+}
+
 func TestComposeLocalStack(t *testing.T) {
-	p := mustLoad(t, []string{composeFile}, nil)
-	for _, want := range []string{"rabbitmq", "mysql", "devchain", "chain-listener", "topup"} {
-		if _, ok := p.Services[want]; !ok {
-			t.Errorf("service %s is missing", want)
+	cfgs := loadConfigs(t)
+	for _, profiles := range [][]string{nil, {monitoringProfile}} {
+		t.Run(fmt.Sprintf("profiles=%v", profiles), func(t *testing.T) {
+			p := mustLoad(t, []string{composeFile}, nil, profiles...)
+			for _, want := range []string{"rabbitmq", "mysql"} {
+				if _, ok := p.Services[want]; !ok {
+					t.Errorf("service %s is missing", want)
+				}
+			}
+			// Every binary of services/ but the tools is deployed, and only those.
+			if got, want := appServices(p), daemons(t); !slices.Equal(got, want) {
+				t.Errorf("services built from deploy/Dockerfile: %v, want every daemon of services/: %v", got, want)
+			}
+			ids := checkProject(t, p, cfgs)
+			if got, want := slices.Sorted(maps.Keys(ids)), databaseServices(cfgs); !slices.Equal(got, want) {
+				t.Errorf("services with a MySQL identity: %v, want %v", got, want)
+			}
+			for name, cfg := range cfgs {
+				if _, ok := cfg.Vars["AMQP_QUEUE_TYPE"]; !ok {
+					continue
+				}
+				if got := env(p.Services[name], "AMQP_QUEUE_TYPE"); got != "classic" {
+					t.Errorf("%s: AMQP_QUEUE_TYPE=%q by default, want classic", name, got)
+				}
+			}
+			checkGrants(t, ids)
+		})
+	}
+}
+
+// TestComposeMonitoringProfile checks that Prometheus and Grafana run only
+// with their profile.
+func TestComposeMonitoringProfile(t *testing.T) {
+	base := mustLoad(t, []string{composeFile}, nil)
+	with := mustLoad(t, []string{composeFile}, nil, monitoringProfile)
+	for _, name := range []string{"prometheus", "grafana"} {
+		if _, on := base.Services[name]; on {
+			t.Errorf("%s runs without --profile %s", name, monitoringProfile)
+		}
+		if _, on := with.Services[name]; !on {
+			t.Errorf("%s does not run with --profile %s", name, monitoringProfile)
 		}
 	}
-	ids := checkProject(t, p)
-	if len(ids) != len(requiredEnv()) {
-		t.Errorf("%d services use MySQL, want %d", len(ids), len(requiredEnv()))
-	}
-	for name := range requiredEnv() {
-		if got := env(p.Services[name], "AMQP_QUEUE_TYPE"); got != "classic" {
-			t.Errorf("%s: AMQP_QUEUE_TYPE=%q by default, want classic", name, got)
+}
+
+// TestComposeProductionSettingsReachServices sets every variable of
+// .env.example, with DEV_MODE=false, and checks that each setting a service
+// requires outside the development mode (its Validate says "required unless
+// DEV_MODE=true") reaches it.
+func TestComposeProductionSettingsReachServices(t *testing.T) {
+	cfgs := loadConfigs(t)
+	vars := readEnvFile(t, envExample)
+	for k, v := range vars {
+		if v == "" {
+			vars[k] = "set-" + strings.ToLower(k)
 		}
 	}
-	checkGrants(t, ids)
+	vars["DEV_MODE"] = "false"
+	p := mustLoad(t, []string{composeFile}, vars)
+	checked := 0
+	for name, cfg := range cfgs {
+		svc := p.Services[name]
+		for _, v := range cfg.Sorted() {
+			if !v.DevOptional {
+				continue
+			}
+			checked++
+			if env(svc, v.Name) == "" {
+				t.Errorf("%s: %s is required unless DEV_MODE=true, but no variable of .env.example sets it", name, v.Name)
+			}
+		}
+		if env(svc, "DEV_MODE") != "false" && cfg.Vars["DEV_MODE"] != nil {
+			t.Errorf("%s: DEV_MODE=false in .env does not reach it", name)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no service has a setting required outside DEV_MODE; the configuration reader found none")
+	}
 }
 
 func TestComposeExternalClusters(t *testing.T) {
-	ext := externalEnv()
-	p := mustLoad(t, []string{composeFile, externalFile}, ext)
-	for _, infra := range []string{"rabbitmq", "mysql"} {
-		if _, on := p.Services[infra]; on {
-			t.Errorf("%s still runs with the external override", infra)
+	cfgs := loadConfigs(t)
+	ext := externalEnv(cfgs)
+	for _, profiles := range [][]string{nil, {monitoringProfile}} {
+		p := mustLoad(t, []string{composeFile, externalFile}, ext, profiles...)
+		for _, infra := range []string{"rabbitmq", "mysql"} {
+			if _, on := p.Services[infra]; on {
+				t.Errorf("%s still runs with the external override", infra)
+			}
+			if _, off := p.DisabledServices[infra]; !off {
+				t.Errorf("%s is not kept as a disabled service", infra)
+			}
 		}
-		if _, off := p.DisabledServices[infra]; !off {
-			t.Errorf("%s is not kept as a disabled service", infra)
-		}
-	}
-	checkProject(t, p)
-	for name, dsnVar := range map[string]string{"chain-listener": "LISTENER_MYSQL_DSN", "topup": "TOPUP_MYSQL_DSN"} {
-		svc := p.Services[name]
-		if got := env(svc, "AMQP_QUEUE_TYPE"); got != "quorum" {
-			t.Errorf("%s: AMQP_QUEUE_TYPE=%q, want quorum", name, got)
-		}
-		if got := env(svc, "AMQP_URL"); got != ext["AMQP_URL"] {
-			t.Errorf("%s: AMQP_URL=%q, want %q", name, got, ext["AMQP_URL"])
-		}
-		if got := env(svc, "MYSQL_DSN"); got != ext[dsnVar] {
-			t.Errorf("%s: MYSQL_DSN=%q, want %q from %s", name, got, ext[dsnVar], dsnVar)
+		checkProject(t, p, cfgs)
+		for name, cfg := range cfgs {
+			svc := p.Services[name]
+			if _, ok := cfg.Vars["AMQP_URL"]; ok {
+				if got := env(svc, "AMQP_QUEUE_TYPE"); got != "quorum" {
+					t.Errorf("%s: AMQP_QUEUE_TYPE=%q, want quorum", name, got)
+				}
+				if got := env(svc, "AMQP_URL"); got != ext["AMQP_URL"] {
+					t.Errorf("%s: AMQP_URL=%q, want %q", name, got, ext["AMQP_URL"])
+				}
+			}
+			if _, ok := cfg.Vars["MYSQL_DSN"]; ok {
+				if got, want := env(svc, "MYSQL_DSN"), ext[dsnVar(name)]; got != want {
+					t.Errorf("%s: MYSQL_DSN=%q, want %q from %s", name, got, want, dsnVar(name))
+				}
+			}
 		}
 	}
 }
@@ -286,9 +493,10 @@ func TestComposeExternalClusters(t *testing.T) {
 // TestComposeExternalNeedsSettings checks that a missing external address stops
 // the load with the variable's name instead of falling back to a local default.
 func TestComposeExternalNeedsSettings(t *testing.T) {
-	for missing := range externalEnv() {
+	cfgs := loadConfigs(t)
+	for missing := range externalEnv(cfgs) {
 		t.Run(missing, func(t *testing.T) {
-			vars := externalEnv()
+			vars := externalEnv(cfgs)
 			delete(vars, missing)
 			_, err := load(t.Context(), []string{composeFile, externalFile}, vars)
 			if err == nil || !strings.Contains(err.Error(), missing) {
@@ -301,7 +509,7 @@ func TestComposeExternalNeedsSettings(t *testing.T) {
 // TestComposeExternalLocalInfraProfile checks that the disabled servers can still
 // be started on purpose with their profile.
 func TestComposeExternalLocalInfraProfile(t *testing.T) {
-	p := mustLoad(t, []string{composeFile, externalFile}, externalEnv(), "local-infra")
+	p := mustLoad(t, []string{composeFile, externalFile}, externalEnv(loadConfigs(t)), "local-infra")
 	for _, infra := range []string{"rabbitmq", "mysql"} {
 		if _, on := p.Services[infra]; !on {
 			t.Errorf("%s does not run with --profile local-infra", infra)
@@ -324,16 +532,24 @@ var (
 	flushPrivs     = regexp.MustCompile(`(?is)^FLUSH\s+PRIVILEGES$`)
 )
 
+// splitSQL returns the statements of an SQL script, comments removed and
+// whitespace collapsed.
+func splitSQL(text string) []string {
+	var out []string
+	for stmt := range strings.SplitSeq(sqlComment.ReplaceAllString(text, ""), ";") {
+		if stmt = strings.Join(strings.Fields(stmt), " "); stmt != "" {
+			out = append(out, stmt)
+		}
+	}
+	return out
+}
+
 // parseInitSQL reads the schemas, users and grants of the init script. It fails
 // on any statement it does not know, so that a new kind of statement gets a
 // matching check here instead of slipping through.
 func parseInitSQL(text string) (schemas, users map[string]bool, grants []grant, err error) {
 	schemas, users = map[string]bool{}, map[string]bool{}
-	for stmt := range strings.SplitSeq(sqlComment.ReplaceAllString(text, ""), ";") {
-		stmt = strings.Join(strings.Fields(stmt), " ")
-		if stmt == "" {
-			continue
-		}
+	for _, stmt := range splitSQL(text) {
 		if m := createDatabase.FindStringSubmatch(stmt); m != nil {
 			schemas[m[1]] = true
 		} else if m := createUser.FindStringSubmatch(stmt); m != nil {
@@ -490,13 +706,33 @@ func TestEnvExampleListsEveryVariable(t *testing.T) {
 	}
 }
 
+// upServices reads the SERVICES list of scripts/lib.sh, the services `make up`
+// starts, in order.
+func upServices(t *testing.T) []string {
+	t.Helper()
+	text, err := os.ReadFile(libScript)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^SERVICES=\(([^)]*)\)`).FindSubmatch(text)
+	if m == nil {
+		t.Fatalf("%s: no SERVICES=(...) line", libScript)
+	}
+	return strings.Fields(string(m[1]))
+}
+
+// devPrefix is the prefix of a service's settings in dev.env, which up.sh hands
+// to it as HTTP_ADDR and MYSQL_SCHEMA: LISTENER_HTTP_ADDR...
+func devPrefix(service string) string {
+	return strings.TrimSuffix(dsnVar(service), "_MYSQL_DSN")
+}
+
 // TestDevEnv checks the settings `make up` runs with (scripts/up.sh).
 func TestDevEnv(t *testing.T) {
 	vars := readEnvFile(t, devEnvFile)
 	for _, k := range []string{
 		"DEV_MODE", "SIGN_SECRET", "MYSQL_DSN", "AMQP_URL", "AMQP_QUEUE_TYPE", "ETH_RPC_URL", "ETH_WS_URL",
-		"CHAIN", "CONFIRMATIONS", "TOKENS", "DEVCHAIN_HTTP_ADDR", "DEVCHAIN_WS_ADDR",
-		"LISTENER_MYSQL_SCHEMA", "TOPUP_MYSQL_SCHEMA",
+		"CHAIN", "CONFIRMATIONS", "TOKENS", "DEVCHAIN_HTTP_ADDR", "DEVCHAIN_WS_ADDR", "DEVCHAIN_OPS_HTTP_ADDR",
 	} {
 		if vars[k] == "" {
 			t.Errorf("%s: %s is not set", devEnvFile, k)
@@ -508,9 +744,6 @@ func TestDevEnv(t *testing.T) {
 	if _, err := mysql.ParseDSN(vars["MYSQL_DSN"]); err != nil {
 		t.Errorf("%s: MYSQL_DSN: %v", devEnvFile, err)
 	}
-	if vars["LISTENER_MYSQL_SCHEMA"] == vars["TOPUP_MYSQL_SCHEMA"] {
-		t.Errorf("%s: the listener and topup share schema %q", devEnvFile, vars["TOPUP_MYSQL_SCHEMA"])
-	}
 	// up.sh starts the development chain only when ETH_RPC_URL points at it.
 	if want := "http://" + vars["DEVCHAIN_HTTP_ADDR"]; vars["ETH_RPC_URL"] != want {
 		t.Errorf("%s: ETH_RPC_URL=%q, want %q (the development chain)", devEnvFile, vars["ETH_RPC_URL"], want)
@@ -518,9 +751,40 @@ func TestDevEnv(t *testing.T) {
 	if want := "ws://" + vars["DEVCHAIN_WS_ADDR"]; vars["ETH_WS_URL"] != want {
 		t.Errorf("%s: ETH_WS_URL=%q, want %q (the development chain)", devEnvFile, vars["ETH_WS_URL"], want)
 	}
-	// All services listen on one host, so no two addresses may be the same.
+
+	// make up starts every daemon, the chain first.
+	up := upServices(t)
+	if len(up) == 0 || up[0] != "devchain" {
+		t.Errorf("%s: SERVICES=%v, want devchain first", libScript, up)
+	}
+	if got, want := slices.Sorted(slices.Values(up)), daemons(t); !slices.Equal(got, want) {
+		t.Errorf("%s: SERVICES=%v, want every daemon of services/: %v", libScript, up, want)
+	}
+
+	// All services listen on one host, so no two addresses may be the same, and
+	// no two services share a schema.
+	addrKeys := []string{"DEVCHAIN_HTTP_ADDR", "DEVCHAIN_WS_ADDR", "DEVCHAIN_OPS_HTTP_ADDR"}
+	scriptOnly := map[string]bool{"DEVCHAIN_OPS_HTTP_ADDR": true}
+	schemas := map[string]string{}
+	for _, svc := range up {
+		if svc == "devchain" {
+			continue
+		}
+		addrKey, schemaKey := devPrefix(svc)+"_HTTP_ADDR", devPrefix(svc)+"_MYSQL_SCHEMA"
+		addrKeys = append(addrKeys, addrKey)
+		scriptOnly[addrKey], scriptOnly[schemaKey] = true, true
+		schema := vars[schemaKey]
+		if schema == "" {
+			t.Errorf("%s: %s is not set", devEnvFile, schemaKey)
+			continue
+		}
+		if other, dup := schemas[schema]; dup {
+			t.Errorf("%s: %s and %s share schema %q", devEnvFile, svc, other, schema)
+		}
+		schemas[schema] = svc
+	}
 	seen := map[string]string{}
-	for _, k := range []string{"DEVCHAIN_HTTP_ADDR", "DEVCHAIN_WS_ADDR", "DEVCHAIN_OPS_HTTP_ADDR", "LISTENER_HTTP_ADDR", "TOPUP_HTTP_ADDR"} {
+	for _, k := range addrKeys {
 		addr := vars[k]
 		if addr == "" {
 			t.Errorf("%s: %s is not set", devEnvFile, k)
@@ -530,5 +794,19 @@ func TestDevEnv(t *testing.T) {
 			t.Errorf("%s: %s and %s are both %s", devEnvFile, k, other, addr)
 		}
 		seen[addr] = k
+	}
+
+	// Every other setting is one that some service reads: a typo would be
+	// silently ignored.
+	read := map[string]bool{}
+	for _, cfg := range serviceConfigs(t, up) {
+		for name := range cfg.Vars {
+			read[name] = true
+		}
+	}
+	for k := range vars {
+		if !scriptOnly[k] && !read[k] {
+			t.Errorf("%s: %s is read by no service", devEnvFile, k)
+		}
 	}
 }

@@ -8,7 +8,17 @@ BIN_DIR="$ROOT/bin"
 DEV_ENV="$ROOT/deploy/dev.env"
 
 # The long-running services in start order; down.sh stops them in reverse.
-SERVICES=(devchain chain-listener topup)
+# deploy/compose_test.go checks that every daemon of services/ is listed.
+SERVICES=(devchain chain-listener topup matcher notifier withdraw pay)
+
+# env_prefix prints the prefix of a service's own settings in dev.env, which
+# up.sh hands to it as HTTP_ADDR and MYSQL_SCHEMA: LISTENER for chain-listener,
+# TOPUP for topup, and so on.
+env_prefix() {
+	local name=${1#chain-}
+	name=${name//-/_}
+	echo "${name^^}"
+}
 
 # load_env exports each KEY=value of a dev.env-style file unless KEY is already set
 # in the environment. Values are taken verbatim (no quoting), so DSNs with

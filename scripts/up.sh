@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# up.sh starts the suite for development: the development chain, then the chain
-# listener, then the topup service, each in the background with its log in
-# .run/<name>.log and its pid in .run/<name>.pid. It expects the binaries in bin/
-# (`make build`) and the local RabbitMQ and MariaDB up (scripts/ensure-infra.sh);
-# `make up` does both first.
+# up.sh starts the suite for development: the development chain, then the other
+# services in the order of SERVICES (scripts/lib.sh), each in the background with
+# its log in .run/<name>.log and its pid in .run/<name>.pid. It expects the
+# binaries in bin/ (`make build`) and the local RabbitMQ and MariaDB up
+# (scripts/ensure-infra.sh); `make up` does both first. A service whose binary is
+# missing from bin/ is skipped with a warning, so the others can still be tried.
 #
 # Running it again starts only what is not running. Settings come from
 # deploy/dev.env; a variable already set in the environment wins. When
@@ -23,20 +24,21 @@ die() {
 # shellcheck source=scripts/lib.sh
 . "$ROOT/scripts/lib.sh"
 
-# service_env prints the settings that differ between services (see dev.env).
+# service_env prints the settings that differ between services (see dev.env):
+# <PREFIX>_HTTP_ADDR and <PREFIX>_MYSQL_SCHEMA become HTTP_ADDR and MYSQL_SCHEMA.
 service_env() {
-	case $1 in
-	devchain) echo "HTTP_ADDR=${DEVCHAIN_OPS_HTTP_ADDR:-127.0.0.1:8080}" ;;
-	chain-listener)
-		echo "HTTP_ADDR=${LISTENER_HTTP_ADDR:-127.0.0.1:8081}"
-		echo "MYSQL_SCHEMA=${LISTENER_MYSQL_SCHEMA:-paysuite_listener}"
-		;;
-	topup)
-		echo "HTTP_ADDR=${TOPUP_HTTP_ADDR:-127.0.0.1:8082}"
-		echo "MYSQL_SCHEMA=${TOPUP_MYSQL_SCHEMA:-paysuite_topup}"
-		;;
-	*) die "unknown service $1" ;;
-	esac
+	local prefix addr_var schema_var
+	if [[ $1 == devchain ]]; then
+		echo "HTTP_ADDR=${DEVCHAIN_OPS_HTTP_ADDR:-127.0.0.1:8080}"
+		return 0
+	fi
+	prefix=$(env_prefix "$1")
+	addr_var=${prefix}_HTTP_ADDR
+	schema_var=${prefix}_MYSQL_SCHEMA
+	[[ -n "${!addr_var:-}" ]] || die "$addr_var is not set (deploy/dev.env)"
+	[[ -n "${!schema_var:-}" ]] || die "$schema_var is not set (deploy/dev.env)"
+	echo "HTTP_ADDR=${!addr_var}"
+	echo "MYSQL_SCHEMA=${!schema_var}"
 }
 
 # start launches bin/$1 in the background unless it already runs.
@@ -119,12 +121,22 @@ main() {
 			fail_with_log devchain "devchain did not answer eth_chainId on $ETH_RPC_URL within ${CHAIN_WAIT}s"
 		log "devchain answers eth_chainId on $ETH_RPC_URL"
 	fi
-	start_service chain-listener
-	start_service topup
+	local name started=() skipped=()
+	for name in "${SERVICES[@]}"; do
+		[[ $name == devchain ]] && continue
+		if [[ ! -x "$BIN_DIR/$name" ]]; then
+			log "WARNING: $BIN_DIR/$name is missing; not starting $name (run 'make build')"
+			skipped+=("$name")
+			continue
+		fi
+		start_service "$name"
+		started+=("$name")
+	done
 
 	cat >&2 <<MSG
 
-The suite is up; logs are in .run/, 'make down' stops it.
+The suite is up: ${started[*]:-no service}${skipped[*]:+ (skipped, no binary: ${skipped[*]})}.
+Logs are in .run/, 'make down' stops it.
   chain JSON-RPC $ETH_RPC_URL, WebSocket $ETH_WS_URL
   RabbitMQ $AMQP_URL, MariaDB $MYSQL_DSN
 Drive it with the CLI under the same settings:

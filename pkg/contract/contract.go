@@ -30,6 +30,8 @@ const (
 	ErrExpired             = "expired"
 	ErrAddressInUse        = "address_in_use"
 	ErrConflict            = "request_conflict"
+	// ErrInternal: the suite could not process the request (an operator is alerted).
+	ErrInternal = "internal_error"
 )
 
 // Events carried in the "event" field of a return.

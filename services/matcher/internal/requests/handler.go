@@ -46,9 +46,6 @@ const (
 	maxAddressIndex = 1<<31 - 1
 )
 
-// ErrInternal is the contract's code for a request the suite could not process.
-const ErrInternal = "internal_error"
-
 // Handler processes the order request queue.
 type Handler struct {
 	Store  *store.Store
@@ -275,7 +272,7 @@ func (h *Handler) freePayAmount(ctx context.Context, req orderRequest) (*big.Int
 		}
 		cand.Add(cand, step)
 	}
-	return nil, request.Refusal{Code: ErrInternal, Message: "no unique payable amount is free for this amount on the shared address"}
+	return nil, request.Refusal{Code: contract.ErrInternal, Message: "no unique payable amount is free for this amount on the shared address"}
 }
 
 // insert runs one attempt at recording the order.
@@ -291,7 +288,7 @@ func (h *Handler) insert(ctx context.Context, req orderRequest, payAmount *big.I
 				return err
 			}
 			if index > maxAddressIndex {
-				return request.Refusal{Code: ErrInternal, Message: "the order address space is exhausted"}
+				return request.Refusal{Code: contract.ErrInternal, Message: "the order address space is exhausted"}
 			}
 			addr, err := h.Keys.Address(uint32(index))
 			if err != nil {

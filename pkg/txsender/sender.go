@@ -1,0 +1,467 @@
+// Package txsender sends Ethereum transactions exactly once, whatever crashes:
+// it hands out nonces from MySQL, stores every signed transaction in the same
+// database transaction that consumes its nonce (before it is broadcast), then
+// broadcasts, re-broadcasts, replaces underpriced transactions with the same
+// nonce, and follows their receipts to a final outcome after enough
+// confirmations, telling the owning service through hooks that run inside the
+// database transaction recording each change.
+package txsender
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/rs/zerolog"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"paysuite/pkg/config"
+	"paysuite/pkg/money"
+)
+
+// Config is the sender's part of a service's configuration.
+type Config struct {
+	// Confirmations a send needs before it is final, unless its request says otherwise.
+	Confirmations uint64 `env:"CONFIRMATIONS" envDefault:"20"`
+	// MaxFeeGwei and MaxTipGwei bound the fee cap and the priority fee, in gwei
+	// (decimals allowed), replacements included.
+	MaxFeeGwei string `env:"MAX_FEE_GWEI" envDefault:"500"`
+	MaxTipGwei string `env:"MAX_TIP_GWEI" envDefault:"10"`
+	// GasMarginPercent is added to the node's gas estimate of contract calls.
+	GasMarginPercent uint64 `env:"GAS_MARGIN_PERCENT" envDefault:"20"`
+	// ReplaceAfter is how long an attempt may stay unmined before it is replaced
+	// with higher fees.
+	ReplaceAfter time.Duration `env:"REPLACE_AFTER" envDefault:"30s"`
+	// RebroadcastAfter is how often an unmined attempt is sent to the node again,
+	// in case the node dropped it.
+	RebroadcastAfter time.Duration `env:"REBROADCAST_AFTER" envDefault:"5s"`
+	// PollInterval is how often receipts are polled.
+	PollInterval time.Duration `env:"POLL_INTERVAL" envDefault:"1s"`
+	// CrashAt and CrashOnceFile drive the test-only crash hook (DEV_MODE only):
+	// after_sign or after_broadcast.
+	CrashAt       string `env:"PAYOUT_CRASH_AT"`
+	CrashOnceFile string `env:"PAYOUT_CRASH_ONCE_FILE"`
+
+	MaxFee *big.Int `env:"-"` // wei
+	MaxTip *big.Int `env:"-"` // wei
+}
+
+// Validate checks the values and fills MaxFee and MaxTip; the crash hook is
+// refused outside the development mode.
+func (c *Config) Validate(devMode bool) error {
+	if c.Confirmations == 0 {
+		return config.VarError("CONFIRMATIONS", "must be at least 1")
+	}
+	var err error
+	if c.MaxFee, err = gweiToWei(c.MaxFeeGwei); err != nil {
+		return config.VarError("MAX_FEE_GWEI", "%w", err)
+	}
+	if c.MaxTip, err = gweiToWei(c.MaxTipGwei); err != nil {
+		return config.VarError("MAX_TIP_GWEI", "%w", err)
+	}
+	if c.GasMarginPercent > 200 {
+		return config.VarError("GAS_MARGIN_PERCENT", "must be 0..200")
+	}
+	if c.ReplaceAfter < 100*time.Millisecond {
+		return config.VarError("REPLACE_AFTER", "must be at least 100ms")
+	}
+	if c.RebroadcastAfter < 100*time.Millisecond {
+		return config.VarError("REBROADCAST_AFTER", "must be at least 100ms")
+	}
+	if c.PollInterval <= 0 {
+		return config.VarError("POLL_INTERVAL", "must be positive")
+	}
+	switch c.CrashAt {
+	case "":
+	case CrashAfterSign, CrashAfterBroadcast:
+		if !devMode {
+			return config.VarError("PAYOUT_CRASH_AT", "is a test hook, refused unless DEV_MODE=true")
+		}
+	default:
+		return config.VarError("PAYOUT_CRASH_AT", "must be %s or %s", CrashAfterSign, CrashAfterBroadcast)
+	}
+	return nil
+}
+
+func gweiToWei(s string) (*big.Int, error) {
+	d, err := money.Parse(strings.TrimSpace(s), 9)
+	if err != nil {
+		return nil, fmt.Errorf("a positive number of gwei with at most 9 decimals: %w", err)
+	}
+	return money.ToBaseUnits(d, 9), nil
+}
+
+// Keys returns the private key of a sending address.
+type Keys func(ctx context.Context, from common.Address) (*ecdsa.PrivateKey, error)
+
+// Hooks let the owning service act on a send's progress. Each runs inside the
+// database transaction that records the change, so the service's own state and
+// outgoing messages (outbox) commit together with it; an error rolls the change
+// back and it is retried later.
+type Hooks interface {
+	// Broadcast is called once per send, when it is first known to have reached
+	// the node (its first accepted broadcast, or its receipt if that comes first).
+	Broadcast(ctx context.Context, tx *gorm.DB, s *Send) error
+	// Final is called once per send, when it reaches StateConfirmed,
+	// StateReverted or StateFailed.
+	Final(ctx context.Context, tx *gorm.DB, s *Send) error
+	// Committed is called after a transaction in which Broadcast or Final ran
+	// has committed (to wake an outbox relay, for instance).
+	Committed()
+}
+
+// Sender is the engine. Several replicas may run one each on the same schema.
+type Sender struct {
+	db      *gorm.DB
+	node    Node
+	keys    Keys
+	hooks   Hooks
+	cfg     Config
+	chainID *big.Int
+	signer  types.Signer
+	log     zerolog.Logger
+	kick    chan struct{}
+
+	mu     sync.Mutex
+	inited map[common.Address]bool // addresses whose nonce row is known to exist
+	// The last fee quote, reused for feeTTL: a burst of sends needs no fresh
+	// quote per transaction.
+	feeAt          time.Time
+	feeTip, feeCap *big.Int
+}
+
+// New builds a sender. cfg must have been validated.
+func New(ctx context.Context, db *gorm.DB, node Node, keys Keys, hooks Hooks, cfg Config, log zerolog.Logger) (*Sender, error) {
+	if cfg.MaxFee == nil || cfg.MaxTip == nil {
+		return nil, errors.New("txsender: configuration not validated")
+	}
+	chainID, err := node.ChainID(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("txsender: chain id: %w", err)
+	}
+	return &Sender{db: db, node: node, keys: keys, hooks: hooks, cfg: cfg, chainID: chainID,
+		signer: types.LatestSignerForChainID(chainID), log: log, kick: make(chan struct{}, 1),
+		inited: map[common.Address]bool{}}, nil
+}
+
+// ChainID returns the chain id of the node.
+func (s *Sender) ChainID() *big.Int { return new(big.Int).Set(s.chainID) }
+
+// Node returns the node the sender talks to.
+func (s *Sender) Node() Node { return s.node }
+
+// Kick makes the tracker run a step soon.
+func (s *Sender) Kick() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Request is a transaction to send.
+type Request struct {
+	// Key identifies the send, unique in the schema (e.g. "withdraw:<request_id>").
+	Key string
+	// Purpose and Ref are the service's own labels, handed back in hooks.
+	Purpose string
+	Ref     string
+	From    common.Address
+	To      common.Address
+	Value   *big.Int // wei; nil is zero
+	Data    []byte
+	// GasLimit skips the estimate when not zero.
+	GasLimit uint64
+	// Confirmations overrides Config.Confirmations when not zero.
+	Confirmations uint64
+	// Check, when set, runs once From's nonce is locked and before anything is
+	// signed, with the price of the transaction: the place for balance checks
+	// that must not race with other sends from the same address. Its error is
+	// returned by Submit as is.
+	Check func(tx *gorm.DB, q Quote) error
+}
+
+// ErrNoKey is returned by Submit when Keys has no key for the sending address.
+var ErrNoKey = errors.New("no key for the sending address")
+
+// Submit prices, signs and stores a transaction inside tx, the caller's database
+// transaction: the nonce is taken from From's row (locked until tx ends), and
+// the signed transaction is stored with it, so that after the commit it will be
+// sent, and only it, whatever happens. Nothing is broadcast: call Broadcast
+// after the commit (the tracker also sends whatever was left unsent).
+func (s *Sender) Submit(ctx context.Context, tx *gorm.DB, req Request) (*Send, error) {
+	if req.Value == nil {
+		req.Value = new(big.Int)
+	}
+	if req.Data == nil {
+		req.Data = []byte{}
+	}
+	key, err := s.keys(ctx, req.From)
+	if err != nil {
+		return nil, fmt.Errorf("submit %s: %w", req.Key, err)
+	}
+	if key == nil {
+		return nil, fmt.Errorf("submit %s: %w", req.Key, ErrNoKey)
+	}
+	// Pricing talks to the node: do it before taking the lock.
+	q, err := s.Quote(ctx, req.From, req.To, req.Value, req.Data, req.GasLimit)
+	if err != nil {
+		return nil, fmt.Errorf("submit %s: %w", req.Key, err)
+	}
+	row, err := s.lockNonce(ctx, tx, req.From)
+	if err != nil {
+		return nil, fmt.Errorf("submit %s: %w", req.Key, err)
+	}
+	if req.Check != nil {
+		if err := req.Check(tx, q); err != nil {
+			return nil, err
+		}
+	}
+	signed, err := types.SignNewTx(key, s.signer, &types.DynamicFeeTx{
+		ChainID: s.chainID, Nonce: row.NextNonce, GasTipCap: q.TipCap, GasFeeCap: q.FeeCap,
+		Gas: q.GasLimit, To: &req.To, Value: req.Value, Data: req.Data,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("submit %s: sign: %w", req.Key, err)
+	}
+	raw, err := signed.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("submit %s: encode: %w", req.Key, err)
+	}
+	confs := req.Confirmations
+	if confs == 0 {
+		confs = s.cfg.Confirmations
+	}
+	hash := hashString(signed.Hash())
+	now := time.Now().UTC()
+	send := &Send{
+		Key: req.Key, Purpose: req.Purpose, Ref: req.Ref, ChainID: s.chainID.Uint64(),
+		From: addrString(req.From), To: addrString(req.To), Value: req.Value.String(), Data: req.Data,
+		Nonce: row.NextNonce, GasLimit: q.GasLimit, Confirmations: confs, State: StateSigned,
+		MaxCost: q.MaxCost.String(), Attempts: 1, TxHash: hash, FirstHash: hash, LastAttemptAt: now,
+	}
+	if err := tx.WithContext(ctx).Create(send).Error; err != nil {
+		return nil, fmt.Errorf("submit %s: store send: %w", req.Key, err)
+	}
+	att := &Attempt{SendID: send.ID, TxHash: hash, TipCap: q.TipCap.String(), FeeCap: q.FeeCap.String(), Raw: raw}
+	if err := tx.WithContext(ctx).Create(att).Error; err != nil {
+		return nil, fmt.Errorf("submit %s: store attempt: %w", req.Key, err)
+	}
+	res := tx.WithContext(ctx).Model(&nonceRow{}).Where("address = ?", row.Address).
+		Update("next_nonce", gorm.Expr("next_nonce + 1"))
+	if res.Error != nil {
+		return nil, fmt.Errorf("submit %s: advance nonce: %w", req.Key, res.Error)
+	}
+	s.log.Info().Str("send", req.Key).Str("tx_hash", hash).Str("from", send.From).Uint64("nonce", send.Nonce).
+		Str("fee_cap", q.FeeCap.String()).Str("tip_cap", q.TipCap.String()).Uint64("gas", q.GasLimit).Msg("transaction signed and stored")
+	return send, nil
+}
+
+// lockNonce locks from's nonce row inside tx and returns it, creating it first
+// (at the node's pending nonce) when it does not exist. The creation takes the
+// row's exclusive lock at once (INSERT ... ON DUPLICATE KEY UPDATE), so replicas
+// racing to create it queue up instead of deadlocking, and everything happens
+// on tx's connection.
+func (s *Sender) lockNonce(ctx context.Context, tx *gorm.DB, from common.Address) (nonceRow, error) {
+	addr := addrString(from)
+	var rows []nonceRow
+	s.mu.Lock()
+	known := s.inited[from]
+	s.mu.Unlock()
+	if known {
+		err := tx.WithContext(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("address = ?", addr).Find(&rows).Error
+		if err != nil {
+			return nonceRow{}, fmt.Errorf("lock nonce of %s: %w", from.Hex(), err)
+		}
+		if len(rows) == 1 {
+			return rows[0], nil
+		}
+	}
+	pending, err := s.node.PendingNonceAt(ctx, from)
+	if err != nil {
+		return nonceRow{}, fmt.Errorf("pending nonce of %s: %w", from.Hex(), err)
+	}
+	err = tx.WithContext(ctx).Exec("INSERT INTO tx_nonces (address, next_nonce) VALUES (?, ?) ON DUPLICATE KEY UPDATE address = address",
+		addr, pending).Error
+	if err != nil {
+		return nonceRow{}, fmt.Errorf("create nonce row of %s: %w", from.Hex(), err)
+	}
+	err = tx.WithContext(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("address = ?", addr).Find(&rows).Error
+	if err != nil || len(rows) != 1 {
+		return nonceRow{}, fmt.Errorf("lock nonce of %s: %w (%d rows)", from.Hex(), err, len(rows))
+	}
+	s.mu.Lock()
+	s.inited[from] = true
+	s.mu.Unlock()
+	return rows[0], nil
+}
+
+// ReservedCost is the most the node may still debit from `from` for sends that
+// are not mined yet (their MaxCost): what a balance check must set aside.
+func ReservedCost(tx *gorm.DB, from common.Address) (*big.Int, error) {
+	var sum string
+	err := tx.Raw("SELECT CAST(COALESCE(SUM(max_cost), 0) AS CHAR) FROM tx_sends WHERE from_address = ? AND state IN ?",
+		addrString(from), UnminedStates()).Scan(&sum).Error
+	if err != nil {
+		return nil, fmt.Errorf("reserved cost of %s: %w", from.Hex(), err)
+	}
+	return bigString(sum), nil
+}
+
+// Broadcast sends the latest attempt of a stored send to the node and records
+// it. Errors from the node are not returned: the tracker retries.
+func (s *Sender) Broadcast(ctx context.Context, id uint64) error {
+	send, att, err := s.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	if send.Final() || send.State == StateIncluded {
+		return nil
+	}
+	s.broadcast(ctx, send, att)
+	return nil
+}
+
+// broadcast sends att and records the outcome on send.
+func (s *Sender) broadcast(ctx context.Context, send *Send, att *Attempt) {
+	s.crashPoint(CrashAfterSign)
+	var tx types.Transaction
+	if err := tx.UnmarshalBinary(att.Raw); err != nil {
+		s.log.Error().Err(err).Str("tx_hash", att.TxHash).Msg("stored transaction does not decode")
+		return
+	}
+	sendErr := s.node.SendTransaction(ctx, &tx)
+	result := classify(sendErr)
+	if result == sentOK {
+		s.crashPoint(CrashAfterBroadcast)
+	}
+	log := s.log.With().Str("send", send.Key).Str("tx_hash", att.TxHash).Uint64("nonce", send.Nonce).Logger()
+	now := time.Now().UTC()
+	err := s.transition(ctx, send, func(tx *gorm.DB, cur *Send) error {
+		if cur.Final() || cur.State == StateIncluded {
+			return errSkip
+		}
+		cur.LastBroadcastAt = &now
+		switch result {
+		case sentOK:
+			cur.LastError = nil
+			if cur.State == StateSigned {
+				cur.State = StatePending
+				return s.markBroadcast(ctx, tx, cur, now)
+			}
+		default:
+			msg := truncate(sendErr.Error(), 250)
+			cur.LastError = &msg
+		}
+		return nil
+	})
+	switch {
+	case err != nil && !errors.Is(err, errSkip):
+		log.Warn().Err(err).Msg("record broadcast")
+	case result == sentOK:
+		log.Debug().Msg("transaction broadcast")
+	case result == sentNonceUsed:
+		log.Debug().Err(sendErr).Msg("nonce already used on chain; waiting for the receipt")
+	default:
+		log.Warn().Err(sendErr).Msg("node refused the transaction; will retry")
+	}
+}
+
+// markBroadcast sets the first-broadcast time and calls the Broadcast hook.
+func (s *Sender) markBroadcast(ctx context.Context, tx *gorm.DB, cur *Send, now time.Time) error {
+	if cur.BroadcastAt != nil {
+		return nil
+	}
+	cur.BroadcastAt = &now
+	return s.hooks.Broadcast(ctx, tx, cur)
+}
+
+// errSkip abandons a transition: another replica moved the send first.
+var errSkip = errors.New("send changed concurrently")
+
+// transition applies fn to the current row of send under a row lock, then saves
+// it with a new version. The row is skipped when another replica holds it or
+// changed it since send was read.
+func (s *Sender) transition(ctx context.Context, send *Send, fn func(tx *gorm.DB, cur *Send) error) error {
+	before := send.BroadcastAt == nil
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var cur Send
+		err := tx.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}).Where("id = ?", send.ID).First(&cur).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return errSkip
+		}
+		if err != nil {
+			return fmt.Errorf("lock send %s: %w", send.Key, err)
+		}
+		if cur.Version != send.Version {
+			return errSkip
+		}
+		if err := fn(tx, &cur); err != nil {
+			return err
+		}
+		cur.Version++
+		if err := tx.Save(&cur).Error; err != nil {
+			return fmt.Errorf("save send %s: %w", send.Key, err)
+		}
+		*send = cur
+		return nil
+	}, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err == nil && ((before && send.BroadcastAt != nil) || send.Final()) {
+		s.hooks.Committed()
+	}
+	return err
+}
+
+// load reads a send and its latest attempt.
+func (s *Sender) load(ctx context.Context, id uint64) (*Send, *Attempt, error) {
+	var send Send
+	if err := s.db.WithContext(ctx).Where("id = ?", id).First(&send).Error; err != nil {
+		return nil, nil, fmt.Errorf("load send %d: %w", id, err)
+	}
+	var att Attempt
+	if err := s.db.WithContext(ctx).Where("send_id = ?", id).Order("id DESC").First(&att).Error; err != nil {
+		return nil, nil, fmt.Errorf("load attempt of send %d: %w", id, err)
+	}
+	return &send, &att, nil
+}
+
+// SendByKey returns the send stored under key, or nil.
+func SendByKey(tx *gorm.DB, key string) (*Send, error) {
+	var send Send
+	err := tx.Where("send_key = ?", key).First(&send).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find send %s: %w", key, err)
+	}
+	return &send, nil
+}
+
+// AttemptsOf returns every attempt of a send, oldest first.
+func AttemptsOf(tx *gorm.DB, sendID uint64) ([]Attempt, error) {
+	var out []Attempt
+	if err := tx.Where("send_id = ?", sendID).Order("id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("attempts of send %d: %w", sendID, err)
+	}
+	return out, nil
+}
+
+func addrString(a common.Address) string { return strings.ToLower(a.Hex()) }
+
+func hashString(h common.Hash) string { return strings.ToLower(h.Hex()) }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

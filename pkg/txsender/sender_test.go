@@ -1,0 +1,487 @@
+package txsender_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"math/big"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/rs/zerolog"
+	"gorm.io/gorm"
+
+	"paysuite/pkg/db/dbtest"
+	"paysuite/pkg/devchain"
+	"paysuite/pkg/erc20"
+	"paysuite/pkg/ethtx"
+	"paysuite/pkg/hdwallet"
+	"paysuite/pkg/txsender"
+)
+
+// hookDDL records hook calls in the same transaction as the change they report.
+const hookDDL = `CREATE TABLE hook_calls (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  send_key VARCHAR(128) NOT NULL,
+  kind VARCHAR(16) NOT NULL,
+  state VARCHAR(16) NOT NULL,
+  tx_hash CHAR(66) NOT NULL
+) ENGINE=InnoDB;
+`
+
+type hookCall struct {
+	SendKey string `gorm:"column:send_key"`
+	Kind    string `gorm:"column:kind"`
+	State   string `gorm:"column:state"`
+	TxHash  string `gorm:"column:tx_hash"`
+}
+
+func (hookCall) TableName() string { return "hook_calls" }
+
+type recorder struct{}
+
+func (recorder) Committed() {}
+
+func (recorder) Broadcast(_ context.Context, tx *gorm.DB, s *txsender.Send) error {
+	return tx.Create(&hookCall{SendKey: s.Key, Kind: "broadcast", State: s.State, TxHash: s.TxHash}).Error
+}
+
+func (recorder) Final(_ context.Context, tx *gorm.DB, s *txsender.Send) error {
+	h := s.TxHash
+	if s.MinedHash != nil {
+		h = *s.MinedHash
+	}
+	return tx.Create(&hookCall{SendKey: s.Key, Kind: "final", State: s.State, TxHash: h}).Error
+}
+
+// env is one test's chain, schema and funded sending key.
+type env struct {
+	t     *testing.T
+	chain *devchain.Chain
+	node  *txsender.RPCNode
+	db    *gorm.DB
+	key   *ecdsa.PrivateKey
+	from  common.Address
+	token common.Address
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	chain, err := devchain.Start(t.Context(), devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0"}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = chain.Close() })
+	node, err := txsender.Dial(t.Context(), chain.HTTPURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(node.Close)
+	gdb := dbtest.Open(t, fstest.MapFS{
+		"0001_txsender.sql": {Data: []byte(txsender.Schema())},
+		"0002_hooks.sql":    {Data: []byte(hookDDL)},
+	})
+	key, err := crypto.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, chain: chain, node: node, db: gdb, key: key, from: crypto.PubkeyToAddress(key.PublicKey),
+		token: common.HexToAddress(erc20.DevTokenAddress)}
+	funder, _, _ := hdwallet.DevAccount(1)
+	if _, err := ethtx.Send(t.Context(), node.Client, funder, e.from, nil, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ethtx.TransferToken(t.Context(), node.Client, funder, e.token, e.from, big.NewInt(1_000_000_000)); err != nil {
+		t.Fatal(err)
+	}
+	e.mine(1)
+	return e
+}
+
+func (e *env) mine(n int) {
+	e.t.Helper()
+	if err := e.chain.Mine(n); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// mineInBackground mines a block every period until the test ends.
+func (e *env) mineInBackground(period time.Duration) {
+	ctx, cancel := context.WithCancel(e.t.Context())
+	done := make(chan struct{})
+	e.t.Cleanup(func() { cancel(); <-done })
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(period):
+				_ = e.chain.Mine(1)
+			}
+		}
+	}()
+}
+
+func testConfig() txsender.Config {
+	c := txsender.Config{Confirmations: 3, MaxFeeGwei: "100", MaxTipGwei: "2", GasMarginPercent: 20,
+		ReplaceAfter: time.Minute, RebroadcastAfter: 300 * time.Millisecond, PollInterval: 50 * time.Millisecond}
+	return c
+}
+
+func (e *env) sender(cfg txsender.Config) *txsender.Sender {
+	e.t.Helper()
+	if err := cfg.Validate(true); err != nil {
+		e.t.Fatal(err)
+	}
+	keys := func(_ context.Context, from common.Address) (*ecdsa.PrivateKey, error) {
+		if from == e.from {
+			return e.key, nil
+		}
+		return nil, nil
+	}
+	s, err := txsender.New(e.t.Context(), e.db, e.node, keys, recorder{}, cfg, zerolog.New(zerolog.NewTestWriter(e.t)))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+// run runs the tracker of s until the test ends.
+func (e *env) run(s *txsender.Sender) {
+	ctx, cancel := context.WithCancel(e.t.Context())
+	done := make(chan struct{})
+	e.t.Cleanup(func() { cancel(); <-done })
+	go func() { defer close(done); _ = s.Run(ctx) }()
+}
+
+// submit stores a token transfer in its own transaction and returns the send.
+func (e *env) submit(s *txsender.Sender, key string, to common.Address, amount int64, gas uint64) *txsender.Send {
+	e.t.Helper()
+	var send *txsender.Send
+	err := e.db.WithContext(e.t.Context()).Transaction(func(tx *gorm.DB) error {
+		var err error
+		send, err = s.Submit(e.t.Context(), tx, txsender.Request{
+			Key: key, Purpose: "test", Ref: key, From: e.from, To: e.token,
+			Data: txsender.TransferData(to, big.NewInt(amount)), GasLimit: gas,
+		})
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return send
+}
+
+// waitFinal waits until the send stored under key is final.
+func (e *env) waitFinal(key string, timeout time.Duration) *txsender.Send {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		s, err := txsender.SendByKey(e.db.WithContext(e.t.Context()), key)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if s != nil && s.Final() {
+			return s
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("send %s not final after %s: %+v", key, timeout, s)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (e *env) hookCalls(key string) map[string]int {
+	var calls []hookCall
+	if err := e.db.Where("send_key = ?", key).Find(&calls).Error; err != nil {
+		e.t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, c := range calls {
+		out[c.Kind]++
+	}
+	return out
+}
+
+func (e *env) tokenBalance(a common.Address) int64 {
+	e.t.Helper()
+	b, err := txsender.TokenBalance(e.t.Context(), e.node, e.token, a, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return b.Int64()
+}
+
+func (e *env) transferLogsTo(a common.Address) int {
+	e.t.Helper()
+	logs, err := e.node.FilterLogs(e.t.Context(), filterTransfersTo(e.token, a))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return len(logs)
+}
+
+func TestReplicasUseContiguousNonces(t *testing.T) {
+	e := newEnv(t)
+	const replicas, each = 3, 10
+	senders := make([]*txsender.Sender, replicas)
+	for i := range senders {
+		senders[i] = e.sender(testConfig())
+		e.run(senders[i])
+	}
+	e.mineInBackground(100 * time.Millisecond)
+	recipients := make([]common.Address, replicas*each)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(recipients))
+	for i := range recipients {
+		k, _ := crypto.GenerateKey()
+		recipients[i] = crypto.PubkeyToAddress(k.PublicKey)
+		wg.Go(func() {
+			s := senders[i%replicas]
+			var send *txsender.Send
+			err := e.db.Transaction(func(tx *gorm.DB) error {
+				var err error
+				send, err = s.Submit(t.Context(), tx, txsender.Request{
+					Key: fmt.Sprintf("c-%d", i), From: e.from, To: e.token,
+					Data: txsender.TransferData(recipients[i], big.NewInt(int64(1000+i))),
+				})
+				return err
+			})
+			if err == nil {
+				err = s.Broadcast(t.Context(), send.ID)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	nonces := map[uint64]bool{}
+	for i := range recipients {
+		s := e.waitFinal(fmt.Sprintf("c-%d", i), time.Minute)
+		if s.State != txsender.StateConfirmed {
+			t.Fatalf("send %s: %s", s.Key, s.State)
+		}
+		tx, _, err := e.node.TransactionByHash(t.Context(), common.HexToHash(*s.MinedHash))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if nonces[tx.Nonce()] {
+			t.Fatalf("nonce %d used twice", tx.Nonce())
+		}
+		nonces[tx.Nonce()] = true
+		if got := e.tokenBalance(recipients[i]); got != int64(1000+i) {
+			t.Errorf("recipient %d holds %d", i, got)
+		}
+		if c := e.hookCalls(s.Key); c["broadcast"] != 1 || c["final"] != 1 {
+			t.Errorf("send %s hooks: %v", s.Key, c)
+		}
+	}
+	for n := range uint64(len(recipients)) {
+		if !nonces[n] {
+			t.Errorf("nonce %d skipped", n)
+		}
+	}
+	if n, _ := e.node.NonceAt(t.Context(), e.from, nil); n != uint64(len(recipients)) {
+		t.Errorf("account nonce %d, want %d", n, len(recipients))
+	}
+}
+
+func TestUnsentTransactionIsSentOnceAfterCrash(t *testing.T) {
+	e := newEnv(t)
+	k, _ := crypto.GenerateKey()
+	to := crypto.PubkeyToAddress(k.PublicKey)
+	// Signed and stored, then the process "died" before broadcasting.
+	send := e.submit(e.sender(testConfig()), "crash-1", to, 777, 0)
+	if send.State != txsender.StateSigned {
+		t.Fatalf("state %s", send.State)
+	}
+	e.run(e.sender(testConfig()))
+	e.mineInBackground(100 * time.Millisecond)
+	got := e.waitFinal("crash-1", 30*time.Second)
+	if got.State != txsender.StateConfirmed || *got.MinedHash != send.FirstHash || got.FeeETH() == "" {
+		t.Fatalf("final: %+v", got)
+	}
+	if b := e.tokenBalance(to); b != 777 || e.transferLogsTo(to) != 1 {
+		t.Fatalf("balance %d, %d transfers", b, e.transferLogsTo(to))
+	}
+	if c := e.hookCalls("crash-1"); c["broadcast"] != 1 || c["final"] != 1 {
+		t.Fatalf("hooks: %v", c)
+	}
+}
+
+func TestDroppedTransactionIsSentAgain(t *testing.T) {
+	e := newEnv(t)
+	k, _ := crypto.GenerateKey()
+	to := crypto.PubkeyToAddress(k.PublicKey)
+	s := e.sender(testConfig())
+	send := e.submit(s, "drop-1", to, 5, 0)
+	if err := s.Broadcast(t.Context(), send.ID); err != nil {
+		t.Fatal(err)
+	}
+	dropped, err := e.chain.DropTransaction(common.HexToHash(send.TxHash))
+	if err != nil || !dropped {
+		t.Fatalf("drop: %v %v", dropped, err)
+	}
+	e.mine(2)
+	if r, _ := e.node.Receipts(t.Context(), []common.Hash{common.HexToHash(send.TxHash)}); r[0] != nil {
+		t.Fatal("dropped transaction was mined")
+	}
+	e.run(s)
+	e.mineInBackground(100 * time.Millisecond)
+	got := e.waitFinal("drop-1", 30*time.Second)
+	if got.State != txsender.StateConfirmed || e.tokenBalance(to) != 5 || e.transferLogsTo(to) != 1 {
+		t.Fatalf("final %+v, balance %d", got, e.tokenBalance(to))
+	}
+}
+
+func TestUnderpricedTransactionIsReplaced(t *testing.T) {
+	e := newEnv(t)
+	k, _ := crypto.GenerateKey()
+	to := crypto.PubkeyToAddress(k.PublicKey)
+	// A tip of 100 wei is below what the development miner takes (0.001 gwei):
+	// the transaction is accepted by the pool but never mined.
+	cheap := testConfig()
+	cheap.MaxTipGwei = "0.0000001"
+	s := e.sender(cheap)
+	send := e.submit(s, "cheap-1", to, 9, 0)
+	if err := s.Broadcast(t.Context(), send.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.mine(3)
+	if r, _ := e.node.Receipts(t.Context(), []common.Hash{common.HexToHash(send.TxHash)}); r[0] != nil {
+		t.Fatal("underpriced transaction was mined")
+	}
+	// The operator raises the limit and restarts: the tracker replaces the
+	// transaction with the same nonce and higher fees.
+	fixed := testConfig()
+	fixed.ReplaceAfter = 500 * time.Millisecond
+	e.run(e.sender(fixed))
+	e.mineInBackground(100 * time.Millisecond)
+	got := e.waitFinal("cheap-1", 30*time.Second)
+	if got.State != txsender.StateConfirmed || got.Attempts < 2 || *got.MinedHash == got.FirstHash {
+		t.Fatalf("final: %+v", got)
+	}
+	atts, err := txsender.AttemptsOf(e.db, got.ID)
+	if err != nil || len(atts) != got.Attempts {
+		t.Fatalf("attempts %d (%v), send says %d", len(atts), err, got.Attempts)
+	}
+	if e.tokenBalance(to) != 9 || e.transferLogsTo(to) != 1 {
+		t.Fatalf("balance %d, %d transfers", e.tokenBalance(to), e.transferLogsTo(to))
+	}
+	if n, _ := e.node.NonceAt(t.Context(), e.from, nil); n != 1 {
+		t.Fatalf("nonce %d", n)
+	}
+}
+
+func TestReorgedTransactionIsSentAgain(t *testing.T) {
+	e := newEnv(t)
+	k, _ := crypto.GenerateKey()
+	to := crypto.PubkeyToAddress(k.PublicKey)
+	s := e.sender(testConfig())
+	send := e.submit(s, "reorg-1", to, 11, 0)
+	if err := s.Broadcast(t.Context(), send.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.mine(1)
+	if err := s.Step(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := txsender.SendByKey(e.db, "reorg-1")
+	if first.State != txsender.StateIncluded {
+		t.Fatalf("state after one block: %s", first.State)
+	}
+	if err := e.chain.Reorg(1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Step(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	back, _ := txsender.SendByKey(e.db, "reorg-1")
+	if back.State != txsender.StatePending {
+		t.Fatalf("state after reorg: %s", back.State)
+	}
+	e.run(s)
+	e.mineInBackground(100 * time.Millisecond)
+	got := e.waitFinal("reorg-1", 30*time.Second)
+	if got.State != txsender.StateConfirmed || *got.BlockHash == *first.BlockHash {
+		t.Fatalf("final: %+v", got)
+	}
+	if e.tokenBalance(to) != 11 || e.transferLogsTo(to) != 1 {
+		t.Fatalf("balance %d", e.tokenBalance(to))
+	}
+	if c := e.hookCalls("reorg-1"); c["broadcast"] != 1 || c["final"] != 1 {
+		t.Fatalf("hooks: %v", c)
+	}
+}
+
+func TestRevertedTransactionIsFinal(t *testing.T) {
+	e := newEnv(t)
+	k, _ := crypto.GenerateKey()
+	to := crypto.PubkeyToAddress(k.PublicKey)
+	s := e.sender(testConfig())
+	e.run(s)
+	e.mineInBackground(100 * time.Millisecond)
+	// More than the sender holds, with a fixed gas limit (an estimate would fail).
+	send := e.submit(s, "revert-1", to, 2_000_000_000, 100_000)
+	if err := s.Broadcast(t.Context(), send.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := e.waitFinal("revert-1", 30*time.Second)
+	if got.State != txsender.StateReverted || got.FeeETH() == "" || got.FeeETH() == "0" || *got.ReceiptStatus != 0 {
+		t.Fatalf("final: %+v", got)
+	}
+	if c := e.hookCalls("revert-1"); c["final"] != 1 {
+		t.Fatalf("hooks: %v", c)
+	}
+}
+
+func TestNonceUsedElsewhereFails(t *testing.T) {
+	e := newEnv(t)
+	k, _ := crypto.GenerateKey()
+	to := crypto.PubkeyToAddress(k.PublicKey)
+	s := e.sender(testConfig())
+	send := e.submit(s, "lost-1", to, 3, 0)
+	// The same key spends nonce 0 outside the suite before the send goes out.
+	if _, err := ethtx.Send(t.Context(), e.node.Client, e.key, to, nil, big.NewInt(1)); err != nil {
+		t.Fatal(err)
+	}
+	e.run(s)
+	e.mineInBackground(100 * time.Millisecond)
+	got := e.waitFinal("lost-1", 30*time.Second)
+	if got.State != txsender.StateFailed || got.Nonce != send.Nonce {
+		t.Fatalf("final: %+v", got)
+	}
+	if e.tokenBalance(to) != 0 {
+		t.Fatal("tokens moved")
+	}
+}
+
+func TestSubmitCheckAbortsWithoutConsumingNonce(t *testing.T) {
+	e := newEnv(t)
+	s := e.sender(testConfig())
+	refused := errors.New("not enough")
+	err := e.db.Transaction(func(tx *gorm.DB) error {
+		_, err := s.Submit(t.Context(), tx, txsender.Request{Key: "chk-1", From: e.from, To: e.token,
+			Data:  txsender.TransferData(e.from, big.NewInt(1)),
+			Check: func(*gorm.DB, txsender.Quote) error { return refused }})
+		return err
+	})
+	if !errors.Is(err, refused) {
+		t.Fatalf("Submit: %v", err)
+	}
+	send := e.submit(s, "chk-2", e.from, 1, 0)
+	if send.Nonce != 0 {
+		t.Fatalf("nonce %d after an aborted submit", send.Nonce)
+	}
+}

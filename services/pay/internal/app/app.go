@@ -1,0 +1,94 @@
+// Package app wires the pay service's parts together and runs them until the
+// context ends.
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/rs/zerolog"
+
+	"paysuite/pkg/events"
+	"paysuite/pkg/service"
+	"paysuite/pkg/sign"
+	"paysuite/pkg/topology"
+	"paysuite/pkg/txsender"
+	"paysuite/services/pay/internal/addresses"
+	"paysuite/services/pay/internal/config"
+	"paysuite/services/pay/internal/payouts"
+	"paysuite/services/pay/internal/requests"
+	"paysuite/services/pay/internal/store"
+	"paysuite/services/pay/internal/wallets"
+)
+
+// devFundWait bounds the wait for the development funding to be mined.
+const devFundWait = 5 * time.Minute
+
+// Run starts pay and blocks until ctx is cancelled or a part fails.
+func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+	hotKey, err := cfg.HotKey()
+	if err != nil {
+		return err
+	}
+	mnemonic, err := cfg.Seed()
+	if err != nil {
+		return err
+	}
+
+	base, err := service.Start(ctx, service.Options{
+		HTTPAddr: cfg.HTTPAddr, DB: cfg.DB, Migrations: store.Migrations(),
+		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Outbox: true,
+	}, log)
+	if err != nil {
+		return err
+	}
+	gdb, mq := base.DB, base.MQ
+	node, err := txsender.Dial(ctx, cfg.RPCURL)
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+
+	w := wallets.New(hotKey, mnemonic, cfg.DepositPath, gdb, cfg.Chain)
+	log = log.With().Str("hot_wallet", store.Lower(w.Hot())).Logger()
+	sealer := sign.Sealer{Secret: []byte(cfg.SignSecret)}
+	engine := &payouts.Engine{
+		HotWallet: w.Hot(), Names: cfg.Names, Sealer: sealer, FundingConfirmations: cfg.FundingConfirmations,
+		Confirmations: cfg.Sender.Confirmations, MinUSDT: cfg.MinUSDT, Log: log, OnCommit: base.Kick,
+	}
+	sender, err := txsender.New(ctx, gdb, node, w.Key, engine, cfg.Sender, log)
+	if err != nil {
+		return err
+	}
+	engine.Sender = sender
+
+	if cfg.DevMode && cfg.DevFund && len(cfg.Tokens) > 0 {
+		eth, tok := cfg.DevFunding(cfg.Tokens[0])
+		fundCtx, cancel := context.WithTimeout(ctx, devFundWait)
+		err := txsender.DevFund(fundCtx, gdb, node, txsender.DevFunding{Wallet: w.Hot(), ETH: eth, Token: cfg.Tokens[0].Address, Tokens: tok}, log)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+
+	known := &addresses.Handler{DB: gdb, Chain: cfg.Chain, Log: log, Derive: func(i uint32) (common.Address, error) {
+		_, addr, err := w.Derive(i)
+		return addr, err
+	}}
+	handler := &requests.Handler{
+		DB: gdb, Engine: engine, Sender: sender, Publisher: mq, Names: cfg.Names, Chain: cfg.Chain, Tokens: cfg.Tokens,
+		Secret: []byte(cfg.SignSecret), MaxClockSkew: cfg.MaxClockSkew, Sealer: sealer, Log: log, OnCommit: base.Kick,
+	}
+	log.Info().Str("chain", cfg.Chain).Uint64("confirmations", cfg.Sender.Confirmations).Msg("pay started")
+	return base.Run(ctx,
+		sender.Run,
+		func(ctx context.Context) error {
+			return mq.Consume(ctx, events.AddressQueue(events.OwnerPay), 4, known.Handle)
+		},
+		func(ctx context.Context) error {
+			return mq.Consume(ctx, cfg.Names.PayQueue, cfg.Workers, handler.Handle)
+		},
+	)
+}

@@ -1,0 +1,154 @@
+// Package store persists pay's requests and the deposit addresses it can sign
+// for, in its own schema next to the transaction sender's tables and the outbox.
+package store
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"paysuite/pkg/txsender"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations are the schema's versioned migrations.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory is fixed at build time
+	}
+	return sub
+}
+
+// DepositAddress is a deposit address topup allocated, with its HD index.
+type DepositAddress struct {
+	Address   string    `gorm:"column:address;primaryKey"` // lowercase 0x-hex
+	Chain     string    `gorm:"column:chain"`
+	Index     uint32    `gorm:"column:hd_index"`
+	CreatedAt time.Time `gorm:"column:created_at"`
+}
+
+// TableName maps DepositAddress to its table.
+func (DepositAddress) TableName() string { return "deposit_addresses" }
+
+// FindAddress returns the deposit address row, or nil.
+func FindAddress(tx *gorm.DB, chain string, addr common.Address) (*DepositAddress, error) {
+	return findAddress(tx, chain, addr, false)
+}
+
+// LockAddress returns the deposit address row locked for update, or nil:
+// decisions to pay from one address are taken one at a time.
+func LockAddress(tx *gorm.DB, chain string, addr common.Address) (*DepositAddress, error) {
+	return findAddress(tx, chain, addr, true)
+}
+
+func findAddress(tx *gorm.DB, chain string, addr common.Address, lock bool) (*DepositAddress, error) {
+	var rows []DepositAddress
+	q := tx
+	if lock {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	if err := q.Where("address = ? AND chain = ?", Lower(addr), chain).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("find deposit address %s: %w", addr.Hex(), err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return &rows[0], nil
+}
+
+// Payment states.
+const (
+	StateFunding = "funding" // the payer (a user address) is being sent ether for gas
+	StateSending = "sending" // the token transfer is signed; the final answer is not known yet
+	StateDone    = "done"    // the final answer is stored (FinalBody)
+)
+
+// Who paid, as the returns' paid_from says.
+const (
+	PaidFromUser = "user"
+	PaidFromHot  = "hot_wallet"
+)
+
+// Payment is one pay request, keyed by request_id.
+type Payment struct {
+	RequestID   string  `gorm:"column:request_id;primaryKey"`
+	OrderID     *string `gorm:"column:order_id"`
+	Chain       string  `gorm:"column:chain"`
+	Symbol      string  `gorm:"column:symbol"`
+	Token       *string `gorm:"column:token"`
+	Amount      *string `gorm:"column:amount"`       // canonical decimal
+	AmountUnits string  `gorm:"column:amount_units"` // base units
+	ToAddress   *string `gorm:"column:to_address"`
+	UserAddress *string `gorm:"column:user_address"` // the request's from_address
+	Payer       *string `gorm:"column:payer"`        // the address that pays
+	PaidFrom    *string `gorm:"column:paid_from"`
+	CallbackURL *string `gorm:"column:callback_url"`
+	State       string  `gorm:"column:state"`
+	FundKey     *string `gorm:"column:fund_key"`
+	FundRounds  int     `gorm:"column:fund_rounds"`
+	SendKey     *string `gorm:"column:send_key"`
+	Status      *int    `gorm:"column:status"`
+	Error       *string `gorm:"column:error"`
+	// SubmittedBody and FinalBody are the returns, re-sent byte for byte on repeats.
+	SubmittedBody []byte    `gorm:"column:submitted_body"`
+	FinalBody     []byte    `gorm:"column:final_body"`
+	CreatedAt     time.Time `gorm:"column:created_at"`
+}
+
+// TableName maps Payment to its table.
+func (Payment) TableName() string { return "payments" }
+
+// Find returns the payment of requestID, or nil.
+func Find(tx *gorm.DB, requestID string) (*Payment, error) { return find(tx, requestID, false) }
+
+// Lock returns the payment of requestID locked for update, or nil.
+func Lock(tx *gorm.DB, requestID string) (*Payment, error) { return find(tx, requestID, true) }
+
+func find(tx *gorm.DB, requestID string, lock bool) (*Payment, error) {
+	var p Payment
+	q := tx
+	if lock {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	err := q.Where("request_id = ?", requestID).First(&p).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find payment %s: %w", requestID, err)
+	}
+	return &p, nil
+}
+
+// ReservedTokens sums the amounts of token that payments from payer will still
+// take and that the chain's balance does not show yet: those waiting for gas,
+// and those whose transfer is not mined.
+func ReservedTokens(tx *gorm.DB, payer, token common.Address) (*big.Int, error) {
+	var sum string
+	err := tx.Raw(`SELECT CAST(COALESCE(SUM(p.amount_units), 0) AS CHAR) FROM payments p
+		LEFT JOIN tx_sends s ON s.send_key = p.send_key
+		WHERE p.payer = ? AND p.token = ? AND (p.state = ? OR (p.state = ? AND s.state IN ?))`,
+		Lower(payer), Lower(token), StateFunding, StateSending, txsender.UnminedStates()).Scan(&sum).Error
+	if err != nil {
+		return nil, fmt.Errorf("reserved tokens of %s: %w", payer.Hex(), err)
+	}
+	v, ok := new(big.Int).SetString(sum, 10)
+	if !ok {
+		return nil, fmt.Errorf("reserved tokens of %s: bad sum %q", payer.Hex(), sum)
+	}
+	return v, nil
+}
+
+// Lower is the stored form of an address.
+func Lower(a common.Address) string { return strings.ToLower(a.Hex()) }

@@ -1,0 +1,86 @@
+// Package app wires the withdraw service's parts together and runs them until
+// the context ends.
+package app
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/rs/zerolog"
+
+	"paysuite/pkg/keystore"
+	"paysuite/pkg/service"
+	"paysuite/pkg/sign"
+	"paysuite/pkg/topology"
+	"paysuite/pkg/txsender"
+	"paysuite/services/withdraw/internal/config"
+	"paysuite/services/withdraw/internal/payouts"
+	"paysuite/services/withdraw/internal/requests"
+	"paysuite/services/withdraw/internal/store"
+)
+
+// devFundWait bounds the wait for the development funding to be mined.
+const devFundWait = 5 * time.Minute
+
+// Run starts withdraw and blocks until ctx is cancelled or a part fails.
+func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+	key, err := cfg.HotKey()
+	if err != nil {
+		return err
+	}
+	hot := keystore.Address(key)
+	log = log.With().Str("hot_wallet", strings.ToLower(hot.Hex())).Logger()
+
+	base, err := service.Start(ctx, service.Options{
+		HTTPAddr: cfg.HTTPAddr, DB: cfg.DB, Migrations: store.Migrations(),
+		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Outbox: true,
+	}, log)
+	if err != nil {
+		return err
+	}
+	gdb, mq := base.DB, base.MQ
+	node, err := txsender.Dial(ctx, cfg.RPCURL)
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+
+	sealer := sign.Sealer{Secret: []byte(cfg.SignSecret)}
+	hooks := &payouts.Hooks{Names: cfg.Names, Sealer: sealer, Log: log, OnCommit: base.Kick}
+	keys := func(_ context.Context, from common.Address) (*ecdsa.PrivateKey, error) {
+		if from == hot {
+			return key, nil
+		}
+		return nil, nil
+	}
+	sender, err := txsender.New(ctx, gdb, node, keys, hooks, cfg.Sender, log)
+	if err != nil {
+		return err
+	}
+
+	if cfg.DevMode && cfg.DevFund && len(cfg.Tokens) > 0 {
+		eth, tok := cfg.DevFunding(cfg.Tokens[0])
+		fundCtx, cancel := context.WithTimeout(ctx, devFundWait)
+		err := txsender.DevFund(fundCtx, gdb, node, txsender.DevFunding{Wallet: hot, ETH: eth, Token: cfg.Tokens[0].Address, Tokens: tok}, log)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+
+	handler := &requests.Handler{
+		DB: gdb, Sender: sender, Publisher: mq, Names: cfg.Names, Chain: cfg.Chain, Tokens: cfg.Tokens,
+		HotWallet: hot, Secret: []byte(cfg.SignSecret), MaxClockSkew: cfg.MaxClockSkew, Sealer: sealer,
+		MinUSDT: cfg.MinUSDT, Log: log, OnCommit: base.Kick,
+	}
+	log.Info().Str("chain", cfg.Chain).Uint64("confirmations", cfg.Sender.Confirmations).Msg("withdraw started")
+	return base.Run(ctx,
+		sender.Run,
+		func(ctx context.Context) error {
+			return mq.Consume(ctx, cfg.Names.WithdrawQueue, cfg.Workers, handler.Handle)
+		},
+	)
+}

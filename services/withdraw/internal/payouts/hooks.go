@@ -1,0 +1,125 @@
+// Package payouts turns the transaction sender's progress on withdrawals into
+// returns: the submitted notice when the transaction is first broadcast, and
+// the one final answer when it is confirmed (or reverted), stored with the
+// withdrawal and queued in the outbox in the sender's own transaction.
+package payouts
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+	"gorm.io/gorm"
+
+	"paysuite/pkg/contract"
+	"paysuite/pkg/events"
+	"paysuite/pkg/outbox"
+	"paysuite/pkg/sign"
+	"paysuite/pkg/txsender"
+	"paysuite/services/withdraw/internal/returns"
+	"paysuite/services/withdraw/internal/store"
+)
+
+// Hooks implements txsender.Hooks for withdraw.
+type Hooks struct {
+	Names  contract.Names
+	Sealer sign.Sealer
+	Log    zerolog.Logger
+	// OnCommit wakes the outbox relay.
+	OnCommit func()
+}
+
+// Broadcast stores and queues the submitted notice, once.
+func (h *Hooks) Broadcast(_ context.Context, tx *gorm.DB, s *txsender.Send) error {
+	w, err := store.Lock(tx, s.Ref)
+	if err != nil {
+		return err
+	}
+	if w == nil {
+		return fmt.Errorf("send %s: no withdrawal %s", s.Key, s.Ref)
+	}
+	if w.SubmittedBody != nil || w.FinalBody != nil {
+		return nil
+	}
+	body, err := h.Sealer.Seal(returns.Submitted{
+		RequestID: w.RequestID, Event: contract.EventSubmitted, Status: contract.StatusPending,
+		Chain: w.Chain, Symbol: w.Symbol, Amount: deref(w.Amount), ToAddress: deref(w.ToAddress),
+		FromAddress: deref(w.FromAddress), TxHash: s.TxHash,
+	})
+	if err != nil {
+		return err
+	}
+	if err := tx.Model(w).Update("submitted_body", body).Error; err != nil {
+		return fmt.Errorf("store submitted notice of %s: %w", w.RequestID, err)
+	}
+	return outbox.Add(tx, outbox.Message{Exchange: h.Names.Exchange, RoutingKey: h.Names.WithdrawReturnKey,
+		MessageID: w.RequestID + ":" + contract.EventSubmitted, Body: body})
+}
+
+// Final stores and queues the final answer, once, with an operator alert when
+// the withdrawal failed after its transaction was sent.
+func (h *Hooks) Final(_ context.Context, tx *gorm.DB, s *txsender.Send) error {
+	w, err := store.Lock(tx, s.Ref)
+	if err != nil {
+		return err
+	}
+	if w == nil {
+		return fmt.Errorf("send %s: no withdrawal %s", s.Key, s.Ref)
+	}
+	if w.FinalBody != nil {
+		return nil
+	}
+	out := returns.Withdraw{RequestID: w.RequestID, Event: contract.EventWithdraw, Chain: w.Chain, Symbol: w.Symbol,
+		Amount: deref(w.Amount), ToAddress: deref(w.ToAddress), FromAddress: deref(w.FromAddress)}
+	switch s.State {
+	case txsender.StateConfirmed:
+		out.Status = contract.StatusSuccess
+	case txsender.StateReverted:
+		out.Status, out.Error, out.Message = contract.StatusFailed, contract.ErrReverted, "the transfer was mined but reverted: no tokens moved"
+	default:
+		out.Status, out.Error, out.Message = contract.StatusFailed, contract.ErrInternal, "the transaction could not be mined: no tokens moved"
+	}
+	if s.MinedHash != nil {
+		out.TxHash, out.BlockNumber, out.Fee = *s.MinedHash, s.BlockNumber, s.FeeETH()
+	}
+	body, err := h.Sealer.Seal(out)
+	if err != nil {
+		return err
+	}
+	upd := map[string]any{"state": store.StateDone, "status": out.Status, "final_body": body}
+	if out.Error != "" {
+		upd["error"] = out.Error
+	}
+	if err := tx.Model(w).Updates(upd).Error; err != nil {
+		return fmt.Errorf("store final answer of %s: %w", w.RequestID, err)
+	}
+	msgs := []outbox.Message{{Exchange: h.Names.Exchange, RoutingKey: h.Names.WithdrawReturnKey,
+		MessageID: w.RequestID + ":" + contract.EventWithdraw, Body: body}}
+	log := h.Log.With().Str("request_id", w.RequestID).Str("tx_hash", out.TxHash).Logger()
+	if out.Status == contract.StatusFailed {
+		alert, err := json.Marshal(events.Alert{Kind: events.AlertPayoutFailed, Key: w.RequestID, Service: "withdraw",
+			Message: fmt.Sprintf("withdrawal %s failed (%s) after its transaction %s was sent", w.RequestID, out.Error, s.TxHash),
+			At:      time.Now().Unix()})
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, outbox.Message{Exchange: events.Exchange, RoutingKey: events.AlertKey(events.AlertPayoutFailed),
+			MessageID: "alert:" + events.AlertPayoutFailed + ":withdraw:" + w.RequestID, Body: alert})
+		log.Error().Str("error", out.Error).Msg("withdrawal failed")
+	} else {
+		log.Info().Str("fee", out.Fee).Msg("withdrawal confirmed")
+	}
+	return outbox.Add(tx, msgs...)
+}
+
+// Committed wakes the outbox relay.
+func (h *Hooks) Committed() { h.OnCommit() }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

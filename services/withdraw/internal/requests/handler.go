@@ -1,0 +1,484 @@
+// Package requests handles withdraw requests: it checks them, checks the hot
+// wallet can pay, and hands the transfer to the transaction sender, once per
+// request_id whatever is repeated or crashes.
+package requests
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/rs/zerolog"
+	"github.com/shopspring/decimal"
+	"golang.org/x/sync/errgroup"
+	"gorm.io/gorm"
+
+	"paysuite/pkg/broker"
+	"paysuite/pkg/contract"
+	"paysuite/pkg/db"
+	"paysuite/pkg/events"
+	"paysuite/pkg/money"
+	"paysuite/pkg/outbox"
+	"paysuite/pkg/sign"
+	"paysuite/pkg/tokens"
+	"paysuite/pkg/txsender"
+	"paysuite/services/withdraw/internal/returns"
+	"paysuite/services/withdraw/internal/store"
+)
+
+// Publisher sends a message and waits for the broker's confirmation.
+type Publisher interface {
+	Publish(ctx context.Context, exchange, key string, msg broker.Message) error
+}
+
+// Purpose labels the sender's sends of withdrawals.
+const Purpose = "withdraw"
+
+// SendKey is the transaction sender's key of a withdrawal's transfer.
+func SendKey(requestID string) string { return "withdraw:" + requestID }
+
+// Handler processes the withdraw request queue.
+type Handler struct {
+	DB           *gorm.DB
+	Sender       *txsender.Sender
+	Publisher    Publisher
+	Names        contract.Names
+	Chain        string
+	Tokens       tokens.List
+	HotWallet    common.Address
+	Secret       []byte
+	MaxClockSkew time.Duration
+	Sealer       sign.Sealer
+	// MinUSDT, when not nil, is the hot wallet balance under which a
+	// low_balance alert is raised.
+	MinUSDT *big.Int
+	Log     zerolog.Logger
+	// OnCommit wakes the outbox relay.
+	OnCommit func()
+	Now      func() time.Time
+}
+
+// request is a checked withdraw request.
+type request struct {
+	RequestID   string
+	Chain       string
+	Symbol      string
+	Token       tokens.Token
+	Amount      decimal.Decimal
+	Units       *big.Int
+	To          string // lowercase, "" until checked
+	CallbackURL string
+	amountOK    bool
+}
+
+// refusal is a request answered with status 0 and no funds moved.
+type refusal struct{ code, message string }
+
+func (r refusal) Error() string { return r.code + ": " + r.message }
+
+// Handle is the broker handler for the withdraw request queue.
+func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
+	fields, err := sign.ParseFields(d.Body)
+	if err != nil {
+		return broker.Poison("not a JSON object")
+	}
+	var id string
+	rawID, ok := fields["request_id"]
+	if !ok || json.Unmarshal(rawID, &id) != nil || !contract.ValidRequestID(id) {
+		return broker.Poison("missing or invalid request_id")
+	}
+	log := h.Log.With().Str("request_id", id).Logger()
+	req := request{RequestID: id, Chain: h.Chain, Symbol: "USDT"}
+
+	// Unauthenticated requests are answered but leave no trace: they must not be
+	// able to claim a request_id.
+	if ref := h.authenticate(fields); ref != nil {
+		h.defaults(fields, &req)
+		log.Info().Str("error", ref.code).Msg("withdraw request refused")
+		return h.publishFinal(ctx, id, h.failure(req, *ref), ref.code)
+	}
+	existing, err := store.Find(h.DB.WithContext(ctx), id)
+	if err != nil {
+		return err
+	}
+	if existing != nil {
+		return h.repeat(ctx, existing)
+	}
+	if ref := h.check(fields, &req); ref != nil {
+		log.Info().Str("error", ref.code).Msg("withdraw request refused")
+		return h.storeRefusal(ctx, req, *ref)
+	}
+	// Bounded: the hot wallet's nonce lock is held while the node is asked for
+	// balances, and a node that stops answering must not hold it forever.
+	ctx, cancel := context.WithTimeout(ctx, handleTimeout)
+	defer cancel()
+	return h.submit(ctx, req, log)
+}
+
+// handleTimeout bounds the handling of one request; the request is retried.
+const handleTimeout = time.Minute
+
+func (h *Handler) authenticate(fields sign.Fields) *refusal {
+	if err := sign.Verify(h.Secret, fields); err != nil {
+		return &refusal{contract.ErrBadSignature, "the sign field does not match the request"}
+	}
+	if err := sign.CheckTimestamp(fields, h.now(), h.MaxClockSkew); err != nil {
+		return &refusal{contract.ErrStaleTimestamp, "timestamp missing or too far from the suite's clock"}
+	}
+	return nil
+}
+
+// stringField reads an optional string field; null and "" are absent.
+func stringField(fields sign.Fields, name string) (string, bool) {
+	raw, ok := fields[name]
+	if !ok || string(raw) == "null" {
+		return "", true
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// defaults fills chain and symbol from the request where they are usable, for
+// the answer to a request refused before its fields were checked.
+func (h *Handler) defaults(fields sign.Fields, req *request) {
+	if c, ok := stringField(fields, "chain"); ok && c != "" && len(c) <= 32 {
+		req.Chain = c
+	}
+	if s, ok := stringField(fields, "symbol"); ok && s != "" && len(s) <= 32 {
+		req.Symbol = s
+		if t, ok := h.Tokens.BySymbol(s); ok {
+			req.Symbol = t.Symbol
+		}
+	}
+}
+
+// check validates the fields in the contract's order and fills req.
+func (h *Handler) check(fields sign.Fields, req *request) *refusal {
+	chain, ok1 := stringField(fields, "chain")
+	symbol, ok2 := stringField(fields, "symbol")
+	if !ok1 || len(chain) > 32 {
+		return &refusal{contract.ErrInvalidRequest, "chain must be a string of 1-32 characters"}
+	}
+	if chain != "" {
+		req.Chain = chain
+	}
+	if !ok2 || len(symbol) > 32 {
+		return &refusal{contract.ErrInvalidRequest, "symbol must be a string of 1-32 characters"}
+	}
+	if symbol != "" {
+		req.Symbol = symbol
+	}
+	if req.Chain != h.Chain {
+		return &refusal{contract.ErrUnknownChain, "chain " + req.Chain + " is not configured"}
+	}
+	tok, ok := h.Tokens.BySymbol(req.Symbol)
+	if !ok {
+		return &refusal{contract.ErrUnknownToken, "token " + req.Symbol + " is not configured on " + req.Chain}
+	}
+	req.Token, req.Symbol = tok, tok.Symbol
+	cb, ok := stringField(fields, "callback_url")
+	if !ok || !validCallback(cb) {
+		return &refusal{contract.ErrInvalidRequest, "callback_url must be an absolute http(s) URL"}
+	}
+	req.CallbackURL = cb
+	to, ok := stringField(fields, "to_address")
+	if !ok || !contract.ValidAddress(to) {
+		return &refusal{contract.ErrInvalidAddress, "to_address must be 0x followed by 40 hex digits"}
+	}
+	req.To = contract.NormalizeAddress(to)
+	amount, err := money.ParseJSON(fields["amount"], tok.Decimals)
+	if err != nil {
+		return &refusal{contract.ErrInvalidAmount, fmt.Sprintf("amount must be a decimal > 0 with at most %d decimals", tok.Decimals)}
+	}
+	req.Amount, req.Units, req.amountOK = amount, money.ToBaseUnits(amount, tok.Decimals), true
+	from, ok := stringField(fields, "from_address")
+	if !ok || (from != "" && (!contract.ValidAddress(from) || common.HexToAddress(from) != h.HotWallet)) {
+		return &refusal{contract.ErrInvalidAddress, "from_address must be the suite's hot wallet " + h.hot() + " or absent"}
+	}
+	return nil
+}
+
+func validCallback(s string) bool {
+	if s == "" {
+		return true
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && len(s) <= 2048
+}
+
+// submit checks the hot wallet's balances and stores the signed transfer with
+// the withdrawal in one transaction, then broadcasts it.
+func (h *Handler) submit(ctx context.Context, req request, log zerolog.Logger) error {
+	key := SendKey(req.RequestID)
+	var sendID uint64
+	var refused *refusal
+	var lowAlert string
+	err := h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		w := h.row(req)
+		w.State, w.SendKey = store.StateSending, &key
+		if err := tx.Create(w).Error; err != nil {
+			return err
+		}
+		send, err := h.Sender.Submit(ctx, tx, txsender.Request{
+			Key: key, Purpose: Purpose, Ref: req.RequestID, From: h.HotWallet, To: req.Token.Address,
+			Data: txsender.TransferData(common.HexToAddress(req.To), req.Units),
+			Check: func(tx *gorm.DB, q txsender.Quote) error {
+				low, err := h.checkFunds(ctx, tx, req, q)
+				lowAlert = low
+				return err
+			},
+		})
+		var ref refusal
+		if errors.As(err, &ref) {
+			refused = &ref
+			return h.finishRefused(tx, w, req, ref)
+		}
+		if err != nil {
+			return err
+		}
+		sendID = send.ID
+		if lowAlert != "" {
+			return h.alert(tx, events.AlertLowBalance, h.hot(), req.RequestID, lowAlert)
+		}
+		return nil
+	}, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	switch {
+	case err != nil && db.IsDuplicateKey(err):
+		// The same request_id is being handled by another worker right now.
+		existing, ferr := store.Find(h.DB.WithContext(ctx), req.RequestID)
+		if ferr != nil || existing == nil {
+			return fmt.Errorf("withdraw %s: %w", req.RequestID, err)
+		}
+		return h.repeat(ctx, existing)
+	case errors.Is(err, txsender.ErrWouldRevert):
+		// The gas estimate of a transfer beyond the balance fails: tell that
+		// apart from a token that refuses the transfer for another reason.
+		reserved, rerr := store.ReservedTokens(h.DB.WithContext(ctx), h.HotWallet, req.Token.Address)
+		if rerr != nil {
+			return rerr
+		}
+		bal, berr := txsender.TokenBalance(ctx, h.Sender.Node(), req.Token.Address, h.HotWallet, nil)
+		if berr != nil {
+			return berr
+		}
+		if bal.Sub(bal, reserved).Cmp(req.Units) < 0 {
+			return h.storeRefusal(ctx, req, refusal{contract.ErrInsufficientBalance, "the hot wallet does not hold the amount"})
+		}
+		log.Error().Err(err).Msg("token transfer would revert")
+		return h.storeRefusal(ctx, req, refusal{contract.ErrInternal, "the token contract refuses this transfer"})
+	case err != nil:
+		return fmt.Errorf("withdraw %s: %w", req.RequestID, err)
+	}
+	if refused != nil {
+		log.Info().Str("error", refused.code).Msg("withdraw refused")
+		h.OnCommit()
+		return nil
+	}
+	if lowAlert != "" {
+		h.OnCommit()
+	}
+	log.Info().Str("to", req.To).Str("amount", money.Format(req.Amount)).Msg("withdrawal signed")
+	if err := h.Sender.Broadcast(ctx, sendID); err != nil {
+		log.Warn().Err(err).Msg("broadcast after submit; the tracker will retry")
+	}
+	h.Sender.Kick()
+	return nil
+}
+
+// checkFunds runs under the hot wallet's nonce lock: the tokens and the ether
+// for gas must be there, minus what earlier withdrawals not yet mined will
+// take. Reservations are read before balances, so a withdrawal mined between
+// the two reads is counted twice (safe) rather than not at all. It returns the
+// text of a low-balance alert to raise, if any.
+func (h *Handler) checkFunds(ctx context.Context, tx *gorm.DB, req request, q txsender.Quote) (string, error) {
+	reservedTok, err := store.ReservedTokens(tx, h.HotWallet, req.Token.Address)
+	if err != nil {
+		return "", err
+	}
+	reservedETH, err := txsender.ReservedCost(tx, h.HotWallet)
+	if err != nil {
+		return "", err
+	}
+	// Both balances at once: this runs under the lock every withdrawal of the hot
+	// wallet waits for.
+	node := h.Sender.Node()
+	var tok, eth *big.Int
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		tok, err = txsender.TokenBalance(gctx, node, req.Token.Address, h.HotWallet, nil)
+		return err
+	})
+	g.Go(func() (err error) {
+		if eth, err = node.BalanceAt(gctx, h.HotWallet, nil); err != nil {
+			return fmt.Errorf("ether balance of the hot wallet: %w", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return "", err
+	}
+	freeTok := new(big.Int).Sub(tok, reservedTok)
+	if freeTok.Cmp(req.Units) < 0 {
+		return "", refusal{contract.ErrInsufficientBalance, fmt.Sprintf("the hot wallet has %s %s available",
+			money.Format(money.FromBaseUnits(maxZero(freeTok), req.Token.Decimals)), req.Symbol)}
+	}
+	if free := new(big.Int).Sub(eth, reservedETH); free.Cmp(q.MaxCost) < 0 {
+		return "", refusal{contract.ErrInsufficientGas, fmt.Sprintf("the hot wallet has %s ETH available for gas, %s needed",
+			money.Format(money.FromBaseUnits(maxZero(free), 18)), money.Format(money.FromBaseUnits(q.MaxCost, 18)))}
+	}
+	if h.MinUSDT != nil && strings.EqualFold(req.Symbol, "USDT") {
+		left := new(big.Int).Sub(freeTok, req.Units)
+		if left.Cmp(h.MinUSDT) < 0 {
+			return fmt.Sprintf("hot wallet %s has %s USDT left after withdrawal %s, below %s", h.hot(),
+				money.Format(money.FromBaseUnits(left, req.Token.Decimals)), req.RequestID,
+				money.Format(money.FromBaseUnits(h.MinUSDT, req.Token.Decimals))), nil
+		}
+	}
+	return "", nil
+}
+
+func maxZero(v *big.Int) *big.Int {
+	if v.Sign() < 0 {
+		return new(big.Int)
+	}
+	return v
+}
+
+// row is the stored form of req.
+func (h *Handler) row(req request) *store.Withdrawal {
+	w := &store.Withdrawal{RequestID: req.RequestID, Chain: req.Chain, Symbol: req.Symbol, AmountUnits: "0"}
+	if req.Token.Address != (common.Address{}) {
+		t := strings.ToLower(req.Token.Address.Hex())
+		w.Token = &t
+	}
+	if req.amountOK {
+		a := money.Format(req.Amount)
+		w.Amount, w.AmountUnits = &a, req.Units.String()
+	}
+	if req.To != "" {
+		w.ToAddress = &req.To
+	}
+	hot := h.hot()
+	w.FromAddress = &hot
+	if req.CallbackURL != "" {
+		w.CallbackURL = &req.CallbackURL
+	}
+	return w
+}
+
+// failure is the status-0 answer to req.
+func (h *Handler) failure(req request, ref refusal) returns.Withdraw {
+	out := returns.Withdraw{RequestID: req.RequestID, Event: contract.EventWithdraw, Status: contract.StatusFailed,
+		Error: ref.code, Message: ref.message, Chain: req.Chain, Symbol: req.Symbol, ToAddress: req.To}
+	if req.amountOK {
+		out.Amount = money.Format(req.Amount)
+	}
+	switch ref.code {
+	case contract.ErrInsufficientBalance, contract.ErrInsufficientGas, contract.ErrInternal:
+		out.FromAddress = h.hot()
+	}
+	return out
+}
+
+// storeRefusal records the final refusal of an authenticated request, so that a
+// repeat gets the same answer, and publishes it through the outbox.
+func (h *Handler) storeRefusal(ctx context.Context, req request, ref refusal) error {
+	err := h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		w := h.row(req)
+		w.State = store.StateDone
+		if err := tx.Create(w).Error; err != nil {
+			return err
+		}
+		return h.finishRefused(tx, w, req, ref)
+	})
+	if db.IsDuplicateKey(err) {
+		existing, ferr := store.Find(h.DB.WithContext(ctx), req.RequestID)
+		if ferr != nil || existing == nil {
+			return fmt.Errorf("withdraw %s: %w", req.RequestID, err)
+		}
+		return h.repeat(ctx, existing)
+	}
+	if err != nil {
+		return fmt.Errorf("withdraw %s: store refusal: %w", req.RequestID, err)
+	}
+	h.OnCommit()
+	return nil
+}
+
+// finishRefused stores the final refusal on w inside tx and queues it, with a
+// low_balance alert when the hot wallet is short.
+func (h *Handler) finishRefused(tx *gorm.DB, w *store.Withdrawal, req request, ref refusal) error {
+	body, err := h.Sealer.Seal(h.failure(req, ref))
+	if err != nil {
+		return err
+	}
+	status := contract.StatusFailed
+	err = tx.Model(w).Updates(map[string]any{"state": store.StateDone, "status": status, "error": ref.code,
+		"final_body": body, "send_key": nil}).Error
+	if err != nil {
+		return fmt.Errorf("store refusal: %w", err)
+	}
+	if err := outbox.Add(tx, outbox.Message{Exchange: h.Names.Exchange, RoutingKey: h.Names.WithdrawReturnKey,
+		MessageID: req.RequestID + ":" + contract.EventWithdraw, Body: body}); err != nil {
+		return err
+	}
+	if ref.code == contract.ErrInsufficientBalance || ref.code == contract.ErrInsufficientGas {
+		return h.alert(tx, events.AlertLowBalance, h.hot(), req.RequestID,
+			fmt.Sprintf("withdrawal %s refused (%s): %s", req.RequestID, ref.code, ref.message))
+	}
+	return nil
+}
+
+// alert queues an operator alert in tx.
+func (h *Handler) alert(tx *gorm.DB, kind, key, requestID, message string) error {
+	body, err := json.Marshal(events.Alert{Kind: kind, Key: key, Service: "withdraw", Message: message, At: h.now().Unix()})
+	if err != nil {
+		return err
+	}
+	return outbox.Add(tx, outbox.Message{Exchange: events.Exchange, RoutingKey: events.AlertKey(kind),
+		MessageID: "alert:" + kind + ":withdraw:" + requestID, Body: body})
+}
+
+// repeat answers a request_id seen before with what it was answered: the final
+// return if there is one, else the submitted notice if there is one. Nothing
+// else happens: funds never move twice.
+func (h *Handler) repeat(ctx context.Context, w *store.Withdrawal) error {
+	switch {
+	case w.FinalBody != nil:
+		return h.Publisher.Publish(ctx, h.Names.Exchange, h.Names.WithdrawReturnKey,
+			broker.Message{Body: w.FinalBody, MessageID: w.RequestID + ":" + contract.EventWithdraw})
+	case w.SubmittedBody != nil:
+		return h.Publisher.Publish(ctx, h.Names.Exchange, h.Names.WithdrawReturnKey,
+			broker.Message{Body: w.SubmittedBody, MessageID: w.RequestID + ":" + contract.EventSubmitted})
+	}
+	return nil
+}
+
+// publishFinal sends an answer that is not stored (unauthenticated requests).
+func (h *Handler) publishFinal(ctx context.Context, id string, v returns.Withdraw, code string) error {
+	body, err := h.Sealer.Seal(v)
+	if err != nil {
+		return err
+	}
+	return h.Publisher.Publish(ctx, h.Names.Exchange, h.Names.WithdrawReturnKey,
+		broker.Message{Body: body, MessageID: id + ":" + contract.EventWithdraw + ":" + code})
+}
+
+func (h *Handler) hot() string { return strings.ToLower(h.HotWallet.Hex()) }
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,38 @@
+// Package returns builds withdraw's signed return messages, as the contract and
+// proto/schemas/withdraw.return.*.json describe them.
+package returns
+
+import ()
+
+// ErrInternal is the contract's code for a request the suite could not carry out
+// although it was valid; funds did not and will not move.
+
+// Submitted tells that the withdrawal's transaction was broadcast.
+type Submitted struct {
+	RequestID   string `json:"request_id"`
+	Event       string `json:"event"`
+	Status      int    `json:"status"`
+	Chain       string `json:"chain"`
+	Symbol      string `json:"symbol"`
+	Amount      string `json:"amount"`
+	ToAddress   string `json:"to_address"`
+	FromAddress string `json:"from_address"`
+	TxHash      string `json:"tx_hash"`
+}
+
+// Withdraw is the final outcome of a withdraw request.
+type Withdraw struct {
+	RequestID   string  `json:"request_id"`
+	Event       string  `json:"event"`
+	Status      int     `json:"status"`
+	Error       string  `json:"error,omitempty"`
+	Message     string  `json:"message,omitempty"`
+	Chain       string  `json:"chain"`
+	Symbol      string  `json:"symbol"`
+	Amount      string  `json:"amount,omitempty"`
+	ToAddress   string  `json:"to_address,omitempty"`
+	FromAddress string  `json:"from_address,omitempty"`
+	TxHash      string  `json:"tx_hash,omitempty"`
+	BlockNumber *uint64 `json:"block_number,omitempty"`
+	Fee         string  `json:"fee,omitempty"`
+}

@@ -1,0 +1,107 @@
+// Package store persists withdraw's requests in its own schema, next to the
+// transaction sender's tables and the outbox.
+package store
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"paysuite/pkg/txsender"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations are the schema's versioned migrations.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory is fixed at build time
+	}
+	return sub
+}
+
+// Withdrawal states.
+const (
+	StateSending = "sending" // a transaction is signed; the final answer is not known yet
+	StateDone    = "done"    // the final answer is stored (FinalBody)
+)
+
+// Withdrawal is one withdraw request, keyed by request_id.
+type Withdrawal struct {
+	RequestID   string  `gorm:"column:request_id;primaryKey"`
+	Chain       string  `gorm:"column:chain"`
+	Symbol      string  `gorm:"column:symbol"`
+	Token       *string `gorm:"column:token"`
+	Amount      *string `gorm:"column:amount"`       // canonical decimal
+	AmountUnits string  `gorm:"column:amount_units"` // base units
+	ToAddress   *string `gorm:"column:to_address"`
+	FromAddress *string `gorm:"column:from_address"`
+	CallbackURL *string `gorm:"column:callback_url"`
+	State       string  `gorm:"column:state"`
+	SendKey     *string `gorm:"column:send_key"`
+	Status      *int    `gorm:"column:status"`
+	Error       *string `gorm:"column:error"`
+	// SubmittedBody and FinalBody are the returns, re-sent byte for byte on repeats.
+	SubmittedBody []byte    `gorm:"column:submitted_body"`
+	FinalBody     []byte    `gorm:"column:final_body"`
+	CreatedAt     time.Time `gorm:"column:created_at"`
+}
+
+// TableName maps Withdrawal to its table.
+func (Withdrawal) TableName() string { return "withdrawals" }
+
+// Find returns the withdrawal of requestID, or nil.
+func Find(tx *gorm.DB, requestID string) (*Withdrawal, error) {
+	return find(tx, requestID, false)
+}
+
+// Lock returns the withdrawal of requestID locked for update, or nil.
+func Lock(tx *gorm.DB, requestID string) (*Withdrawal, error) {
+	return find(tx, requestID, true)
+}
+
+func find(tx *gorm.DB, requestID string, lock bool) (*Withdrawal, error) {
+	var w Withdrawal
+	q := tx
+	if lock {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	err := q.Where("request_id = ?", requestID).First(&w).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find withdrawal %s: %w", requestID, err)
+	}
+	return &w, nil
+}
+
+// ReservedTokens sums the amounts of from's withdrawals of token whose
+// transaction is not mined yet: the chain's balance does not show them.
+func ReservedTokens(tx *gorm.DB, from, token common.Address) (*big.Int, error) {
+	var sum string
+	err := tx.Raw(`SELECT CAST(COALESCE(SUM(w.amount_units), 0) AS CHAR) FROM withdrawals w
+		JOIN tx_sends s ON s.send_key = w.send_key
+		WHERE w.from_address = ? AND w.token = ? AND s.state IN ?`,
+		lower(from), lower(token), txsender.UnminedStates()).Scan(&sum).Error
+	if err != nil {
+		return nil, fmt.Errorf("reserved tokens of %s: %w", from.Hex(), err)
+	}
+	v, ok := new(big.Int).SetString(sum, 10)
+	if !ok {
+		return nil, fmt.Errorf("reserved tokens of %s: bad sum %q", from.Hex(), sum)
+	}
+	return v, nil
+}
+
+func lower(a common.Address) string { return strings.ToLower(a.Hex()) }
