@@ -65,7 +65,9 @@ lint: ## Check formatting (gofmt), go vet and staticcheck on every module.
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
 
 .PHONY: chaos
-chaos: infra ## Run the fault-injection end-to-end tests: SIGKILL, SIGTERM under load, broker cut, failover.
+chaos: infra ## Fault injection under mixed load (also restarts RabbitMQ and MariaDB), then the other fault tests.
+	CHAOS=full $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) -v -run 'TestChaos$$' ./services/e2e/ | \
+		grep -v -e '^=== ' -e '^    --- '
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) \
 		-run 'Shutdown|Killed|BrokerConnectionsClosed|Failover|Crash' ./services/e2e/
 

@@ -1,0 +1,392 @@
+package e2e
+
+import (
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// chaosFull is set by `make chaos`: a longer load, and restarts of the shared
+// RabbitMQ and MariaDB too. The short form run by `make test` leaves those
+// two alone, as other test packages use them at the same time.
+var chaosFull = os.Getenv("CHAOS") == "full"
+
+// chaosSeed fixes the schedule of faults so that a failure can be replayed.
+const chaosSeed = 42
+
+// chaosRun is the state of one fault-injection run: what was asked for and what
+// was sent on chain, for the invariants checked at the end.
+type chaosRun struct {
+	s        *Suite
+	mu       sync.Mutex
+	deposits map[string]string   // deposit request_id -> address, once registered
+	funded   map[string]string   // deposit request_id -> tx hash of the transfer sent to it
+	payouts  map[string][]string // request_id -> {flow, recipient, amount}
+	orders   map[string]string   // order request_id -> tx hash of its payment
+	injected map[string]int
+}
+
+func (r *chaosRun) count(fault string) {
+	r.mu.Lock()
+	r.injected[fault]++
+	r.mu.Unlock()
+}
+
+// TestChaos runs a steady mixed load of deposits, withdrawals, payments, orders
+// and webhooks while services are SIGKILLed and restarted, broker connections
+// are closed, requests are duplicated and the chain reorganises; then it checks
+// that every request has exactly one final answer that matches the chain, that
+// no payout moved funds twice, and that nothing is left in an outbox or a queue.
+func TestChaos(t *testing.T) {
+	duration := 20 * time.Second
+	if chaosFull {
+		duration = 90 * time.Second
+	}
+	s := NewSuite(t)
+	hooks := NewReceiver(t, func(int) int { return 200 })
+	s.Start("chain-listener", haltOnRace)
+	s.Start("topup", haltOnRace)
+	s.Start("matcher", haltOnRace)
+	s.Start("notifier", haltOnRace, "WEBHOOK_POLL_INTERVAL=100ms", "WEBHOOK_RETRY_SCHEDULE=500ms,1s,2s,4s")
+	s.startPayout("withdraw", "withdraw", withdrawQueue, 1, haltOnRace)
+	s.startPayout("pay", "pay", payQueue, 1, haltOnRace)
+	s.WaitConsumers("pay.topup.queue", 1)
+	s.WaitConsumers(orderQueue, 1)
+	topups, withdraws, pays, orders := s.Collect(topupReturn), s.Collect(withdrawReturn), s.Collect(payReturn), s.Collect(orderReturn)
+	dead := s.Collect(deadQueue)
+	stopMiner := s.startMiner(300 * time.Millisecond)
+
+	r := &chaosRun{s: s, deposits: map[string]string{}, funded: map[string]string{}, payouts: map[string][]string{},
+		orders: map[string]string{}, injected: map[string]int{}}
+	rng := rand.New(rand.NewPCG(chaosSeed, chaosSeed))
+	end := time.Now().Add(duration)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); r.injectFaults(t, rng, end) }()
+
+	// The load: a request of each flow every tick, sends on chain for the
+	// answers that came back, and now and then a duplicate or garbage.
+	garbage := 0
+	for i := 0; time.Now().Before(end); i++ {
+		dep := fmt.Sprintf("cx-dep-%d", i)
+		fields := map[string]any{"request_id": dep}
+		if i%2 == 0 {
+			fields["callback_url"] = hooks.URL
+		}
+		s.Publish(topupKey, fields)
+		wd := fmt.Sprintf("cx-wd-%d", i)
+		to := newAddress(t)
+		r.payouts[wd] = []string{"withdraw", to, "0.5"}
+		s.Publish(withdrawKey, withdrawal(wd, to, "0.5"))
+		s.Publish(orderKey, map[string]any{"request_id": fmt.Sprintf("cx-ord-%d", i), "order_id": fmt.Sprintf("o-%d", i), "amount": "2"})
+		if i%3 == 2 { // a business system retrying an earlier request
+			s.Publish(withdrawKey, withdrawal(fmt.Sprintf("cx-wd-%d", i-1), r.payouts[fmt.Sprintf("cx-wd-%d", i-1)][1], "0.5"))
+			r.count("duplicate request")
+		}
+		if i%10 == 5 {
+			s.PublishRaw(topupKey, []byte("garbage that is not JSON"))
+			garbage++
+		}
+		r.sendForAnswers(t, topups, orders, pays)
+		time.Sleep(250 * time.Millisecond)
+	}
+	wg.Wait()
+	r.restoreAll(t)
+
+	// Let the last answers come, fund what is left, and confirm everything.
+	settle := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(settle) {
+		r.sendForAnswers(t, topups, orders, pays)
+		if r.allFinal(topups, withdraws, pays, orders) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	stopMiner()
+	s.Mine(confirmations + 1)
+	time.Sleep(2 * time.Second)
+
+	held := r.checkInvariants(t, topups, withdraws, pays, orders, dead, garbage, hooks)
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%-34s %s\n", "fault injected", "times")
+	for fault, n := range r.injected {
+		fmt.Fprintf(&b, "%-34s %d\n", fault, n)
+	}
+	fmt.Fprintf(&b, "\n%-60s %s\n", "invariant", "held")
+	for _, h := range held {
+		fmt.Fprintf(&b, "%-60s %s\n", h[0], h[1])
+	}
+	t.Log(b.String())
+}
+
+// injectFaults injects one fault every second or two until end.
+func (r *chaosRun) injectFaults(t *testing.T, rng *rand.Rand, end time.Time) {
+	services := []string{"chain-listener", "topup", "matcher", "notifier", "withdraw", "pay"}
+	faults := []string{"kill", "kill", "close connections", "reorg"}
+	if chaosFull {
+		faults = append(faults, "restart RabbitMQ", "restart MariaDB")
+	}
+	for time.Now().Before(end) {
+		time.Sleep(time.Duration(1000+rng.IntN(1000)) * time.Millisecond)
+		switch fault := faults[rng.IntN(len(faults))]; fault {
+		case "kill":
+			svc := services[rng.IntN(len(services))]
+			r.s.Kill(svc)
+			r.count("SIGKILL " + svc)
+			time.Sleep(time.Duration(rng.IntN(500)) * time.Millisecond)
+			r.restart(svc)
+		case "close connections":
+			if out, err := exec.Command("rabbitmqctl", "close_all_connections", "chaos").CombinedOutput(); err != nil {
+				t.Logf("close connections: %v %s", err, out)
+				continue
+			}
+			r.count(fault)
+		case "reorg":
+			if err := r.s.Chain.Reorg(1); err != nil {
+				t.Logf("reorg: %v", err)
+				continue
+			}
+			r.count("reorg (depth 1)")
+		case "restart RabbitMQ":
+			run(t, "rabbitmqctl", "stop_app")
+			run(t, "rabbitmqctl", "start_app")
+			r.count(fault)
+		case "restart MariaDB":
+			run(t, "mariadb-admin", "-h127.0.0.1", "-uroot", "shutdown")
+			run(t, "start-stop-daemon", "--start", "--oknodo", "--background", "--exec", "/usr/sbin/mariadbd")
+			waitTCP(t, "127.0.0.1:3306")
+			r.count(fault)
+		}
+	}
+}
+
+func (r *chaosRun) restart(svc string) {
+	switch svc {
+	case "withdraw", "pay":
+		r.s.StartAs(svc, svc, haltOnRace)
+	case "notifier":
+		r.s.Start(svc, haltOnRace, "WEBHOOK_POLL_INTERVAL=100ms", "WEBHOOK_RETRY_SCHEDULE=500ms,1s,2s,4s")
+	default:
+		r.s.Start(svc, haltOnRace)
+	}
+}
+
+// restoreAll restarts whatever a fault left stopped.
+func (r *chaosRun) restoreAll(t *testing.T) {
+	for _, svc := range []string{"chain-listener", "topup", "matcher", "notifier", "withdraw", "pay"} {
+		if !r.s.Running(svc) {
+			t.Logf("%s was down at the end of the load: restarting it", svc)
+			r.restart(svc)
+		}
+	}
+}
+
+// sendForAnswers does on chain what a user would after an answer: pay into a
+// registered deposit address, pay an order, and once a deposit is confirmed,
+// pay a merchant from that address.
+func (r *chaosRun) sendForAnswers(t *testing.T, topups, orders, pays *Collector) {
+	s := r.s
+	for _, m := range topups.All() {
+		id := m.Str("request_id")
+		switch {
+		case m.Str("event") == "registered" && m.Num("status") == 1 && r.deposits[id] == "":
+			r.deposits[id] = m.Str("address")
+			r.funded[id] = s.SendUSDT(1, m.Str("address"), "5").Hex()
+		case m.Str("event") == "deposit" && m.Num("status") == 1:
+			payID := "cx-pay-" + strings.TrimPrefix(id, "cx-dep-")
+			if _, done := r.payouts[payID]; !done {
+				to := newAddress(t)
+				r.payouts[payID] = []string{"pay", to, "1.5"}
+				s.Publish(payKey, map[string]any{"request_id": payID, "order_id": payID, "from_address": m.Str("address"),
+					"to_address": to, "amount": "1.5"})
+			}
+		}
+	}
+	for _, m := range orders.All() {
+		id := m.Str("request_id")
+		if m.Str("event") == "created" && m.Num("status") == 1 && r.orders[id] == "" {
+			r.orders[id] = s.SendUSDT(2, m.Str("pay_address"), m.Str("pay_amount")).Hex()
+		}
+	}
+}
+
+// onChain reports whether the transaction is in the canonical chain.
+func (r *chaosRun) onChain(hash string) bool {
+	receipt, err := r.s.Eth.TransactionReceipt(r.s.t.Context(), common.HexToHash(hash))
+	return err == nil && receipt != nil && receipt.Status == 1
+}
+
+// allFinal reports whether every request has its final answer.
+func (r *chaosRun) allFinal(topups, withdraws, pays, orders *Collector) bool {
+	for id, p := range r.payouts {
+		c, event := withdraws, "withdraw"
+		if p[0] == "pay" {
+			c, event = pays, "pay"
+		}
+		if len(Find(c.All(), eventOf(id, event))) == 0 {
+			return false
+		}
+	}
+	for id, tx := range r.funded {
+		if r.onChain(tx) && len(Find(topups.All(), depositsOf(id, 1))) == 0 {
+			return false
+		}
+	}
+	for id, tx := range r.orders {
+		if r.onChain(tx) && len(Find(orders.All(), paidOf(id, 1))) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// checkInvariants checks the end state and returns what held.
+func (r *chaosRun) checkInvariants(t *testing.T, topups, withdraws, pays, orders, dead *Collector, garbage int, hooks *Receiver) [][2]string {
+	s := r.s
+	var held [][2]string
+	check := func(name string, errs []string) {
+		status := "yes"
+		if len(errs) > 0 {
+			status = fmt.Sprintf("NO (%d)", len(errs))
+			for _, e := range errs[:min(len(errs), 10)] {
+				t.Errorf("%s: %s", name, e)
+			}
+		}
+		held = append(held, [2]string{name, status})
+	}
+
+	var errs []string
+	for id := range r.deposits {
+		if len(Find(topups.All(), registeredOf(id))) == 0 {
+			errs = append(errs, id+" never registered")
+		}
+	}
+	check("every topup request answered", errs)
+
+	errs = nil
+	for id, tx := range r.funded {
+		confirmed := distinct(Find(topups.All(), depositsOf(id, 1)))
+		reorged := distinct(Find(topups.All(), depositsOf(id, 0)))
+		switch {
+		case r.onChain(tx) && (len(confirmed) != 1 || len(reorged) != 0):
+			errs = append(errs, fmt.Sprintf("%s on chain: %d confirmed, %d reorged reports", id, len(confirmed), len(reorged)))
+		case !r.onChain(tx) && len(confirmed) != 0:
+			errs = append(errs, id+" confirmed but its transfer is not on chain")
+		}
+	}
+	assertConsistent(t, topups.All())
+	check("every deposit has one final status matching the chain", errs)
+
+	errs = nil
+	for id, p := range r.payouts {
+		c, event := withdraws, "withdraw"
+		if p[0] == "pay" {
+			c, event = pays, "pay"
+		}
+		finals := Find(c.All(), eventOf(id, event))
+		if len(finals) == 0 {
+			errs = append(errs, id+" has no final answer")
+			continue
+		}
+		for _, f := range finals[1:] {
+			if string(f.Body) != string(finals[0].Body) {
+				errs = append(errs, id+" has two different final answers")
+			}
+		}
+		want := new(big.Int)
+		if finals[0].Num("status") == 1 {
+			want = USDT(p[2])
+		}
+		if got := s.tokenBalance(p[1]); got.Cmp(want) != 0 {
+			errs = append(errs, fmt.Sprintf("%s: recipient holds %s base units, the answer says %s", id, got, want))
+		}
+		if n := s.transfersTo(p[1]); (finals[0].Num("status") == 1) != (n == 1) || n > 1 {
+			errs = append(errs, fmt.Sprintf("%s: %d transfers on chain for status %d", id, n, finals[0].Num("status")))
+		}
+	}
+	check("no payout moved funds twice; each has one final status", errs)
+
+	errs = nil
+	for id, tx := range r.orders {
+		if r.onChain(tx) && len(Find(orders.All(), paidOf(id, 1))) == 0 {
+			errs = append(errs, id+" paid on chain but never reported paid")
+		}
+	}
+	check("every paid order reported paid", errs)
+
+	errs = nil
+	delivered := map[string]bool{}
+	for _, c := range hooks.Calls() {
+		if c.Status == 200 {
+			delivered[c.Body] = true
+		}
+	}
+	for _, m := range topups.All() {
+		var n int
+		fmt.Sscanf(strings.TrimPrefix(m.Str("request_id"), "cx-dep-"), "%d", &n)
+		if n%2 == 0 && m.Str("event") == "registered" && !delivered[string(m.Body)] {
+			errs = append(errs, "webhook not delivered: "+string(m.Body))
+		}
+	}
+	hooks.CheckSignatures()
+	check("every return with a callback delivered as a webhook", errs)
+
+	errs = nil
+	for _, svc := range []string{"chain-listener", "topup", "matcher", "withdraw", "pay"} {
+		if got := s.query(svc, "SELECT COUNT(*) FROM outbox"); got != "0" {
+			errs = append(errs, fmt.Sprintf("%s outbox holds %s messages", svc, got))
+		}
+	}
+	check("every outbox drained", errs)
+
+	errs = nil
+	out, err := exec.Command("rabbitmqctl", "list_queues", "-q", "-p", s.vhost, "name", "messages_ready", "messages_unacknowledged").CombinedOutput()
+	if err != nil {
+		t.Fatalf("list queues: %v %s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 || f[0] == "name" {
+			continue
+		}
+		isRequest := strings.HasPrefix(f[0], "pay.") && !strings.Contains(f[0], "return") && f[0] != deadQueue
+		if (isRequest || strings.HasPrefix(f[0], "internal.")) && (f[1] != "0" || f[2] != "0") {
+			errs = append(errs, fmt.Sprintf("%s: %s ready, %s unacked", f[0], f[1], f[2]))
+		}
+	}
+	if got := len(dead.All()); got != garbage {
+		errs = append(errs, fmt.Sprintf("%d dead letters, %d garbage messages sent", got, garbage))
+	}
+	for _, m := range dead.All() {
+		if m.Str("header:x-dead-reason") == "" {
+			errs = append(errs, "a dead letter without a reason")
+		}
+	}
+	check("nothing left unacked; dead letters only the garbage", errs)
+	return held
+}
+
+func run(t *testing.T, name string, args ...string) {
+	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+		t.Logf("%s %v: %v %s", name, args, err, out)
+	}
+}
+
+func waitTCP(t *testing.T, addr string) {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		if err := exec.Command("bash", "-c", "echo > /dev/tcp/"+strings.Replace(addr, ":", "/", 1)).Run(); err == nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s did not come back", addr)
+}
