@@ -61,6 +61,9 @@ type Client struct {
 	// reconnects counts successful redials, for tests and logs.
 	reconnects atomic.Int64
 
+	// metrics is nil until RegisterMetrics.
+	metrics atomic.Pointer[metrics]
+
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 }

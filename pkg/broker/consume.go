@@ -160,6 +160,8 @@ func (c *Client) consumeSession(ctx, handlerCtx context.Context, sess *session, 
 // handle runs the handler on one delivery and settles it.
 func (c *Client) handle(ctx, handlerCtx context.Context, queue string, d amqp.Delivery, handler Handler, log zerolog.Logger) {
 	log = log.With().Str("message_id", d.MessageId).Str("routing_key", d.RoutingKey).Logger()
+	m := c.metrics.Load()
+	began := time.Now()
 	err := runHandler(handlerCtx, handler, Delivery{
 		Body:        d.Body,
 		Headers:     d.Headers,
@@ -169,7 +171,9 @@ func (c *Client) handle(ctx, handlerCtx context.Context, queue string, d amqp.De
 		ContentType: d.ContentType,
 		Redelivered: d.Redelivered,
 	})
+	m.observeHandler(queue, time.Since(began))
 	if err == nil {
+		m.consumedOne(queue, OutcomeAck)
 		if err := d.Ack(false); err != nil {
 			log.Warn().Err(err).Msg("ack failed; the broker will redeliver")
 		}
@@ -178,9 +182,11 @@ func (c *Client) handle(ctx, handlerCtx context.Context, queue string, d amqp.De
 	if reason, ok := IsPoison(err); ok {
 		if dlErr := c.deadLetter(handlerCtx, queue, d, reason); dlErr != nil {
 			log.Error().Err(dlErr).Str("reason", reason).Msg("dead-lettering failed; requeueing")
+			m.consumedOne(queue, OutcomeRequeue)
 			c.requeue(ctx, d, log)
 			return
 		}
+		m.consumedOne(queue, OutcomeDeadLetter)
 		if err := d.Ack(false); err != nil {
 			log.Warn().Err(err).Msg("ack after dead-lettering failed; the broker will redeliver")
 		}
@@ -188,6 +194,7 @@ func (c *Client) handle(ctx, handlerCtx context.Context, queue string, d amqp.De
 		return
 	}
 	log.Warn().Err(err).Dur("requeue_in", c.cfg.RequeueDelay).Msg("handler failed; requeueing")
+	m.consumedOne(queue, OutcomeRequeue)
 	c.requeue(ctx, d, log)
 }
 

@@ -47,7 +47,8 @@ type Message struct {
 // broker nack (ErrNacked) is an error. While the connection is down it waits
 // for the reconnect and publishes again, until ctx is done; a message whose
 // confirm was lost with the connection may therefore be delivered twice.
-func (c *Client) Publish(ctx context.Context, exchange, key string, msg Message) error {
+func (c *Client) Publish(ctx context.Context, exchange, key string, msg Message) (err error) {
+	defer func() { c.metrics.Load().publishedOne(exchange, err) }()
 	if err := msg.Headers.Validate(); err != nil {
 		return fmt.Errorf("publish to exchange %q key %q: headers: %w", exchange, key, err)
 	}

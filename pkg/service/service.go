@@ -92,6 +92,11 @@ func Start(ctx context.Context, opts Options, log zerolog.Logger) (*Base, error)
 		return nil, err
 	}
 	b := &Base{DB: gdb, MQ: mq, Ops: ops.New(opts.HTTPAddr, log), log: log}
+	if err := mq.RegisterMetrics(b.Ops.Registry()); err != nil {
+		_ = mq.Close()
+		closeDB(gdb)
+		return nil, err
+	}
 	b.Ops.AddCheck("database", func(ctx context.Context) error { return db.Ping(ctx, gdb) })
 	b.Ops.AddCheck("broker", func(context.Context) error {
 		if !mq.Ready() {

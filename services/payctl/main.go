@@ -29,6 +29,10 @@ Usage:
                                         list webhook deliveries (runs the notifier binary)
   payctl webhook-attempts <delivery-id> list one delivery's attempts
   payctl redeliver <delivery-id>...     deliver again
+  payctl rescan <from> <to>             have the chain-listener look again for missed
+                                        transfers in blocks from..to (at most 100000)
+  payctl pending withdraw|pay           list withdrawals or payments not yet final
+                                        (runs the withdraw or pay binary; WITHDRAW_BIN, PAY_BIN)
 
 Environment: AMQP_URL, AMQP_EXCHANGE, SIGN_SECRET (default dev-secret), ETH_RPC_URL, TOKENS.
 `
@@ -57,6 +61,8 @@ func main() {
 		"webhooks":         notifierCommand("deliveries"),
 		"webhook-attempts": notifierCommand("attempts"),
 		"redeliver":        notifierCommand("redeliver"),
+		"rescan":           rescan,
+		"pending":          pending,
 	}
 	cmd, ok := commands[os.Args[1]]
 	if !ok {

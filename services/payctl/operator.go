@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -33,6 +34,30 @@ func notifierCommand(sub string) func(context.Context, config, []string) error {
 		}
 		return nil
 	}
+}
+
+// pending lists the withdrawals or payments without a final answer yet, by
+// running the pending command of the withdraw or pay binary, which owns them.
+func pending(ctx context.Context, _ config, args []string) error {
+	if len(args) != 1 || (args[0] != "withdraw" && args[0] != "pay") {
+		return errors.New("usage: payctl pending withdraw|pay")
+	}
+	svc := args[0]
+	bin := os.Getenv(strings.ToUpper(svc) + "_BIN")
+	if bin == "" {
+		bin = svc
+		if self, err := os.Executable(); err == nil {
+			if sibling := filepath.Join(filepath.Dir(self), svc); fileExists(sibling) {
+				bin = sibling
+			}
+		}
+	}
+	cmd := exec.CommandContext(ctx, bin, "pending")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s pending: %w", svc, err)
+	}
+	return nil
 }
 
 func fileExists(p string) bool {

@@ -27,7 +27,7 @@ import (
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	base, err := service.Start(ctx, service.Options{
 		HTTPAddr: cfg.HTTPAddr, DB: cfg.DB, Migrations: store.Migrations(),
-		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Outbox: true,
+		Broker: cfg.Broker, Topology: withRescanQueue(topology.Suite(cfg.Names)), Outbox: true,
 	}, log)
 	if err != nil {
 		return err
@@ -69,6 +69,9 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		lease.Run,
 		func(ctx context.Context) error {
 			return base.MQ.Consume(ctx, events.WatchQueue, cfg.Workers, watchconsumer.Handler(cfg.Chain, st, log))
+		},
+		func(ctx context.Context) error {
+			return base.MQ.Consume(ctx, RescanQueue, 1, rescanHandler(st, log))
 		},
 		func(ctx context.Context) error {
 			return follow(ctx, scan, lease, wake, &subscribed, cfg.PollInterval, m, log)

@@ -101,6 +101,9 @@ func (s *Scanner) Step(ctx context.Context) (uint64, error) {
 	if err := s.backfill(ctx); err != nil {
 		return 0, err
 	}
+	if err := s.rescan(ctx); err != nil {
+		return 0, err
+	}
 	head, err := s.chain.Head(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("read head: %w", err)
@@ -303,8 +306,14 @@ func (s *Scanner) filterWatched(logs []types.Log, _ uint64) []types.Log {
 // applySeen records new transfers (and ones that reappear after a reorg) as seen,
 // and as confirmed at once when they are already deep enough.
 func (s *Scanner) applySeen(tx store.Tx, logs []types.Log, tip uint64) error {
+	_, err := s.applySeenCount(tx, logs, tip)
+	return err
+}
+
+// applySeenCount is applySeen that also tells how many transfers it reported.
+func (s *Scanner) applySeenCount(tx store.Tx, logs []types.Log, tip uint64) (int, error) {
 	if len(logs) == 0 {
-		return nil
+		return 0, nil
 	}
 	ids := make([]string, len(logs))
 	for i, l := range logs {
@@ -312,8 +321,9 @@ func (s *Scanner) applySeen(tx store.Tx, logs []types.Log, tip uint64) error {
 	}
 	existing, err := tx.TransfersByID(ids)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	reported := 0
 	var fresh []*store.Transfer
 	for i, l := range logs {
 		row := existing[ids[i]]
@@ -321,6 +331,7 @@ func (s *Scanner) applySeen(tx store.Tx, logs []types.Log, tip uint64) error {
 			continue // already reported on this fork
 		}
 		isNew := row == nil
+		reported++
 		row = s.transferRow(ids[i], l, row)
 		s.events.add(row, store.StatusSeen, tip)
 		if tip+1 >= l.BlockNumber+s.opts.Confirmations {
@@ -330,10 +341,10 @@ func (s *Scanner) applySeen(tx store.Tx, logs []types.Log, tip uint64) error {
 		if isNew {
 			fresh = append(fresh, row)
 		} else if err := tx.SaveTransfer(row); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return tx.InsertTransfers(fresh)
+	return reported, tx.InsertTransfers(fresh)
 }
 
 func (s *Scanner) transferRow(id string, l types.Log, prev *store.Transfer) *store.Transfer {

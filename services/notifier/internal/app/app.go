@@ -59,6 +59,9 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	deliverer := &webhook.Deliverer{Store: st, Client: webhook.NewClient(cfg.Policy, cfg.Timeout),
 		Secret: cfg.WebhookSecret, Schedule: cfg.Schedule, Timeout: cfg.Timeout, Workers: cfg.Workers,
 		HostLimit: cfg.HostConcurrency, PollInterval: cfg.PollInterval, Owner: replicaName(), Log: log}
+	if deliverer.Metrics, err = webhook.NewMetrics(base.Ops.Registry()); err != nil {
+		return err
+	}
 	handler := copies.NewHandler(cfg.Names, st, []byte(cfg.SignSecret), alerter, deliverer.Kick, log)
 	dlq := &alerts.DeadLetterWatch{URL: cfg.Broker.URL, Queue: cfg.Broker.DeadQueue, Interval: cfg.DLQInterval,
 		Alerter: alerter, Log: log}

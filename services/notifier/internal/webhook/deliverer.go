@@ -41,6 +41,8 @@ type Deliverer struct {
 	Owner string
 	Log   zerolog.Logger
 	Now   func() time.Time
+	// Metrics, if set, counts attempts by outcome.
+	Metrics *Metrics
 
 	kickOnce sync.Once
 	kick     chan struct{}
@@ -144,18 +146,23 @@ func (d *Deliverer) attempt(ctx context.Context, job store.Delivery) {
 	switch {
 	case err == nil && code >= 200 && code < 300:
 		res.State = store.StateDelivered
+		d.Metrics.attempt(OutcomeDelivered)
 		log.Info().Int("status_code", code).Msg("webhook delivered")
 	case err == nil && code == http.StatusGone:
 		res.State = store.StateGone
+		d.Metrics.attempt(OutcomeGone)
 		log.Warn().Msg("endpoint answered 410 Gone; no more deliveries to it")
 	case errors.Is(err, ErrDestinationRefused):
 		res.State = store.StateFailed
+		d.Metrics.attempt(OutcomeRefused)
 		log.Warn().Err(err).Msg("webhook destination refused")
 	case job.RoundAttempts > len(d.Schedule):
 		res.State = store.StateFailed
+		d.Metrics.attempt(OutcomeFailed)
 		log.Warn().Err(err).Int("status_code", code).Msg("webhook failed; retries exhausted")
 	default:
 		res.State, res.RetryIn = store.StatePending, jitter(d.Schedule[job.RoundAttempts-1])
+		d.Metrics.attempt(OutcomeFailed)
 		log.Info().Err(err).Int("status_code", code).Dur("retry_in", res.RetryIn).Msg("webhook attempt failed")
 	}
 	if err := d.Store.Finish(ctx, job, d.Owner, res); err != nil {

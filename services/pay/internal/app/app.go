@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"paysuite/pkg/events"
@@ -57,6 +58,11 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		HotWallet: w.Hot(), Names: cfg.Names, Sealer: sealer, FundingConfirmations: cfg.FundingConfirmations,
 		Confirmations: cfg.Sender.Confirmations, MinUSDT: cfg.MinUSDT, Log: log, OnCommit: base.Kick,
 	}
+	m := txsender.NewMetrics(base.Ops.Registry(), prometheus.CounterOpts{
+		Name: "paysuite_payments_total",
+		Help: "Final payment answers written, by status (1 success, 0 failed).",
+	})
+	engine.OnFinal = m.Final
 	sender, err := txsender.New(ctx, gdb, node, w.Key, engine, cfg.Sender, log)
 	if err != nil {
 		return err
@@ -84,6 +90,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	log.Info().Str("chain", cfg.Chain).Uint64("confirmations", cfg.Sender.Confirmations).Msg("pay started")
 	return base.Run(ctx,
 		sender.Run,
+		func(ctx context.Context) error { return m.WatchBalances(ctx, node, w.Hot(), cfg.Tokens, log) },
 		func(ctx context.Context) error {
 			return mq.Consume(ctx, events.AddressQueue(events.OwnerPay), 4, known.Handle)
 		},

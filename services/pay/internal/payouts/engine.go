@@ -60,6 +60,9 @@ type Engine struct {
 	Log     zerolog.Logger
 	// OnCommit wakes the outbox relay (and the sender) after a commit.
 	OnCommit func()
+	// OnFinal, if set, is told the status of each final answer stored (for
+	// metrics).
+	OnFinal func(status int)
 }
 
 // Start decides who pays p (inserted in tx, with its request fields set) and
@@ -324,6 +327,9 @@ func (e *Engine) finish(tx *gorm.DB, p *store.Payment, out returns.Pay, alertMsg
 	}
 	if err := tx.Model(p).Updates(upd).Error; err != nil {
 		return fmt.Errorf("store final answer of %s: %w", p.RequestID, err)
+	}
+	if e.OnFinal != nil {
+		e.OnFinal(out.Status)
 	}
 	p.FinalBody = body
 	if err := outbox.Add(tx, outbox.Message{Exchange: e.Names.Exchange, RoutingKey: e.Names.PayReturnKey,

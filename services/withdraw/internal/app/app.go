@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"paysuite/pkg/keystore"
@@ -49,7 +50,11 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	defer node.Close()
 
 	sealer := sign.Sealer{Secret: []byte(cfg.SignSecret)}
-	hooks := &payouts.Hooks{Names: cfg.Names, Sealer: sealer, Log: log, OnCommit: base.Kick}
+	m := txsender.NewMetrics(base.Ops.Registry(), prometheus.CounterOpts{
+		Name: "paysuite_withdrawals_total",
+		Help: "Final withdrawal answers written after a transaction was sent, by status (1 success, 0 failed).",
+	})
+	hooks := &payouts.Hooks{Names: cfg.Names, Sealer: sealer, Log: log, OnCommit: base.Kick, OnFinal: m.Final}
 	keys := func(_ context.Context, from common.Address) (*ecdsa.PrivateKey, error) {
 		if from == hot {
 			return key, nil
@@ -79,6 +84,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	log.Info().Str("chain", cfg.Chain).Uint64("confirmations", cfg.Sender.Confirmations).Msg("withdraw started")
 	return base.Run(ctx,
 		sender.Run,
+		func(ctx context.Context) error { return m.WatchBalances(ctx, node, hot, cfg.Tokens, log) },
 		func(ctx context.Context) error {
 			return mq.Consume(ctx, cfg.Names.WithdrawQueue, cfg.Workers, handler.Handle)
 		},

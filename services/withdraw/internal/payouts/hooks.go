@@ -29,6 +29,9 @@ type Hooks struct {
 	Log    zerolog.Logger
 	// OnCommit wakes the outbox relay.
 	OnCommit func()
+	// OnFinal, if set, is told the status of each final answer stored (for
+	// metrics).
+	OnFinal func(status int)
 }
 
 // Broadcast stores and queues the submitted notice, once.
@@ -94,6 +97,9 @@ func (h *Hooks) Final(_ context.Context, tx *gorm.DB, s *txsender.Send) error {
 	}
 	if err := tx.Model(w).Updates(upd).Error; err != nil {
 		return fmt.Errorf("store final answer of %s: %w", w.RequestID, err)
+	}
+	if h.OnFinal != nil {
+		h.OnFinal(out.Status)
 	}
 	msgs := []outbox.Message{{Exchange: h.Names.Exchange, RoutingKey: h.Names.WithdrawReturnKey,
 		MessageID: w.RequestID + ":" + contract.EventWithdraw, Body: body}}

@@ -1,0 +1,13 @@
+CREATE TABLE rescans (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  from_block BIGINT UNSIGNED NOT NULL,
+  to_block BIGINT UNSIGNED NOT NULL,
+  next_block BIGINT UNSIGNED NOT NULL,
+  message_id VARCHAR(120) NULL,
+  found INT UNSIGNED NOT NULL DEFAULT 0,
+  done TINYINT(1) NOT NULL DEFAULT 0,
+  created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+  done_at DATETIME(6) NULL,
+  UNIQUE KEY uq_rescans_message (message_id),
+  KEY ix_rescans_pending (done, id)
+) ENGINE=InnoDB;
