@@ -7,6 +7,7 @@ import (
 	"crypto/ecdsa"
 	"fmt"
 	"math/big"
+	"sync"
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
@@ -17,18 +18,65 @@ import (
 	"paysuite/pkg/erc20"
 )
 
+// Nonces hands out consecutive nonces per sending address, starting from the
+// node's pending nonce. The node's pool updates its pending nonce in the
+// background, so two quick sends that each asked the node could get the same
+// nonce, and the second would then fail or even replace the first.
+type Nonces struct {
+	mu   sync.Mutex
+	next map[common.Address]uint64
+}
+
+// take returns the nonce for the next transaction of from.
+func (n *Nonces) take(ctx context.Context, c *ethclient.Client, from common.Address) (uint64, error) {
+	pending, err := c.PendingNonceAt(ctx, from)
+	if err != nil || n == nil {
+		return pending, err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.next == nil {
+		n.next = map[common.Address]uint64{}
+	}
+	nonce := max(pending, n.next[from])
+	n.next[from] = nonce + 1
+	return nonce, nil
+}
+
+// forget drops what is known of from after a failed send, so that the next
+// send asks the node again instead of leaving a gap.
+func (n *Nonces) forget(from common.Address) {
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.next, from)
+}
+
 // Send signs a call from key to `to` with data and value, using the pending
-// nonce and the node's fee suggestions, and broadcasts it.
+// nonce and the node's fee suggestions, and broadcasts it. For several quick
+// sends from one key, use SendWith and one Nonces.
 func Send(ctx context.Context, c *ethclient.Client, key *ecdsa.PrivateKey, to common.Address, data []byte, value *big.Int) (*types.Transaction, error) {
+	return SendWith(ctx, c, nil, key, to, data, value)
+}
+
+// SendWith is Send with nonces taken from nonces (nil: the node's pending nonce).
+func SendWith(ctx context.Context, c *ethclient.Client, nonces *Nonces, key *ecdsa.PrivateKey, to common.Address, data []byte, value *big.Int) (tx *types.Transaction, err error) {
 	from := crypto.PubkeyToAddress(key.PublicKey)
 	chainID, err := c.ChainID(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("chain id: %w", err)
 	}
-	nonce, err := c.PendingNonceAt(ctx, from)
+	nonce, err := nonces.take(ctx, c, from)
 	if err != nil {
 		return nil, fmt.Errorf("nonce of %s: %w", from, err)
 	}
+	defer func() {
+		if err != nil {
+			nonces.forget(from)
+		}
+	}()
 	tip, err := c.SuggestGasTipCap(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("suggest tip: %w", err)
@@ -45,11 +93,11 @@ func Send(ctx context.Context, c *ethclient.Client, key *ecdsa.PrivateKey, to co
 	if err != nil {
 		return nil, fmt.Errorf("estimate gas: %w", err)
 	}
-	tx := types.NewTx(&types.DynamicFeeTx{
+	unsigned := types.NewTx(&types.DynamicFeeTx{
 		ChainID: chainID, Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap,
 		Gas: gas * 12 / 10, To: &to, Value: value, Data: data,
 	})
-	signed, err := types.SignTx(tx, types.LatestSignerForChainID(chainID), key)
+	signed, err := types.SignTx(unsigned, types.LatestSignerForChainID(chainID), key)
 	if err != nil {
 		return nil, fmt.Errorf("sign: %w", err)
 	}
@@ -61,7 +109,12 @@ func Send(ctx context.Context, c *ethclient.Client, key *ecdsa.PrivateKey, to co
 
 // TransferToken sends amount base units of token from key's address to `to`.
 func TransferToken(ctx context.Context, c *ethclient.Client, key *ecdsa.PrivateKey, token, to common.Address, amount *big.Int) (*types.Transaction, error) {
-	return Send(ctx, c, key, token, erc20.NewTestUSDT().PackTransfer(to, amount), nil)
+	return TransferTokenWith(ctx, c, nil, key, token, to, amount)
+}
+
+// TransferTokenWith is TransferToken with nonces taken from nonces.
+func TransferTokenWith(ctx context.Context, c *ethclient.Client, nonces *Nonces, key *ecdsa.PrivateKey, token, to common.Address, amount *big.Int) (*types.Transaction, error) {
+	return SendWith(ctx, c, nonces, key, token, erc20.NewTestUSDT().PackTransfer(to, amount), nil)
 }
 
 // TokenBalance reads balanceOf(holder) of token at the latest block.

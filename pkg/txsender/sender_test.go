@@ -93,10 +93,11 @@ func newEnv(t *testing.T) *env {
 	e := &env{t: t, chain: chain, node: node, db: gdb, key: key, from: crypto.PubkeyToAddress(key.PublicKey),
 		token: common.HexToAddress(erc20.DevTokenAddress)}
 	funder, _, _ := hdwallet.DevAccount(1)
-	if _, err := ethtx.Send(t.Context(), node.Client, funder, e.from, nil, big.NewInt(1e18)); err != nil {
+	var nonces ethtx.Nonces // two quick sends from one key
+	if _, err := ethtx.SendWith(t.Context(), node.Client, &nonces, funder, e.from, nil, big.NewInt(1e18)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ethtx.TransferToken(t.Context(), node.Client, funder, e.token, e.from, big.NewInt(1_000_000_000)); err != nil {
+	if _, err := ethtx.TransferTokenWith(t.Context(), node.Client, &nonces, funder, e.token, e.from, big.NewInt(1_000_000_000)); err != nil {
 		t.Fatal(err)
 	}
 	e.mine(1)

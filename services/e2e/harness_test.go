@@ -95,6 +95,7 @@ type Suite struct {
 	procs   map[string]*exec.Cmd
 	logs    map[string]string
 	logDir  string
+	nonces  ethtx.Nonces
 	secret  []byte
 	schema  *proto.Validator
 	token   common.Address
@@ -345,7 +346,7 @@ func (s *Suite) SendUSDT(from int, to string, amount string) common.Hash {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	tx, err := ethtx.TransferToken(s.t.Context(), s.Eth, key, s.token, common.HexToAddress(to), money.ToBaseUnits(d, erc20.Decimals))
+	tx, err := ethtx.TransferTokenWith(s.t.Context(), s.Eth, &s.nonces, key, s.token, common.HexToAddress(to), money.ToBaseUnits(d, erc20.Decimals))
 	if err != nil {
 		s.t.Fatalf("send %s USDT to %s: %v", amount, to, err)
 	}
@@ -529,7 +530,7 @@ func (s *Suite) SendUSDTBatch(from int, to []string, amounts []string) common.Ha
 		recipients[i] = common.HexToAddress(to[i])
 		values[i] = USDT(amounts[i])
 	}
-	tx, err := ethtx.Send(s.t.Context(), s.Eth, key, s.token, erc20.NewTestUSDT().PackTransferBatch(recipients, values), nil)
+	tx, err := ethtx.SendWith(s.t.Context(), s.Eth, &s.nonces, key, s.token, erc20.NewTestUSDT().PackTransferBatch(recipients, values), nil)
 	if err != nil {
 		s.t.Fatalf("batch transfer: %v", err)
 	}
