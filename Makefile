@@ -72,8 +72,8 @@ chaos: infra ## Fault injection under mixed load (also restarts RabbitMQ and Mar
 		-run 'Shutdown|Killed|BrokerConnectionsClosed|Failover|Crash' ./services/e2e/
 
 .PHONY: bench
-bench: ## Run every benchmark once, as a smoke test (no profiles or result files).
-	$(GO) test -run '^$$' -bench . -benchtime 1x $(PKGS)
+bench: infra ## Run the benchmarks at full size and write BENCHMARKS.md (BENCH_SHORT=1: a quick check).
+	@scripts/bench.sh
 
 .PHONY: tidy-check
 tidy-check: ## Fail if any module's go.mod or go.sum is not what `go mod tidy` makes of it.
