@@ -131,7 +131,7 @@ func attempts(ctx context.Context, st *store.Store, args []string, out io.Writer
 
 func redeliver(ctx context.Context, st *store.Store, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: redeliver <delivery-id>...", ErrUsage)
+		return fmt.Errorf("%w: redeliver needs one or more delivery ids", ErrUsage)
 	}
 	var missing []string
 	for _, arg := range args {
