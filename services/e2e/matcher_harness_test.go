@@ -18,10 +18,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	amqp "github.com/rabbitmq/amqp091-go"
-
-	"paysuite/pkg/sign"
 )
 
 // Names of the order flow and of the internal queues the order and notifier
@@ -51,45 +47,6 @@ func startOrders(t *testing.T, replicas ...string) (*Suite, *Collector) {
 	s.WaitConsumers(listenerWatch, 1)
 	s.WaitConsumers(orderQueue, len(replicas))
 	return s, s.Collect(orderReturn)
-}
-
-// PublishAll signs and publishes every request on one connection, waiting for
-// the broker's confirms only at the end, so that they arrive together.
-func (s *Suite) PublishAll(key string, requests []map[string]any) {
-	s.t.Helper()
-	conn, err := amqp.Dial(s.AMQPURL)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if err := ch.Confirm(false); err != nil {
-		s.t.Fatal(err)
-	}
-	var confirms []*amqp.DeferredConfirmation
-	for _, fields := range requests {
-		if _, ok := fields["timestamp"]; !ok {
-			fields["timestamp"] = time.Now().Unix()
-		}
-		body, err := sign.Seal(s.secret, fields, time.Now())
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		conf, err := ch.PublishWithDeferredConfirmWithContext(s.t.Context(), "pay.exchange", key, true, false,
-			amqp.Publishing{ContentType: "application/json", DeliveryMode: amqp.Persistent, Body: body})
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		confirms = append(confirms, conf)
-	}
-	for _, conf := range confirms {
-		if ok, err := conf.WaitContext(s.t.Context()); err != nil || !ok {
-			s.t.Fatalf("publish not confirmed: %v", err)
-		}
-	}
 }
 
 // LogLines counts the lines of the logs of the processes started as svc that

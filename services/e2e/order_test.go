@@ -22,7 +22,7 @@ func TestOrderAmountModeTwoReplicas(t *testing.T) {
 		reqs[i] = map[string]any{"request_id": fmt.Sprintf("amt-%03d", i), "order_id": fmt.Sprintf("shop-amt-%03d", i),
 			"amount": "10", "mode": "amount", "expires_in": 3600}
 	}
-	s.PublishAll(orderKey, reqs)
+	s.publishSigned(orderKey, reqs)
 	msgs := c.WaitFor(t, "200 created", wait, func(ms []Message) bool {
 		return len(distinctOrder(Find(ms, func(m Message) bool { return m.Str("event") == "created" }))) >= n
 	})
