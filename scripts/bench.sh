@@ -19,6 +19,8 @@
 #   BENCH_SHORT=1      run every benchmark with its small -short sizes: checks
 #                      this script in a few minutes; the figures mean nothing
 #   BENCH_TOPUP_SECONDS  length of each latency run (10)
+#   BENCH_REPORT_ONLY=1  run nothing: write BENCHMARKS.md again from the outputs
+#                      of the last run kept in BENCH_DIR
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,16 +31,13 @@ export GOFLAGS=${GOFLAGS:--buildvcs=false}
 OUT=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
 DIR=${BENCH_DIR:-$ROOT/.run/bench}
 SHORT=${BENCH_SHORT:-0}
+REPORT_ONLY=${BENCH_REPORT_ONLY:-0}
 E2E=./services/e2e/
 SCANNER=./services/chain-listener/internal/scanner/
 mkdir -p "$DIR"
-rm -f "$DIR"/*.txt "$DIR"/*.pprof
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 
-scripts/ensure-infra.sh
-
-COMMANDS=()  # one markdown table row per command run
 FAILED=()
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
@@ -75,7 +74,7 @@ bench() {
 		FAILED+=("$name")
 		log "$name failed; its output is in $DIR/$name.txt"
 	fi
-	COMMANDS+=("| \`$shown\` | $before | $(load1) | ${took} s | $status |")
+	echo "| \`$shown\` | $before | $(load1) | ${took} s | $status |" >>"$DIR/commands.md"
 }
 
 # metric NAME BENCHMARK-PREFIX UNIT prints the value reported with UNIT on the
@@ -110,47 +109,76 @@ verdict() {
 		ok = (op == ">=") ? v >= t : v < t; print ok ? "met" : "**missed**" }'
 }
 
-started=$(date -u '+%Y-%m-%d %H:%M UTC')
-load_start=$(cat /proc/loadavg)
+# run_benchmarks runs every benchmark and records in run.env what the report
+# needs besides their outputs.
+run_benchmarks() {
+	local started load_start load_end sustained rates low withdraw_bench
+	started=$(date -u '+%Y-%m-%d %H:%M UTC')
+	load_start=$(cat /proc/loadavg)
 
-# --- ceilings, first pass
-bench ceiling-broker-1 "$E2E" BenchmarkCeilingBroker
-bench ceiling-db-1 "$SCANNER" BenchmarkCeilingDatabase
+	bench ceiling-broker-1 "$E2E" BenchmarkCeilingBroker
+	bench ceiling-db-1 "$SCANNER" BenchmarkCeilingDatabase
 
-# --- topup: sustained registrations, then latency at 500/s and, when the
-# machine cannot sustain 500/s with room to spare, at half what it sustained.
-bench registrations "$E2E" BenchmarkTopupRegistrations
-sustained=$(metric registrations BenchmarkTopupRegistrations/ registrations/s)
-rates=500
-if [[ -n "$sustained" ]] && awk -v s="$sustained" 'BEGIN { exit !(s < 550) }'; then
-	low=$(awk -v s="$sustained" 'BEGIN { r = int(s / 2 / 10) * 10; print (r < 10 ? 10 : r) }')
-	rates="500,$low"
-fi
-bench latency "$E2E" BenchmarkTopupLatency "BENCH_TOPUP_RATES=$rates" "BENCH_TOPUP_SECONDS=${BENCH_TOPUP_SECONDS:-10}"
+	# --- topup: sustained registrations, then latency at 500/s and, when the
+	# machine cannot sustain 500/s with room to spare, at half what it sustained.
+	bench registrations "$E2E" BenchmarkTopupRegistrations
+	sustained=$(metric registrations BenchmarkTopupRegistrations/ registrations/s)
+	rates=500
+	if [[ -n "$sustained" ]] && awk -v s="$sustained" 'BEGIN { exit !(s < 550) }'; then
+		low=$(awk -v s="$sustained" 'BEGIN { r = int(s / 2 / 10) * 10; print (r < 10 ? 10 : r) }')
+		rates="500,$low"
+	fi
+	bench latency "$E2E" BenchmarkTopupLatency "BENCH_TOPUP_RATES=$rates" "BENCH_TOPUP_SECONDS=${BENCH_TOPUP_SECONDS:-10}"
 
-# --- deposits end to end, the listener alone, its memory
-bench deposits "$E2E" BenchmarkDeposits
-bench scanner "$SCANNER" BenchmarkScanner -- -cpuprofile "$DIR/scanner.cpu.pprof" -o "$DIR/scanner.test"
-if [[ "$SHORT" == 1 ]]; then
-	log "BenchmarkListenerMillionAddresses skipped in short mode"
+	# --- deposits end to end, the listener alone, its memory
+	bench deposits "$E2E" BenchmarkDeposits
+	bench scanner "$SCANNER" BenchmarkScanner -- -cpuprofile "$DIR/scanner.cpu.pprof" -o "$DIR/scanner.test"
+	if [[ "$SHORT" == 1 ]]; then
+		log "BenchmarkListenerMillionAddresses skipped in short mode"
+	else
+		bench memory "$E2E" BenchmarkListenerMillionAddresses
+	fi
+
+	# --- webhooks and withdrawals
+	bench webhooks "$E2E" BenchmarkWebhooks
+	withdraw_bench=0
+	if [[ -f services/withdraw/main.go ]] && grep -q '^func BenchmarkWithdrawals' services/e2e/*_test.go; then
+		withdraw_bench=1
+		bench withdrawals "$E2E" BenchmarkWithdrawals
+	fi
+
+	# --- ceilings, second pass
+	bench ceiling-broker-2 "$E2E" BenchmarkCeilingBroker
+	bench ceiling-db-2 "$SCANNER" BenchmarkCeilingDatabase
+	load_end=$(cat /proc/loadavg)
+
+	{
+		printf 'started=%q\n' "$started"
+		printf 'load_start=%q\n' "$load_start"
+		printf 'load_end=%q\n' "$load_end"
+		printf 'rates=%q\n' "$rates"
+		printf 'withdraw_bench=%q\n' "$withdraw_bench"
+		printf 'short=%q\n' "$SHORT"
+	} >"$DIR/run.env"
+}
+
+# run.env keeps what the report needs besides the outputs, for BENCH_REPORT_ONLY.
+if [[ "$REPORT_ONLY" == 1 ]]; then
+	[[ -f "$DIR/run.env" ]] || {
+		log "no previous run in $DIR"
+		exit 1
+	}
 else
-	bench memory "$E2E" BenchmarkListenerMillionAddresses
+	scripts/ensure-infra.sh
+	rm -f "$DIR"/*.txt "$DIR"/*.pprof "$DIR"/commands.md "$DIR"/run.env
+	run_benchmarks
 fi
-
-# --- webhooks and withdrawals
-bench webhooks "$E2E" BenchmarkWebhooks
-withdraw_bench=0
-if [[ -f services/withdraw/main.go ]] && grep -q '^func BenchmarkWithdrawals' services/e2e/*_test.go; then
-	withdraw_bench=1
-	bench withdrawals "$E2E" BenchmarkWithdrawals
-fi
-
-# --- ceilings, second pass
-bench ceiling-broker-2 "$E2E" BenchmarkCeilingBroker
-bench ceiling-db-2 "$SCANNER" BenchmarkCeilingDatabase
-load_end=$(cat /proc/loadavg)
+# shellcheck source=/dev/null
+source "$DIR/run.env"
+SHORT=${short:-$SHORT}
 
 # --- figures
+sustained=$(metric registrations BenchmarkTopupRegistrations/ registrations/s)
 b1a=$(metric ceiling-broker-1 BenchmarkCeilingBroker/publishers=1- msgs/s)
 b1b=$(metric ceiling-broker-2 BenchmarkCeilingBroker/publishers=1- msgs/s)
 b8a=$(metric ceiling-broker-1 BenchmarkCeilingBroker/publishers=8- msgs/s)
@@ -208,13 +236,14 @@ rabbit=$(rabbitmqctl version 2>/dev/null || echo unknown)
 maria=$(mariadb -h127.0.0.1 -uroot -N -B -e 'SELECT VERSION()' 2>/dev/null || echo unknown)
 durability=$(mariadb -h127.0.0.1 -uroot -N -B -e "SELECT CONCAT('innodb_flush_log_at_trx_commit=', @@innodb_flush_log_at_trx_commit, ', binary log ', IF(@@log_bin, 'on', 'off'), ', buffer pool ', @@innodb_buffer_pool_size DIV 1048576, ' MiB')" 2>/dev/null || echo unknown)
 
+short_note=""
+[[ "$SHORT" == 1 ]] && short_note=$'> **Short mode (BENCH_SHORT=1): tiny sizes, the figures below mean nothing.**\n\n'
+
 generated=$(
 	cat <<EOF
 ## Latest run: $started
 
-$([[ "$SHORT" == 1 ]] && echo '> **Short mode (BENCH_SHORT=1): tiny sizes, the figures below mean nothing.**')
-
-- Machine: ${cpu_model} (Go reports "${go_cpu:-?}"), $(nproc) cores, ${mem} memory, Linux $(uname -r).
+${short_note}- Machine: ${cpu_model} (Go reports "${go_cpu:-?}"), $(nproc) cores, ${mem} memory, Linux $(uname -r).
 - Software: $(go env GOVERSION), RabbitMQ ${rabbit}, MariaDB ${maria} (${durability}); RabbitMQ and MariaDB on this machine, classic queues, data on the same disk.
 - Load average at the start of the run: \`${load_start}\`; at its end: \`${load_end}\`. The machine has 2 cores and is shared:
   other work running at the same time shows as "others" in the CPU lines below and moves every figure.
@@ -254,11 +283,15 @@ not how far it is from the best possible.
 | (webhooks with WEBHOOK_HOST_CONCURRENCY=16 instead of 4, receiver refusing) | $(num "$wh_16")/s | (≥ 500/s) | $(verdict "$wh_16" ">=" 500) with this setting | $(ratio "$wh_16" "$D8") DB |
 ${wd_row}
 
-### CPU and backlogs during each measurement
+### CPU, backlogs and database connections during each measurement
 
-CPU in percent of one core over the measurement window (\`bench\` is the Go test process, with the
-development chain for the scanner; \`others\` is everything else on the machine); backlogs sampled
-four times a second.
+- \`cpu\`: percent of one core over the measurement window, from /proc (\`bench\` is the Go test
+  process; \`others\` is everything else on the machine, mostly other work sharing it).
+- \`backlog\`: ready messages of the queues and rows waiting in the tables named, sampled four times a
+  second: a queue that grows shows consumers that cannot keep up, an outbox that grows a relay.
+- \`db\`: for each service, the average number of its database connections in each state (running a
+  statement, waiting for a row lock, idle inside an open transaction), sampled four times a second
+  from \`information_schema.PROCESSLIST\` and \`INNODB_TRX\`: a profile of where the service waits.
 
 \`\`\`text
 $(for f in ceiling-broker-1 registrations latency deposits webhooks withdrawals ceiling-broker-2; do notes "$f"; done)
@@ -281,7 +314,7 @@ Run from the repository root by \`scripts/bench.sh\` (\`make bench\`); load aver
 
 | command | load before | load after | took | result |
 |---|---|---|---|---|
-$(printf '%s\n' "${COMMANDS[@]}")
+$(cat "$DIR/commands.md" 2>/dev/null)
 EOF
 )
 
