@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
@@ -12,6 +13,9 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"paysuite/pkg/sign"
 )
 
 // chaosFull is set by `make chaos`: a longer load, and restarts of the shared
@@ -32,6 +36,58 @@ type chaosRun struct {
 	payouts  map[string][]string // request_id -> {flow, recipient, amount}
 	orders   map[string]string   // order request_id -> tx hash of its payment
 	injected map[string]int
+}
+
+// publish sends a signed request as a business system would during an outage:
+// it retries until the broker takes it, for up to a minute.
+func (r *chaosRun) publish(key string, fields map[string]any) {
+	r.publishRaw(key, func() []byte {
+		fields["timestamp"] = time.Now().Unix()
+		body, err := sign.Seal(r.s.secret, fields, time.Now())
+		if err != nil {
+			r.s.t.Fatal(err)
+		}
+		return body
+	})
+}
+
+func (r *chaosRun) publishRaw(key string, body func() []byte) {
+	t := r.s.t
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := publishOnce(t.Context(), r.s.AMQPURL, key, body())
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("publish %s: %v", key, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func publishOnce(ctx context.Context, url, key string, body []byte) error {
+	conn, err := amqp.Dial(url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		return err
+	}
+	if err := ch.Confirm(false); err != nil {
+		return err
+	}
+	conf, err := ch.PublishWithDeferredConfirmWithContext(ctx, "pay.exchange", key, true, false,
+		amqp.Publishing{ContentType: "application/json", DeliveryMode: amqp.Persistent, Body: body})
+	if err != nil {
+		return err
+	}
+	if ok, err := conf.WaitContext(ctx); err != nil || !ok {
+		return fmt.Errorf("not confirmed: %v", err)
+	}
+	return nil
 }
 
 func (r *chaosRun) count(fault string) {
@@ -81,18 +137,18 @@ func TestChaos(t *testing.T) {
 		if i%2 == 0 {
 			fields["callback_url"] = hooks.URL
 		}
-		s.Publish(topupKey, fields)
+		r.publish(topupKey, fields)
 		wd := fmt.Sprintf("cx-wd-%d", i)
 		to := newAddress(t)
 		r.payouts[wd] = []string{"withdraw", to, "0.5"}
-		s.Publish(withdrawKey, withdrawal(wd, to, "0.5"))
-		s.Publish(orderKey, map[string]any{"request_id": fmt.Sprintf("cx-ord-%d", i), "order_id": fmt.Sprintf("o-%d", i), "amount": "2"})
+		r.publish(withdrawKey, withdrawal(wd, to, "0.5"))
+		r.publish(orderKey, map[string]any{"request_id": fmt.Sprintf("cx-ord-%d", i), "order_id": fmt.Sprintf("o-%d", i), "amount": "2"})
 		if i%3 == 2 { // a business system retrying an earlier request
-			s.Publish(withdrawKey, withdrawal(fmt.Sprintf("cx-wd-%d", i-1), r.payouts[fmt.Sprintf("cx-wd-%d", i-1)][1], "0.5"))
+			r.publish(withdrawKey, withdrawal(fmt.Sprintf("cx-wd-%d", i-1), r.payouts[fmt.Sprintf("cx-wd-%d", i-1)][1], "0.5"))
 			r.count("duplicate request")
 		}
 		if i%10 == 5 {
-			s.PublishRaw(topupKey, []byte("garbage that is not JSON"))
+			r.publishRaw(topupKey, func() []byte { return []byte("garbage that is not JSON") })
 			garbage++
 		}
 		r.sendForAnswers(t, topups, orders, pays)
@@ -205,7 +261,7 @@ func (r *chaosRun) sendForAnswers(t *testing.T, topups, orders, pays *Collector)
 			if _, done := r.payouts[payID]; !done {
 				to := newAddress(t)
 				r.payouts[payID] = []string{"pay", to, "1.5"}
-				s.Publish(payKey, map[string]any{"request_id": payID, "order_id": payID, "from_address": m.Str("address"),
+				r.publish(payKey, map[string]any{"request_id": payID, "order_id": payID, "from_address": m.Str("address"),
 					"to_address": to, "amount": "1.5"})
 			}
 		}
