@@ -37,8 +37,10 @@ type Config struct {
 	TokenList string `env:"TOKENS" envDefault:"USDT:0x5FbDB2315678afecb367f032d93F642f64180aa3:6"`
 	Workers   int    `env:"PAY_WORKERS" envDefault:"8"`
 	// FundingConfirmations is how deep the ether sent to a user's address for
-	// gas must be before its payment is signed.
-	FundingConfirmations uint64 `env:"FUNDING_CONFIRMATIONS" envDefault:"1"`
+	// gas must be before its payment is signed; 0 means CONFIRMATIONS. A
+	// shallower depth lets a reorganisation remove the funding after the
+	// payment was signed, leaving that payment without gas.
+	FundingConfirmations uint64 `env:"FUNDING_CONFIRMATIONS" envDefault:"0"`
 
 	// Pay's own hot wallet: a go-ethereum keystore file and its passphrase.
 	KeyFile           string `env:"PAY_KEY_FILE"`
@@ -98,8 +100,8 @@ func (c *Config) Validate() error {
 	if c.Workers < 1 {
 		return config.VarError("PAY_WORKERS", "must be at least 1")
 	}
-	if c.FundingConfirmations < 1 {
-		return config.VarError("FUNDING_CONFIRMATIONS", "must be at least 1")
+	if c.FundingConfirmations == 0 {
+		c.FundingConfirmations = c.Sender.Confirmations
 	}
 	if c.KeyFile == "" && !c.DevMode {
 		return config.VarError("PAY_KEY_FILE", "required unless DEV_MODE=true")
