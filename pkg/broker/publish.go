@@ -49,43 +49,162 @@ type Message struct {
 // confirm was lost with the connection may therefore be delivered twice.
 func (c *Client) Publish(ctx context.Context, exchange, key string, msg Message) (err error) {
 	defer func() { c.metrics.Load().publishedOne(exchange, err) }()
-	if err := msg.Headers.Validate(); err != nil {
-		return fmt.Errorf("publish to exchange %q key %q: headers: %w", exchange, key, err)
+	pub, err := msg.publishing()
+	if err != nil {
+		return fmt.Errorf("publish to exchange %q key %q: %w", exchange, key, err)
 	}
-	contentType := msg.ContentType
-	if contentType == "" {
-		contentType = "application/json"
-	}
-	pub := amqp.Publishing{
-		Headers:      msg.Headers,
-		ContentType:  contentType,
-		DeliveryMode: amqp.Persistent,
-		MessageId:    msg.MessageID,
-		Timestamp:    time.Now().UTC(),
-		Body:         msg.Body,
-	}
-	backoff := publishRetryMin
-	exceptions := 0
+	var retry retryPolicy
 	for {
 		err := c.publishOnce(ctx, exchange, key, pub)
 		if err == nil {
 			return nil
 		}
-		if ctx.Err() != nil || errors.Is(err, ErrClosed) || errors.Is(err, ErrUnroutable) || errors.Is(err, ErrNacked) {
+		if ctx.Err() != nil || !retry.again(err) {
 			return fmt.Errorf("publish to exchange %q key %q: %w", exchange, key, err)
 		}
-		if isChannelException(err) {
-			exceptions++
-			if exceptions >= maxChannelExceptions {
-				return fmt.Errorf("publish to exchange %q key %q: %w", exchange, key, err)
-			}
-		}
 		c.log.Debug().Err(err).Str("exchange", exchange).Str("routing_key", key).Msg("publish failed; retrying")
-		if !sleep(ctx, jitter(backoff)) {
+		if !retry.wait(ctx) {
 			return fmt.Errorf("publish to exchange %q key %q: %w (last error: %w)", exchange, key, ctx.Err(), err)
 		}
-		backoff = min(backoff*2, publishRetryMax)
 	}
+}
+
+// Routed is a message with its destination, for PublishBatch.
+type Routed struct {
+	Exchange, Key string
+	Message
+}
+
+// PublishBatch publishes msgs in their order on one channel, keeping them all
+// in flight at once instead of waiting for each confirm in turn, and returns
+// one error per message: nil once the broker confirmed it. Like Publish it
+// sends again what failed because the connection or channel was lost, until
+// ctx is done; those messages may then reach the queue after later ones of the
+// batch, and twice if a confirm was lost.
+func (c *Client) PublishBatch(ctx context.Context, msgs []Routed) []error {
+	errs := make([]error, len(msgs))
+	pubs := make([]amqp.Publishing, len(msgs))
+	todo := make([]int, 0, len(msgs))
+	for i, m := range msgs {
+		pub, err := m.publishing()
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		pubs[i] = pub
+		todo = append(todo, i)
+	}
+	var retry retryPolicy
+	for len(todo) > 0 {
+		failed := c.publishBatchOnce(ctx, msgs, pubs, todo, errs)
+		todo = todo[:0]
+		again := false
+		for _, i := range failed {
+			if retry.again(errs[i]) {
+				todo = append(todo, i)
+				again = true
+			}
+		}
+		if !again || ctx.Err() != nil || !retry.wait(ctx) {
+			break
+		}
+		c.log.Debug().Int("messages", len(todo)).Msg("batch publish failed in part; retrying")
+	}
+	m := c.metrics.Load()
+	for i, err := range errs {
+		if err != nil {
+			errs[i] = fmt.Errorf("publish to exchange %q key %q: %w", msgs[i].Exchange, msgs[i].Key, err)
+		}
+		m.publishedOne(msgs[i].Exchange, err)
+	}
+	return errs
+}
+
+// publishBatchOnce sends the messages todo indexes, then waits for their
+// confirms; it records each outcome in errs and returns the indexes that
+// failed.
+func (c *Client) publishBatchOnce(ctx context.Context, msgs []Routed, pubs []amqp.Publishing, todo []int, errs []error) (failed []int) {
+	p, err := c.publisher(ctx)
+	if err != nil {
+		for _, i := range todo {
+			errs[i] = err
+		}
+		return todo
+	}
+	sent := make([]*pending, len(todo))
+	for k, i := range todo {
+		e, err := p.send(ctx, msgs[i].Exchange, msgs[i].Key, pubs[i])
+		if err != nil {
+			// The channel is gone or ctx is done: the rest would fail alike.
+			for _, j := range todo[k:] {
+				errs[j] = err
+			}
+			failed = append(failed, todo[k:]...)
+			sent = sent[:k]
+			break
+		}
+		sent[k] = e
+	}
+	for k, e := range sent {
+		i := todo[k]
+		errs[i] = e.wait(ctx)
+		if errs[i] != nil {
+			failed = append(failed, i)
+		}
+	}
+	return failed
+}
+
+// publishing turns m into the persistent AMQP message Publish sends.
+func (m Message) publishing() (amqp.Publishing, error) {
+	if err := m.Headers.Validate(); err != nil {
+		return amqp.Publishing{}, fmt.Errorf("headers: %w", err)
+	}
+	contentType := m.ContentType
+	if contentType == "" {
+		contentType = "application/json"
+	}
+	return amqp.Publishing{
+		Headers:      m.Headers,
+		ContentType:  contentType,
+		DeliveryMode: amqp.Persistent,
+		MessageId:    m.MessageID,
+		Timestamp:    time.Now().UTC(),
+		Body:         m.Body,
+	}, nil
+}
+
+// retryPolicy decides whether a failed publish is tried again and how long
+// to wait before it.
+type retryPolicy struct {
+	backoff    time.Duration
+	exceptions int
+}
+
+// again reports whether err is worth another attempt: a lost connection or
+// channel is, an answer about the message itself is not.
+func (r *retryPolicy) again(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, ErrClosed) || errors.Is(err, ErrUnroutable) || errors.Is(err, ErrNacked) {
+		return false
+	}
+	if isChannelException(err) {
+		r.exceptions++
+		if r.exceptions >= maxChannelExceptions {
+			return false
+		}
+	}
+	return true
+}
+
+// wait sleeps the next backoff step; false means ctx ended first.
+func (r *retryPolicy) wait(ctx context.Context) bool {
+	if r.backoff == 0 {
+		r.backoff = publishRetryMin
+	}
+	ok := sleep(ctx, jitter(r.backoff))
+	r.backoff = min(r.backoff*2, publishRetryMax)
+	return ok
 }
 
 func (c *Client) publishOnce(ctx context.Context, exchange, key string, pub amqp.Publishing) error {
@@ -182,6 +301,16 @@ func (p *publisher) alive() bool {
 
 // publish sends one message and waits for its confirm.
 func (p *publisher) publish(ctx context.Context, exchange, key string, pub amqp.Publishing) error {
+	e, err := p.send(ctx, exchange, key, pub)
+	if err != nil {
+		return err
+	}
+	return e.wait(ctx)
+}
+
+// send publishes one message and returns its pending confirm without waiting
+// for it, so a caller can keep many messages in flight in publish order.
+func (p *publisher) send(ctx context.Context, exchange, key string, pub amqp.Publishing) (*pending, error) {
 	e := &pending{exchange: exchange, key: key, messageID: pub.MessageId, body: pub.Body, result: make(chan error, 1)}
 
 	p.publishMu.Lock()
@@ -193,7 +322,7 @@ func (p *publisher) publish(ctx context.Context, exchange, key string, pub amqp.
 		reason := p.reason
 		p.mu.Unlock()
 		p.publishMu.Unlock()
-		return reason
+		return nil, reason
 	}
 	p.pending[tag] = e
 	p.mu.Unlock()
@@ -203,7 +332,7 @@ func (p *publisher) publish(ctx context.Context, exchange, key string, pub amqp.
 		delete(p.pending, tag)
 		p.mu.Unlock()
 		p.publishMu.Unlock()
-		return err
+		return nil, err
 	}
 	p.nextTag++
 	p.publishMu.Unlock()
@@ -215,6 +344,12 @@ func (p *publisher) publish(ctx context.Context, exchange, key string, pub amqp.
 		p.log.Error().Uint64("expected_tag", tag).Msg("publisher confirm bookkeeping out of step; reopening channel")
 		_ = p.ch.Close()
 	}
+	return e, nil
+}
+
+// wait returns the outcome of the publish once its confirm (or the loss of
+// the channel) has arrived.
+func (e *pending) wait(ctx context.Context) error {
 	select {
 	case err := <-e.result:
 		return err

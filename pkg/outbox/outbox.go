@@ -6,6 +6,8 @@ package outbox
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -56,9 +58,10 @@ func Backlog(ctx context.Context, db *gorm.DB) (int64, error) {
 	return n, err
 }
 
-// Publisher is what the relay needs of the broker.
+// Publisher is what the relay needs of the broker: one outcome per message,
+// nil once the broker has confirmed it.
 type Publisher interface {
-	Publish(ctx context.Context, exchange, key string, msg broker.Message) error
+	PublishBatch(ctx context.Context, msgs []broker.Routed) []error
 }
 
 // Relay publishes stored messages in id order and deletes them once confirmed.
@@ -129,6 +132,11 @@ func (r *Relay) Drain(ctx context.Context) error {
 // publishBatch claims, publishes and deletes one batch. Once started it runs to
 // its end even if ctx is cancelled: cancelling between the publishes and the
 // commit of the deletes would publish the batch again at the next start.
+//
+// The claim runs at READ COMMITTED: at REPEATABLE READ the locking read would
+// also lock the gap after the last row, and every handler adding a message
+// would wait for the whole batch to be published. The batch is published with
+// every message in flight at once, in id order.
 func (r *Relay) publishBatch(parent context.Context) (int, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), 30*time.Second)
 	defer cancel()
@@ -144,31 +152,36 @@ func (r *Relay) publishBatch(parent context.Context) (int, error) {
 		if len(rows) == 0 {
 			return nil
 		}
+		msgs := make([]broker.Routed, len(rows))
+		for i, m := range rows {
+			msgs[i] = broker.Routed{Exchange: m.Exchange, Key: m.RoutingKey, Message: broker.Message{Body: m.Body, MessageID: m.MessageID}}
+		}
 		ids := make([]uint64, 0, len(rows))
-		for _, m := range rows {
-			pubErr = r.pub.Publish(ctx, m.Exchange, m.RoutingKey, broker.Message{Body: m.Body, MessageID: m.MessageID})
-			if pubErr != nil {
-				break
+		var failed []error
+		for i, err := range r.pub.PublishBatch(ctx, msgs) {
+			if err != nil {
+				failed = append(failed, err)
+				continue
 			}
-			ids = append(ids, m.ID)
+			ids = append(ids, rows[i].ID)
+		}
+		if len(failed) > 0 {
+			pubErr = fmt.Errorf("%d of %d outbox messages not published: %w", len(failed), len(rows), errors.Join(failed[:min(len(failed), 3)]...))
 		}
 		if len(ids) > 0 {
 			if err := tx.Delete(&Message{}, ids).Error; err != nil {
 				return fmt.Errorf("delete published outbox rows: %w", err)
 			}
 		}
-		// What was confirmed is deleted even when a later publish failed; the rest
-		// stays for the next round.
+		// What was confirmed is deleted even when another publish failed; the
+		// rest stays for the next round.
 		published = len(ids)
 		return nil
-	})
+	}, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return 0, err
 	}
-	if pubErr != nil {
-		return published, fmt.Errorf("publish outbox message: %w", pubErr)
-	}
-	return published, nil
+	return published, pubErr
 }
 
 // BacklogGauge is a Prometheus gauge of the messages written but not yet
