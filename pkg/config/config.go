@@ -26,7 +26,10 @@ type Common struct {
 	MaxClockSkew time.Duration `env:"MAX_CLOCK_SKEW" envDefault:"300s"`
 	// HTTPAddr is the health and metrics listener.
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:":0"`
-	Log      logging.Config
+	// Profiling serves Go's /debug/pprof endpoints on HTTPAddr too; they
+	// reveal internals, so HTTP_ADDR must then stay off public networks.
+	Profiling bool `env:"PPROF_ENABLED" envDefault:"false"`
+	Log       logging.Config
 }
 
 // Validate checks the common settings and, in development mode, fills in the

@@ -82,6 +82,9 @@ func Open(ctx context.Context, cfg Config, migrations fs.FS, log zerolog.Logger)
 	}
 	// Sessions run in UTC so that NOW() and TIMESTAMP columns agree with Go's times.
 	mc.Params["time_zone"] = "'+00:00'"
+	// Arguments are escaped by the driver and sent with the statement: one
+	// round trip per query instead of prepare, execute and close.
+	mc.InterpolateParams = true
 
 	if err := createSchema(ctx, mc, cfg.Schema, log); err != nil {
 		return nil, err
@@ -89,7 +92,11 @@ func Open(ctx context.Context, cfg Config, migrations fs.FS, log zerolog.Logger)
 
 	mc.DBName = cfg.Schema
 	gdb, err := gorm.Open(gormmysql.New(gormmysql.Config{DSNConfig: mc, DSN: mc.FormatDSN()}), &gorm.Config{
-		Logger:  logger.Discard,
+		// A single statement outside a transaction is atomic on its own; gorm
+		// would otherwise wrap each one in BEGIN and COMMIT. Every multi-statement
+		// write runs in an explicit transaction.
+		SkipDefaultTransaction: true,
+		Logger:                 logger.Discard,
 		NowFunc: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	})
 	if err != nil {
@@ -183,6 +190,14 @@ func IsDuplicateKey(err error) bool {
 		return me.Number == 1062
 	}
 	return errors.Is(err, gorm.ErrDuplicatedKey)
+}
+
+// IsConflict reports whether err, or an error it wraps, means the transaction
+// lost a race for a lock (deadlock, MySQL 1213, or lock wait timeout, 1205):
+// running it again is the remedy.
+func IsConflict(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
 }
 
 func identifier(s string) bool {

@@ -299,6 +299,47 @@ func TestIsDuplicateKey(t *testing.T) {
 	}
 }
 
+// TestIsConflict provokes a real deadlock: two transactions lock two rows in
+// opposite orders.
+func TestIsConflict(t *testing.T) {
+	gdb := dbtest.Open(t, baseMigrations)
+	ctx := t.Context()
+	if err := gdb.WithContext(ctx).Exec("INSERT INTO items (id, note, created_at) VALUES (10, 'a', UTC_TIMESTAMP()), (11, 'b', UTC_TIMESTAMP())").Error; err != nil {
+		t.Fatal(err)
+	}
+	locked := make(chan struct{}, 2)
+	errs := make(chan error, 2)
+	for _, order := range [][2]int{{10, 11}, {11, 10}} {
+		go func() {
+			errs <- gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+				if err := tx.Exec("SELECT id FROM items WHERE id = ? FOR UPDATE", order[0]).Error; err != nil {
+					return err
+				}
+				locked <- struct{}{}
+				for len(locked) < 2 && ctx.Err() == nil {
+					time.Sleep(5 * time.Millisecond)
+				}
+				return tx.Exec("SELECT id FROM items WHERE id = ? FOR UPDATE", order[1]).Error
+			})
+		}()
+	}
+	var conflicts int
+	for range 2 {
+		err := <-errs
+		if db.IsConflict(fmt.Errorf("wrapped: %w", err)) {
+			conflicts++
+		} else if err != nil {
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	if conflicts != 1 {
+		t.Fatalf("%d transactions reported a conflict, want 1", conflicts)
+	}
+	if db.IsConflict(errors.New("1213")) || db.IsConflict(nil) {
+		t.Fatal("IsConflict true for a plain error or nil")
+	}
+}
+
 func TestPing(t *testing.T) {
 	gdb := dbtest.Open(t, nil)
 	if err := db.Ping(t.Context(), gdb); err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -24,10 +25,11 @@ type Check func(ctx context.Context) error
 
 // Server is the operational endpoint of one service.
 type Server struct {
-	addr     string
-	checks   map[string]Check
-	registry *prometheus.Registry
-	log      zerolog.Logger
+	addr      string
+	profiling bool
+	checks    map[string]Check
+	registry  *prometheus.Registry
+	log       zerolog.Logger
 }
 
 // New returns a server for addr with a fresh metrics registry that already
@@ -41,6 +43,9 @@ func New(addr string, log zerolog.Logger) *Server {
 // Registry is where the service registers its own metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.registry }
 
+// EnableProfiling serves Go's profiles under /debug/pprof.
+func (s *Server) EnableProfiling() { s.profiling = true }
+
 // AddCheck adds a readiness check under name.
 func (s *Server) AddCheck(name string, c Check) { s.checks[name] = c }
 
@@ -52,6 +57,13 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 	mux.HandleFunc("/readyz", s.ready)
 	mux.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
+	if s.profiling {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (HTTP_ADDR): %w", s.addr, err)

@@ -68,6 +68,9 @@ func TestEndpoints(t *testing.T) {
 	if code, body := get(t, "http://"+addr+"/metrics"); code != 200 || !strings.Contains(body, "go_goroutines") {
 		t.Fatalf("/metrics = %d", code)
 	}
+	if code, _ := get(t, "http://"+addr+"/debug/pprof/"); code != 404 {
+		t.Fatalf("/debug/pprof/ = %d without profiling enabled, want 404", code)
+	}
 	if Healthcheck(addr) != 0 {
 		t.Fatal("Healthcheck failed against a live server")
 	}
@@ -77,5 +80,21 @@ func TestEndpoints(t *testing.T) {
 	}
 	if Healthcheck(addr) == 0 {
 		t.Fatal("Healthcheck passed against a stopped server")
+	}
+}
+
+func TestProfiling(t *testing.T) {
+	addr := freeAddr(t)
+	s := New(addr, zerolog.Nop())
+	s.EnableProfiling()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	if code, body := get(t, "http://"+addr+"/debug/pprof/goroutine?debug=1"); code != 200 || !strings.Contains(body, "goroutine profile") {
+		t.Fatalf("goroutine profile = %d %.80q", code, body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

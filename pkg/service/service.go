@@ -57,7 +57,9 @@ func Main[C any, P Configured[C]](name string, run func(ctx context.Context, cfg
 
 // Options say what a service's base needs.
 type Options struct {
-	HTTPAddr   string
+	HTTPAddr string
+	// Profiling adds /debug/pprof to the operational endpoints.
+	Profiling  bool
 	DB         db.Config
 	Migrations fs.FS
 	Broker     broker.Config
@@ -92,6 +94,9 @@ func Start(ctx context.Context, opts Options, log zerolog.Logger) (*Base, error)
 		return nil, err
 	}
 	b := &Base{DB: gdb, MQ: mq, Ops: ops.New(opts.HTTPAddr, log), log: log}
+	if opts.Profiling {
+		b.Ops.EnableProfiling()
+	}
 	if err := mq.RegisterMetrics(b.Ops.Registry()); err != nil {
 		_ = mq.Close()
 		closeDB(gdb)

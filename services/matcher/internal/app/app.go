@@ -25,7 +25,7 @@ import (
 // Run starts the matcher and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	base, err := service.Start(ctx, service.Options{
-		HTTPAddr: cfg.HTTPAddr, DB: cfg.DB, Migrations: store.Migrations(),
+		HTTPAddr: cfg.HTTPAddr, Profiling: cfg.Profiling, DB: cfg.DB, Migrations: store.Migrations(),
 		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Outbox: true,
 	}, log)
 	if err != nil {

@@ -42,7 +42,7 @@ func Topology(cfg config.Config) broker.Topology {
 // Run starts the notifier and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	base, err := service.Start(ctx, service.Options{
-		HTTPAddr: cfg.HTTPAddr, DB: cfg.DB, Migrations: store.Migrations(),
+		HTTPAddr: cfg.HTTPAddr, Profiling: cfg.Profiling, DB: cfg.DB, Migrations: store.Migrations(),
 		Broker: cfg.Broker, Topology: Topology(cfg),
 	}, log)
 	if err != nil {

@@ -4,6 +4,7 @@ package deposits
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -13,6 +14,7 @@ import (
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/contract"
+	"paysuite/pkg/db"
 	"paysuite/pkg/events"
 	"paysuite/pkg/money"
 	"paysuite/pkg/outbox"
@@ -20,6 +22,10 @@ import (
 	"paysuite/services/topup/internal/returns"
 	"paysuite/services/topup/internal/store"
 )
+
+// maxAttempts bounds the immediate re-runs of a deposit transaction that lost a
+// race; past it the event is requeued like any failure.
+const maxAttempts = 3
 
 // Handler processes topup's transfer event queue.
 type Handler struct {
@@ -63,7 +69,7 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 		BlockNumber: ev.BlockNumber, BlockHash: ev.BlockHash, Confirmations: ev.Confirmations, UserID: userID,
 	}
 	var reported []int
-	err = h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	record := func(tx *gorm.DB) error {
 		row, err := store.LockDeposit(tx, depositID)
 		if err != nil {
 			return err
@@ -101,11 +107,29 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 		if len(reported) > 0 {
 			status = reported[len(reported)-1]
 		}
-		return tx.Save(&store.Deposit{
+		dep := &store.Deposit{
 			DepositID: depositID, RequestID: reg.RequestID, Address: ev.To, Symbol: ev.Symbol,
 			Amount: base.Amount, Status: status, Seq: ev.Sequence, TxHash: ev.TxHash, BlockNumber: ev.BlockNumber,
-		}).Error
-	})
+		}
+		if row == nil {
+			// A plain insert: a concurrent first insert must fail on the key,
+			// not be overwritten by an upsert.
+			return tx.Create(dep).Error
+		}
+		return tx.Save(dep).Error
+	}
+	// READ COMMITTED: locking a deposit not recorded yet takes no gap lock, so
+	// workers recording neighbouring deposits do not deadlock. Two events of
+	// one new deposit may both find no row; the second insert then fails on the
+	// key and the transaction runs again, now finding the row.
+	for attempt := 1; ; attempt++ {
+		reported = nil
+		err = h.Store.DB().WithContext(ctx).Transaction(record, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+		if err == nil || attempt == maxAttempts || !(db.IsConflict(err) || db.IsDuplicateKey(err)) {
+			break
+		}
+		log.Debug().Err(err).Int("attempt", attempt).Msg("deposit transaction lost a race; running it again")
+	}
 	if err != nil {
 		return fmt.Errorf("record deposit %s: %w", depositID, err)
 	}

@@ -36,7 +36,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	log = log.With().Str("hot_wallet", strings.ToLower(hot.Hex())).Logger()
 
 	base, err := service.Start(ctx, service.Options{
-		HTTPAddr: cfg.HTTPAddr, DB: cfg.DB, Migrations: store.Migrations(),
+		HTTPAddr: cfg.HTTPAddr, Profiling: cfg.Profiling, DB: cfg.DB, Migrations: store.Migrations(),
 		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Outbox: true,
 	}, log)
 	if err != nil {
