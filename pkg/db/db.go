@@ -97,7 +97,7 @@ func Open(ctx context.Context, cfg Config, migrations fs.FS, log zerolog.Logger)
 		// write runs in an explicit transaction.
 		SkipDefaultTransaction: true,
 		Logger:                 logger.Discard,
-		NowFunc: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open schema %s: %w", cfg.Schema, err)
