@@ -35,6 +35,20 @@ type Delivery struct {
 // dead-letters it; any other error requeues it for a later attempt.
 type Handler func(ctx context.Context, d Delivery) error
 
+// BatchHandler processes several deliveries at once, all or nothing (in one
+// database transaction, say): nil acks them all; an error hands each of them
+// to the Handler alone, which decides its fate.
+type BatchHandler func(ctx context.Context, ds []Delivery) error
+
+// Batching lets a consumer take the deliveries that are already waiting, up to
+// Max, in one BatchHandler call: under load one transaction then carries many
+// messages, while a lone message is handled at once, never held back to fill
+// a batch.
+type Batching struct {
+	Max     int
+	Handler BatchHandler
+}
+
 // Consume runs handler on each delivery from queue, up to workers at a time,
 // with manual acks and Config.Prefetch. It blocks until ctx is cancelled,
 // resuming after every reconnect. On cancellation it stops taking deliveries,
@@ -43,6 +57,17 @@ type Handler func(ctx context.Context, d Delivery) error
 // error if workers < 1, if the queue does not exist or is not accessible, or
 // ErrClosed if the client is closed.
 func (c *Client) Consume(ctx context.Context, queue string, workers int, handler Handler) error {
+	return c.ConsumeBatches(ctx, queue, workers, handler, Batching{})
+}
+
+// ConsumeBatches is Consume with batching: each worker takes up to b.Max
+// deliveries that are already waiting and passes them to b.Handler together;
+// a single delivery, or every delivery of a failed batch, goes to handler.
+// A zero Batching consumes one delivery at a time.
+func (c *Client) ConsumeBatches(ctx context.Context, queue string, workers int, handler Handler, b Batching) error {
+	if b.Max < 1 || b.Handler == nil {
+		b = Batching{Max: 1}
+	}
 	if workers < 1 {
 		return fmt.Errorf("consume %s: workers must be at least 1, got %d", queue, workers)
 	}
@@ -61,7 +86,7 @@ func (c *Client) Consume(ctx context.Context, queue string, workers int, handler
 			}
 			return fmt.Errorf("consume %s: %w", queue, err)
 		}
-		started, err := c.consumeSession(ctx, handlerCtx, sess, queue, workers, handler, log)
+		started, err := c.consumeSession(ctx, handlerCtx, sess, queue, workers, handler, b, log)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -94,7 +119,7 @@ func isMissingQueue(err error) bool {
 
 // consumeSession consumes on one channel of sess until ctx is cancelled or
 // the channel is lost. started reports whether consuming began.
-func (c *Client) consumeSession(ctx, handlerCtx context.Context, sess *session, queue string, workers int, handler Handler, log zerolog.Logger) (started bool, err error) {
+func (c *Client) consumeSession(ctx, handlerCtx context.Context, sess *session, queue string, workers int, handler Handler, b Batching, log zerolog.Logger) (started bool, err error) {
 	ch, err := sess.conn.Channel()
 	if err != nil {
 		c.forceReconnect(sess, err)
@@ -114,17 +139,17 @@ func (c *Client) consumeSession(ctx, handlerCtx context.Context, sess *session, 
 	}
 	log.Info().Str("consumer_tag", tag).Int("workers", workers).Msg("consuming")
 
-	jobs := make(chan amqp.Delivery)
+	jobs := make(chan []amqp.Delivery)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for d := range jobs {
-				// A delivery handed over as the consumer stops is not started:
-				// left unacked, it goes back to the queue with the channel.
+			for batch := range jobs {
+				// Deliveries handed over as the consumer stops are not started:
+				// left unacked, they go back to the queue with the channel.
 				if ctx.Err() != nil {
 					continue
 				}
-				c.handle(ctx, handlerCtx, queue, d, handler, log)
+				c.handleBatch(ctx, handlerCtx, queue, batch, handler, b.Handler, log)
 			}
 		})
 	}
@@ -137,23 +162,73 @@ func (c *Client) consumeSession(ctx, handlerCtx context.Context, sess *session, 
 		}
 		log.Info().Msg("consumer stopping; waiting for in-flight handlers")
 	}
+	// While every worker is busy, deliveries gather into the next batch (up
+	// to b.Max); a free worker takes whatever has gathered at once.
+	var next []amqp.Delivery
 	for {
+		in, out := deliveries, jobs
+		if len(next) >= b.Max {
+			in = nil
+		}
+		if len(next) == 0 {
+			out = nil
+		}
 		select {
 		case <-ctx.Done():
+			// What gathered was never started: left unacked, it goes back to the queue.
 			stop()
 			return true, nil
-		case d, ok := <-deliveries:
+		case d, ok := <-in:
 			if !ok {
 				return true, fmt.Errorf("delivery stream closed: %w", closeReason(closes))
 			}
-			select {
-			case jobs <- d:
-			case <-ctx.Done():
-				// d was never started: left unacked, it goes back to the queue.
-				stop()
-				return true, nil
-			}
+			next = append(next, d)
+		case out <- next:
+			next = nil
 		}
+	}
+}
+
+// handleBatch runs the batch handler on several deliveries and acks them all,
+// or, for a single delivery or when the batch handler fails, handles each one
+// alone.
+func (c *Client) handleBatch(ctx, handlerCtx context.Context, queue string, batch []amqp.Delivery, handler Handler, bh BatchHandler, log zerolog.Logger) {
+	if len(batch) > 1 && bh != nil {
+		ds := make([]Delivery, len(batch))
+		for i, d := range batch {
+			ds[i] = delivery(d)
+		}
+		m := c.metrics.Load()
+		began := time.Now()
+		err := runBatchHandler(handlerCtx, bh, ds)
+		m.observeHandler(queue, time.Since(began))
+		if err == nil {
+			for _, d := range batch {
+				m.consumedOne(queue, OutcomeAck)
+				// One ack per delivery: a multiple ack would also settle
+				// deliveries other workers still hold.
+				if err := d.Ack(false); err != nil {
+					log.Warn().Err(err).Str("message_id", d.MessageId).Msg("ack failed; the broker will redeliver")
+				}
+			}
+			return
+		}
+		log.Debug().Err(err).Int("deliveries", len(batch)).Msg("batch failed; handling its deliveries one by one")
+	}
+	for _, d := range batch {
+		c.handle(ctx, handlerCtx, queue, d, handler, log)
+	}
+}
+
+func delivery(d amqp.Delivery) Delivery {
+	return Delivery{
+		Body:        d.Body,
+		Headers:     d.Headers,
+		RoutingKey:  d.RoutingKey,
+		Exchange:    d.Exchange,
+		MessageID:   d.MessageId,
+		ContentType: d.ContentType,
+		Redelivered: d.Redelivered,
 	}
 }
 
@@ -162,15 +237,7 @@ func (c *Client) handle(ctx, handlerCtx context.Context, queue string, d amqp.De
 	log = log.With().Str("message_id", d.MessageId).Str("routing_key", d.RoutingKey).Logger()
 	m := c.metrics.Load()
 	began := time.Now()
-	err := runHandler(handlerCtx, handler, Delivery{
-		Body:        d.Body,
-		Headers:     d.Headers,
-		RoutingKey:  d.RoutingKey,
-		Exchange:    d.Exchange,
-		MessageID:   d.MessageId,
-		ContentType: d.ContentType,
-		Redelivered: d.Redelivered,
-	})
+	err := runHandler(handlerCtx, handler, delivery(d))
 	m.observeHandler(queue, time.Since(began))
 	if err == nil {
 		m.consumedOne(queue, OutcomeAck)
@@ -216,6 +283,17 @@ func runHandler(ctx context.Context, handler Handler, d Delivery) (err error) {
 		}
 	}()
 	return handler(ctx, d)
+}
+
+// runBatchHandler is runHandler for a batch; after a panic the deliveries
+// are handled one by one like after any failure.
+func runBatchHandler(ctx context.Context, bh BatchHandler, ds []Delivery) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("batch handler panic: %v", r)
+		}
+	}()
+	return bh(ctx, ds)
 }
 
 // consumerTag names a consumer uniquely so operators can tell them apart.

@@ -248,3 +248,85 @@ func TestConsumeMissingQueue(t *testing.T) {
 		t.Fatal("Consume with 0 workers succeeded")
 	}
 }
+
+// TestConsumeBatches fills a queue before consuming it in batches: waiting
+// deliveries must come in batches, every message must be settled once, and a
+// failed batch must fall back to the single handler, which dead-letters the
+// poison message and acks the others.
+func TestConsumeBatches(t *testing.T) {
+	f := newFixture(t, QueueTypeClassic)
+	c := f.dial(t)
+	const n = 300
+	msgs := make([]Routed, n)
+	for i := range msgs {
+		msgs[i] = Routed{Exchange: f.exchange, Key: f.key, Message: Message{Body: []byte(`{}`), MessageID: fmt.Sprint(i)}}
+	}
+	for _, err := range c.PublishBatch(t.Context(), msgs) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var mu sync.Mutex
+	byBatch, alone := map[string]int{}, map[string]int{}
+	largest := 0
+	batches := Batching{Max: 16, Handler: func(_ context.Context, ds []Delivery) error {
+		mu.Lock()
+		defer mu.Unlock()
+		largest = max(largest, len(ds))
+		for _, d := range ds {
+			if d.MessageID == "13" {
+				return errors.New("one bad message in the batch")
+			}
+		}
+		for _, d := range ds {
+			byBatch[d.MessageID]++
+		}
+		return nil
+	}}
+	single := func(_ context.Context, d Delivery) error {
+		if d.MessageID == "13" {
+			return Poison("message 13 is bad")
+		}
+		mu.Lock()
+		alone[d.MessageID]++
+		mu.Unlock()
+		return nil
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- c.ConsumeBatches(ctx, f.queue, 2, single, batches) }()
+	t.Cleanup(cancel)
+	waitFor(t, 30*time.Second, "every message handled", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(byBatch)+len(alone) == n-1
+	})
+	cancel()
+	if err := waitResult(t, done, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for id, k := range byBatch {
+		if k != 1 || alone[id] != 0 {
+			t.Errorf("message %s handled %d times in batches and %d alone", id, k, alone[id])
+		}
+	}
+	if largest < 2 {
+		t.Errorf("largest batch %d: waiting deliveries were not batched", largest)
+	}
+	if largest > 16 {
+		t.Errorf("largest batch %d, Max 16", largest)
+	}
+	if alone["13"] != 0 || byBatch["13"] != 0 {
+		t.Error("the poison message was acked")
+	}
+	if d := queueDepth(t, f.queue); d != 0 {
+		t.Errorf("queue depth %d after consuming, want 0", d)
+	}
+	if d := queueDepth(t, f.cfg.DeadQueue); d != 1 {
+		t.Errorf("dead queue depth %d, want the poison message", d)
+	}
+	t.Logf("%d in batches (largest %d), %d alone", len(byBatch), largest, len(alone))
+}

@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"embed"
 	"encoding/hex"
 	"errors"
@@ -208,60 +209,61 @@ const deliveryColumns = `id, webhook_id, flow, request_id, event, status, url, h
 
 // Claim leases up to limit due deliveries to owner for lease, skipping rows
 // other replicas hold. inFlight counts this replica's attempts per host; no
-// host gets more than hostLimit. skipped reports that due rows were left out
-// for that limit, so the caller may claim again (those hosts are then busy and
-// excluded). Each claim counts as an attempt: the returned Attempts and
+// host gets more than hostLimit: the due rows of a host at its limit stay due
+// for a later claim. Each claim counts as an attempt: the returned Attempts and
 // RoundAttempts include it.
+//
+// The claim reads by host on the (state, host, next_attempt_at) index: first
+// which hosts have due rows (one index probe per host), then the oldest due
+// rows of each host with room. Due rows of busy hosts are never scanned, and a
+// leased row leaves the due range because its next_attempt_at moves to the end
+// of the lease; a backlog of thousands of rows for one slow endpoint therefore
+// costs each claim nothing.
 func (s *Store) Claim(ctx context.Context, owner string, limit int, inFlight map[string]int, hostLimit int,
-	lease time.Duration) (claimed []Delivery, skipped bool, err error) {
+	lease time.Duration) (claimed []Delivery, err error) {
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		claimed, skipped = nil, false
-		q := "SELECT " + deliveryColumns + ` FROM deliveries
-			WHERE state = ? AND next_attempt_at <= NOW(6) AND (lease_until IS NULL OR lease_until < NOW(6))`
-		args := []any{StatePending}
-		var busy []string
-		for h, n := range inFlight {
-			if n >= hostLimit {
-				busy = append(busy, h)
-			}
+		claimed = nil
+		var hosts []string
+		if err := tx.Raw(`SELECT host FROM deliveries WHERE state = ? GROUP BY host
+			HAVING MIN(next_attempt_at) <= NOW(6) ORDER BY MIN(next_attempt_at)`, StatePending).Scan(&hosts).Error; err != nil {
+			return fmt.Errorf("find hosts with due deliveries: %w", err)
 		}
-		if len(busy) > 0 {
-			q += " AND host NOT IN ?"
-			args = append(args, busy)
-		}
-		q += " ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED"
-		args = append(args, limit)
-		var due []Delivery
-		if err := tx.Raw(q, args...).Scan(&due).Error; err != nil {
-			return fmt.Errorf("claim deliveries: %w", err)
-		}
-		taken := map[string]int{}
 		var ids []uint64
-		for _, d := range due {
-			if inFlight[d.Host]+taken[d.Host] >= hostLimit {
-				skipped = true // left unleased: it stays due for the next claim
+		for _, host := range hosts {
+			if len(claimed) == limit {
+				break
+			}
+			room := min(hostLimit-inFlight[host], limit-len(claimed))
+			if room <= 0 {
 				continue
 			}
-			taken[d.Host]++
-			d.Attempts++
-			d.RoundAttempts++
-			claimed = append(claimed, d)
-			ids = append(ids, d.ID)
+			var due []Delivery
+			if err := tx.Raw("SELECT "+deliveryColumns+` FROM deliveries
+				WHERE state = ? AND host = ? AND next_attempt_at <= NOW(6) AND (lease_until IS NULL OR lease_until < NOW(6))
+				ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED`, StatePending, host, room).Scan(&due).Error; err != nil {
+				return fmt.Errorf("claim deliveries to %s: %w", host, err)
+			}
+			for _, d := range due {
+				d.Attempts++
+				d.RoundAttempts++
+				claimed = append(claimed, d)
+				ids = append(ids, d.ID)
+			}
 		}
 		if len(ids) == 0 {
 			return nil
 		}
 		if err := tx.Exec(`UPDATE deliveries SET attempts = attempts + 1, round_attempts = round_attempts + 1,
-			lease_owner = ?, lease_until = NOW(6) + INTERVAL ? MICROSECOND WHERE id IN ?`,
-			owner, lease.Microseconds(), ids).Error; err != nil {
+			lease_owner = ?, lease_until = NOW(6) + INTERVAL ? MICROSECOND, next_attempt_at = NOW(6) + INTERVAL ? MICROSECOND
+			WHERE id IN ?`, owner, lease.Microseconds(), lease.Microseconds(), ids).Error; err != nil {
 			return fmt.Errorf("lease deliveries: %w", err)
 		}
 		return nil
-	})
+	}, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return claimed, skipped, nil
+	return claimed, nil
 }
 
 // Attempt is one recorded delivery attempt.

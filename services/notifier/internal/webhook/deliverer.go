@@ -94,7 +94,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	}
 	for {
 		for free := d.Workers - inFlight; free > 0 && ctx.Err() == nil; free = d.Workers - inFlight {
-			claimed, skipped, err := d.Store.Claim(ctx, d.Owner, free, perHost, d.HostLimit, d.lease())
+			claimed, err := d.Store.Claim(ctx, d.Owner, free, perHost, d.HostLimit, d.lease())
 			if err != nil {
 				if ctx.Err() == nil {
 					d.Log.Warn().Err(err).Msg("claim deliveries")
@@ -106,11 +106,8 @@ func (d *Deliverer) Run(ctx context.Context) error {
 				perHost[job.Host]++
 				jobs <- job
 			}
-			if len(claimed) < free && !skipped {
-				break
-			}
-			if len(claimed) == 0 && skipped && len(perHost) == 0 {
-				break // cannot happen with HostLimit >= 1; guards against a busy loop
+			if len(claimed) < free {
+				break // nothing more is due, or only for hosts at their limit
 			}
 		}
 		select {

@@ -253,6 +253,48 @@ func TestSlowEndpointDoesNotDelayOthers(t *testing.T) {
 	}
 }
 
+// TestBacklogForOneHost gives one endpoint far more deliveries than its
+// concurrency limit: the dispatcher must work the backlog off at that limit,
+// never above it, and never spin on the host's due rows in between.
+func TestBacklogForOneHost(t *testing.T) {
+	gdb := dbtest.Open(t, store.Migrations())
+	var inFlight, peak, served atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		time.Sleep(5 * time.Millisecond)
+		inFlight.Add(-1)
+		served.Add(1)
+	}))
+	t.Cleanup(srv.Close)
+	const n = 60
+	for i := range n {
+		addReturn(t, gdb, fmt.Sprintf("backlog-%d", i), srv.URL)
+	}
+	d := newDeliverer(t, gdb, webhook.Policy{AllowLoopback: true}, []time.Duration{time.Hour}, time.Minute, 8)
+	run(t, d)
+	waitFor(t, "the backlog delivered", 30*time.Second, func() bool { return served.Load() >= n })
+	waitFor(t, "every delivery recorded", 10*time.Second, func() bool {
+		list, err := store.New(gdb).List(t.Context(), store.Filter{Limit: 2 * n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range list {
+			if d.State != store.StateDelivered {
+				return false
+			}
+		}
+		return len(list) == n
+	})
+	if served.Load() != n {
+		t.Fatalf("endpoint called %d times for %d deliveries", served.Load(), n)
+	}
+	if p := peak.Load(); p > 2 {
+		t.Fatalf("%d attempts in flight to one host, limit 2", p)
+	}
+}
+
 func TestDestinationRefusedAtDial(t *testing.T) {
 	gdb := dbtest.Open(t, store.Migrations())
 	rcv := newReceiver(t, func(int) int { return http.StatusOK })
