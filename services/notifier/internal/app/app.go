@@ -26,6 +26,10 @@ import (
 	"paysuite/services/notifier/internal/webhook"
 )
 
+// copiesBatch is the most copies recorded in one transaction; batches form
+// only while every copy worker is busy.
+const copiesBatch = 50
+
 // Topology is the suite's topology plus the notifier's copies queue, bound on
 // the public exchange to every request and return key: the topic exchange
 // gives it a copy of each message without taking anything from the flows.
@@ -73,7 +77,8 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		dlq.Run,
 		func(ctx context.Context) error { return handler.RunJanitor(ctx, cfg.OrphanTTL, time.Minute) },
 		func(ctx context.Context) error {
-			return base.MQ.Consume(ctx, cfg.CopiesQueue, cfg.CopyWorkers, handler.Handle)
+			return base.MQ.ConsumeBatches(ctx, cfg.CopiesQueue, cfg.CopyWorkers, handler.Handle,
+				broker.Batching{Max: copiesBatch, Handler: handler.HandleBatch})
 		},
 		func(ctx context.Context) error {
 			return base.MQ.Consume(ctx, events.AlertQueue, 2, alerter.HandleQueue)

@@ -69,100 +69,153 @@ func NewHandler(names contract.Names, st *store.Store, secret []byte, alerter *a
 	return &Handler{Store: st, Secret: secret, Alerter: alerter, Log: log, OnDeliveries: onDeliveries, routes: routes}
 }
 
+// parsedCopy is a usable request or return copy, ready to be recorded.
+type parsedCopy struct {
+	flow, requestID string
+	log             zerolog.Logger
+	// callback is set for a request copy.
+	callback string
+	// ret is set for a return copy; failedPayout raises an alert with it.
+	ret          *store.Return
+	failedPayout bool
+	alert        events.Alert
+}
+
+// outcome is what recording a copy did, acted upon after the commit.
+type outcome struct {
+	deliveries int
+	alerted    bool
+}
+
 // Handle is the broker handler of the copies queue. A copy that cannot be used
 // is acknowledged and dropped, never dead-lettered: the original is handled
 // (and dead-lettered if need be) by the flow's own consumer.
 func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
-	r, ok := h.routes[d.RoutingKey]
-	if !ok {
-		h.Log.Debug().Str("routing_key", d.RoutingKey).Msg("copy with an unexpected routing key dropped")
-		return nil
-	}
-	fields, err := sign.ParseFields(d.Body)
-	if err != nil {
-		return nil
-	}
-	requestID, _ := str(fields, "request_id")
-	if !contract.ValidRequestID(requestID) {
-		return nil
-	}
-	log := h.Log.With().Str("flow", r.flow).Str("request_id", requestID).Logger()
-	if err := sign.Verify(h.Secret, fields); err != nil {
-		if r.isReturn {
-			log.Warn().Msg("return copy with a bad signature dropped")
+	return h.HandleBatch(ctx, []broker.Delivery{d})
+}
+
+// HandleBatch records several copies in one transaction: under load it saves
+// a commit per copy. A failure fails the whole batch, whose copies are then
+// handled one by one.
+func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
+	copies := make([]parsedCopy, 0, len(ds))
+	for _, d := range ds {
+		if c, ok := h.parse(d); ok {
+			copies = append(copies, c)
 		}
-		return nil // the flow's service answers bad_signature; its return has no known callback
 	}
-	if !r.isReturn {
-		return h.request(ctx, r.flow, requestID, fields, log)
-	}
-	return h.ret(ctx, r.flow, requestID, fields, d.Body, log)
-}
-
-func (h *Handler) request(ctx context.Context, flow, requestID string, fields sign.Fields, log zerolog.Logger) error {
-	callback, _ := str(fields, "callback_url")
-	if callback == "" {
+	if len(copies) == 0 {
 		return nil
 	}
-	if !validCallback(callback) {
-		log.Info().Msg("request with an invalid callback_url; no webhooks")
-		return nil
-	}
-	n, err := h.Store.RecordRequest(ctx, flow, requestID, callback)
-	if err != nil {
-		return err
-	}
-	log.Debug().Int("deliveries", n).Msg("callback recorded")
-	if n > 0 {
-		h.OnDeliveries()
-	}
-	return nil
-}
-
-func (h *Handler) ret(ctx context.Context, flow, requestID string, fields sign.Fields, body []byte, log zerolog.Logger) error {
-	event, _ := str(fields, "event")
-	status, ok := integer(fields, "status")
-	if event == "" || !ok {
-		log.Warn().Msg("return copy without event or status dropped")
-		return nil
-	}
-	depositID, _ := str(fields, "deposit_id")
-	txHash, _ := str(fields, "tx_hash")
-	code, _ := str(fields, "error")
-	ret := store.Return{Flow: flow, RequestID: requestID, Event: event, Status: status,
-		WebhookID: webhook.ID(flow, requestID, event, status, depositID, txHash, code), Body: body}
-	failedPayout := status == contract.StatusFailed &&
-		((flow == contract.FlowWithdraw && event == contract.EventWithdraw) || (flow == contract.FlowPay && event == contract.EventPay))
-
-	var delivery, alerted bool
+	outcomes := make([]outcome, len(copies))
 	err := h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		fresh, d, err := store.RecordReturn(tx, ret)
-		if err != nil {
-			return err
-		}
-		delivery, alerted = d, false
-		// Raised in the same transaction and only for a return not seen before,
-		// so a redelivered copy neither loses nor repeats the alert.
-		if fresh && failedPayout {
-			msg, _ := str(fields, "message")
-			alerted = true
-			return h.Alerter.RaiseTx(tx, events.Alert{Kind: events.AlertPayoutFailed, Key: flow + ":" + code,
-				Service: "notifier", At: time.Now().Unix(),
-				Message: fmt.Sprintf("%s %s failed: %s %s", flow, requestID, code, msg)})
+		for i, c := range copies {
+			var err error
+			if outcomes[i], err = h.record(tx, c); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("record %s return of %s: %w", flow, requestID, err)
+		return err
 	}
-	if delivery {
-		log.Debug().Str("webhook_id", ret.WebhookID).Msg("webhook queued")
+	var deliveries, alerted bool
+	for i, c := range copies {
+		o := outcomes[i]
+		switch {
+		case c.ret != nil && o.deliveries > 0:
+			c.log.Debug().Str("webhook_id", c.ret.WebhookID).Msg("webhook queued")
+		case c.ret == nil:
+			c.log.Debug().Int("deliveries", o.deliveries).Msg("callback recorded")
+		}
+		deliveries = deliveries || o.deliveries > 0
+		alerted = alerted || o.alerted
+	}
+	if deliveries {
 		h.OnDeliveries()
 	}
 	if alerted {
 		h.Alerter.Kick()
 	}
 	return nil
+}
+
+// parse checks a copy; ok is false for one that is to be dropped.
+func (h *Handler) parse(d broker.Delivery) (c parsedCopy, ok bool) {
+	r, ok := h.routes[d.RoutingKey]
+	if !ok {
+		h.Log.Debug().Str("routing_key", d.RoutingKey).Msg("copy with an unexpected routing key dropped")
+		return c, false
+	}
+	fields, err := sign.ParseFields(d.Body)
+	if err != nil {
+		return c, false
+	}
+	requestID, _ := str(fields, "request_id")
+	if !contract.ValidRequestID(requestID) {
+		return c, false
+	}
+	c = parsedCopy{flow: r.flow, requestID: requestID, log: h.Log.With().Str("flow", r.flow).Str("request_id", requestID).Logger()}
+	if err := sign.Verify(h.Secret, fields); err != nil {
+		if r.isReturn {
+			c.log.Warn().Msg("return copy with a bad signature dropped")
+		}
+		return c, false // the flow's service answers bad_signature; its return has no known callback
+	}
+	if !r.isReturn {
+		c.callback, _ = str(fields, "callback_url")
+		if c.callback == "" {
+			return c, false
+		}
+		if !validCallback(c.callback) {
+			c.log.Info().Msg("request with an invalid callback_url; no webhooks")
+			return c, false
+		}
+		return c, true
+	}
+	event, _ := str(fields, "event")
+	status, ok := integer(fields, "status")
+	if event == "" || !ok {
+		c.log.Warn().Msg("return copy without event or status dropped")
+		return c, false
+	}
+	depositID, _ := str(fields, "deposit_id")
+	txHash, _ := str(fields, "tx_hash")
+	code, _ := str(fields, "error")
+	c.ret = &store.Return{Flow: r.flow, RequestID: requestID, Event: event, Status: status,
+		WebhookID: webhook.ID(r.flow, requestID, event, status, depositID, txHash, code), Body: d.Body}
+	c.failedPayout = status == contract.StatusFailed &&
+		((r.flow == contract.FlowWithdraw && event == contract.EventWithdraw) || (r.flow == contract.FlowPay && event == contract.EventPay))
+	if c.failedPayout {
+		msg, _ := str(fields, "message")
+		c.alert = events.Alert{Kind: events.AlertPayoutFailed, Key: r.flow + ":" + code, Service: "notifier", At: time.Now().Unix(),
+			Message: fmt.Sprintf("%s %s failed: %s %s", r.flow, requestID, code, msg)}
+	}
+	return c, true
+}
+
+// record stores one copy inside tx.
+func (h *Handler) record(tx *gorm.DB, c parsedCopy) (outcome, error) {
+	if c.ret == nil {
+		n, err := store.RecordRequestTx(tx, c.flow, c.requestID, c.callback)
+		return outcome{deliveries: n}, err
+	}
+	fresh, delivery, err := store.RecordReturn(tx, *c.ret)
+	if err != nil {
+		return outcome{}, fmt.Errorf("record %s return of %s: %w", c.flow, c.requestID, err)
+	}
+	o := outcome{}
+	if delivery {
+		o.deliveries = 1
+	}
+	// Raised in the same transaction and only for a return not seen before,
+	// so a redelivered copy neither loses nor repeats the alert.
+	if fresh && c.failedPayout {
+		o.alerted = true
+		return o, h.Alerter.RaiseTx(tx, c.alert)
+	}
+	return o, nil
 }
 
 // str reads a string field; ok is false when it is absent or not a string.

@@ -167,3 +167,41 @@ func TestFailedPayoutAlertsOnce(t *testing.T) {
 		t.Fatalf("%d chat messages queued, want 2 (another key)", n)
 	}
 }
+
+// TestBatchAsOneByOne records, in one batch, what the tests above record one
+// copy at a time: a return before its request and the request, a request and
+// then its return, a forged request, garbage and a failed payout. The outcome
+// must be the same, and a redelivered batch must change nothing.
+func TestBatchAsOneByOne(t *testing.T) {
+	h, gdb := setup(t)
+	forged := copyOf(t, "pay.topup", map[string]any{"request_id": "t-9", "callback_url": "https://evil.example/"})
+	forged.Body = []byte(`{"request_id":"t-9","callback_url":"https://evil.example/","sign":"00","timestamp":1}`)
+	batch := []broker.Delivery{
+		copyOf(t, "pay.order.return", map[string]any{"request_id": "o-1", "event": "created", "status": 1}),
+		copyOf(t, "pay.order", map[string]any{"request_id": "o-1", "callback_url": "https://shop.example/a"}),
+		copyOf(t, "pay.order", map[string]any{"request_id": "o-2", "callback_url": "https://shop.example/b"}),
+		copyOf(t, "pay.order.return", map[string]any{"request_id": "o-2", "event": "created", "status": 1}),
+		forged,
+		{RoutingKey: "pay.topup", Body: []byte("not json")},
+		copyOf(t, "pay.withdraw", map[string]any{"request_id": "w-1", "callback_url": "https://shop.example/w"}),
+		copyOf(t, "pay.withdraw.return", map[string]any{"request_id": "w-1", "event": "withdraw", "status": 0,
+			"error": "insufficient_funds", "message": "hot wallet empty"}),
+	}
+	for range 2 {
+		if err := h.HandleBatch(t.Context(), batch); err != nil {
+			t.Fatal(err)
+		}
+		for query, want := range map[string]int64{
+			"SELECT COUNT(*) FROM deliveries":                                     3,
+			"SELECT COUNT(*) FROM deliveries WHERE url = 'https://shop.example/a'": 1,
+			"SELECT COUNT(*) FROM deliveries WHERE url = 'https://shop.example/b'": 1,
+			"SELECT COUNT(*) FROM requests":                                       3,
+			"SELECT COUNT(*) FROM orphan_returns":                                 0,
+			"SELECT COUNT(*) FROM telegram_queue":                                 1,
+		} {
+			if n := count(t, gdb, query); n != want {
+				t.Errorf("%s = %d, want %d", query, n, want)
+			}
+		}
+	}
+}

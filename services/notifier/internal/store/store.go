@@ -67,44 +67,52 @@ type Return struct {
 func (s *Store) RecordRequest(ctx context.Context, flow, requestID, callbackURL string) (int, error) {
 	var created int
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		created = 0
-		if err := tx.Exec("INSERT IGNORE INTO requests (flow, request_id, callback_url) VALUES (?, ?, ?)",
-			flow, requestID, callbackURL).Error; err != nil {
-			return fmt.Errorf("record request: %w", err)
-		}
-		// The first request recorded wins, as it is the one the service answers.
-		var urls []string
-		if err := tx.Raw("SELECT callback_url FROM requests WHERE flow = ? AND request_id = ? FOR UPDATE",
-			flow, requestID).Scan(&urls).Error; err != nil || len(urls) == 0 {
-			return fmt.Errorf("read request: %w", errors.Join(err, errors.New("request row missing")))
-		}
-		var orphans []struct {
-			WebhookID string `gorm:"column:webhook_id"`
-			Event     string `gorm:"column:event"`
-			Status    int    `gorm:"column:status"`
-			Body      []byte `gorm:"column:body"`
-		}
-		if err := tx.Raw(`SELECT webhook_id, event, status, body FROM orphan_returns
-			WHERE flow = ? AND request_id = ? ORDER BY created_at FOR UPDATE`, flow, requestID).Scan(&orphans).Error; err != nil {
-			return fmt.Errorf("read waiting returns: %w", err)
-		}
-		for _, o := range orphans {
-			n, err := insertDelivery(tx, Return{Flow: flow, RequestID: requestID, Event: o.Event, Status: o.Status,
-				WebhookID: o.WebhookID, Body: o.Body}, urls[0])
-			if err != nil {
-				return err
-			}
-			created += n
-		}
-		if len(orphans) > 0 {
-			if err := tx.Exec("DELETE FROM orphan_returns WHERE flow = ? AND request_id = ?", flow, requestID).Error; err != nil {
-				return fmt.Errorf("delete waiting returns: %w", err)
-			}
-		}
-		return nil
+		var err error
+		created, err = RecordRequestTx(tx, flow, requestID, callbackURL)
+		return err
 	})
-	if err != nil {
-		return 0, fmt.Errorf("record %s request %s: %w", flow, requestID, err)
+	return created, err
+}
+
+// RecordRequestTx is RecordRequest inside tx.
+func RecordRequestTx(tx *gorm.DB, flow, requestID, callbackURL string) (created int, err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("record %s request %s: %w", flow, requestID, err)
+		}
+	}()
+	if err := tx.Exec("INSERT IGNORE INTO requests (flow, request_id, callback_url) VALUES (?, ?, ?)",
+		flow, requestID, callbackURL).Error; err != nil {
+		return 0, fmt.Errorf("record request: %w", err)
+	}
+	// The first request recorded wins, as it is the one the service answers.
+	var urls []string
+	if err := tx.Raw("SELECT callback_url FROM requests WHERE flow = ? AND request_id = ? FOR UPDATE",
+		flow, requestID).Scan(&urls).Error; err != nil || len(urls) == 0 {
+		return 0, fmt.Errorf("read request: %w", errors.Join(err, errors.New("request row missing")))
+	}
+	var orphans []struct {
+		WebhookID string `gorm:"column:webhook_id"`
+		Event     string `gorm:"column:event"`
+		Status    int    `gorm:"column:status"`
+		Body      []byte `gorm:"column:body"`
+	}
+	if err := tx.Raw(`SELECT webhook_id, event, status, body FROM orphan_returns
+		WHERE flow = ? AND request_id = ? ORDER BY created_at FOR UPDATE`, flow, requestID).Scan(&orphans).Error; err != nil {
+		return 0, fmt.Errorf("read waiting returns: %w", err)
+	}
+	for _, o := range orphans {
+		n, err := insertDelivery(tx, Return{Flow: flow, RequestID: requestID, Event: o.Event, Status: o.Status,
+			WebhookID: o.WebhookID, Body: o.Body}, urls[0])
+		if err != nil {
+			return 0, err
+		}
+		created += n
+	}
+	if len(orphans) > 0 {
+		if err := tx.Exec("DELETE FROM orphan_returns WHERE flow = ? AND request_id = ?", flow, requestID).Error; err != nil {
+			return 0, fmt.Errorf("delete waiting returns: %w", err)
+		}
 	}
 	return created, nil
 }
