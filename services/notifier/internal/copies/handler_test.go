@@ -192,12 +192,12 @@ func TestBatchAsOneByOne(t *testing.T) {
 			t.Fatal(err)
 		}
 		for query, want := range map[string]int64{
-			"SELECT COUNT(*) FROM deliveries":                                     3,
+			"SELECT COUNT(*) FROM deliveries":                                      3,
 			"SELECT COUNT(*) FROM deliveries WHERE url = 'https://shop.example/a'": 1,
 			"SELECT COUNT(*) FROM deliveries WHERE url = 'https://shop.example/b'": 1,
-			"SELECT COUNT(*) FROM requests":                                       3,
-			"SELECT COUNT(*) FROM orphan_returns":                                 0,
-			"SELECT COUNT(*) FROM telegram_queue":                                 1,
+			"SELECT COUNT(*) FROM requests":                                        3,
+			"SELECT COUNT(*) FROM orphan_returns":                                  0,
+			"SELECT COUNT(*) FROM telegram_queue":                                  1,
 		} {
 			if n := count(t, gdb, query); n != want {
 				t.Errorf("%s = %d, want %d", query, n, want)
