@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"paysuite/pkg/broker"
 	"paysuite/pkg/events"
 	"paysuite/pkg/service"
 	"paysuite/pkg/topology"
@@ -22,6 +23,10 @@ import (
 	"paysuite/services/chain-listener/internal/store"
 	"paysuite/services/chain-listener/internal/watchconsumer"
 )
+
+// watchBatch is the most watch requests recorded with one statement; batches
+// form only while every worker is busy.
+const watchBatch = 100
 
 // Run starts the listener and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
@@ -68,7 +73,9 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	parts := []func(context.Context) error{
 		lease.Run,
 		func(ctx context.Context) error {
-			return base.MQ.Consume(ctx, events.WatchQueue, cfg.Workers, watchconsumer.Handler(cfg.Chain, st, log))
+			watch := watchconsumer.Consumer{Chain: cfg.Chain, Recorder: st, Log: log}
+			return base.MQ.ConsumeBatches(ctx, events.WatchQueue, cfg.Workers, watch.Handle,
+				broker.Batching{Max: watchBatch, Handler: watch.HandleBatch})
 		},
 		func(ctx context.Context) error {
 			return base.MQ.Consume(ctx, RescanQueue, 1, rescanHandler(st, log))

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -145,19 +147,33 @@ func (s *Store) PendingBackfill(ctx context.Context, limit int) ([]Watched, erro
 	return rows, nil
 }
 
-// AddWatched records address for owner. It returns the owner already recorded when
-// the address was watched before.
-func (s *Store) AddWatched(ctx context.Context, address, owner string) (string, error) {
-	err := s.db.WithContext(ctx).Clauses(clause.Insert{Modifier: "IGNORE"}).
-		Create(&Watched{Address: address, Owner: owner, BackfillPending: true}).Error
-	if err != nil {
-		return "", fmt.Errorf("add watched address %s: %w", address, err)
+// AddWatched records addresses (address to owner) with one statement and
+// returns the owner on record for each: an address watched before keeps its
+// first owner.
+func (s *Store) AddWatched(ctx context.Context, owners map[string]string) (map[string]string, error) {
+	if len(owners) == 0 {
+		return map[string]string{}, nil
 	}
-	var existing Watched
-	if err := s.db.WithContext(ctx).Where("address = ?", address).First(&existing).Error; err != nil {
-		return "", fmt.Errorf("read watched address %s: %w", address, err)
+	rows := make([]Watched, 0, len(owners))
+	addrs := make([]string, 0, len(owners))
+	for addr, owner := range owners {
+		rows = append(rows, Watched{Address: addr, Owner: owner, BackfillPending: true})
+		addrs = append(addrs, addr)
 	}
-	return existing.Owner, nil
+	// Sorted, so concurrent batches take their locks in the same order.
+	slices.SortFunc(rows, func(a, b Watched) int { return strings.Compare(a.Address, b.Address) })
+	if err := s.db.WithContext(ctx).Clauses(clause.Insert{Modifier: "IGNORE"}).Create(&rows).Error; err != nil {
+		return nil, fmt.Errorf("add %d watched addresses: %w", len(rows), err)
+	}
+	var existing []Watched
+	if err := s.db.WithContext(ctx).Select("address", "owner").Where("address IN ?", addrs).Find(&existing).Error; err != nil {
+		return nil, fmt.Errorf("read %d watched addresses: %w", len(addrs), err)
+	}
+	recorded := make(map[string]string, len(existing))
+	for _, w := range existing {
+		recorded[w.Address] = w.Owner
+	}
+	return recorded, nil
 }
 
 // StoredBlock returns the processed block at number, if still kept.

@@ -14,22 +14,37 @@ import (
 	"paysuite/pkg/events"
 )
 
-// Recorder stores a watched address and returns the owner on record.
+// Recorder stores watched addresses (address to owner) and returns the owner
+// on record for each: the first owner of an address keeps it.
 type Recorder interface {
-	AddWatched(ctx context.Context, address, owner string) (string, error)
+	AddWatched(ctx context.Context, owners map[string]string) (map[string]string, error)
 }
 
 var ownerPattern = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
 
-// Handler returns the broker handler for the watch queue of chain.
-func Handler(chain string, rec Recorder, log zerolog.Logger) broker.Handler {
-	return func(ctx context.Context, d broker.Delivery) error {
+// Consumer records the watch requests of one chain.
+type Consumer struct {
+	Chain    string
+	Recorder Recorder
+	Log      zerolog.Logger
+}
+
+// Handle is the broker handler for the watch queue.
+func (c Consumer) Handle(ctx context.Context, d broker.Delivery) error {
+	return c.HandleBatch(ctx, []broker.Delivery{d})
+}
+
+// HandleBatch records several watch requests with one statement; a bad one
+// fails the batch, whose requests are then handled one by one.
+func (c Consumer) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
+	requested := make(map[string]string, len(ds))
+	for _, d := range ds {
 		var msg events.WatchAddress
 		if err := json.Unmarshal(d.Body, &msg); err != nil {
 			return broker.Poison("watch request is not valid JSON: " + err.Error())
 		}
-		if msg.Chain != chain {
-			return broker.Poison("watch request for chain " + msg.Chain + ", this listener follows " + chain)
+		if msg.Chain != c.Chain {
+			return broker.Poison("watch request for chain " + msg.Chain + ", this listener follows " + c.Chain)
 		}
 		if !contract.ValidAddress(msg.Address) {
 			return broker.Poison("watch request with an invalid address")
@@ -38,14 +53,19 @@ func Handler(chain string, rec Recorder, log zerolog.Logger) broker.Handler {
 			return broker.Poison("watch request with an invalid owner")
 		}
 		addr := contract.NormalizeAddress(msg.Address)
-		owner, err := rec.AddWatched(ctx, addr, msg.Owner)
-		if err != nil {
-			return err
+		if _, seen := requested[addr]; !seen {
+			requested[addr] = msg.Owner
 		}
-		if owner != msg.Owner {
-			log.Warn().Str("address", addr).Str("owner", owner).Str("requested_by", msg.Owner).
+	}
+	recorded, err := c.Recorder.AddWatched(ctx, requested)
+	if err != nil {
+		return err
+	}
+	for addr, owner := range requested {
+		if recorded[addr] != owner {
+			c.Log.Warn().Str("address", addr).Str("owner", recorded[addr]).Str("requested_by", owner).
 				Msg("address already watched for another owner; keeping the first")
 		}
-		return nil
 	}
+	return nil
 }

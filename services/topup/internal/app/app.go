@@ -7,6 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"paysuite/pkg/broker"
 	"paysuite/pkg/events"
 	"paysuite/pkg/service"
 	"paysuite/pkg/sign"
@@ -16,6 +17,10 @@ import (
 	"paysuite/services/topup/internal/requests"
 	"paysuite/services/topup/internal/store"
 )
+
+// depositBatch is the most transfer events recorded in one transaction;
+// batches form only while every worker is busy.
+const depositBatch = 50
 
 // Run starts topup and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
@@ -41,7 +46,8 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 			return base.MQ.Consume(ctx, cfg.Names.TopupQueue, cfg.Workers, reqs.Handle)
 		},
 		func(ctx context.Context) error {
-			return base.MQ.Consume(ctx, events.TransferQueue(events.OwnerTopup), cfg.Workers, deps.Handle)
+			return base.MQ.ConsumeBatches(ctx, events.TransferQueue(events.OwnerTopup), cfg.Workers, deps.Handle,
+				broker.Batching{Max: depositBatch, Handler: deps.HandleBatch})
 		},
 	)
 }
