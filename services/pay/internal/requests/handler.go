@@ -5,7 +5,6 @@ package requests
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -21,6 +20,7 @@ import (
 	"paysuite/pkg/contract"
 	"paysuite/pkg/db"
 	"paysuite/pkg/money"
+	"paysuite/pkg/request"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/tokens"
 	"paysuite/pkg/txsender"
@@ -51,8 +51,8 @@ type Handler struct {
 	Now      func() time.Time
 }
 
-// request is a checked pay request.
-type request struct {
+// payRequest is a checked pay request.
+type payRequest struct {
 	RequestID   string
 	OrderID     string
 	Chain       string
@@ -68,24 +68,24 @@ type request struct {
 
 // Handle is the broker handler for the pay request queue.
 func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
-	fields, err := sign.ParseFields(d.Body)
+	env, err := request.Open(d.Body)
 	if err != nil {
-		return broker.Poison("not a JSON object")
+		return err
 	}
-	var id string
-	rawID, ok := fields["request_id"]
-	if !ok || json.Unmarshal(rawID, &id) != nil || !contract.ValidRequestID(id) {
-		return broker.Poison("missing or invalid request_id")
-	}
+	id := env.RequestID
 	log := h.Log.With().Str("request_id", id).Logger()
-	req := request{RequestID: id, Chain: h.Chain, Symbol: "USDT"}
+	req := payRequest{RequestID: id, Chain: h.Chain, Symbol: "USDT"}
 
 	// Unauthenticated requests are answered but leave no trace: they must not be
 	// able to claim a request_id.
-	if ref := h.authenticate(fields); ref != nil {
-		h.defaults(fields, &req)
+	if err := env.Authenticate(h.Secret, h.now(), h.MaxClockSkew); err != nil {
+		var ref request.Refusal
+		if !errors.As(err, &ref) {
+			return err
+		}
+		h.defaults(env, &req)
 		log.Info().Str("error", ref.Code).Msg("pay request refused")
-		body, err := h.Sealer.Seal(h.Engine.Failure(h.row(req), *ref))
+		body, err := h.Sealer.Seal(h.Engine.Failure(h.row(req), payouts.Refusal(ref)))
 		if err != nil {
 			return err
 		}
@@ -99,7 +99,7 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 	if existing != nil {
 		return h.repeat(ctx, existing)
 	}
-	ref, err := h.check(ctx, fields, &req)
+	ref, err := h.check(ctx, env, &req)
 	if err != nil {
 		return err
 	}
@@ -119,36 +119,30 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 // handleTimeout bounds the handling of one request; the request is retried.
 const handleTimeout = time.Minute
 
-func (h *Handler) authenticate(fields sign.Fields) *payouts.Refusal {
-	if err := sign.Verify(h.Secret, fields); err != nil {
-		return &payouts.Refusal{Code: contract.ErrBadSignature, Message: "the sign field does not match the request"}
-	}
-	if err := sign.CheckTimestamp(fields, h.now(), h.MaxClockSkew); err != nil {
-		return &payouts.Refusal{Code: contract.ErrStaleTimestamp, Message: "timestamp missing or too far from the suite's clock"}
-	}
-	return nil
-}
+// Limits of the request's strings, in bytes as they have always been counted
+// here (env.String counts characters): a chain of 32 characters but more bytes
+// stays an invalid_request rather than an unknown_chain.
+const (
+	maxNameBytes     = 32 // chain, symbol
+	maxOrderIDBytes  = 64
+	maxCallbackBytes = 2048
+	addressBytes     = 42
+)
 
-// stringField reads an optional string field; null and "" are absent.
-func stringField(fields sign.Fields, name string) (string, bool) {
-	raw, ok := fields[name]
-	if !ok || string(raw) == "null" {
-		return "", true
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", false
-	}
-	return s, true
+// stringWithin reads an optional string field of at most maxBytes bytes; ok is
+// false for a value of another type or a longer one.
+func stringWithin(env request.Envelope, name string, maxBytes int) (string, bool) {
+	s, err := env.String(name, maxBytes)
+	return s, err == nil && len(s) <= maxBytes
 }
 
 // defaults fills chain and symbol from the request where they are usable, for
 // the answer to a request refused before its fields were checked.
-func (h *Handler) defaults(fields sign.Fields, req *request) {
-	if c, ok := stringField(fields, "chain"); ok && c != "" && len(c) <= 32 {
+func (h *Handler) defaults(env request.Envelope, req *payRequest) {
+	if c, ok := stringWithin(env, "chain", maxNameBytes); ok && c != "" {
 		req.Chain = c
 	}
-	if s, ok := stringField(fields, "symbol"); ok && s != "" && len(s) <= 32 {
+	if s, ok := stringWithin(env, "symbol", maxNameBytes); ok && s != "" {
 		req.Symbol = s
 		if t, ok := h.Tokens.BySymbol(s); ok {
 			req.Symbol = t.Symbol
@@ -161,23 +155,23 @@ func refuse(code, message string) *payouts.Refusal {
 }
 
 // check validates the fields in the contract's order and fills req.
-func (h *Handler) check(ctx context.Context, fields sign.Fields, req *request) (*payouts.Refusal, error) {
-	chain, ok1 := stringField(fields, "chain")
-	symbol, ok2 := stringField(fields, "symbol")
-	if !ok1 || len(chain) > 32 {
+func (h *Handler) check(ctx context.Context, env request.Envelope, req *payRequest) (*payouts.Refusal, error) {
+	chain, chainOK := stringWithin(env, "chain", maxNameBytes)
+	symbol, symbolOK := stringWithin(env, "symbol", maxNameBytes)
+	if !chainOK {
 		return refuse(contract.ErrInvalidRequest, "chain must be a string of 1-32 characters"), nil
 	}
 	if chain != "" {
 		req.Chain = chain
 	}
-	if !ok2 || len(symbol) > 32 {
+	if !symbolOK {
 		return refuse(contract.ErrInvalidRequest, "symbol must be a string of 1-32 characters"), nil
 	}
 	if symbol != "" {
 		req.Symbol = symbol
 	}
-	orderID, ok := stringField(fields, "order_id")
-	if !ok || orderID == "" || len(orderID) > 64 {
+	orderID, ok := stringWithin(env, "order_id", maxOrderIDBytes)
+	if !ok || orderID == "" {
 		return refuse(contract.ErrInvalidRequest, "order_id must be a string of 1-64 characters"), nil
 	}
 	req.OrderID = orderID
@@ -189,22 +183,22 @@ func (h *Handler) check(ctx context.Context, fields sign.Fields, req *request) (
 		return refuse(contract.ErrUnknownToken, "token "+req.Symbol+" is not configured on "+req.Chain), nil
 	}
 	req.Token, req.Symbol = tok, tok.Symbol
-	cb, ok := stringField(fields, "callback_url")
+	cb, ok := stringWithin(env, "callback_url", maxCallbackBytes)
 	if !ok || !validCallback(cb) {
 		return refuse(contract.ErrInvalidRequest, "callback_url must be an absolute http(s) URL"), nil
 	}
 	req.CallbackURL = cb
-	to, ok := stringField(fields, "to_address")
+	to, ok := stringWithin(env, "to_address", addressBytes)
 	if !ok || !contract.ValidAddress(to) {
 		return refuse(contract.ErrInvalidAddress, "to_address must be 0x followed by 40 hex digits"), nil
 	}
 	req.To = contract.NormalizeAddress(to)
-	amount, err := money.ParseJSON(fields["amount"], tok.Decimals)
+	amount, err := money.ParseJSON(env.Fields["amount"], tok.Decimals)
 	if err != nil {
 		return refuse(contract.ErrInvalidAmount, fmt.Sprintf("amount must be a decimal > 0 with at most %d decimals", tok.Decimals)), nil
 	}
 	req.Amount, req.Units, req.amountOK = amount, money.ToBaseUnits(amount, tok.Decimals), true
-	from, ok := stringField(fields, "from_address")
+	from, ok := stringWithin(env, "from_address", addressBytes)
 	if !ok || !contract.ValidAddress(from) {
 		return refuse(contract.ErrInvalidAddress, "from_address must be a deposit address of the suite"), nil
 	}
@@ -224,11 +218,11 @@ func validCallback(s string) bool {
 		return true
 	}
 	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && len(s) <= 2048
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // row is the stored form of req.
-func (h *Handler) row(req request) *store.Payment {
+func (h *Handler) row(req payRequest) *store.Payment {
 	p := &store.Payment{RequestID: req.RequestID, Chain: req.Chain, Symbol: req.Symbol, AmountUnits: "0",
 		State: store.StateSending}
 	if req.OrderID != "" {
@@ -258,7 +252,7 @@ func (h *Handler) row(req request) *store.Payment {
 // transaction is signed and stored (and broadcast after the commit), or the
 // refusal is stored as the final answer. A concurrent duplicate of the same
 // request_id is answered like any repeat.
-func (h *Handler) store(ctx context.Context, req request, log zerolog.Logger,
+func (h *Handler) store(ctx context.Context, req payRequest, log zerolog.Logger,
 	start func(tx *gorm.DB, p *store.Payment) (*txsender.Send, error)) error {
 	var sent *txsender.Send
 	var refused *payouts.Refusal

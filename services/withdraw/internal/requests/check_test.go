@@ -1,12 +1,13 @@
 package requests
 
 import (
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
 	"paysuite/pkg/contract"
+	"paysuite/pkg/request"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/tokens"
 )
@@ -39,6 +40,9 @@ func TestCheck(t *testing.T) {
 		{"chain not a string", `{"to_address":"` + to + `","amount":"1","chain":5}`, contract.ErrInvalidRequest},
 		{"foreign from_address", `{"to_address":"` + to + `","amount":"1","from_address":"` + to + `"}`, contract.ErrInvalidAddress},
 		{"bad callback", `{"to_address":"` + to + `","amount":"1","callback_url":"ftp://x"}`, contract.ErrInvalidRequest},
+		// Limits count bytes: 11 three-byte characters are too long a chain.
+		{"chain over 32 bytes", `{"to_address":"` + to + `","amount":"1","chain":"` + strings.Repeat("€", 11) + `"}`, contract.ErrInvalidRequest},
+		{"long callback", `{"to_address":"` + to + `","amount":"1","callback_url":"https://x/` + strings.Repeat("a", 2040) + `"}`, contract.ErrInvalidRequest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,38 +50,17 @@ func TestCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			req := request{RequestID: "r", Chain: "ETH", Symbol: "USDT"}
-			ref := h.check(fields, &req)
+			req := withdrawRequest{RequestID: "r", Chain: "ETH", Symbol: "USDT"}
+			ref := h.check(request.Envelope{Fields: fields, RequestID: "r"}, &req)
 			switch {
 			case tc.code == "" && ref != nil:
 				t.Fatalf("refused: %v", ref)
-			case tc.code != "" && (ref == nil || ref.code != tc.code):
+			case tc.code != "" && (ref == nil || ref.Code != tc.code):
 				t.Fatalf("got %v, want %s", ref, tc.code)
 			}
 			if tc.code == "" && (req.To != "0xabcdef0123456789abcdef0123456789abcdef01" || req.Units.Sign() <= 0 || req.Symbol != "USDT") {
 				t.Fatalf("request: %+v", req)
 			}
 		})
-	}
-}
-
-func TestAuthenticate(t *testing.T) {
-	h := &Handler{Secret: []byte("s"), MaxClockSkew: 5 * time.Minute}
-	body, err := sign.Seal([]byte("s"), map[string]any{"request_id": "a"}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	fields, _ := sign.ParseFields(body)
-	if ref := h.authenticate(fields); ref != nil {
-		t.Fatalf("refused: %v", ref)
-	}
-	fields["request_id"] = []byte(`"b"`)
-	if ref := h.authenticate(fields); ref == nil || ref.code != contract.ErrBadSignature {
-		t.Fatalf("tampered: %v", ref)
-	}
-	old, _ := sign.Seal([]byte("s"), map[string]any{"request_id": "a", "timestamp": time.Now().Add(-time.Hour).Unix()}, time.Now())
-	fields, _ = sign.ParseFields(old)
-	if ref := h.authenticate(fields); ref == nil || ref.code != contract.ErrStaleTimestamp {
-		t.Fatalf("stale: %v", ref)
 	}
 }

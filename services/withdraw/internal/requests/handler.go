@@ -26,6 +26,7 @@ import (
 	"paysuite/pkg/events"
 	"paysuite/pkg/money"
 	"paysuite/pkg/outbox"
+	"paysuite/pkg/request"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/tokens"
 	"paysuite/pkg/txsender"
@@ -65,8 +66,8 @@ type Handler struct {
 	Now      func() time.Time
 }
 
-// request is a checked withdraw request.
-type request struct {
+// withdrawRequest is a checked withdraw request.
+type withdrawRequest struct {
 	RequestID   string
 	Chain       string
 	Symbol      string
@@ -78,31 +79,26 @@ type request struct {
 	amountOK    bool
 }
 
-// refusal is a request answered with status 0 and no funds moved.
-type refusal struct{ code, message string }
-
-func (r refusal) Error() string { return r.code + ": " + r.message }
-
 // Handle is the broker handler for the withdraw request queue.
 func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
-	fields, err := sign.ParseFields(d.Body)
+	env, err := request.Open(d.Body)
 	if err != nil {
-		return broker.Poison("not a JSON object")
+		return err
 	}
-	var id string
-	rawID, ok := fields["request_id"]
-	if !ok || json.Unmarshal(rawID, &id) != nil || !contract.ValidRequestID(id) {
-		return broker.Poison("missing or invalid request_id")
-	}
+	id := env.RequestID
 	log := h.Log.With().Str("request_id", id).Logger()
-	req := request{RequestID: id, Chain: h.Chain, Symbol: "USDT"}
+	req := withdrawRequest{RequestID: id, Chain: h.Chain, Symbol: "USDT"}
 
 	// Unauthenticated requests are answered but leave no trace: they must not be
 	// able to claim a request_id.
-	if ref := h.authenticate(fields); ref != nil {
-		h.defaults(fields, &req)
-		log.Info().Str("error", ref.code).Msg("withdraw request refused")
-		return h.publishFinal(ctx, id, h.failure(req, *ref), ref.code)
+	if err := env.Authenticate(h.Secret, h.now(), h.MaxClockSkew); err != nil {
+		var ref request.Refusal
+		if !errors.As(err, &ref) {
+			return err
+		}
+		h.defaults(env, &req)
+		log.Info().Str("error", ref.Code).Msg("withdraw request refused")
+		return h.publishFinal(ctx, id, h.failure(req, ref), ref.Code)
 	}
 	existing, err := store.Find(h.DB.WithContext(ctx), id)
 	if err != nil {
@@ -111,8 +107,8 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 	if existing != nil {
 		return h.repeat(ctx, existing)
 	}
-	if ref := h.check(fields, &req); ref != nil {
-		log.Info().Str("error", ref.code).Msg("withdraw request refused")
+	if ref := h.check(env, &req); ref != nil {
+		log.Info().Str("error", ref.Code).Msg("withdraw request refused")
 		return h.storeRefusal(ctx, req, *ref)
 	}
 	// Bounded: the hot wallet's nonce lock is held while the node is asked for
@@ -125,36 +121,29 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 // handleTimeout bounds the handling of one request; the request is retried.
 const handleTimeout = time.Minute
 
-func (h *Handler) authenticate(fields sign.Fields) *refusal {
-	if err := sign.Verify(h.Secret, fields); err != nil {
-		return &refusal{contract.ErrBadSignature, "the sign field does not match the request"}
-	}
-	if err := sign.CheckTimestamp(fields, h.now(), h.MaxClockSkew); err != nil {
-		return &refusal{contract.ErrStaleTimestamp, "timestamp missing or too far from the suite's clock"}
-	}
-	return nil
-}
+// Limits of the request's strings, in bytes as they have always been counted
+// here (env.String counts characters): a chain of 32 characters but more bytes
+// stays an invalid_request rather than an unknown_chain.
+const (
+	maxNameBytes     = 32 // chain, symbol
+	maxCallbackBytes = 2048
+	addressBytes     = 42
+)
 
-// stringField reads an optional string field; null and "" are absent.
-func stringField(fields sign.Fields, name string) (string, bool) {
-	raw, ok := fields[name]
-	if !ok || string(raw) == "null" {
-		return "", true
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", false
-	}
-	return s, true
+// stringWithin reads an optional string field of at most maxBytes bytes; ok is
+// false for a value of another type or a longer one.
+func stringWithin(env request.Envelope, name string, maxBytes int) (string, bool) {
+	s, err := env.String(name, maxBytes)
+	return s, err == nil && len(s) <= maxBytes
 }
 
 // defaults fills chain and symbol from the request where they are usable, for
 // the answer to a request refused before its fields were checked.
-func (h *Handler) defaults(fields sign.Fields, req *request) {
-	if c, ok := stringField(fields, "chain"); ok && c != "" && len(c) <= 32 {
+func (h *Handler) defaults(env request.Envelope, req *withdrawRequest) {
+	if c, ok := stringWithin(env, "chain", maxNameBytes); ok && c != "" {
 		req.Chain = c
 	}
-	if s, ok := stringField(fields, "symbol"); ok && s != "" && len(s) <= 32 {
+	if s, ok := stringWithin(env, "symbol", maxNameBytes); ok && s != "" {
 		req.Symbol = s
 		if t, ok := h.Tokens.BySymbol(s); ok {
 			req.Symbol = t.Symbol
@@ -162,48 +151,52 @@ func (h *Handler) defaults(fields sign.Fields, req *request) {
 	}
 }
 
+func refuse(code, message string) *request.Refusal {
+	return &request.Refusal{Code: code, Message: message}
+}
+
 // check validates the fields in the contract's order and fills req.
-func (h *Handler) check(fields sign.Fields, req *request) *refusal {
-	chain, ok1 := stringField(fields, "chain")
-	symbol, ok2 := stringField(fields, "symbol")
-	if !ok1 || len(chain) > 32 {
-		return &refusal{contract.ErrInvalidRequest, "chain must be a string of 1-32 characters"}
+func (h *Handler) check(env request.Envelope, req *withdrawRequest) *request.Refusal {
+	chain, chainOK := stringWithin(env, "chain", maxNameBytes)
+	symbol, symbolOK := stringWithin(env, "symbol", maxNameBytes)
+	if !chainOK {
+		return refuse(contract.ErrInvalidRequest, "chain must be a string of 1-32 characters")
 	}
 	if chain != "" {
 		req.Chain = chain
 	}
-	if !ok2 || len(symbol) > 32 {
-		return &refusal{contract.ErrInvalidRequest, "symbol must be a string of 1-32 characters"}
+	if !symbolOK {
+		return refuse(contract.ErrInvalidRequest, "symbol must be a string of 1-32 characters")
 	}
 	if symbol != "" {
 		req.Symbol = symbol
 	}
 	if req.Chain != h.Chain {
-		return &refusal{contract.ErrUnknownChain, "chain " + req.Chain + " is not configured"}
+		return refuse(contract.ErrUnknownChain, "chain "+req.Chain+" is not configured")
 	}
 	tok, ok := h.Tokens.BySymbol(req.Symbol)
 	if !ok {
-		return &refusal{contract.ErrUnknownToken, "token " + req.Symbol + " is not configured on " + req.Chain}
+		return refuse(contract.ErrUnknownToken, "token "+req.Symbol+" is not configured on "+req.Chain)
 	}
 	req.Token, req.Symbol = tok, tok.Symbol
-	cb, ok := stringField(fields, "callback_url")
+	cb, ok := stringWithin(env, "callback_url", maxCallbackBytes)
 	if !ok || !validCallback(cb) {
-		return &refusal{contract.ErrInvalidRequest, "callback_url must be an absolute http(s) URL"}
+		return refuse(contract.ErrInvalidRequest, "callback_url must be an absolute http(s) URL")
 	}
 	req.CallbackURL = cb
-	to, ok := stringField(fields, "to_address")
+	to, ok := stringWithin(env, "to_address", addressBytes)
 	if !ok || !contract.ValidAddress(to) {
-		return &refusal{contract.ErrInvalidAddress, "to_address must be 0x followed by 40 hex digits"}
+		return refuse(contract.ErrInvalidAddress, "to_address must be 0x followed by 40 hex digits")
 	}
 	req.To = contract.NormalizeAddress(to)
-	amount, err := money.ParseJSON(fields["amount"], tok.Decimals)
+	amount, err := money.ParseJSON(env.Fields["amount"], tok.Decimals)
 	if err != nil {
-		return &refusal{contract.ErrInvalidAmount, fmt.Sprintf("amount must be a decimal > 0 with at most %d decimals", tok.Decimals)}
+		return refuse(contract.ErrInvalidAmount, fmt.Sprintf("amount must be a decimal > 0 with at most %d decimals", tok.Decimals))
 	}
 	req.Amount, req.Units, req.amountOK = amount, money.ToBaseUnits(amount, tok.Decimals), true
-	from, ok := stringField(fields, "from_address")
+	from, ok := stringWithin(env, "from_address", addressBytes)
 	if !ok || (from != "" && (!contract.ValidAddress(from) || common.HexToAddress(from) != h.HotWallet)) {
-		return &refusal{contract.ErrInvalidAddress, "from_address must be the suite's hot wallet " + h.hot() + " or absent"}
+		return refuse(contract.ErrInvalidAddress, "from_address must be the suite's hot wallet "+h.hot()+" or absent")
 	}
 	return nil
 }
@@ -213,15 +206,15 @@ func validCallback(s string) bool {
 		return true
 	}
 	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && len(s) <= 2048
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // submit checks the hot wallet's balances and stores the signed transfer with
 // the withdrawal in one transaction, then broadcasts it.
-func (h *Handler) submit(ctx context.Context, req request, log zerolog.Logger) error {
+func (h *Handler) submit(ctx context.Context, req withdrawRequest, log zerolog.Logger) error {
 	key := SendKey(req.RequestID)
 	var sendID uint64
-	var refused *refusal
+	var refused *request.Refusal
 	var lowAlert string
 	err := h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		w := h.row(req)
@@ -238,7 +231,7 @@ func (h *Handler) submit(ctx context.Context, req request, log zerolog.Logger) e
 				return err
 			},
 		})
-		var ref refusal
+		var ref request.Refusal
 		if errors.As(err, &ref) {
 			refused = &ref
 			return h.finishRefused(tx, w, req, ref)
@@ -272,15 +265,15 @@ func (h *Handler) submit(ctx context.Context, req request, log zerolog.Logger) e
 			return berr
 		}
 		if bal.Sub(bal, reserved).Cmp(req.Units) < 0 {
-			return h.storeRefusal(ctx, req, refusal{contract.ErrInsufficientBalance, "the hot wallet does not hold the amount"})
+			return h.storeRefusal(ctx, req, request.Refusal{Code: contract.ErrInsufficientBalance, Message: "the hot wallet does not hold the amount"})
 		}
 		log.Error().Err(err).Msg("token transfer would revert")
-		return h.storeRefusal(ctx, req, refusal{contract.ErrInternal, "the token contract refuses this transfer"})
+		return h.storeRefusal(ctx, req, request.Refusal{Code: contract.ErrInternal, Message: "the token contract refuses this transfer"})
 	case err != nil:
 		return fmt.Errorf("withdraw %s: %w", req.RequestID, err)
 	}
 	if refused != nil {
-		log.Info().Str("error", refused.code).Msg("withdraw refused")
+		log.Info().Str("error", refused.Code).Msg("withdraw refused")
 		h.OnCommit()
 		return nil
 	}
@@ -300,7 +293,7 @@ func (h *Handler) submit(ctx context.Context, req request, log zerolog.Logger) e
 // take. Reservations are read before balances, so a withdrawal mined between
 // the two reads is counted twice (safe) rather than not at all. It returns the
 // text of a low-balance alert to raise, if any.
-func (h *Handler) checkFunds(ctx context.Context, tx *gorm.DB, req request, q txsender.Quote) (string, error) {
+func (h *Handler) checkFunds(ctx context.Context, tx *gorm.DB, req withdrawRequest, q txsender.Quote) (string, error) {
 	reservedTok, err := store.ReservedTokens(tx, h.HotWallet, req.Token.Address)
 	if err != nil {
 		return "", err
@@ -329,11 +322,11 @@ func (h *Handler) checkFunds(ctx context.Context, tx *gorm.DB, req request, q tx
 	}
 	freeTok := new(big.Int).Sub(tok, reservedTok)
 	if freeTok.Cmp(req.Units) < 0 {
-		return "", refusal{contract.ErrInsufficientBalance, fmt.Sprintf("the hot wallet has %s %s available",
+		return "", request.Refusal{Code: contract.ErrInsufficientBalance, Message: fmt.Sprintf("the hot wallet has %s %s available",
 			money.Format(money.FromBaseUnits(maxZero(freeTok), req.Token.Decimals)), req.Symbol)}
 	}
 	if free := new(big.Int).Sub(eth, reservedETH); free.Cmp(q.MaxCost) < 0 {
-		return "", refusal{contract.ErrInsufficientGas, fmt.Sprintf("the hot wallet has %s ETH available for gas, %s needed",
+		return "", request.Refusal{Code: contract.ErrInsufficientGas, Message: fmt.Sprintf("the hot wallet has %s ETH available for gas, %s needed",
 			money.Format(money.FromBaseUnits(maxZero(free), 18)), money.Format(money.FromBaseUnits(q.MaxCost, 18)))}
 	}
 	if h.MinUSDT != nil && strings.EqualFold(req.Symbol, "USDT") {
@@ -355,7 +348,7 @@ func maxZero(v *big.Int) *big.Int {
 }
 
 // row is the stored form of req.
-func (h *Handler) row(req request) *store.Withdrawal {
+func (h *Handler) row(req withdrawRequest) *store.Withdrawal {
 	w := &store.Withdrawal{RequestID: req.RequestID, Chain: req.Chain, Symbol: req.Symbol, AmountUnits: "0"}
 	if req.Token.Address != (common.Address{}) {
 		t := strings.ToLower(req.Token.Address.Hex())
@@ -377,13 +370,13 @@ func (h *Handler) row(req request) *store.Withdrawal {
 }
 
 // failure is the status-0 answer to req.
-func (h *Handler) failure(req request, ref refusal) returns.Withdraw {
+func (h *Handler) failure(req withdrawRequest, ref request.Refusal) returns.Withdraw {
 	out := returns.Withdraw{RequestID: req.RequestID, Event: contract.EventWithdraw, Status: contract.StatusFailed,
-		Error: ref.code, Message: ref.message, Chain: req.Chain, Symbol: req.Symbol, ToAddress: req.To}
+		Error: ref.Code, Message: ref.Message, Chain: req.Chain, Symbol: req.Symbol, ToAddress: req.To}
 	if req.amountOK {
 		out.Amount = money.Format(req.Amount)
 	}
-	switch ref.code {
+	switch ref.Code {
 	case contract.ErrInsufficientBalance, contract.ErrInsufficientGas, contract.ErrInternal:
 		out.FromAddress = h.hot()
 	}
@@ -392,7 +385,7 @@ func (h *Handler) failure(req request, ref refusal) returns.Withdraw {
 
 // storeRefusal records the final refusal of an authenticated request, so that a
 // repeat gets the same answer, and publishes it through the outbox.
-func (h *Handler) storeRefusal(ctx context.Context, req request, ref refusal) error {
+func (h *Handler) storeRefusal(ctx context.Context, req withdrawRequest, ref request.Refusal) error {
 	err := h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		w := h.row(req)
 		w.State = store.StateDone
@@ -417,13 +410,13 @@ func (h *Handler) storeRefusal(ctx context.Context, req request, ref refusal) er
 
 // finishRefused stores the final refusal on w inside tx and queues it, with a
 // low_balance alert when the hot wallet is short.
-func (h *Handler) finishRefused(tx *gorm.DB, w *store.Withdrawal, req request, ref refusal) error {
+func (h *Handler) finishRefused(tx *gorm.DB, w *store.Withdrawal, req withdrawRequest, ref request.Refusal) error {
 	body, err := h.Sealer.Seal(h.failure(req, ref))
 	if err != nil {
 		return err
 	}
 	status := contract.StatusFailed
-	err = tx.Model(w).Updates(map[string]any{"state": store.StateDone, "status": status, "error": ref.code,
+	err = tx.Model(w).Updates(map[string]any{"state": store.StateDone, "status": status, "error": ref.Code,
 		"final_body": body, "send_key": nil}).Error
 	if err != nil {
 		return fmt.Errorf("store refusal: %w", err)
@@ -432,9 +425,9 @@ func (h *Handler) finishRefused(tx *gorm.DB, w *store.Withdrawal, req request, r
 		MessageID: req.RequestID + ":" + contract.EventWithdraw, Body: body}); err != nil {
 		return err
 	}
-	if ref.code == contract.ErrInsufficientBalance || ref.code == contract.ErrInsufficientGas {
+	if ref.Code == contract.ErrInsufficientBalance || ref.Code == contract.ErrInsufficientGas {
 		return h.alert(tx, events.AlertLowBalance, h.hot(), req.RequestID,
-			fmt.Sprintf("withdrawal %s refused (%s): %s", req.RequestID, ref.code, ref.message))
+			fmt.Sprintf("withdrawal %s refused (%s): %s", req.RequestID, ref.Code, ref.Message))
 	}
 	return nil
 }
