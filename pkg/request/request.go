@@ -74,3 +74,11 @@ func (e Envelope) String(name string, maxLen int) (string, error) {
 	}
 	return s, nil
 }
+
+// Bytes reads an optional string field like String, with the limit counted
+// in bytes; ok is false for a value of another type or a longer one, for a
+// service that words its own refusal.
+func (e Envelope) Bytes(name string, maxBytes int) (s string, ok bool) {
+	s, err := e.String(name, maxBytes)
+	return s, err == nil && len(s) <= maxBytes
+}

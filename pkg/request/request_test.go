@@ -88,3 +88,20 @@ func TestString(t *testing.T) {
 		}
 	}
 }
+
+func TestBytes(t *testing.T) {
+	env, err := Open([]byte(`{"request_id":"r","a":"abc","b":"€€","c":7}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		want string
+		ok   bool
+	}{{"a", "abc", true}, {"b", "", false}, {"c", "", false}, {"missing", "", true}} {
+		got, ok := env.Bytes(tt.name, 4)
+		if ok != tt.ok || (ok && got != tt.want) {
+			t.Errorf("Bytes(%s, 4) = %q, %v; want %q, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -182,6 +182,10 @@ type Request struct {
 	GasLimit uint64
 	// Confirmations overrides Config.Confirmations when not zero.
 	Confirmations uint64
+	// Quote, when set, is the price computed beforehand with Sender.Quote, so
+	// that several sends taken under one lock of From's nonce are priced
+	// before it, side by side.
+	Quote *Quote
 	// Check, when set, runs once From's nonce is locked and before anything is
 	// signed, with the price of the transaction: the place for balance checks
 	// that must not race with other sends from the same address. Its error is
@@ -212,8 +216,10 @@ func (s *Sender) Submit(ctx context.Context, tx *gorm.DB, req Request) (*Send, e
 		return nil, fmt.Errorf("submit %s: %w", req.Key, ErrNoKey)
 	}
 	// Pricing talks to the node: do it before taking the lock.
-	q, err := s.Quote(ctx, req.From, req.To, req.Value, req.Data, req.GasLimit)
-	if err != nil {
+	var q Quote
+	if req.Quote != nil {
+		q = *req.Quote
+	} else if q, err = s.Quote(ctx, req.From, req.To, req.Value, req.Data, req.GasLimit); err != nil {
 		return nil, fmt.Errorf("submit %s: %w", req.Key, err)
 	}
 	row, err := s.lockNonce(ctx, tx, req.From)

@@ -217,6 +217,9 @@ func (r *chaosRun) injectFaults(t *testing.T, rng *rand.Rand, end time.Time) {
 			r.count(fault)
 		case "restart MariaDB":
 			run(t, "mariadb-admin", "-h127.0.0.1", "-uroot", "shutdown")
+			// The server answers the shutdown before its process exits; a start
+			// meanwhile would find that process and do nothing.
+			waitGone(t, "mariadbd")
 			run(t, "start-stop-daemon", "--start", "--oknodo", "--background", "--exec", "/usr/sbin/mariadbd")
 			waitTCP(t, "127.0.0.1:3306")
 			r.count(fault)
@@ -433,6 +436,17 @@ func (r *chaosRun) checkInvariants(t *testing.T, topups, withdraws, pays, orders
 func run(t *testing.T, name string, args ...string) {
 	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
 		t.Logf("%s %v: %v %s", name, args, err, out)
+	}
+}
+
+// waitGone waits until no process is named name.
+func waitGone(t *testing.T, name string) {
+	deadline := time.Now().Add(time.Minute)
+	for exec.Command("pgrep", "-x", name).Run() == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still running a minute after its shutdown", name)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -50,8 +50,12 @@ func TestWithdrawHundredWithThreeReplicas(t *testing.T) {
 		to[i] = newAddress(t)
 		reqs[i] = withdrawal(fmt.Sprintf("many-%03d", i), to[i], amountOf(i))
 	}
+	// Two requests in the burst must be answered alone, not signed with the
+	// withdrawals around them: a repeated request_id and an invalid amount.
+	burst := slices.Concat(reqs[:50], []map[string]any{withdrawal("many-007", to[7], amountOf(7))},
+		reqs[50:], []map[string]any{withdrawal("burst-bad", newAddress(t), "0")})
 	start := time.Now()
-	s.publishSigned(withdrawKey, reqs)
+	s.publishSigned(withdrawKey, burst)
 	published := time.Now()
 	finalOK := func(m Message) bool {
 		return m.Str("event") == "withdraw" && strings.HasPrefix(m.Str("request_id"), "many-")
@@ -106,6 +110,10 @@ func TestWithdrawHundredWithThreeReplicas(t *testing.T) {
 		if _, ok := nonces[i+1]; !ok { // nonce 0 went to the lone withdrawal
 			t.Fatalf("nonce %d of the hot wallet was skipped", i)
 		}
+	}
+	bad := waitEvent(t, c, "burst-bad", "withdraw")
+	if bad.Num("status") != 0 || bad.Str("error") != "invalid_amount" {
+		t.Fatalf("answer to an invalid amount in the burst: %s", bad.Body)
 	}
 	if got := s.nonceOf(hot); got != n+1 {
 		t.Fatalf("the hot wallet sent %d transactions, want %d", got, n+1)

@@ -120,7 +120,7 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 const handleTimeout = time.Minute
 
 // Limits of the request's strings, in bytes as they have always been counted
-// here (env.String counts characters): a chain of 32 characters but more bytes
+// here (env.Bytes): a chain of 32 characters but more bytes
 // stays an invalid_request rather than an unknown_chain.
 const (
 	maxNameBytes     = 32 // chain, symbol
@@ -129,20 +129,13 @@ const (
 	addressBytes     = 42
 )
 
-// stringWithin reads an optional string field of at most maxBytes bytes; ok is
-// false for a value of another type or a longer one.
-func stringWithin(env request.Envelope, name string, maxBytes int) (string, bool) {
-	s, err := env.String(name, maxBytes)
-	return s, err == nil && len(s) <= maxBytes
-}
-
 // defaults fills chain and symbol from the request where they are usable, for
 // the answer to a request refused before its fields were checked.
 func (h *Handler) defaults(env request.Envelope, req *payRequest) {
-	if c, ok := stringWithin(env, "chain", maxNameBytes); ok && c != "" {
+	if c, ok := env.Bytes("chain", maxNameBytes); ok && c != "" {
 		req.Chain = c
 	}
-	if s, ok := stringWithin(env, "symbol", maxNameBytes); ok && s != "" {
+	if s, ok := env.Bytes("symbol", maxNameBytes); ok && s != "" {
 		req.Symbol = s
 		if t, ok := h.Tokens.BySymbol(s); ok {
 			req.Symbol = t.Symbol
@@ -156,8 +149,8 @@ func refuse(code, message string) *payouts.Refusal {
 
 // check validates the fields in the contract's order and fills req.
 func (h *Handler) check(ctx context.Context, env request.Envelope, req *payRequest) (*payouts.Refusal, error) {
-	chain, chainOK := stringWithin(env, "chain", maxNameBytes)
-	symbol, symbolOK := stringWithin(env, "symbol", maxNameBytes)
+	chain, chainOK := env.Bytes("chain", maxNameBytes)
+	symbol, symbolOK := env.Bytes("symbol", maxNameBytes)
 	if !chainOK {
 		return refuse(contract.ErrInvalidRequest, "chain must be a string of 1-32 characters"), nil
 	}
@@ -170,7 +163,7 @@ func (h *Handler) check(ctx context.Context, env request.Envelope, req *payReque
 	if symbol != "" {
 		req.Symbol = symbol
 	}
-	orderID, ok := stringWithin(env, "order_id", maxOrderIDBytes)
+	orderID, ok := env.Bytes("order_id", maxOrderIDBytes)
 	if !ok || orderID == "" {
 		return refuse(contract.ErrInvalidRequest, "order_id must be a string of 1-64 characters"), nil
 	}
@@ -183,12 +176,12 @@ func (h *Handler) check(ctx context.Context, env request.Envelope, req *payReque
 		return refuse(contract.ErrUnknownToken, "token "+req.Symbol+" is not configured on "+req.Chain), nil
 	}
 	req.Token, req.Symbol = tok, tok.Symbol
-	cb, ok := stringWithin(env, "callback_url", maxCallbackBytes)
+	cb, ok := env.Bytes("callback_url", maxCallbackBytes)
 	if !ok || !validCallback(cb) {
 		return refuse(contract.ErrInvalidRequest, "callback_url must be an absolute http(s) URL"), nil
 	}
 	req.CallbackURL = cb
-	to, ok := stringWithin(env, "to_address", addressBytes)
+	to, ok := env.Bytes("to_address", addressBytes)
 	if !ok || !contract.ValidAddress(to) {
 		return refuse(contract.ErrInvalidAddress, "to_address must be 0x followed by 40 hex digits"), nil
 	}
@@ -198,7 +191,7 @@ func (h *Handler) check(ctx context.Context, env request.Envelope, req *payReque
 		return refuse(contract.ErrInvalidAmount, fmt.Sprintf("amount must be a decimal > 0 with at most %d decimals", tok.Decimals)), nil
 	}
 	req.Amount, req.Units, req.amountOK = amount, money.ToBaseUnits(amount, tok.Decimals), true
-	from, ok := stringWithin(env, "from_address", addressBytes)
+	from, ok := env.Bytes("from_address", addressBytes)
 	if !ok || !contract.ValidAddress(from) {
 		return refuse(contract.ErrInvalidAddress, "from_address must be a deposit address of the suite"), nil
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"paysuite/pkg/broker"
 	"paysuite/pkg/keystore"
 	"paysuite/pkg/service"
 	"paysuite/pkg/sign"
@@ -25,6 +26,10 @@ import (
 
 // devFundWait bounds the wait for the development funding to be mined.
 const devFundWait = 5 * time.Minute
+
+// withdrawBatch is the most withdrawals signed under one lock of the hot
+// wallet's nonce; batches form only while every worker is busy.
+const withdrawBatch = 20
 
 // Run starts withdraw and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
@@ -86,7 +91,8 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		sender.Run,
 		func(ctx context.Context) error { return m.WatchBalances(ctx, node, hot, cfg.Tokens, log) },
 		func(ctx context.Context) error {
-			return mq.Consume(ctx, cfg.Names.WithdrawQueue, cfg.Workers, handler.Handle)
+			return mq.ConsumeBatches(ctx, cfg.Names.WithdrawQueue, cfg.Workers, handler.Handle,
+				broker.Batching{Max: withdrawBatch, Handler: handler.HandleBatch})
 		},
 	)
 }

@@ -118,11 +118,104 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 	return h.submit(ctx, req, log)
 }
 
+// errHandleAlone fails a batch that holds anything but new, valid requests:
+// the broker then hands each of its requests to Handle.
+var errHandleAlone = errors.New("batch holds a request to handle alone")
+
+// HandleBatch signs several new, valid withdrawals under one lock of the hot
+// wallet's nonce and stores them in one transaction: the withdrawals of one
+// hot wallet queue behind that lock, so each one taken with the others saves
+// a wait for it, a commit and the node's answers about balances (read once
+// per batch, see batchFunds). Prices are asked for side by side before the
+// lock. Refusals, repeats and every failure are left to Handle, request by
+// request.
+func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
+	reqs := make([]withdrawRequest, 0, len(ds))
+	seen := make(map[string]bool, len(ds))
+	for _, d := range ds {
+		req, ok, err := h.fresh(ctx, d)
+		if err != nil {
+			return err
+		}
+		if !ok || seen[req.RequestID] {
+			return errHandleAlone
+		}
+		seen[req.RequestID] = true
+		reqs = append(reqs, req)
+	}
+	ctx, cancel := context.WithTimeout(ctx, handleTimeout)
+	defer cancel()
+	quotes := make([]txsender.Quote, len(reqs))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, req := range reqs {
+		g.Go(func() (err error) {
+			quotes[i], err = h.Sender.Quote(gctx, h.HotWallet, req.Token.Address, new(big.Int), h.transferData(req), 0)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	sendIDs := make([]uint64, len(reqs))
+	alerted := false
+	err := h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		batch := &batchFunds{tokens: map[common.Address]*big.Int{}}
+		for i, req := range reqs {
+			signed, err := h.signTx(ctx, tx, req, &quotes[i], batch)
+			if err != nil {
+				return err
+			}
+			if signed.refused != nil {
+				return errHandleAlone
+			}
+			sendIDs[i] = signed.sendID
+			alerted = alerted || signed.alerted
+		}
+		return nil
+	}, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return err
+	}
+	if alerted {
+		h.OnCommit()
+	}
+	for i, req := range reqs {
+		log := h.Log.With().Str("request_id", req.RequestID).Logger()
+		log.Info().Str("to", req.To).Str("amount", money.Format(req.Amount)).Msg("withdrawal signed")
+		if err := h.Sender.Broadcast(ctx, sendIDs[i]); err != nil {
+			log.Warn().Err(err).Msg("broadcast after submit; the tracker will retry")
+		}
+	}
+	h.Sender.Kick()
+	return nil
+}
+
+// fresh opens an authenticated, valid request never seen before; ok is false
+// for anything else, which Handle answers.
+func (h *Handler) fresh(ctx context.Context, d broker.Delivery) (req withdrawRequest, ok bool, err error) {
+	env, err := request.Open(d.Body)
+	if err != nil {
+		return req, false, nil
+	}
+	req = withdrawRequest{RequestID: env.RequestID, Chain: h.Chain, Symbol: "USDT"}
+	if env.Authenticate(h.Secret, h.now(), h.MaxClockSkew) != nil {
+		return req, false, nil
+	}
+	existing, err := store.Find(h.DB.WithContext(ctx), req.RequestID)
+	if err != nil || existing != nil {
+		return req, false, err
+	}
+	if h.check(env, &req) != nil {
+		return req, false, nil
+	}
+	return req, true, nil
+}
+
 // handleTimeout bounds the handling of one request; the request is retried.
 const handleTimeout = time.Minute
 
 // Limits of the request's strings, in bytes as they have always been counted
-// here (env.String counts characters): a chain of 32 characters but more bytes
+// here (env.Bytes): a chain of 32 characters but more bytes
 // stays an invalid_request rather than an unknown_chain.
 const (
 	maxNameBytes     = 32 // chain, symbol
@@ -130,20 +223,13 @@ const (
 	addressBytes     = 42
 )
 
-// stringWithin reads an optional string field of at most maxBytes bytes; ok is
-// false for a value of another type or a longer one.
-func stringWithin(env request.Envelope, name string, maxBytes int) (string, bool) {
-	s, err := env.String(name, maxBytes)
-	return s, err == nil && len(s) <= maxBytes
-}
-
 // defaults fills chain and symbol from the request where they are usable, for
 // the answer to a request refused before its fields were checked.
 func (h *Handler) defaults(env request.Envelope, req *withdrawRequest) {
-	if c, ok := stringWithin(env, "chain", maxNameBytes); ok && c != "" {
+	if c, ok := env.Bytes("chain", maxNameBytes); ok && c != "" {
 		req.Chain = c
 	}
-	if s, ok := stringWithin(env, "symbol", maxNameBytes); ok && s != "" {
+	if s, ok := env.Bytes("symbol", maxNameBytes); ok && s != "" {
 		req.Symbol = s
 		if t, ok := h.Tokens.BySymbol(s); ok {
 			req.Symbol = t.Symbol
@@ -157,8 +243,8 @@ func refuse(code, message string) *request.Refusal {
 
 // check validates the fields in the contract's order and fills req.
 func (h *Handler) check(env request.Envelope, req *withdrawRequest) *request.Refusal {
-	chain, chainOK := stringWithin(env, "chain", maxNameBytes)
-	symbol, symbolOK := stringWithin(env, "symbol", maxNameBytes)
+	chain, chainOK := env.Bytes("chain", maxNameBytes)
+	symbol, symbolOK := env.Bytes("symbol", maxNameBytes)
 	if !chainOK {
 		return refuse(contract.ErrInvalidRequest, "chain must be a string of 1-32 characters")
 	}
@@ -179,12 +265,12 @@ func (h *Handler) check(env request.Envelope, req *withdrawRequest) *request.Ref
 		return refuse(contract.ErrUnknownToken, "token "+req.Symbol+" is not configured on "+req.Chain)
 	}
 	req.Token, req.Symbol = tok, tok.Symbol
-	cb, ok := stringWithin(env, "callback_url", maxCallbackBytes)
+	cb, ok := env.Bytes("callback_url", maxCallbackBytes)
 	if !ok || !validCallback(cb) {
 		return refuse(contract.ErrInvalidRequest, "callback_url must be an absolute http(s) URL")
 	}
 	req.CallbackURL = cb
-	to, ok := stringWithin(env, "to_address", addressBytes)
+	to, ok := env.Bytes("to_address", addressBytes)
 	if !ok || !contract.ValidAddress(to) {
 		return refuse(contract.ErrInvalidAddress, "to_address must be 0x followed by 40 hex digits")
 	}
@@ -194,7 +280,7 @@ func (h *Handler) check(env request.Envelope, req *withdrawRequest) *request.Ref
 		return refuse(contract.ErrInvalidAmount, fmt.Sprintf("amount must be a decimal > 0 with at most %d decimals", tok.Decimals))
 	}
 	req.Amount, req.Units, req.amountOK = amount, money.ToBaseUnits(amount, tok.Decimals), true
-	from, ok := stringWithin(env, "from_address", addressBytes)
+	from, ok := env.Bytes("from_address", addressBytes)
 	if !ok || (from != "" && (!contract.ValidAddress(from) || common.HexToAddress(from) != h.HotWallet)) {
 		return refuse(contract.ErrInvalidAddress, "from_address must be the suite's hot wallet "+h.hot()+" or absent")
 	}
@@ -212,38 +298,10 @@ func validCallback(s string) bool {
 // submit checks the hot wallet's balances and stores the signed transfer with
 // the withdrawal in one transaction, then broadcasts it.
 func (h *Handler) submit(ctx context.Context, req withdrawRequest, log zerolog.Logger) error {
-	key := SendKey(req.RequestID)
-	var sendID uint64
-	var refused *request.Refusal
-	var lowAlert string
-	err := h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		w := h.row(req)
-		w.State, w.SendKey = store.StateSending, &key
-		if err := tx.Create(w).Error; err != nil {
-			return err
-		}
-		send, err := h.Sender.Submit(ctx, tx, txsender.Request{
-			Key: key, Purpose: Purpose, Ref: req.RequestID, From: h.HotWallet, To: req.Token.Address,
-			Data: txsender.TransferData(common.HexToAddress(req.To), req.Units),
-			Check: func(tx *gorm.DB, q txsender.Quote) error {
-				low, err := h.checkFunds(ctx, tx, req, q)
-				lowAlert = low
-				return err
-			},
-		})
-		var ref request.Refusal
-		if errors.As(err, &ref) {
-			refused = &ref
-			return h.finishRefused(tx, w, req, ref)
-		}
-		if err != nil {
-			return err
-		}
-		sendID = send.ID
-		if lowAlert != "" {
-			return h.alert(tx, events.AlertLowBalance, h.hot(), req.RequestID, lowAlert)
-		}
-		return nil
+	var signed signing
+	err := h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) (err error) {
+		signed, err = h.signTx(ctx, tx, req, nil, nil)
+		return err
 	}, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	switch {
 	case err != nil && db.IsDuplicateKey(err):
@@ -272,20 +330,69 @@ func (h *Handler) submit(ctx context.Context, req withdrawRequest, log zerolog.L
 	case err != nil:
 		return fmt.Errorf("withdraw %s: %w", req.RequestID, err)
 	}
-	if refused != nil {
-		log.Info().Str("error", refused.Code).Msg("withdraw refused")
+	if signed.refused != nil {
+		log.Info().Str("error", signed.refused.Code).Msg("withdraw refused")
 		h.OnCommit()
 		return nil
 	}
-	if lowAlert != "" {
+	if signed.alerted {
 		h.OnCommit()
 	}
 	log.Info().Str("to", req.To).Str("amount", money.Format(req.Amount)).Msg("withdrawal signed")
-	if err := h.Sender.Broadcast(ctx, sendID); err != nil {
+	if err := h.Sender.Broadcast(ctx, signed.sendID); err != nil {
 		log.Warn().Err(err).Msg("broadcast after submit; the tracker will retry")
 	}
 	h.Sender.Kick()
 	return nil
+}
+
+// signing is what signTx did: signed a send, or stored a refusal.
+type signing struct {
+	sendID  uint64
+	refused *request.Refusal
+	alerted bool // a low_balance alert was queued
+}
+
+// signTx stores the withdrawal, checks the balances under the hot wallet's
+// nonce lock and signs and stores the transfer, all inside tx; a refusal is
+// stored final instead. quote is the transfer's price when asked for already;
+// batch holds the funds of the batch req belongs to, if any.
+func (h *Handler) signTx(ctx context.Context, tx *gorm.DB, req withdrawRequest, quote *txsender.Quote, batch *batchFunds) (signing, error) {
+	key := SendKey(req.RequestID)
+	w := h.row(req)
+	w.State, w.SendKey = store.StateSending, &key
+	if err := tx.Create(w).Error; err != nil {
+		return signing{}, err
+	}
+	var lowAlert string
+	send, err := h.Sender.Submit(ctx, tx, txsender.Request{
+		Key: key, Purpose: Purpose, Ref: req.RequestID, From: h.HotWallet, To: req.Token.Address,
+		Data: h.transferData(req), Quote: quote,
+		Check: func(tx *gorm.DB, q txsender.Quote) (err error) {
+			if batch != nil {
+				lowAlert, err = batch.check(ctx, h, tx, req, q)
+			} else {
+				lowAlert, err = h.checkFunds(ctx, tx, req, q)
+			}
+			return err
+		},
+	})
+	var ref request.Refusal
+	if errors.As(err, &ref) {
+		return signing{refused: &ref, alerted: isLowBalance(ref.Code)}, h.finishRefused(tx, w, req, ref)
+	}
+	if err != nil {
+		return signing{}, err
+	}
+	if lowAlert != "" {
+		return signing{sendID: send.ID, alerted: true}, h.alert(tx, events.AlertLowBalance, h.hot(), req.RequestID, lowAlert)
+	}
+	return signing{sendID: send.ID}, nil
+}
+
+// transferData is the token call that pays req.
+func (h *Handler) transferData(req withdrawRequest) []byte {
+	return txsender.TransferData(common.HexToAddress(req.To), req.Units)
 }
 
 // checkFunds runs under the hot wallet's nonce lock: the tokens and the ether
@@ -294,13 +401,28 @@ func (h *Handler) submit(ctx context.Context, req withdrawRequest, log zerolog.L
 // the two reads is counted twice (safe) rather than not at all. It returns the
 // text of a low-balance alert to raise, if any.
 func (h *Handler) checkFunds(ctx context.Context, tx *gorm.DB, req withdrawRequest, q txsender.Quote) (string, error) {
-	reservedTok, err := store.ReservedTokens(tx, h.HotWallet, req.Token.Address)
+	f, err := h.freeFunds(ctx, tx, req.Token.Address)
 	if err != nil {
 		return "", err
 	}
+	return h.judge(req, q, f)
+}
+
+// funds is what the hot wallet holds beyond what unmined withdrawals will take.
+type funds struct {
+	tokens, ether *big.Int
+}
+
+// freeFunds reads the reservations, then the balances: a withdrawal mined
+// between the two reads is counted twice (safe) rather than not at all.
+func (h *Handler) freeFunds(ctx context.Context, tx *gorm.DB, token common.Address) (funds, error) {
+	reservedTok, err := store.ReservedTokens(tx, h.HotWallet, token)
+	if err != nil {
+		return funds{}, err
+	}
 	reservedETH, err := txsender.ReservedCost(tx, h.HotWallet)
 	if err != nil {
-		return "", err
+		return funds{}, err
 	}
 	// Both balances at once: this runs under the lock every withdrawal of the hot
 	// wallet waits for.
@@ -308,7 +430,7 @@ func (h *Handler) checkFunds(ctx context.Context, tx *gorm.DB, req withdrawReque
 	var tok, eth *big.Int
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		tok, err = txsender.TokenBalance(gctx, node, req.Token.Address, h.HotWallet, nil)
+		tok, err = txsender.TokenBalance(gctx, node, token, h.HotWallet, nil)
 		return err
 	})
 	g.Go(func() (err error) {
@@ -318,19 +440,24 @@ func (h *Handler) checkFunds(ctx context.Context, tx *gorm.DB, req withdrawReque
 		return nil
 	})
 	if err := g.Wait(); err != nil {
-		return "", err
+		return funds{}, err
 	}
-	freeTok := new(big.Int).Sub(tok, reservedTok)
-	if freeTok.Cmp(req.Units) < 0 {
+	return funds{tokens: tok.Sub(tok, reservedTok), ether: eth.Sub(eth, reservedETH)}, nil
+}
+
+// judge refuses req when f cannot pay it and its gas, and returns the text of
+// a low-balance alert to raise, if any.
+func (h *Handler) judge(req withdrawRequest, q txsender.Quote, f funds) (string, error) {
+	if f.tokens.Cmp(req.Units) < 0 {
 		return "", request.Refusal{Code: contract.ErrInsufficientBalance, Message: fmt.Sprintf("the hot wallet has %s %s available",
-			money.Format(money.FromBaseUnits(maxZero(freeTok), req.Token.Decimals)), req.Symbol)}
+			money.Format(money.FromBaseUnits(maxZero(f.tokens), req.Token.Decimals)), req.Symbol)}
 	}
-	if free := new(big.Int).Sub(eth, reservedETH); free.Cmp(q.MaxCost) < 0 {
+	if f.ether.Cmp(q.MaxCost) < 0 {
 		return "", request.Refusal{Code: contract.ErrInsufficientGas, Message: fmt.Sprintf("the hot wallet has %s ETH available for gas, %s needed",
-			money.Format(money.FromBaseUnits(maxZero(free), 18)), money.Format(money.FromBaseUnits(q.MaxCost, 18)))}
+			money.Format(money.FromBaseUnits(maxZero(f.ether), 18)), money.Format(money.FromBaseUnits(q.MaxCost, 18)))}
 	}
 	if h.MinUSDT != nil && strings.EqualFold(req.Symbol, "USDT") {
-		left := new(big.Int).Sub(freeTok, req.Units)
+		left := new(big.Int).Sub(f.tokens, req.Units)
 		if left.Cmp(h.MinUSDT) < 0 {
 			return fmt.Sprintf("hot wallet %s has %s USDT left after withdrawal %s, below %s", h.hot(),
 				money.Format(money.FromBaseUnits(left, req.Token.Decimals)), req.RequestID,
@@ -338,6 +465,38 @@ func (h *Handler) checkFunds(ctx context.Context, tx *gorm.DB, req withdrawReque
 		}
 	}
 	return "", nil
+}
+
+// batchFunds keeps the free funds of one batch: read once under the nonce lock,
+// in freeFunds' order, then lowered by each withdrawal the batch signs, which
+// the chain's balances cannot show yet. Asking the node once per batch instead
+// of once per withdrawal shortens the time the lock is held.
+type batchFunds struct {
+	ether  *big.Int
+	tokens map[common.Address]*big.Int
+}
+
+// check is checkFunds for a withdrawal of the batch.
+func (b *batchFunds) check(ctx context.Context, h *Handler, tx *gorm.DB, req withdrawRequest, q txsender.Quote) (string, error) {
+	tok, ok := b.tokens[req.Token.Address]
+	if !ok {
+		f, err := h.freeFunds(ctx, tx, req.Token.Address)
+		if err != nil {
+			return "", err
+		}
+		if b.ether == nil {
+			b.ether = f.ether
+		}
+		tok = f.tokens
+		b.tokens[req.Token.Address] = tok
+	}
+	low, err := h.judge(req, q, funds{tokens: tok, ether: b.ether})
+	if err != nil {
+		return "", err
+	}
+	tok.Sub(tok, req.Units)
+	b.ether.Sub(b.ether, q.MaxCost)
+	return low, nil
 }
 
 func maxZero(v *big.Int) *big.Int {
@@ -425,11 +584,16 @@ func (h *Handler) finishRefused(tx *gorm.DB, w *store.Withdrawal, req withdrawRe
 		MessageID: req.RequestID + ":" + contract.EventWithdraw, Body: body}); err != nil {
 		return err
 	}
-	if ref.Code == contract.ErrInsufficientBalance || ref.Code == contract.ErrInsufficientGas {
+	if isLowBalance(ref.Code) {
 		return h.alert(tx, events.AlertLowBalance, h.hot(), req.RequestID,
 			fmt.Sprintf("withdrawal %s refused (%s): %s", req.RequestID, ref.Code, ref.Message))
 	}
 	return nil
+}
+
+// isLowBalance tells the refusals that raise a low_balance alert.
+func isLowBalance(code string) bool {
+	return code == contract.ErrInsufficientBalance || code == contract.ErrInsufficientGas
 }
 
 // alert queues an operator alert in tx.
