@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/go-sql-driver/mysql"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"paysuite/pkg/sign"
@@ -564,14 +566,10 @@ func (s *Suite) sampleBacklogs(queues []string, queries ...backlogQuery) *backlo
 	}
 	for _, q := range queries {
 		b.names = append(b.names, q.name)
-		schema := s.dbSchema(q.svc)
+		db := s.samplerDB(q.svc)
 		probes[q.name] = func() int {
-			out, err := exec.Command("mariadb", "-h127.0.0.1", "-uroot", "-N", "-B", schema, "-e", q.query).Output()
-			if err != nil {
-				return -1
-			}
-			n, err := strconv.Atoi(strings.TrimSpace(string(out)))
-			if err != nil {
+			var n int
+			if err := db.QueryRow(q.query).Scan(&n); err != nil {
 				return -1
 			}
 			return n
@@ -638,25 +636,17 @@ func (s *Suite) sampleDB(svcs ...string) *dbActivity {
 	for _, svc := range svcs {
 		a.counts[svc] = map[string]int{}
 	}
+	dbs := map[string]*sql.DB{}
+	for _, svc := range svcs {
+		dbs[svc] = s.samplerDB(svc)
+	}
 	go func() {
 		defer close(a.done)
 		tick := time.NewTicker(250 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			for _, svc := range svcs {
-				out, err := exec.Command("mariadb", "-h127.0.0.1", "-uroot", "-N", "-B", s.dbSchema(svc), "-e", activityQuery).Output()
-				if err != nil {
-					continue
-				}
-				for _, line := range strings.Split(string(out), "\n") {
-					state, stmt, _ := strings.Cut(strings.TrimSpace(line), "\t")
-					if stmt = strings.TrimSpace(stmt); stmt != "" {
-						state += ": " + stmt
-					}
-					if state != "" {
-						a.counts[svc][state]++
-					}
-				}
+				a.sample(svc, dbs[svc])
 			}
 			a.n++
 			select {
@@ -667,6 +657,38 @@ func (s *Suite) sampleDB(svcs ...string) *dbActivity {
 		}
 	}()
 	return a
+}
+
+// sample counts the states of svc's connections once.
+func (a *dbActivity) sample(svc string, db *sql.DB) {
+	rows, err := db.Query(activityQuery)
+	if err != nil {
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var state, stmt string
+		if rows.Scan(&state, &stmt) != nil {
+			return
+		}
+		if stmt = strings.TrimSpace(stmt); stmt != "" {
+			state += ": " + stmt
+		}
+		a.counts[svc][state]++
+	}
+}
+
+// samplerDB is one connection to svc's schema for the samplers, closed when
+// the test ends: starting the mariadb client four times a second would cost
+// more CPU than some of the work being measured.
+func (s *Suite) samplerDB(svc string) *sql.DB {
+	db, err := sql.Open("mysql", mysqlDSN()+s.dbSchema(svc))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	s.t.Cleanup(func() { _ = db.Close() })
+	return db
 }
 
 // finish stops sampling and lists, per service, the five most frequent
