@@ -12,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -44,7 +46,12 @@ const (
 const maxErrorLen = 1024
 
 // Store reads and writes the notifier's schema.
-type Store struct{ db *gorm.DB }
+type Store struct {
+	db *gorm.DB
+
+	claimMu  sync.Mutex
+	lastHost string // where the last claim stopped; the next one starts after it
+}
 
 // New wraps an open database.
 func New(gdb *gorm.DB) *Store { return &Store{db: gdb} }
@@ -221,41 +228,45 @@ const deliveryColumns = `id, webhook_id, flow, request_id, event, status, url, h
 // for a later claim. Each claim counts as an attempt: the returned Attempts and
 // RoundAttempts include it.
 //
-// The claim reads by host on the (state, host, next_attempt_at) index: first
-// which hosts have due rows (one index probe per host), then the oldest due
-// rows of each host with room. Due rows of busy hosts are never scanned, and a
-// leased row leaves the due range because its next_attempt_at moves to the end
-// of the lease; a backlog of thousands of rows for one slow endpoint therefore
-// costs each claim nothing.
+// The claim walks the hosts with pending deliveries on the (state, host,
+// next_attempt_at) index, one probe per host, and takes the oldest due rows of
+// each host with room: the backlog of one slow endpoint is never scanned, and
+// a leased row leaves the due range because its next_attempt_at moves to the
+// end of the lease. Each claim starts after the host the previous one stopped
+// at, so that every host gets its turn when the workers are all busy.
 func (s *Store) Claim(ctx context.Context, owner string, limit int, inFlight map[string]int, hostLimit int,
 	lease time.Duration) (claimed []Delivery, err error) {
+	s.claimMu.Lock()
+	defer s.claimMu.Unlock()
+	last := s.lastHost
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		claimed = nil
-		var hosts []string
-		if err := tx.Raw(`SELECT host FROM deliveries WHERE state = ? GROUP BY host
-			HAVING MIN(next_attempt_at) <= NOW(6) ORDER BY MIN(next_attempt_at)`, StatePending).Scan(&hosts).Error; err != nil {
-			return fmt.Errorf("find hosts with due deliveries: %w", err)
-		}
+		claimed, last = nil, s.lastHost
 		var ids []uint64
-		for _, host := range hosts {
+		for host := range s.hostsAfter(tx, s.lastHost) {
+			if host.err != nil {
+				return host.err
+			}
 			if len(claimed) == limit {
 				break
 			}
-			room := min(hostLimit-inFlight[host], limit-len(claimed))
+			room := min(hostLimit-inFlight[host.name], limit-len(claimed))
 			if room <= 0 {
 				continue
 			}
 			var due []Delivery
 			if err := tx.Raw("SELECT "+deliveryColumns+` FROM deliveries
 				WHERE state = ? AND host = ? AND next_attempt_at <= NOW(6) AND (lease_until IS NULL OR lease_until < NOW(6))
-				ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED`, StatePending, host, room).Scan(&due).Error; err != nil {
-				return fmt.Errorf("claim deliveries to %s: %w", host, err)
+				ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED`, StatePending, host.name, room).Scan(&due).Error; err != nil {
+				return fmt.Errorf("claim deliveries to %s: %w", host.name, err)
 			}
 			for _, d := range due {
 				d.Attempts++
 				d.RoundAttempts++
 				claimed = append(claimed, d)
 				ids = append(ids, d.ID)
+			}
+			if len(due) > 0 {
+				last = host.name
 			}
 		}
 		if len(ids) == 0 {
@@ -271,7 +282,45 @@ func (s *Store) Claim(ctx context.Context, owner string, limit int, inFlight map
 	if err != nil {
 		return nil, err
 	}
+	s.lastHost = last
 	return claimed, nil
+}
+
+// hostName is one host of hostsAfter, or the error that ended the walk.
+type hostName struct {
+	name string
+	err  error
+}
+
+// hostsAfter yields the hosts with pending deliveries, in name order, from the
+// one after start round to start itself: one index probe each, where a GROUP
+// BY would read every pending row.
+func (s *Store) hostsAfter(tx *gorm.DB, start string) iter.Seq[hostName] {
+	return func(yield func(hostName) bool) {
+		host, wrapped := start, false
+		for {
+			var next []string
+			if err := tx.Raw("SELECT host FROM deliveries WHERE state = ? AND host > ? ORDER BY host LIMIT 1",
+				StatePending, host).Scan(&next).Error; err != nil {
+				yield(hostName{err: fmt.Errorf("find hosts with pending deliveries: %w", err)})
+				return
+			}
+			if len(next) == 0 || (wrapped && next[0] > start) {
+				if wrapped || start == "" {
+					return
+				}
+				host, wrapped = "", true
+				continue
+			}
+			host = next[0]
+			if !yield(hostName{name: host}) {
+				return
+			}
+			if wrapped && host == start {
+				return
+			}
+		}
+	}
 }
 
 // Attempt is one recorded delivery attempt.

@@ -390,3 +390,34 @@ func mustAddr(t *testing.T, s string) netip.Addr {
 	}
 	return a
 }
+
+// TestHostsTakeTurns gives two endpoints a backlog each, with workers for only
+// one host at a time: the second endpoint must be served while the first
+// still has deliveries waiting, not only once it is drained.
+func TestHostsTakeTurns(t *testing.T) {
+	gdb := dbtest.Open(t, store.Migrations())
+	var first, second atomic.Int64
+	serve := func(n *atomic.Int64) *httptest.Server {
+		srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			time.Sleep(10 * time.Millisecond)
+			n.Add(1)
+		}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	a, b := serve(&first), serve(&second)
+	const n = 40
+	for i := range n {
+		addReturn(t, gdb, fmt.Sprintf("a-%d", i), a.URL)
+	}
+	for i := range n {
+		addReturn(t, gdb, fmt.Sprintf("b-%d", i), b.URL)
+	}
+	d := newDeliverer(t, gdb, webhook.Policy{AllowLoopback: true}, []time.Duration{time.Hour}, time.Minute, 2)
+	run(t, d)
+	waitFor(t, "both endpoints served", 30*time.Second, func() bool { return first.Load() >= 5 && second.Load() >= 5 })
+	if first.Load() == n || second.Load() == n {
+		t.Fatalf("one endpoint was drained before the other was served: %d and %d of %d", first.Load(), second.Load(), n)
+	}
+	waitFor(t, "every delivery made", 30*time.Second, func() bool { return first.Load() == n && second.Load() == n })
+}
