@@ -238,26 +238,26 @@ func (s *Store) Claim(ctx context.Context, owner string, limit int, inFlight map
 	lease time.Duration) (claimed []Delivery, err error) {
 	s.claimMu.Lock()
 	defer s.claimMu.Unlock()
-	last := s.lastHost
+	var last string
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		claimed, last = nil, s.lastHost
 		var ids []uint64
-		for host := range s.hostsAfter(tx, s.lastHost) {
-			if host.err != nil {
-				return host.err
+		for host, err := range hostsAfter(tx, s.lastHost) {
+			if err != nil {
+				return err
 			}
 			if len(claimed) == limit {
 				break
 			}
-			room := min(hostLimit-inFlight[host.name], limit-len(claimed))
+			room := min(hostLimit-inFlight[host], limit-len(claimed))
 			if room <= 0 {
 				continue
 			}
 			var due []Delivery
 			if err := tx.Raw("SELECT "+deliveryColumns+` FROM deliveries
 				WHERE state = ? AND host = ? AND next_attempt_at <= NOW(6) AND (lease_until IS NULL OR lease_until < NOW(6))
-				ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED`, StatePending, host.name, room).Scan(&due).Error; err != nil {
-				return fmt.Errorf("claim deliveries to %s: %w", host.name, err)
+				ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED`, StatePending, host, room).Scan(&due).Error; err != nil {
+				return fmt.Errorf("claim deliveries to %s: %w", host, err)
 			}
 			for _, d := range due {
 				d.Attempts++
@@ -266,7 +266,7 @@ func (s *Store) Claim(ctx context.Context, owner string, limit int, inFlight map
 				ids = append(ids, d.ID)
 			}
 			if len(due) > 0 {
-				last = host.name
+				last = host
 			}
 		}
 		if len(ids) == 0 {
@@ -286,23 +286,17 @@ func (s *Store) Claim(ctx context.Context, owner string, limit int, inFlight map
 	return claimed, nil
 }
 
-// hostName is one host of hostsAfter, or the error that ended the walk.
-type hostName struct {
-	name string
-	err  error
-}
-
 // hostsAfter yields the hosts with pending deliveries, in name order, from the
-// one after start round to start itself: one index probe each, where a GROUP
-// BY would read every pending row.
-func (s *Store) hostsAfter(tx *gorm.DB, start string) iter.Seq[hostName] {
-	return func(yield func(hostName) bool) {
+// one after start round to start itself, or the error that ends the walk: one
+// index probe each, where a GROUP BY would read every pending row.
+func hostsAfter(tx *gorm.DB, start string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
 		host, wrapped := start, false
 		for {
 			var next []string
 			if err := tx.Raw("SELECT host FROM deliveries WHERE state = ? AND host > ? ORDER BY host LIMIT 1",
 				StatePending, host).Scan(&next).Error; err != nil {
-				yield(hostName{err: fmt.Errorf("find hosts with pending deliveries: %w", err)})
+				yield("", fmt.Errorf("find hosts with pending deliveries: %w", err))
 				return
 			}
 			if len(next) == 0 || (wrapped && next[0] > start) {
@@ -313,7 +307,7 @@ func (s *Store) hostsAfter(tx *gorm.DB, start string) iter.Seq[hostName] {
 				continue
 			}
 			host = next[0]
-			if !yield(hostName{name: host}) {
+			if !yield(host, nil) {
 				return
 			}
 			if wrapped && host == start {

@@ -180,11 +180,7 @@ func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 		h.OnCommit()
 	}
 	for i, req := range reqs {
-		log := h.Log.With().Str("request_id", req.RequestID).Logger()
-		log.Info().Str("to", req.To).Str("amount", money.Format(req.Amount)).Msg("withdrawal signed")
-		if err := h.Sender.Broadcast(ctx, sendIDs[i]); err != nil {
-			log.Warn().Err(err).Msg("broadcast after submit; the tracker will retry")
-		}
+		h.broadcast(ctx, req, sendIDs[i], h.Log.With().Str("request_id", req.RequestID).Logger())
 	}
 	h.Sender.Kick()
 	return nil
@@ -338,12 +334,18 @@ func (h *Handler) submit(ctx context.Context, req withdrawRequest, log zerolog.L
 	if signed.alerted {
 		h.OnCommit()
 	}
-	log.Info().Str("to", req.To).Str("amount", money.Format(req.Amount)).Msg("withdrawal signed")
-	if err := h.Sender.Broadcast(ctx, signed.sendID); err != nil {
-		log.Warn().Err(err).Msg("broadcast after submit; the tracker will retry")
-	}
+	h.broadcast(ctx, req, signed.sendID, log)
 	h.Sender.Kick()
 	return nil
+}
+
+// broadcast sends a withdrawal's stored transfer once its transaction has
+// committed; a failure is left to the tracker.
+func (h *Handler) broadcast(ctx context.Context, req withdrawRequest, sendID uint64, log zerolog.Logger) {
+	log.Info().Str("to", req.To).Str("amount", money.Format(req.Amount)).Msg("withdrawal signed")
+	if err := h.Sender.Broadcast(ctx, sendID); err != nil {
+		log.Warn().Err(err).Msg("broadcast after submit; the tracker will retry")
+	}
 }
 
 // signing is what signTx did: signed a send, or stored a refusal.
