@@ -142,6 +142,81 @@ func TestSameRequestIDGivesSameAddress(t *testing.T) {
 	}
 }
 
+// A burst of requests, most of them new, is registered in batches; the odd
+// ones mixed into it (a repeat, refusals, two requests for one address) are
+// answered as if each came alone.
+func TestRegistrationBurst(t *testing.T) {
+	s, c := startDeposits(t)
+	const n = 300
+	p := s.newPublisher()
+	for i := range n {
+		p.send(topupKey, map[string]any{"request_id": fmt.Sprintf("burst-%d", i)})
+		switch i {
+		case 100:
+			p.send(topupKey, map[string]any{"request_id": "burst-7"})
+		case 150:
+			p.send(topupKey, map[string]any{"request_id": "burst-bad", "address": "0x12"})
+			p.send(topupKey, map[string]any{"request_id": "burst-twin-1", "address": "0x00000000000000000000000000000000000000Cd"})
+			p.send(topupKey, map[string]any{"request_id": "burst-twin-2", "address": "0x00000000000000000000000000000000000000cD"})
+		case 200:
+			p.send(topupKey, map[string]any{"request_id": "burst-doge", "symbol": "DOGE"})
+		}
+	}
+	p.flush()
+	msgs := c.WaitFor(t, "every burst request answered", wait, func(ms []Message) bool {
+		return len(Find(ms, func(m Message) bool { return m.Str("event") == "registered" })) >= n+5
+	})
+	answers := map[string][]Message{}
+	for _, m := range Find(msgs, func(m Message) bool { return m.Str("event") == "registered" }) {
+		answers[m.Str("request_id")] = append(answers[m.Str("request_id")], m)
+	}
+	addresses := map[string]string{}
+	for i := range n {
+		id := fmt.Sprintf("burst-%d", i)
+		want := 1
+		if i == 7 {
+			want = 2
+		}
+		got := answers[id]
+		if len(got) != want {
+			t.Fatalf("%s answered %d times, want %d", id, len(got), want)
+		}
+		if string(got[0].Body) != string(got[len(got)-1].Body) {
+			t.Fatalf("%s answered differently:\n%s\n%s", id, got[0].Body, got[1].Body)
+		}
+		m := got[0]
+		s.CheckReturn("topup.return.registered", m)
+		if m.Num("status") != 1 {
+			t.Fatalf("%s: %s", id, m.Body)
+		}
+		if other, dup := addresses[m.Str("address")]; dup {
+			t.Fatalf("%s and %s got the same address %s", other, id, m.Str("address"))
+		}
+		addresses[m.Str("address")] = id
+	}
+	refused := func(id, code string) {
+		t.Helper()
+		got := answers[id]
+		if len(got) != 1 || got[0].Num("status") != 0 || got[0].Str("error") != code {
+			t.Errorf("%s: want one refusal %s, got %d answers: %v", id, code, len(got), got)
+		}
+	}
+	refused("burst-bad", "invalid_address")
+	refused("burst-doge", "unknown_token")
+	twins := append(answers["burst-twin-1"], answers["burst-twin-2"]...)
+	if len(twins) != 2 || twins[0].Num("status")+twins[1].Num("status") != 1 {
+		t.Fatalf("two requests for one address: want one registered and one refused, got %v", twins)
+	}
+	for _, m := range twins {
+		if m.Num("status") == 0 && m.Str("error") != "address_in_use" {
+			t.Errorf("twin refused with %s", m.Body)
+		}
+	}
+	if got := s.sqlCount("topup", "SELECT COUNT(*) FROM registrations"); got != n+1 {
+		t.Fatalf("%d registrations, want %d", got, n+1)
+	}
+}
+
 func TestTransfersInOneBlockReportedOnce(t *testing.T) {
 	s, c := startDeposits(t)
 	a := register(t, s, c, "blk-a")

@@ -18,9 +18,12 @@ import (
 	"paysuite/services/topup/internal/store"
 )
 
-// depositBatch is the most transfer events recorded in one transaction;
-// batches form only while every worker is busy.
-const depositBatch = 50
+// The most transfer events, and the most topup requests, recorded in one
+// transaction; batches form only while every worker is busy.
+const (
+	depositBatch      = 50
+	registrationBatch = 50
+)
 
 // Run starts topup and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
@@ -43,7 +46,8 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	log.Info().Str("chain", cfg.Chain).Msg("topup started")
 	return base.Run(ctx,
 		func(ctx context.Context) error {
-			return base.MQ.Consume(ctx, cfg.Names.TopupQueue, cfg.Workers, reqs.Handle)
+			return base.MQ.ConsumeBatches(ctx, cfg.Names.TopupQueue, cfg.Workers, reqs.Handle,
+				broker.Batching{Max: registrationBatch, Handler: reqs.HandleBatch})
 		},
 		func(ctx context.Context) error {
 			return base.MQ.ConsumeBatches(ctx, events.TransferQueue(events.OwnerTopup), cfg.Workers, deps.Handle,

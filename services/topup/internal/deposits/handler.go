@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"slices"
+	"strings"
 
 	"github.com/rs/zerolog"
 	"gorm.io/gorm"
@@ -52,36 +54,24 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 	return h.HandleBatch(ctx, []broker.Delivery{d})
 }
 
-// HandleBatch records several transfer events in one transaction: under load
-// it saves a commit per event. Any failure fails the whole batch, whose
-// events are then handled one by one (a poison one is dead-lettered alone).
+// HandleBatch records several transfer events in one transaction, with a
+// fixed number of statements whatever their count: under load it saves a
+// commit and several round trips per event. Any failure fails the whole
+// batch, whose events are then handled one by one (a poison one is
+// dead-lettered alone).
 func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
-	deps := make([]*deposit, 0, len(ds))
-	for _, d := range ds {
-		dep, err := h.prepare(ctx, d)
-		if err != nil {
-			return err
-		}
-		if dep != nil {
-			deps = append(deps, dep)
-		}
-	}
-	if len(deps) == 0 {
-		return nil
+	deps, err := h.prepare(ctx, ds)
+	if err != nil || len(deps) == 0 {
+		return err
 	}
 	// READ COMMITTED: locking a deposit not recorded yet takes no gap lock, so
-	// workers recording neighbouring deposits do not deadlock. Two events of
-	// one new deposit may both find no row; the second insert then fails on the
-	// key and the transaction runs again, now finding the row.
-	var err error
+	// workers recording neighbouring deposits do not deadlock. Two batches
+	// holding events of one new deposit may both find no row; the second
+	// insert then fails on the key and the transaction runs again, now
+	// finding the row.
 	for attempt := 1; ; attempt++ {
 		err = h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			for _, dep := range deps {
-				if err := h.record(tx, dep); err != nil {
-					return err
-				}
-			}
-			return nil
+			return h.record(tx, deps)
 		}, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 		if err == nil || attempt == maxAttempts || !(db.IsConflict(err) || db.IsDuplicateKey(err)) {
 			break
@@ -110,73 +100,111 @@ func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 	return nil
 }
 
-// prepare checks a transfer event and finds its registration; it returns nil
-// for a transfer to an address topup does not know.
-func (h *Handler) prepare(ctx context.Context, d broker.Delivery) (*deposit, error) {
-	var ev events.Transfer
-	if err := json.Unmarshal(d.Body, &ev); err != nil {
-		return nil, broker.Poison("transfer event is not valid JSON: " + err.Error())
+// prepare checks transfer events and finds their registrations with one
+// query; a transfer to an address topup does not know is left out.
+func (h *Handler) prepare(ctx context.Context, ds []broker.Delivery) ([]*deposit, error) {
+	evs := make([]events.Transfer, len(ds))
+	amounts := make([]*big.Int, len(ds))
+	addresses := make([]string, len(ds))
+	for i, d := range ds {
+		if err := json.Unmarshal(d.Body, &evs[i]); err != nil {
+			return nil, broker.Poison("transfer event is not valid JSON: " + err.Error())
+		}
+		amount, ok := new(big.Int).SetString(evs[i].Amount, 10)
+		if !ok || amount.Sign() < 0 {
+			return nil, broker.Poison("transfer event with an invalid amount")
+		}
+		amounts[i], addresses[i] = amount, evs[i].To
 	}
-	amount, ok := new(big.Int).SetString(ev.Amount, 10)
-	if !ok || amount.Sign() < 0 {
-		return nil, broker.Poison("transfer event with an invalid amount")
-	}
-	depositID := contract.DepositID(ev.Chain, ev.TxHash, ev.LogIndex)
-	log := h.Log.With().Str("deposit_id", depositID).Str("kind", ev.Kind).Logger()
-	reg, err := h.Store.ByAddress(ctx, ev.To)
+	regs, err := h.Store.ByAddresses(ctx, addresses)
 	if err != nil {
 		return nil, err
 	}
-	if reg == nil {
-		log.Warn().Str("address", ev.To).Msg("transfer to an address topup does not know; ignored")
-		return nil, nil
+	deps := make([]*deposit, 0, len(evs))
+	for i, ev := range evs {
+		depositID := contract.DepositID(ev.Chain, ev.TxHash, ev.LogIndex)
+		log := h.Log.With().Str("deposit_id", depositID).Str("kind", ev.Kind).Logger()
+		reg := regs[ev.To]
+		if reg == nil {
+			log.Warn().Str("address", ev.To).Msg("transfer to an address topup does not know; ignored")
+			continue
+		}
+		userID := ""
+		if reg.UserID != nil {
+			userID = *reg.UserID
+		}
+		deps = append(deps, &deposit{ev: ev, reg: reg, log: log, base: returns.Deposit{
+			RequestID: reg.RequestID, Event: contract.EventDeposit, Chain: ev.Chain, Symbol: ev.Symbol,
+			Amount:    money.Format(money.FromBaseUnits(amounts[i], ev.Decimals)),
+			DepositID: depositID, Address: ev.To, FromAddress: ev.From, TxHash: ev.TxHash, LogIndex: ev.LogIndex,
+			BlockNumber: ev.BlockNumber, BlockHash: ev.BlockHash, Confirmations: ev.Confirmations, UserID: userID,
+		}})
 	}
-	userID := ""
-	if reg.UserID != nil {
-		userID = *reg.UserID
-	}
-	return &deposit{ev: ev, reg: reg, log: log, base: returns.Deposit{
-		RequestID: reg.RequestID, Event: contract.EventDeposit, Chain: ev.Chain, Symbol: ev.Symbol,
-		Amount:    money.Format(money.FromBaseUnits(amount, ev.Decimals)),
-		DepositID: depositID, Address: ev.To, FromAddress: ev.From, TxHash: ev.TxHash, LogIndex: ev.LogIndex,
-		BlockNumber: ev.BlockNumber, BlockHash: ev.BlockHash, Confirmations: ev.Confirmations, UserID: userID,
-	}}, nil
+	return deps, nil
 }
 
-// record stores one event inside tx and the returns it causes in the outbox;
-// dep.reported lists the statuses reported.
-func (h *Handler) record(tx *gorm.DB, dep *deposit) error {
-	ev, base, depositID := dep.ev, dep.base, dep.base.DepositID
-	dep.reported = nil
-	row, err := store.LockDeposit(tx, depositID)
+// record stores the events inside tx, in their order, and the returns they
+// cause in the outbox; each dep.reported lists the statuses it reported.
+// Events of one deposit in the same batch apply one after the other to the
+// row as the earlier ones left it.
+func (h *Handler) record(tx *gorm.DB, deps []*deposit) error {
+	ids := make([]string, len(deps))
+	for i, dep := range deps {
+		ids[i] = dep.base.DepositID
+	}
+	rows, err := store.LockDeposits(tx, ids)
 	if err != nil {
 		return err
 	}
+	created := map[string]bool{}
+	changed := map[string]bool{}
+	var msgs []outbox.Message
+	for _, dep := range deps {
+		id := dep.base.DepositID
+		row, reported := apply(dep, rows[id])
+		dep.reported = reported
+		if row == nil {
+			continue // a stale or repeated event
+		}
+		if rows[id] == nil {
+			created[id] = true
+		} else if !created[id] {
+			changed[id] = true
+		}
+		rows[id] = row
+		for _, status := range reported {
+			m := dep.base
+			m.Status = status
+			if status == contract.StatusFailed {
+				m.Error, m.Message = contract.ErrReorged, "the block holding the transfer left the canonical chain"
+			}
+			body, err := h.Sealer.Seal(m)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, outbox.Message{
+				Exchange: h.Names.Exchange, RoutingKey: h.Names.TopupReturnKey,
+				MessageID: fmt.Sprintf("%s:deposit:%s:%d:%d", dep.reg.RequestID, id, status, dep.ev.Sequence), Body: body,
+			})
+		}
+	}
+	if err := outbox.Add(tx, msgs...); err != nil {
+		return err
+	}
+	return store.SaveDeposits(tx, pick(rows, created), pick(rows, changed))
+}
+
+// apply works out what one event does to a deposit last recorded as row (nil
+// when never recorded): the row to store and the statuses to report, or a
+// nil row when the event is stale or repeated.
+func apply(dep *deposit, row *store.Deposit) (*store.Deposit, []int) {
+	ev := dep.ev
 	if row != nil && ev.Sequence <= row.Seq {
-		return nil // a stale or repeated event
+		return nil, nil
 	}
 	reported := next(row, ev.Kind)
 	if row != nil && len(reported) == 0 && row.Status == contract.StatusSuccess && ev.Kind == events.KindRemoved {
 		dep.log.Error().Msg("a confirmed deposit left the canonical chain; it stays confirmed")
-	}
-	msgs := make([]outbox.Message, 0, len(reported))
-	for _, status := range reported {
-		m := base
-		m.Status = status
-		if status == contract.StatusFailed {
-			m.Error, m.Message = contract.ErrReorged, "the block holding the transfer left the canonical chain"
-		}
-		body, err := h.Sealer.Seal(m)
-		if err != nil {
-			return err
-		}
-		msgs = append(msgs, outbox.Message{
-			Exchange: h.Names.Exchange, RoutingKey: h.Names.TopupReturnKey,
-			MessageID: fmt.Sprintf("%s:deposit:%s:%d:%d", dep.reg.RequestID, depositID, status, ev.Sequence), Body: body,
-		})
-	}
-	if err := outbox.Add(tx, msgs...); err != nil {
-		return err
 	}
 	status := contract.StatusPending
 	if row != nil {
@@ -185,22 +213,21 @@ func (h *Handler) record(tx *gorm.DB, dep *deposit) error {
 	if len(reported) > 0 {
 		status = reported[len(reported)-1]
 	}
-	rec := &store.Deposit{
-		DepositID: depositID, RequestID: dep.reg.RequestID, Address: ev.To, Symbol: ev.Symbol,
-		Amount: base.Amount, Status: status, Seq: ev.Sequence, TxHash: ev.TxHash, BlockNumber: ev.BlockNumber,
+	return &store.Deposit{
+		DepositID: dep.base.DepositID, RequestID: dep.reg.RequestID, Address: ev.To, Symbol: ev.Symbol,
+		Amount: dep.base.Amount, Status: status, Seq: ev.Sequence, TxHash: ev.TxHash, BlockNumber: ev.BlockNumber,
+	}, reported
+}
+
+// pick returns the rows whose ids are in set, in id order so that statements
+// touch rows in the same order as the lock.
+func pick(rows map[string]*store.Deposit, set map[string]bool) []*store.Deposit {
+	out := make([]*store.Deposit, 0, len(set))
+	for id := range set {
+		out = append(out, rows[id])
 	}
-	if row == nil {
-		// A plain insert: a concurrent first insert must fail on the key,
-		// not be overwritten by an upsert.
-		err = tx.Create(rec).Error
-	} else {
-		err = tx.Save(rec).Error
-	}
-	if err != nil {
-		return err
-	}
-	dep.reported = reported
-	return nil
+	slices.SortFunc(out, func(a, b *store.Deposit) int { return strings.Compare(a.DepositID, b.DepositID) })
+	return out
 }
 
 // next returns the statuses to report, in order, when an event of kind arrives

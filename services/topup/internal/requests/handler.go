@@ -154,9 +154,75 @@ func (h *Handler) check(env request.Envelope, req *topupRequest) error {
 	return nil
 }
 
-// register stores the registration, the watch request for the listener and the
-// answer in one transaction; the outbox publishes both after the commit.
-func (h *Handler) register(ctx context.Context, req topupRequest) (*store.Registration, error) {
+// errHandleAlone fails a batch that holds anything but new, valid requests
+// for distinct addresses: the broker then hands each of its requests to Handle.
+var errHandleAlone = errors.New("batch holds a request to handle alone")
+
+// HandleBatch registers several new, valid requests in one transaction with a
+// fixed number of statements: under load it saves a commit and several round
+// trips per request. Anything else (a refusal, a repeat, an address taken)
+// fails the batch, whose requests Handle then takes one by one.
+func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
+	regs := make([]*store.Registration, 0, len(ds))
+	requestIDs := make([]string, 0, len(ds))
+	seen := map[string]bool{}
+	for _, d := range ds {
+		env, err := request.Open(d.Body)
+		if err != nil {
+			return errHandleAlone
+		}
+		req := topupRequest{RequestID: env.RequestID}
+		if err := h.check(env, &req); err != nil {
+			return errHandleAlone
+		}
+		if seen["request:"+req.RequestID] || (req.Address != "" && seen["address:"+req.Address]) {
+			return errHandleAlone
+		}
+		seen["request:"+req.RequestID], seen["address:"+req.Address] = true, true
+		regs = append(regs, newRegistration(req))
+		requestIDs = append(requestIDs, req.RequestID)
+	}
+	known, err := h.Store.AnyRequestID(ctx, requestIDs)
+	if err != nil {
+		return err
+	}
+	if known {
+		return errHandleAlone
+	}
+	err = h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := store.InsertRegistrations(tx, regs); err != nil {
+			return err
+		}
+		var msgs []outbox.Message
+		for _, reg := range regs {
+			m, err := h.answer(reg)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, m...)
+		}
+		if err := store.SetAnswers(tx, regs); err != nil {
+			return err
+		}
+		return outbox.Add(tx, msgs...)
+	})
+	if db.IsDuplicateKey(err) {
+		// A request raced on another worker, or an address is taken: Handle
+		// tells which, request by request.
+		return errHandleAlone
+	}
+	if err != nil {
+		return fmt.Errorf("register %d requests: %w", len(regs), err)
+	}
+	h.OnCommit()
+	for _, reg := range regs {
+		h.Log.Info().Str("request_id", reg.RequestID).Str("address", *reg.Address).Msg("address registered")
+		h.observe("registered")
+	}
+	return nil
+}
+
+func newRegistration(req topupRequest) *store.Registration {
 	reg := &store.Registration{
 		RequestID: req.RequestID, Chain: req.Chain, Symbol: req.Symbol,
 		Allocated: req.Address == "", UserID: optional(req.UserID), CallbackURL: optional(req.CallbackURL),
@@ -165,45 +231,23 @@ func (h *Handler) register(ctx context.Context, req topupRequest) (*store.Regist
 	if req.Address != "" {
 		reg.Address = &req.Address
 	}
+	return reg
+}
+
+// register stores the registration, the watch request for the listener and the
+// answer in one transaction; the outbox publishes both after the commit.
+func (h *Handler) register(ctx context.Context, req topupRequest) (*store.Registration, error) {
+	reg := newRegistration(req)
 	err := h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(reg).Error; err != nil {
 			return err
 		}
-		if reg.Allocated {
-			// The row id is the derivation index: unique and never reused, across replicas.
-			addr, err := h.Keys.Address(uint32(reg.ID))
-			if err != nil {
-				return fmt.Errorf("derive address %d: %w", reg.ID, err)
-			}
-			a := strings.ToLower(addr.Hex())
-			reg.Address = &a
-		}
-		body, err := h.Sealer.Seal(returns.Registered{
-			RequestID: req.RequestID, Event: contract.EventRegistered, Status: contract.StatusSuccess,
-			Chain: req.Chain, Symbol: req.Symbol, Address: *reg.Address, UserID: req.UserID,
-		})
+		msgs, err := h.answer(reg)
 		if err != nil {
 			return err
 		}
-		reg.ReturnBody = body
-		if err := tx.Model(reg).Updates(map[string]any{"address": *reg.Address, "return_body": body}).Error; err != nil {
+		if err := tx.Model(reg).Updates(map[string]any{"address": *reg.Address, "return_body": reg.ReturnBody}).Error; err != nil {
 			return err
-		}
-		watch, err := json.Marshal(events.WatchAddress{Chain: req.Chain, Address: *reg.Address, Owner: events.OwnerTopup})
-		if err != nil {
-			return err
-		}
-		msgs := []outbox.Message{
-			{Exchange: events.Exchange, RoutingKey: events.WatchKey, MessageID: "watch:" + *reg.Address, Body: watch},
-			{Exchange: h.Names.Exchange, RoutingKey: h.Names.TopupReturnKey, MessageID: req.RequestID + ":registered", Body: body},
-		}
-		if reg.Allocated {
-			announce, err := json.Marshal(events.AddressAllocated{Chain: req.Chain, Address: *reg.Address, Index: uint32(reg.ID)})
-			if err != nil {
-				return err
-			}
-			msgs = append(msgs, outbox.Message{Exchange: events.Exchange, RoutingKey: events.AddressKey,
-				MessageID: "address:" + *reg.Address, Body: announce})
 		}
 		return outbox.Add(tx, msgs...)
 	})
@@ -223,6 +267,51 @@ func (h *Handler) register(ctx context.Context, req topupRequest) (*store.Regist
 	}
 	h.OnCommit()
 	return reg, nil
+}
+
+// answer completes an inserted registration: it derives the address of an
+// allocated one from its id (unique and never reused, across replicas), seals
+// the registered answer into reg.ReturnBody, and returns what the outbox
+// sends: the watch request, the answer and, for an allocated address, its
+// announcement.
+func (h *Handler) answer(reg *store.Registration) ([]outbox.Message, error) {
+	if reg.Allocated {
+		addr, err := h.Keys.Address(uint32(reg.ID))
+		if err != nil {
+			return nil, fmt.Errorf("derive address %d: %w", reg.ID, err)
+		}
+		a := strings.ToLower(addr.Hex())
+		reg.Address = &a
+	}
+	userID := ""
+	if reg.UserID != nil {
+		userID = *reg.UserID
+	}
+	body, err := h.Sealer.Seal(returns.Registered{
+		RequestID: reg.RequestID, Event: contract.EventRegistered, Status: contract.StatusSuccess,
+		Chain: reg.Chain, Symbol: reg.Symbol, Address: *reg.Address, UserID: userID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	reg.ReturnBody = body
+	watch, err := json.Marshal(events.WatchAddress{Chain: reg.Chain, Address: *reg.Address, Owner: events.OwnerTopup})
+	if err != nil {
+		return nil, err
+	}
+	msgs := []outbox.Message{
+		{Exchange: events.Exchange, RoutingKey: events.WatchKey, MessageID: "watch:" + *reg.Address, Body: watch},
+		{Exchange: h.Names.Exchange, RoutingKey: h.Names.TopupReturnKey, MessageID: reg.RequestID + ":registered", Body: body},
+	}
+	if reg.Allocated {
+		announce, err := json.Marshal(events.AddressAllocated{Chain: reg.Chain, Address: *reg.Address, Index: uint32(reg.ID)})
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, outbox.Message{Exchange: events.Exchange, RoutingKey: events.AddressKey,
+			MessageID: "address:" + *reg.Address, Body: announce})
+	}
+	return msgs, nil
 }
 
 // refuse answers a request with status 0; it has no other effect.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -65,9 +66,72 @@ func (s *Store) ByRequestID(ctx context.Context, requestID string) (*Registratio
 	return s.first(ctx, "request_id = ?", requestID)
 }
 
-// ByAddress finds the registration watching address, or nil.
-func (s *Store) ByAddress(ctx context.Context, address string) (*Registration, error) {
-	return s.first(ctx, "address = ?", address)
+// AnyRequestID reports whether any of requestIDs is registered.
+func (s *Store) AnyRequestID(ctx context.Context, requestIDs []string) (bool, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&Registration{}).Where("request_id IN ?", requestIDs).Limit(1).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("look up %d request ids: %w", len(requestIDs), err)
+	}
+	return n > 0, nil
+}
+
+// InsertRegistrations inserts regs inside tx with one statement and sets their
+// ids. The ids are read back rather than counted up from the first one: with
+// interleaved auto-increment locking, or an increment above 1 as on a
+// replicated cluster, one statement's ids need not be consecutive, and an id
+// is a derivation index.
+func InsertRegistrations(tx *gorm.DB, regs []*Registration) error {
+	if err := tx.Create(regs).Error; err != nil {
+		return fmt.Errorf("insert %d registrations: %w", len(regs), err)
+	}
+	byRequest := make(map[string]*Registration, len(regs))
+	ids := make([]string, len(regs))
+	for i, r := range regs {
+		byRequest[r.RequestID], ids[i] = r, r.RequestID
+		r.ID = 0
+	}
+	var rows []struct {
+		ID        uint64
+		RequestID string
+	}
+	if err := tx.Model(&Registration{}).Select("id", "request_id").Where("request_id IN ?", ids).Scan(&rows).Error; err != nil {
+		return fmt.Errorf("read ids of %d registrations: %w", len(regs), err)
+	}
+	for _, row := range rows {
+		byRequest[row.RequestID].ID = row.ID
+	}
+	for _, r := range regs {
+		if r.ID == 0 {
+			return fmt.Errorf("registration %s inserted but not found", r.RequestID)
+		}
+	}
+	return nil
+}
+
+// SetAnswers stores the address and the signed answer of each registration
+// inside tx, with one statement.
+func SetAnswers(tx *gorm.DB, regs []*Registration) error {
+	var q strings.Builder
+	args := make([]any, 0, 5*len(regs))
+	q.WriteString("UPDATE registrations SET address = CASE id")
+	for _, r := range regs {
+		q.WriteString(" WHEN ? THEN ?")
+		args = append(args, r.ID, *r.Address)
+	}
+	q.WriteString(" END, return_body = CASE id")
+	ids := make([]uint64, len(regs))
+	for i, r := range regs {
+		q.WriteString(" WHEN ? THEN ?")
+		args = append(args, r.ID, r.ReturnBody)
+		ids[i] = r.ID
+	}
+	q.WriteString(" END WHERE id IN ?")
+	args = append(args, ids)
+	res := tx.Exec(q.String(), args...)
+	if res.Error != nil {
+		return fmt.Errorf("store the answers of %d registrations: %w", len(regs), res.Error)
+	}
+	return nil
 }
 
 func (s *Store) first(ctx context.Context, where string, arg any) (*Registration, error) {
@@ -82,15 +146,51 @@ func (s *Store) first(ctx context.Context, where string, arg any) (*Registration
 	return &r, nil
 }
 
-// LockDeposit loads a deposit for update inside tx, or nil.
-func LockDeposit(tx *gorm.DB, depositID string) (*Deposit, error) {
-	var d Deposit
-	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("deposit_id = ?", depositID).First(&d).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, nil
+// ByAddresses finds the registrations watching any of addresses, by address;
+// an address without one is missing from the map.
+func (s *Store) ByAddresses(ctx context.Context, addresses []string) (map[string]*Registration, error) {
+	var regs []*Registration
+	if err := s.db.WithContext(ctx).Where("address IN ?", addresses).Find(&regs).Error; err != nil {
+		return nil, fmt.Errorf("find registrations of %d addresses: %w", len(addresses), err)
 	}
+	byAddress := make(map[string]*Registration, len(regs))
+	for _, r := range regs {
+		byAddress[*r.Address] = r
+	}
+	return byAddress, nil
+}
+
+// LockDeposits loads the recorded deposits among ids for update inside tx, by
+// deposit id; one statement locks them all, in key order.
+func LockDeposits(tx *gorm.DB, ids []string) (map[string]*Deposit, error) {
+	var rows []*Deposit
+	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("deposit_id IN ?", ids).Order("deposit_id").Find(&rows).Error
 	if err != nil {
-		return nil, fmt.Errorf("lock deposit %s: %w", depositID, err)
+		return nil, fmt.Errorf("lock %d deposits: %w", len(ids), err)
 	}
-	return &d, nil
+	byID := make(map[string]*Deposit, len(rows))
+	for _, d := range rows {
+		byID[d.DepositID] = d
+	}
+	return byID, nil
+}
+
+// SaveDeposits writes deposits inside tx: created ones with a plain insert, so
+// that a concurrent first insert of the same deposit fails on the key rather
+// than being overwritten, and changed ones (locked by LockDeposits) in place.
+func SaveDeposits(tx *gorm.DB, created, changed []*Deposit) error {
+	if len(created) > 0 {
+		if err := tx.Create(created).Error; err != nil {
+			return fmt.Errorf("insert %d deposits: %w", len(created), err)
+		}
+	}
+	if len(changed) > 0 {
+		// The rows exist and are locked: the insert always turns into an update
+		// of the row with the same key (deposit_id is the table's only unique key).
+		upsert := clause.OnConflict{DoUpdates: clause.AssignmentColumns([]string{"status", "seq", "block_number"})}
+		if err := tx.Clauses(upsert).Create(changed).Error; err != nil {
+			return fmt.Errorf("update %d deposits: %w", len(changed), err)
+		}
+	}
+	return nil
 }

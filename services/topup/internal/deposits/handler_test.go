@@ -1,0 +1,183 @@
+package deposits_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/rs/zerolog"
+	"gorm.io/gorm"
+
+	"paysuite/pkg/broker"
+	"paysuite/pkg/contract"
+	"paysuite/pkg/db/dbtest"
+	"paysuite/pkg/events"
+	"paysuite/pkg/sign"
+	"paysuite/services/topup/internal/deposits"
+	"paysuite/services/topup/internal/store"
+)
+
+const watched = "0x00000000000000000000000000000000000000a1"
+
+func setup(t *testing.T) (*deposits.Handler, *gorm.DB) {
+	t.Helper()
+	gdb := dbtest.Open(t, store.Migrations())
+	addr := watched
+	reg := &store.Registration{RequestID: "r-1", Chain: "ETH", Symbol: "USDT", Address: &addr, ReturnBody: []byte("{}")}
+	if err := gdb.Create(reg).Error; err != nil {
+		t.Fatal(err)
+	}
+	return &deposits.Handler{
+		Store: store.New(gdb), Names: contract.DefaultNames(), Sealer: sign.Sealer{Secret: []byte("s")},
+		Log: zerolog.Nop(), OnCommit: func() {},
+	}, gdb
+}
+
+// event is the listener's event of kind for transfer n (log index n of one
+// transaction) to the watched address.
+func event(t *testing.T, n uint, kind string, seq uint64) broker.Delivery {
+	t.Helper()
+	body, err := json.Marshal(events.Transfer{
+		Kind: kind, Chain: "ETH", Symbol: "USDT", Decimals: 6,
+		TxHash:   "0x" + fmt.Sprintf("%064x", 1),
+		LogIndex: n, BlockNumber: 10, BlockHash: "0x" + fmt.Sprintf("%064x", 2),
+		From: "0x00000000000000000000000000000000000000f0", To: watched,
+		Amount: "1500000", Sequence: seq,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return broker.Delivery{Body: body}
+}
+
+// reported lists the deposit returns in the outbox as "log index:status".
+func reported(t *testing.T, gdb *gorm.DB) []string {
+	t.Helper()
+	var bodies [][]byte
+	if err := gdb.Raw("SELECT body FROM outbox ORDER BY id").Scan(&bodies).Error; err != nil {
+		t.Fatal(err)
+	}
+	out := []string{}
+	for _, b := range bodies {
+		var m struct {
+			LogIndex uint `json:"log_index"`
+			Status   int  `json:"status"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%d:%d", m.LogIndex, m.Status))
+	}
+	return out
+}
+
+func statuses(t *testing.T, gdb *gorm.DB) map[string]int {
+	t.Helper()
+	var rows []store.Deposit
+	if err := gdb.Order("deposit_id").Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, r := range rows {
+		out[r.DepositID] = r.Status
+	}
+	return out
+}
+
+func TestBatchReportsEachStageOnce(t *testing.T) {
+	h, gdb := setup(t)
+	batch := []broker.Delivery{
+		event(t, 0, events.KindSeen, 1),
+		event(t, 1, events.KindSeen, 1),
+		event(t, 0, events.KindConfirmed, 2), // the same deposit again, later in the batch
+		event(t, 2, events.KindConfirmed, 2), // confirmed before it was seen
+		event(t, 1, events.KindSeen, 1),      // repeated inside the batch
+		// a transfer to an address topup does not know is left out
+		{Body: []byte(`{"kind":"seen","chain":"ETH","to":"0x00000000000000000000000000000000000000b2","amount":"1","tx_hash":"0x01","sequence":1}`)},
+	}
+	if err := h.HandleBatch(t.Context(), batch); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"0:2", "1:2", "0:1", "2:2", "2:1"}
+	if got := reported(t, gdb); !slices.Equal(got, want) {
+		t.Fatalf("reported %v, want %v", got, want)
+	}
+	if got := statuses(t, gdb); len(got) != 3 {
+		t.Fatalf("deposits %v", got)
+	}
+
+	// The whole batch again (a redelivery), then the next stages one by one.
+	if err := h.HandleBatch(t.Context(), batch); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []broker.Delivery{event(t, 1, events.KindRemoved, 2), event(t, 0, events.KindRemoved, 3)} {
+		if err := h.Handle(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want = append(want, "1:0") // a confirmed deposit stays confirmed
+	if got := reported(t, gdb); !slices.Equal(got, want) {
+		t.Fatalf("after the redelivery and the reorg: reported %v, want %v", got, want)
+	}
+	id := func(n uint) string { return contract.DepositID("ETH", "0x"+fmt.Sprintf("%064x", 1), n) }
+	wantStatus := map[string]int{id(0): 1, id(1): 0, id(2): 1}
+	if got := statuses(t, gdb); !maps.Equal(got, wantStatus) {
+		t.Fatalf("deposits %v, want %v", got, wantStatus)
+	}
+}
+
+func TestBatchWithGarbageFails(t *testing.T) {
+	h, gdb := setup(t)
+	err := h.HandleBatch(t.Context(), []broker.Delivery{event(t, 0, events.KindSeen, 1), {Body: []byte("not json")}})
+	if _, poison := broker.IsPoison(err); !poison {
+		t.Fatalf("error %v, want a poison error so that the broker handles each alone", err)
+	}
+	if got := reported(t, gdb); len(got) != 0 {
+		t.Fatalf("a failed batch reported %v", got)
+	}
+}
+
+// Workers recording overlapping batches at once (a redelivery racing the
+// first delivery) still report each stage once: the loser of a first insert
+// runs again and finds the row.
+func TestConcurrentBatchesReportOnce(t *testing.T) {
+	h, gdb := setup(t)
+	var batches [][]broker.Delivery
+	for w := range 4 {
+		var b []broker.Delivery
+		for n := range uint(20) {
+			b = append(b, event(t, (n+uint(w)*5)%20, events.KindSeen, 1))
+		}
+		batches = append(batches, b)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(batches))
+	for _, b := range batches {
+		wg.Go(func() {
+			// A batch that keeps losing is handled one by one, as the broker would.
+			if err := h.HandleBatch(t.Context(), b); err != nil {
+				for _, d := range b {
+					if err := h.Handle(t.Context(), d); err != nil {
+						errs <- err
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	got := reported(t, gdb)
+	if len(got) != 20 {
+		t.Fatalf("%d returns for 20 deposits: %v", len(got), got)
+	}
+	slices.Sort(got)
+	if len(slices.Compact(got)) != 20 {
+		t.Fatalf("a deposit reported twice: %v", got)
+	}
+}

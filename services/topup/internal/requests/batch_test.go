@@ -1,0 +1,179 @@
+package requests_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"gorm.io/gorm"
+
+	"paysuite/pkg/broker"
+	"paysuite/pkg/contract"
+	"paysuite/pkg/db/dbtest"
+	"paysuite/pkg/events"
+	"paysuite/pkg/hdwallet"
+	"paysuite/pkg/sign"
+	"paysuite/pkg/tokens"
+	"paysuite/services/topup/internal/requests"
+	"paysuite/services/topup/internal/store"
+)
+
+var secret = []byte("topup-secret")
+
+func setup(t *testing.T) (*requests.Handler, *gorm.DB) {
+	t.Helper()
+	gdb := dbtest.Open(t, store.Migrations())
+	xpub, err := hdwallet.XPubFromMnemonic(hdwallet.DevMnemonic, hdwallet.DevDepositPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := hdwallet.ParseXPub(xpub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, err := tokens.Parse(tokens.DevUSDT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &requests.Handler{
+		Store: store.New(gdb), Names: contract.DefaultNames(), Chain: "ETH", Tokens: toks, Keys: keys,
+		Secret: secret, MaxClockSkew: time.Minute, Sealer: sign.Sealer{Secret: secret}, Log: zerolog.Nop(),
+		OnCommit: func() {},
+	}, gdb
+}
+
+func topup(t *testing.T, fields map[string]any) broker.Delivery {
+	t.Helper()
+	body, err := sign.Seal(secret, fields, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return broker.Delivery{Body: body}
+}
+
+func count(t *testing.T, gdb *gorm.DB, query string) int64 {
+	t.Helper()
+	var n int64
+	if err := gdb.Raw(query).Scan(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestBatchRegistersEachRequest(t *testing.T) {
+	h, gdb := setup(t)
+	// Ids do not start at 1 (as after rolled-back inserts): each allocated
+	// address must derive from its own row's id.
+	if err := gdb.Exec("ALTER TABLE registrations AUTO_INCREMENT = 7").Error; err != nil {
+		t.Fatal(err)
+	}
+	batch := []broker.Delivery{
+		topup(t, map[string]any{"request_id": "b-1", "user_id": "u-1"}),
+		topup(t, map[string]any{"request_id": "b-2", "address": "0x00000000000000000000000000000000000000AA"}),
+		topup(t, map[string]any{"request_id": "b-3", "callback_url": "https://shop.example/hook"}),
+	}
+	if err := h.HandleBatch(t.Context(), batch); err != nil {
+		t.Fatal(err)
+	}
+	var regs []store.Registration
+	if err := gdb.Order("request_id").Find(&regs).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(regs) != 3 {
+		t.Fatalf("%d registrations", len(regs))
+	}
+	for _, r := range regs {
+		want := "0x00000000000000000000000000000000000000aa"
+		if r.Allocated {
+			addr, err := h.Keys.Address(uint32(r.ID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = strings.ToLower(addr.Hex())
+		}
+		if r.Address == nil || *r.Address != want {
+			t.Errorf("%s (id %d): address %v, want %s", r.RequestID, r.ID, r.Address, want)
+		}
+		var answer struct {
+			RequestID string `json:"request_id"`
+			Status    int    `json:"status"`
+			Address   string `json:"address"`
+		}
+		if err := json.Unmarshal(r.ReturnBody, &answer); err != nil {
+			t.Fatalf("%s: stored answer %q: %v", r.RequestID, r.ReturnBody, err)
+		}
+		if answer.RequestID != r.RequestID || answer.Status != 1 || answer.Address != want {
+			t.Errorf("%s: stored answer %s", r.RequestID, r.ReturnBody)
+		}
+		fields, err := sign.ParseFields(r.ReturnBody)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sign.Verify(secret, fields); err != nil {
+			t.Errorf("%s: stored answer not signed: %v", r.RequestID, err)
+		}
+	}
+	// A watch request and an answer each, and the announcement of the two
+	// allocated addresses with their derivation index.
+	if n := count(t, gdb, "SELECT COUNT(*) FROM outbox"); n != 8 {
+		t.Fatalf("%d outbox messages, want 8", n)
+	}
+	var announcements [][]byte
+	if err := gdb.Raw("SELECT body FROM outbox WHERE routing_key = ?", events.AddressKey).Scan(&announcements).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range announcements {
+		var a events.AddressAllocated
+		if err := json.Unmarshal(b, &a); err != nil {
+			t.Fatal(err)
+		}
+		addr, err := h.Keys.Address(a.Index)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.ToLower(addr.Hex()) != a.Address {
+			t.Errorf("announced %s at index %d, which derives %s", a.Address, a.Index, addr.Hex())
+		}
+	}
+}
+
+// A batch holding anything but new, valid requests for distinct addresses
+// fails without writing anything, so that each request is handled alone.
+func TestBatchWithOtherRequestsFails(t *testing.T) {
+	h, gdb := setup(t)
+	if err := h.HandleBatch(t.Context(), []broker.Delivery{
+		topup(t, map[string]any{"request_id": "known"}),
+		topup(t, map[string]any{"request_id": "taken", "address": "0x00000000000000000000000000000000000000bb"}),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := topup(t, map[string]any{"request_id": "fresh"})
+	cases := []struct {
+		name string
+		with []broker.Delivery
+	}{
+		{"a repeat", []broker.Delivery{topup(t, map[string]any{"request_id": "known"})}},
+		{"garbage", []broker.Delivery{{Body: []byte("not json")}}},
+		{"a bad signature", []broker.Delivery{{Body: []byte(`{"request_id":"x","timestamp":1,"sign":"00"}`)}}},
+		{"a refusal", []broker.Delivery{topup(t, map[string]any{"request_id": "bad", "address": "0x12"})}},
+		{"an unknown token", []broker.Delivery{topup(t, map[string]any{"request_id": "tok", "symbol": "DOGE"})}},
+		{"an address taken", []broker.Delivery{topup(t, map[string]any{"request_id": "again", "address": "0x00000000000000000000000000000000000000BB"})}},
+		{"the same request_id", []broker.Delivery{fresh}},
+		{"the same address twice", []broker.Delivery{
+			topup(t, map[string]any{"request_id": "twin-1", "address": "0x00000000000000000000000000000000000000cc"}),
+			topup(t, map[string]any{"request_id": "twin-2", "address": "0x00000000000000000000000000000000000000CC"}),
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if err := h.HandleBatch(t.Context(), append([]broker.Delivery{fresh}, c.with...)); err == nil {
+				t.Fatal("batch accepted")
+			}
+			if n := count(t, gdb, "SELECT COUNT(*) FROM registrations"); n != 2 {
+				t.Fatalf("%d registrations after a failed batch, want the 2 before it", n)
+			}
+		})
+	}
+}
