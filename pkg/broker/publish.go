@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -82,6 +83,17 @@ type Routed struct {
 // ctx is done; those messages may then reach the queue after later ones of the
 // batch, and twice if a confirm was lost.
 func (c *Client) PublishBatch(ctx context.Context, msgs []Routed) []error {
+	return c.SendBatch(ctx, msgs)()
+}
+
+// SendBatch is PublishBatch in two steps: it returns once every message has
+// been handed to the client's publishing channel, in order, and wait then
+// blocks until each one's outcome is known. Messages sent after SendBatch
+// returns follow these on the channel, so a caller can send its next batch
+// while this one waits for its confirms and still keep the two in order
+// (except for messages sent again after a lost connection, as with
+// PublishBatch).
+func (c *Client) SendBatch(ctx context.Context, msgs []Routed) (wait func() []error) {
 	errs := make([]error, len(msgs))
 	pubs := make([]amqp.Publishing, len(msgs))
 	todo := make([]int, 0, len(msgs))
@@ -94,44 +106,47 @@ func (c *Client) PublishBatch(ctx context.Context, msgs []Routed) []error {
 		pubs[i] = pub
 		todo = append(todo, i)
 	}
-	var retry retryPolicy
-	for len(todo) > 0 {
-		failed := c.publishBatchOnce(ctx, msgs, pubs, todo, errs)
-		todo = todo[:0]
-		again := false
-		for _, i := range failed {
-			if retry.again(errs[i]) {
-				todo = append(todo, i)
-				again = true
+	sent, sentIdx, failed := c.sendBatch(ctx, msgs, pubs, todo, errs)
+	return func() []error {
+		failed = append(failed, awaitBatch(ctx, sent, sentIdx, errs)...)
+		var retry retryPolicy
+		for {
+			todo = todo[:0]
+			for _, i := range failed {
+				if retry.again(errs[i]) {
+					todo = append(todo, i)
+				}
 			}
+			if len(todo) == 0 || ctx.Err() != nil || !retry.wait(ctx) {
+				break
+			}
+			c.log.Debug().Int("messages", len(todo)).Msg("batch publish failed in part; retrying")
+			sent, sentIdx, failed = c.sendBatch(ctx, msgs, pubs, todo, errs)
+			failed = append(failed, awaitBatch(ctx, sent, sentIdx, errs)...)
 		}
-		if !again || ctx.Err() != nil || !retry.wait(ctx) {
-			break
+		m := c.metrics.Load()
+		for i, err := range errs {
+			if err != nil {
+				errs[i] = fmt.Errorf("publish to exchange %q key %q: %w", msgs[i].Exchange, msgs[i].Key, err)
+			}
+			m.publishedOne(msgs[i].Exchange, err)
 		}
-		c.log.Debug().Int("messages", len(todo)).Msg("batch publish failed in part; retrying")
+		return errs
 	}
-	m := c.metrics.Load()
-	for i, err := range errs {
-		if err != nil {
-			errs[i] = fmt.Errorf("publish to exchange %q key %q: %w", msgs[i].Exchange, msgs[i].Key, err)
-		}
-		m.publishedOne(msgs[i].Exchange, err)
-	}
-	return errs
 }
 
-// publishBatchOnce sends the messages todo indexes, then waits for their
-// confirms; it records each outcome in errs and returns the indexes that
-// failed.
-func (c *Client) publishBatchOnce(ctx context.Context, msgs []Routed, pubs []amqp.Publishing, todo []int, errs []error) (failed []int) {
+// sendBatch sends the messages todo indexes without waiting for their
+// confirms. It returns the pending confirms with the indexes they belong to,
+// and the indexes that could not be sent, whose errors it records in errs.
+func (c *Client) sendBatch(ctx context.Context, msgs []Routed, pubs []amqp.Publishing, todo []int, errs []error) (sent []*pending, sentIdx, failed []int) {
 	p, err := c.publisher(ctx)
 	if err != nil {
 		for _, i := range todo {
 			errs[i] = err
 		}
-		return todo
+		return nil, nil, slices.Clone(todo)
 	}
-	sent := make([]*pending, len(todo))
+	sent = make([]*pending, 0, len(todo))
 	for k, i := range todo {
 		e, err := p.send(ctx, msgs[i].Exchange, msgs[i].Key, pubs[i])
 		if err != nil {
@@ -139,14 +154,18 @@ func (c *Client) publishBatchOnce(ctx context.Context, msgs []Routed, pubs []amq
 			for _, j := range todo[k:] {
 				errs[j] = err
 			}
-			failed = append(failed, todo[k:]...)
-			sent = sent[:k]
-			break
+			return sent, slices.Clone(todo[:k]), slices.Clone(todo[k:])
 		}
-		sent[k] = e
+		sent = append(sent, e)
 	}
+	return sent, slices.Clone(todo), nil
+}
+
+// awaitBatch waits for the confirms of sent (whose message indexes are
+// sentIdx), records each outcome in errs and returns the indexes that failed.
+func awaitBatch(ctx context.Context, sent []*pending, sentIdx []int, errs []error) (failed []int) {
 	for k, e := range sent {
-		i := todo[k]
+		i := sentIdx[k]
 		errs[i] = e.wait(ctx)
 		if errs[i] != nil {
 			failed = append(failed, i)

@@ -131,10 +131,13 @@ func (f fixture) backlog(t *testing.T) int64 {
 	return n
 }
 
+// TestDrainPublishesInOrder drains 1,234 messages in batches of 100, up to
+// inFlight of them waiting for their confirms at once: the order holds and the
+// batches' deletes do not deadlock.
 func TestDrainPublishesInOrder(t *testing.T) {
 	f := newFixture(t)
 	f.add(t, 0, 1234, f.key)
-	relay := NewRelay(f.db, f.mq, zerolog.Nop(), 500, time.Second)
+	relay := NewRelay(f.db, f.mq, zerolog.Nop(), 100, time.Second)
 	if err := relay.Drain(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -179,10 +182,10 @@ type heldPublisher struct {
 	release chan struct{}
 }
 
-func (h heldPublisher) PublishBatch(ctx context.Context, msgs []broker.Routed) []error {
+func (h heldPublisher) SendBatch(ctx context.Context, msgs []broker.Routed) func() []error {
 	close(h.entered)
 	<-h.release
-	return h.Client.PublishBatch(ctx, msgs)
+	return h.Client.SendBatch(ctx, msgs)
 }
 
 // TestClaimDoesNotBlockWriters checks that while a relay publishes a batch,
@@ -227,5 +230,35 @@ func TestClaimDoesNotBlockWriters(t *testing.T) {
 	}
 	if ids := f.received(t); len(ids) != 10 {
 		t.Fatalf("first relay published %d messages, want 10", len(ids))
+	}
+}
+
+// TestReplicasDrainTogether runs three relays on one outbox, as three replicas
+// of a service would: every message is published once and none is left.
+func TestReplicasDrainTogether(t *testing.T) {
+	f := newFixture(t)
+	f.add(t, 0, 3000, f.key)
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() { errs <- NewRelay(f.db, f.mq, zerolog.Nop(), 50, time.Second).Drain(t.Context()) }()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.backlog(t); n != 0 {
+		t.Fatalf("backlog after drain = %d, want 0", n)
+	}
+	ids := f.received(t)
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			t.Fatalf("message %s published twice", id)
+		}
+		seen[id] = true
+	}
+	if len(seen) != 3000 {
+		t.Fatalf("received %d distinct messages, want 3000", len(seen))
 	}
 }

@@ -75,6 +75,9 @@ type registrationRun struct {
 	rate    float64       // answers per second over took
 	offered float64       // requests per second actually published
 	latency latencyStats  // scheduled publish to answer
+	// split divides the latency at the registration's insert: waiting and
+	// handling before it, committing and relaying the answer after it.
+	split   string
 	cpu     string
 	backlog string
 	db      string
@@ -99,7 +102,41 @@ func measureRegistrations(s *Suite, w *returnWatch, prefix string, n int, rate f
 		lat[i] = got[i].Sub(sent[i])
 	}
 	r.latency = percentiles(lat)
+	r.split = s.latencySplit(prefix, sent, got)
 	return r
+}
+
+// latencySplit reads when each registration row was inserted and summarises
+// the latency before and after that moment.
+func (s *Suite) latencySplit(prefix string, sent, got []time.Time) string {
+	s.t.Helper()
+	rows, err := s.samplerDB("topup").QueryContext(s.t.Context(),
+		"SELECT request_id, CAST(UNIX_TIMESTAMP(created_at) * 1000000 AS SIGNED) FROM registrations WHERE request_id LIKE ?", prefix+"-%")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer rows.Close()
+	var before, after []time.Duration
+	for rows.Next() {
+		var id string
+		var micros int64
+		if err := rows.Scan(&id, &micros); err != nil {
+			s.t.Fatal(err)
+		}
+		i, err := strconv.Atoi(strings.TrimPrefix(id, prefix+"-"))
+		if err != nil || i >= len(sent) {
+			s.t.Fatalf("request id %q", id)
+		}
+		inserted := time.UnixMicro(micros)
+		before = append(before, inserted.Sub(sent[i]))
+		after = append(after, got[i].Sub(inserted))
+	}
+	if err := rows.Err(); err != nil {
+		s.t.Fatal(err)
+	}
+	b, a := percentiles(before), percentiles(after)
+	return fmt.Sprintf("request to insert p50 %.0f ms, p99 %.0f ms; insert to answer received p50 %.0f ms, p99 %.0f ms",
+		msOf(b.p50), msOf(b.p99), msOf(a.p50), msOf(a.p99))
 }
 
 // depositRun is the outcome of a deposit measurement.
@@ -292,6 +329,7 @@ func BenchmarkTopupLatency(b *testing.B) {
 			b.ReportMetric(last.rate, "registrations/s")
 			b.Logf("%d requests offered at %.0f/s; load average at start %s", n, last.offered, load)
 			b.Logf("cpu: %s", last.cpu)
+			b.Logf("latency split: %s", last.split)
 			b.Logf("backlog: %s", last.backlog)
 			b.Logf("db: %s", last.db)
 		})
