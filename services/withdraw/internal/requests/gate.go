@@ -61,7 +61,13 @@ func (g *signGate) do(j *signJob, limit int, sign func([]*signJob)) error {
 	// A worker whose job was taken by the previous turn finds it done here;
 	// otherwise it takes the oldest jobs, its own among them sooner or later.
 	for !j.finished() {
-		sign(g.take(limit))
+		jobs := g.take(limit)
+		if len(jobs) == 0 {
+			// Only a sign that left a job it was given unfinished gets here:
+			// fail rather than wait for a job no one holds any more.
+			return errSignAbandoned
+		}
+		sign(jobs)
 	}
 	return j.err
 }
