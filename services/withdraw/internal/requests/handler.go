@@ -64,6 +64,8 @@ type Handler struct {
 	// OnCommit wakes the outbox relay.
 	OnCommit func()
 	Now      func() time.Time
+
+	gate signGate
 }
 
 // withdrawRequest is a checked withdraw request.
@@ -115,6 +117,14 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 	// balances, and a node that stops answering must not hold it forever.
 	ctx, cancel := context.WithTimeout(ctx, handleTimeout)
 	defer cancel()
+	// Signed with what the other workers have ready, like a batch; anything
+	// unusual (a refusal, a race on the request_id, a failure) is left to
+	// submit, which stores refusals and answers repeats.
+	err = h.signFresh(ctx, []withdrawRequest{req})
+	if err == nil {
+		return nil
+	}
+	log.Debug().Err(err).Msg("withdrawal not signed with the others; handling it alone")
 	return h.submit(ctx, req, log)
 }
 
@@ -127,8 +137,8 @@ var errHandleAlone = errors.New("batch holds a request to handle alone")
 // hot wallet queue behind that lock, so each one taken with the others saves
 // a wait for it, a commit and the node's answers about balances (read once
 // per batch, see batchFunds). Prices are asked for side by side before the
-// lock. Refusals, repeats and every failure are left to Handle, request by
-// request.
+// lock, and the batch is signed with those of the other workers (signGate).
+// Refusals, repeats and every failure are left to Handle, request by request.
 func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 	reqs := make([]withdrawRequest, 0, len(ds))
 	seen := make(map[string]bool, len(ds))
@@ -145,6 +155,13 @@ func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, handleTimeout)
 	defer cancel()
+	return h.signFresh(ctx, reqs)
+}
+
+// signFresh prices fresh, valid withdrawals side by side, has them signed and
+// stored in a turn of the gate, and broadcasts them once that has committed.
+// An error leaves nothing stored of reqs: each is then handled alone.
+func (h *Handler) signFresh(ctx context.Context, reqs []withdrawRequest) error {
 	quotes := make([]txsender.Quote, len(reqs))
 	g, gctx := errgroup.WithContext(ctx)
 	for i, req := range reqs {
@@ -156,34 +173,78 @@ func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	sendIDs := make([]uint64, len(reqs))
-	alerted := false
-	err := h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		batch := &batchFunds{tokens: map[common.Address]*big.Int{}}
-		for i, req := range reqs {
-			signed, err := h.signTx(ctx, tx, req, &quotes[i], batch)
-			if err != nil {
-				return err
-			}
-			if signed.refused != nil {
-				return errHandleAlone
-			}
-			sendIDs[i] = signed.sendID
-			alerted = alerted || signed.alerted
-		}
-		return nil
-	}, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
-	if err != nil {
+	job := newSignJob(reqs, quotes)
+	if err := h.gate.do(job, signGroupMax, func(jobs []*signJob) { h.signJobs(ctx, jobs) }); err != nil {
 		return err
 	}
-	if alerted {
+	if job.alerted {
 		h.OnCommit()
 	}
 	for i, req := range reqs {
-		h.broadcast(ctx, req, sendIDs[i], h.Log.With().Str("request_id", req.RequestID).Logger())
+		h.broadcast(ctx, req, job.sendIDs[i], h.Log.With().Str("request_id", req.RequestID).Logger())
 	}
 	h.Sender.Kick()
 	return nil
+}
+
+// signGroupMax bounds the withdrawals signed in one turn of the gate, in one
+// database transaction.
+const signGroupMax = 100
+
+// errSignAbandoned fails the jobs of a turn that ended without an outcome for
+// them (a panic): they are then handled alone.
+var errSignAbandoned = errors.New("signing turn ended without signing the batch")
+
+// signJobs signs the jobs of one turn of the gate in one transaction. When
+// that fails and there were several, each job is tried again in a transaction
+// of its own, so that one batch that must be handled alone (a refusal, a
+// request_id another replica is storing right now) does not send the others
+// one by one too. Every job is finished when it returns.
+func (h *Handler) signJobs(ctx context.Context, jobs []*signJob) {
+	defer func() {
+		for _, j := range jobs {
+			if !j.finished() {
+				j.err = errSignAbandoned
+				close(j.done)
+			}
+		}
+	}()
+	err := h.signTogether(ctx, jobs)
+	if err != nil && len(jobs) > 1 {
+		for _, j := range jobs {
+			j.err = h.signTogether(ctx, []*signJob{j})
+			close(j.done)
+		}
+		return
+	}
+	for _, j := range jobs {
+		j.err = err
+		close(j.done)
+	}
+}
+
+// signTogether signs and stores the withdrawals of jobs under one lock of the
+// hot wallet's nonce, in one transaction, all or none of them; balances are
+// read once for all (batchFunds).
+func (h *Handler) signTogether(ctx context.Context, jobs []*signJob) error {
+	return h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		batch := &batchFunds{tokens: map[common.Address]*big.Int{}}
+		for _, j := range jobs {
+			j.sendIDs, j.alerted = make([]uint64, len(j.reqs)), false
+			for i, req := range j.reqs {
+				signed, err := h.signTx(ctx, tx, req, &j.quotes[i], batch)
+				if err != nil {
+					return err
+				}
+				if signed.refused != nil {
+					return errHandleAlone
+				}
+				j.sendIDs[i] = signed.sendID
+				j.alerted = j.alerted || signed.alerted
+			}
+		}
+		return nil
+	}, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 }
 
 // fresh opens an authenticated, valid request never seen before; ok is false
