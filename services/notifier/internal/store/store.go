@@ -4,6 +4,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -14,6 +15,7 @@ import (
 	"io/fs"
 	"iter"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -233,10 +235,7 @@ type Result struct {
 func (s *Store) Finish(ctx context.Context, d Delivery, owner string, r Result) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		a := r.Attempt
-		if a.Error != nil && len(*a.Error) > maxErrorLen {
-			cut := (*a.Error)[:maxErrorLen]
-			a.Error = &cut
-		}
+		a.Error = truncated(a.Error)
 		if err := tx.Exec(`INSERT INTO attempts (delivery_id, attempt, worker, started_at, duration_ms, status_code, error)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, d.ID, a.Attempt, a.Worker, a.StartedAt, a.DurationMS, a.StatusCode, a.Error).Error; err != nil {
 			return fmt.Errorf("record attempt: %w", err)
@@ -257,20 +256,117 @@ func (s *Store) Finish(ctx context.Context, d Delivery, owner string, r Result) 
 		if r.State != StateGone {
 			return nil
 		}
-		hash := URLHash(d.URL)
-		if err := tx.Exec("INSERT IGNORE INTO gone_endpoints (url_hash, url) VALUES (?, ?)", hash, d.URL).Error; err != nil {
-			return fmt.Errorf("record gone endpoint: %w", err)
-		}
-		if err := tx.Exec("UPDATE deliveries SET state = ? WHERE url_hash = ? AND state = ?",
-			StateGone, hash, StatePending).Error; err != nil {
-			return fmt.Errorf("retire deliveries to gone endpoint: %w", err)
-		}
-		return nil
+		return retireEndpoint(tx, d.URL)
 	})
 	if err != nil {
 		return fmt.Errorf("finish delivery %d: %w", d.ID, err)
 	}
 	return nil
+}
+
+// Finished is an attempt to record with FinishBatch.
+type Finished struct {
+	Delivery Delivery
+	Result   Result
+}
+
+// FinishBatch records several attempts and their outcomes, as Finish does
+// for each, in one transaction of a few statements: every attempt a worker
+// makes would otherwise cost a commit of its own.
+func (s *Store) FinishBatch(ctx context.Context, owner string, fs []Finished) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	// The rows are updated in id order, the order in which the UPDATE below
+	// locks them, so that two batches cannot lock them crosswise.
+	fs = slices.Clone(fs)
+	slices.SortFunc(fs, func(a, b Finished) int { return cmp.Compare(a.Delivery.ID, b.Delivery.ID) })
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		attempts := make([]any, 0, 7*len(fs))
+		ids := make([]uint64, 0, len(fs))
+		var state, lastStatus, lastError, next, attemptsOf strings.Builder
+		var stateArgs, statusArgs, errorArgs, nextArgs, attemptsArgs, delivered []any
+		var gone []Delivery
+		for _, f := range fs {
+			d, a := f.Delivery, f.Result.Attempt
+			a.Error = truncated(a.Error)
+			attempts = append(attempts, d.ID, a.Attempt, a.Worker, a.StartedAt, a.DurationMS, a.StatusCode, a.Error)
+			ids = append(ids, d.ID)
+			state.WriteString(" WHEN ? THEN ?")
+			stateArgs = append(stateArgs, d.ID, f.Result.State)
+			lastStatus.WriteString(" WHEN ? THEN ?")
+			statusArgs = append(statusArgs, d.ID, a.StatusCode)
+			lastError.WriteString(" WHEN ? THEN ?")
+			errorArgs = append(errorArgs, d.ID, a.Error)
+			attemptsOf.WriteString(" WHEN ? THEN ?")
+			attemptsArgs = append(attemptsArgs, d.ID, d.Attempts)
+			switch f.Result.State {
+			case StateDelivered:
+				delivered = append(delivered, d.ID)
+			case StatePending:
+				next.WriteString(" WHEN ? THEN NOW(6) + INTERVAL ? MICROSECOND")
+				nextArgs = append(nextArgs, d.ID, f.Result.RetryIn.Microseconds())
+			case StateGone:
+				gone = append(gone, d)
+			}
+		}
+		if err := tx.Exec(`INSERT INTO attempts (delivery_id, attempt, worker, started_at, duration_ms, status_code, error)
+			VALUES `+placeholders(len(fs), 7), attempts...).Error; err != nil {
+			return fmt.Errorf("record %d attempts: %w", len(fs), err)
+		}
+		set := "state = CASE id" + state.String() + " END, last_status = CASE id" + lastStatus.String() +
+			" END, last_error = CASE id" + lastError.String() + " END, lease_owner = NULL, lease_until = NULL"
+		args := slices.Concat(stateArgs, statusArgs, errorArgs)
+		if len(delivered) > 0 {
+			set += ", delivered_at = CASE WHEN id IN ? THEN NOW(6) ELSE delivered_at END"
+			args = append(args, delivered)
+		}
+		if len(nextArgs) > 0 {
+			set += ", next_attempt_at = CASE id" + next.String() + " ELSE next_attempt_at END"
+			args = append(args, nextArgs...)
+		}
+		// As in Finish, a delivery whose lease passed to another owner or to
+		// another attempt keeps the state that owner gives it.
+		args = append(args, ids, owner)
+		args = append(args, attemptsArgs...)
+		if err := tx.Exec("UPDATE deliveries SET "+set+" WHERE id IN ? AND lease_owner = ? AND attempts = CASE id"+
+			attemptsOf.String()+" END", args...).Error; err != nil {
+			return fmt.Errorf("update %d deliveries: %w", len(fs), err)
+		}
+		for _, d := range gone {
+			if err := retireEndpoint(tx, d.URL); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("finish %d deliveries: %w", len(fs), err)
+	}
+	return nil
+}
+
+// retireEndpoint records that url answered 410 Gone and retires the other
+// pending deliveries to it.
+func retireEndpoint(tx *gorm.DB, url string) error {
+	hash := URLHash(url)
+	if err := tx.Exec("INSERT IGNORE INTO gone_endpoints (url_hash, url) VALUES (?, ?)", hash, url).Error; err != nil {
+		return fmt.Errorf("record gone endpoint: %w", err)
+	}
+	if err := tx.Exec("UPDATE deliveries SET state = ? WHERE url_hash = ? AND state = ?",
+		StateGone, hash, StatePending).Error; err != nil {
+		return fmt.Errorf("retire deliveries to gone endpoint: %w", err)
+	}
+	return nil
+}
+
+// truncated cuts an error message to what the error columns hold.
+func truncated(msg *string) *string {
+	if msg == nil || len(*msg) <= maxErrorLen {
+		return msg
+	}
+	cut := (*msg)[:maxErrorLen]
+	return &cut
 }
 
 // Filter selects deliveries for operators.

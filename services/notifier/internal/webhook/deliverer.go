@@ -69,13 +69,29 @@ func (d *Deliverer) lease() time.Duration { return 2*d.Timeout + 30*time.Second 
 // flight finish (each bounded by Timeout) and records them.
 func (d *Deliverer) Run(ctx context.Context) error {
 	jobs := make(chan store.Delivery)
+	results := make(chan store.Finished, d.Workers)
 	done := make(chan string, d.Workers)
-	var wg sync.WaitGroup
+	var wg, recording sync.WaitGroup
+	recording.Go(func() { d.record(context.WithoutCancel(ctx), results) })
+	defer recording.Wait()
+	defer close(results)
 	for range d.Workers {
 		wg.Go(func() {
 			for job := range jobs {
-				d.attempt(context.WithoutCancel(ctx), job)
+				f := d.attempt(context.WithoutCancel(ctx), job)
+				if f.Result.State == store.StateGone {
+					// Recorded before the host's turn is given back, so that
+					// no later claim sends to the endpoint again.
+					d.finish(context.WithoutCancel(ctx), f)
+					done <- job.Host
+					continue
+				}
+				// Otherwise the host has one request less in flight as soon
+				// as the attempt is over: the next claim need not wait for
+				// the record, and cannot take this delivery again while its
+				// lease holds.
 				done <- job.Host
+				results <- f
 			}
 		})
 	}
@@ -124,8 +140,46 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	}
 }
 
-// attempt sends one delivery and records the outcome.
-func (d *Deliverer) attempt(ctx context.Context, job store.Delivery) {
+// record writes the attempts the workers made, as many at a time as have
+// finished: one transaction for several attempts instead of one each.
+func (d *Deliverer) record(ctx context.Context, results <-chan store.Finished) {
+	batch := make([]store.Finished, 0, d.Workers)
+	for f := range results {
+		batch = append(batch[:0], f)
+	gather:
+		for len(batch) < cap(batch) {
+			select {
+			case f, ok := <-results:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, f)
+			default:
+				break gather
+			}
+		}
+		err := d.Store.FinishBatch(ctx, d.Owner, batch)
+		if err == nil {
+			continue
+		}
+		d.Log.Warn().Err(err).Int("attempts", len(batch)).Msg("record webhook attempts; recording them one by one")
+		for _, f := range batch {
+			d.finish(ctx, f)
+		}
+	}
+}
+
+// finish records one attempt.
+func (d *Deliverer) finish(ctx context.Context, f store.Finished) {
+	if err := d.Store.Finish(ctx, f.Delivery, d.Owner, f.Result); err != nil {
+		// The lease lapses and the attempt is made again: at-least-once.
+		d.Log.Error().Err(err).Uint64("delivery_id", f.Delivery.ID).Str("webhook_id", f.Delivery.WebhookID).
+			Int("attempt", f.Delivery.Attempts).Msg("record webhook attempt")
+	}
+}
+
+// attempt sends one delivery and returns the outcome to record.
+func (d *Deliverer) attempt(ctx context.Context, job store.Delivery) store.Finished {
 	log := d.Log.With().Uint64("delivery_id", job.ID).Str("webhook_id", job.WebhookID).
 		Str("request_id", job.RequestID).Int("attempt", job.Attempts).Logger()
 	started := time.Now()
@@ -162,10 +216,7 @@ func (d *Deliverer) attempt(ctx context.Context, job store.Delivery) {
 		d.Metrics.attempt(OutcomeFailed)
 		log.Info().Err(err).Int("status_code", code).Dur("retry_in", res.RetryIn).Msg("webhook attempt failed")
 	}
-	if err := d.Store.Finish(ctx, job, d.Owner, res); err != nil {
-		// The lease lapses and the attempt is made again: at-least-once.
-		log.Error().Err(err).Msg("record webhook attempt")
-	}
+	return store.Finished{Delivery: job, Result: res}
 }
 
 // post sends the body with the Standard Webhooks headers and returns the
