@@ -106,3 +106,32 @@ func TestFinishBatch(t *testing.T) {
 		t.Fatal(fmt.Errorf("empty batch: %w", err))
 	}
 }
+
+// TestRelease gives back a claimed delivery that was not attempted: it is
+// due again at once, for any replica, and the claim is not counted.
+func TestRelease(t *testing.T) {
+	gdb := dbtest.Open(t, store.Migrations())
+	st := store.New(gdb)
+	_, err := st.RecordCopies(t.Context(), []store.Request{{Flow: "order", RequestID: "r", CallbackURL: "https://a.example/"}},
+		[]store.Return{{Flow: "order", RequestID: "r", Event: "created", Status: 1, WebhookID: "msg_r", Body: []byte(`{}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := st.Claim(t.Context(), "me", 10, map[string]int{}, 10, time.Hour)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claimed %d (%v)", len(claimed), err)
+	}
+	if err := st.Release(t.Context(), "someone else", claimed); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := st.Claim(t.Context(), "other", 10, map[string]int{}, 10, time.Hour); err != nil || len(again) != 0 {
+		t.Fatalf("a delivery released by another owner was claimed again: %d (%v)", len(again), err)
+	}
+	if err := st.Release(t.Context(), "me", claimed); err != nil {
+		t.Fatal(err)
+	}
+	again, err := st.Claim(t.Context(), "other", 10, map[string]int{}, 10, time.Hour)
+	if err != nil || len(again) != 1 || again[0].Attempts != 1 || again[0].RoundAttempts != 1 {
+		t.Fatalf("after release: %+v (%v)", again, err)
+	}
+}

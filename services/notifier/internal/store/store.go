@@ -264,6 +264,25 @@ func (s *Store) Finish(ctx context.Context, d Delivery, owner string, r Result) 
 	return nil
 }
 
+// Release gives back deliveries that owner claimed and did not attempt: they
+// are due again at once, and the claim no longer counts as an attempt.
+func (s *Store) Release(ctx context.Context, owner string, ds []Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	ids := make([]uint64, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
+	}
+	slices.Sort(ids)
+	if err := s.db.WithContext(ctx).Exec(`UPDATE deliveries SET attempts = attempts - 1, round_attempts = round_attempts - 1,
+		lease_owner = NULL, lease_until = NULL, next_attempt_at = NOW(6)
+		WHERE id IN ? AND lease_owner = ? AND state = ?`, ids, owner, StatePending).Error; err != nil {
+		return fmt.Errorf("release %d deliveries: %w", len(ds), err)
+	}
+	return nil
+}
+
 // Finished is an attempt to record with FinishBatch.
 type Finished struct {
 	Delivery Delivery

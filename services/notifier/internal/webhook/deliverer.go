@@ -61,16 +61,22 @@ func (d *Deliverer) Kick() {
 	}
 }
 
-// lease is how long a claimed delivery stays reserved: longer than an attempt
-// can take, so the lease only lapses when the replica died.
-func (d *Deliverer) lease() time.Duration { return 2*d.Timeout + 30*time.Second }
+// lease is how long a claimed delivery stays reserved: longer than it can
+// wait in the ready buffer (until an attempt to its host ends) and then take,
+// so the lease only lapses when the replica died.
+func (d *Deliverer) lease() time.Duration { return 3*d.Timeout + 30*time.Second }
 
 // Run dispatches deliveries until ctx is cancelled, then lets the attempts in
 // flight finish (each bounded by Timeout) and records them.
+//
+// Besides the deliveries in flight, Run holds up to as many again claimed
+// and ready to send (at most HostLimit more per host): when an attempt ends,
+// the next one to that host starts at once instead of after a claim, and
+// claims are fewer and larger.
 func (d *Deliverer) Run(ctx context.Context) error {
 	jobs := make(chan store.Delivery)
 	results := make(chan store.Finished, d.Workers)
-	done := make(chan string, d.Workers)
+	done := make(chan ended, d.Workers)
 	var wg, recording sync.WaitGroup
 	recording.Go(func() { d.record(context.WithoutCancel(ctx), results) })
 	defer recording.Wait()
@@ -83,14 +89,14 @@ func (d *Deliverer) Run(ctx context.Context) error {
 					// Recorded before the host's turn is given back, so that
 					// no later claim sends to the endpoint again.
 					d.finish(context.WithoutCancel(ctx), f)
-					done <- job.Host
+					done <- ended{host: job.Host, goneURL: job.URL}
 					continue
 				}
 				// Otherwise the host has one request less in flight as soon
 				// as the attempt is over: the next claim need not wait for
 				// the record, and cannot take this delivery again while its
 				// lease holds.
-				done <- job.Host
+				done <- ended{host: job.Host}
 				results <- f
 			}
 		})
@@ -100,43 +106,120 @@ func (d *Deliverer) Run(ctx context.Context) error {
 
 	ticker := time.NewTicker(d.PollInterval)
 	defer ticker.Stop()
-	inFlight := 0
-	perHost := map[string]int{}
-	release := func(host string) {
-		inFlight--
-		if perHost[host]--; perHost[host] <= 0 {
-			delete(perHost, host)
-		}
-	}
+	q := &dispatch{jobs: jobs, workers: d.Workers, hostLimit: d.HostLimit, sending: map[string]int{}, held: map[string]int{}}
 	for {
-		for free := d.Workers - inFlight; free > 0 && ctx.Err() == nil; free = d.Workers - inFlight {
-			claimed, err := d.Store.Claim(ctx, d.Owner, free, perHost, d.HostLimit, d.lease())
+		for room := 2*d.Workers - q.inFlight - len(q.ready); room > 0 && ctx.Err() == nil; room = 2*d.Workers - q.inFlight - len(q.ready) {
+			claimed, err := d.Store.Claim(ctx, d.Owner, room, q.held, 2*d.HostLimit, d.lease())
 			if err != nil {
 				if ctx.Err() == nil {
 					d.Log.Warn().Err(err).Msg("claim deliveries")
 				}
 				break
 			}
-			for _, job := range claimed {
-				inFlight++
-				perHost[job.Host]++
-				jobs <- job
-			}
-			if len(claimed) < free {
+			q.add(claimed)
+			q.send()
+			if len(claimed) < room {
 				break // nothing more is due, or only for hosts at their limit
 			}
 		}
 		select {
 		case <-ctx.Done():
-			for inFlight > 0 {
-				release(<-done)
+			// What was claimed and not sent is due again at once, for this
+			// replica's successor or another one.
+			if err := d.Store.Release(context.WithoutCancel(ctx), d.Owner, q.ready); err != nil {
+				d.Log.Warn().Err(err).Int("deliveries", len(q.ready)).Msg("release claimed deliveries; they are due when their lease ends")
+			}
+			for q.inFlight > 0 {
+				q.ended(<-done)
 			}
 			return nil
-		case host := <-done:
-			release(host)
+		case e := <-done:
+			q.ended(e)
+		drain:
+			for {
+				select {
+				case e := <-done:
+					q.ended(e)
+				default:
+					break drain
+				}
+			}
+			q.send()
 		case <-ticker.C:
 		case <-d.kicks():
 		}
+	}
+}
+
+// dispatch is the dispatcher's view of the claimed deliveries.
+type dispatch struct {
+	jobs               chan<- store.Delivery
+	workers, hostLimit int
+	ready              []store.Delivery // claimed, not sent yet, oldest claim first
+	inFlight           int
+	sending            map[string]int // attempts in flight per host
+	held               map[string]int // in flight and ready per host
+}
+
+func (q *dispatch) add(claimed []store.Delivery) {
+	for _, job := range claimed {
+		q.held[job.Host]++
+		q.ready = append(q.ready, job)
+	}
+}
+
+// send hands the ready deliveries to free workers, at most hostLimit per host
+// at a time. A free worker is waiting: there are as many as there may be
+// attempts in flight.
+func (q *dispatch) send() {
+	kept := q.ready[:0]
+	for _, job := range q.ready {
+		if q.inFlight >= q.workers || q.sending[job.Host] >= q.hostLimit {
+			kept = append(kept, job)
+			continue
+		}
+		q.inFlight++
+		q.sending[job.Host]++
+		q.jobs <- job
+	}
+	clear(q.ready[len(kept):])
+	q.ready = kept
+}
+
+// ended is an attempt that is over.
+type ended struct {
+	host string
+	// goneURL is the endpoint when it answered 410 Gone: its other
+	// deliveries were retired with the attempt's record.
+	goneURL string
+}
+
+// ended counts an attempt as over, and drops the ready deliveries to an
+// endpoint that is gone.
+func (q *dispatch) ended(e ended) {
+	q.inFlight--
+	if q.sending[e.host]--; q.sending[e.host] <= 0 {
+		delete(q.sending, e.host)
+	}
+	q.unhold(e.host)
+	if e.goneURL == "" {
+		return
+	}
+	kept := q.ready[:0]
+	for _, job := range q.ready {
+		if job.URL == e.goneURL {
+			q.unhold(job.Host)
+			continue
+		}
+		kept = append(kept, job)
+	}
+	clear(q.ready[len(kept):])
+	q.ready = kept
+}
+
+func (q *dispatch) unhold(host string) {
+	if q.held[host]--; q.held[host] <= 0 {
+		delete(q.held, host)
 	}
 }
 
