@@ -61,18 +61,23 @@ func (d *Deliverer) Kick() {
 	}
 }
 
+// readyDepth is how many rounds of attempts the dispatcher holds claimed and
+// ready besides those in flight: per host, up to readyDepth times HostLimit.
+const readyDepth = 1
+
 // lease is how long a claimed delivery stays reserved: longer than it can
-// wait in the ready buffer (until an attempt to its host ends) and then take,
-// so the lease only lapses when the replica died.
-func (d *Deliverer) lease() time.Duration { return 3*d.Timeout + 30*time.Second }
+// wait in the ready buffer (for readyDepth attempts to its host to end, and
+// for a free worker) and then take, so the lease only lapses when the
+// replica died.
+func (d *Deliverer) lease() time.Duration { return (readyDepth+2)*d.Timeout + 30*time.Second }
 
 // Run dispatches deliveries until ctx is cancelled, then lets the attempts in
 // flight finish (each bounded by Timeout) and records them.
 //
-// Besides the deliveries in flight, Run holds up to as many again claimed
-// and ready to send (at most HostLimit more per host): when an attempt ends,
-// the next one to that host starts at once instead of after a claim, and
-// claims are fewer and larger.
+// Besides the deliveries in flight, Run holds up to readyDepth times as many
+// claimed and ready to send (at most readyDepth times HostLimit more per
+// host): when an attempt ends, the next one to that host starts at once
+// instead of after a claim, and claims are fewer and larger.
 func (d *Deliverer) Run(ctx context.Context) error {
 	jobs := make(chan store.Delivery)
 	results := make(chan store.Finished, d.Workers)
@@ -108,8 +113,9 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	defer ticker.Stop()
 	q := &dispatch{jobs: jobs, workers: d.Workers, hostLimit: d.HostLimit, sending: map[string]int{}, held: map[string]int{}}
 	for {
-		for room := 2*d.Workers - q.inFlight - len(q.ready); room > 0 && ctx.Err() == nil; room = 2*d.Workers - q.inFlight - len(q.ready) {
-			claimed, err := d.Store.Claim(ctx, d.Owner, room, q.held, 2*d.HostLimit, d.lease())
+		capacity := (readyDepth + 1) * d.Workers
+		for room := capacity - q.inFlight - len(q.ready); room > 0 && ctx.Err() == nil; room = capacity - q.inFlight - len(q.ready) {
+			claimed, err := d.Store.Claim(ctx, d.Owner, room, q.held, (readyDepth+1)*d.HostLimit, d.lease())
 			if err != nil {
 				if ctx.Err() == nil {
 					d.Log.Warn().Err(err).Msg("claim deliveries")
