@@ -18,6 +18,7 @@ import (
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/contract"
+	"paysuite/pkg/db"
 	"paysuite/pkg/events"
 	"paysuite/pkg/sign"
 	"paysuite/services/notifier/internal/alerts"
@@ -81,11 +82,9 @@ type parsedCopy struct {
 	alert        events.Alert
 }
 
-// outcome is what recording a copy did, acted upon after the commit.
-type outcome struct {
-	deliveries int
-	alerted    bool
-}
+// maxAttempts bounds the runs of a batch that lost a deadlock or a lock wait:
+// running it again is cheaper than handling its copies one by one.
+const maxAttempts = 3
 
 // Handle is the broker handler of the copies queue. A copy that cannot be used
 // is acknowledged and dropped, never dead-lettered: the original is handled
@@ -94,51 +93,86 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 	return h.HandleBatch(ctx, []broker.Delivery{d})
 }
 
-// HandleBatch records several copies in one transaction: under load it saves
-// a commit per copy. A failure fails the whole batch, whose copies are then
-// handled one by one.
+// HandleBatch records several copies in one transaction of a few multi-row
+// statements (see store.RecordCopiesTx): under load it saves a commit and
+// most statements per copy. A failure fails the whole batch, whose copies are
+// then handled one by one.
 func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
-	copies := make([]parsedCopy, 0, len(ds))
+	var reqs []store.Request
+	var rets []store.Return
+	var reqCopies, retCopies []parsedCopy // retCopies[i] is the copy of rets[i]
 	for _, d := range ds {
-		if c, ok := h.parse(d); ok {
-			copies = append(copies, c)
-		}
-	}
-	if len(copies) == 0 {
-		return nil
-	}
-	outcomes := make([]outcome, len(copies))
-	err := h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for i, c := range copies {
-			var err error
-			if outcomes[i], err = h.record(tx, c); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	var deliveries, alerted bool
-	for i, c := range copies {
-		o := outcomes[i]
+		c, ok := h.parse(d)
 		switch {
-		case c.ret != nil && o.deliveries > 0:
-			c.log.Debug().Str("webhook_id", c.ret.WebhookID).Msg("webhook queued")
+		case !ok:
 		case c.ret == nil:
-			c.log.Debug().Int("deliveries", o.deliveries).Msg("callback recorded")
+			reqs = append(reqs, store.Request{Flow: c.flow, RequestID: c.requestID, CallbackURL: c.callback})
+			reqCopies = append(reqCopies, c)
+		default:
+			rets = append(rets, *c.ret)
+			retCopies = append(retCopies, c)
 		}
-		deliveries = deliveries || o.deliveries > 0
-		alerted = alerted || o.alerted
 	}
-	if deliveries {
+	if len(reqs) == 0 && len(rets) == 0 {
+		return nil
+	}
+	var rec store.Recorded
+	var alerted bool
+	for attempt := 1; ; attempt++ {
+		var err error
+		rec, alerted, err = h.record(ctx, reqs, rets, retCopies)
+		if err == nil {
+			break
+		}
+		if attempt == maxAttempts || !db.IsConflict(err) {
+			return fmt.Errorf("record %d copies: %w", len(reqs)+len(rets), err)
+		}
+	}
+	// After the commit: the returns that waited for these requests, or whose
+	// requests were committed by another batch meanwhile, become deliveries.
+	settled, err := h.Store.SettleOrphans(ctx, rec.Settle)
+	if err != nil {
+		return fmt.Errorf("record %d copies: %w", len(reqs)+len(rets), err)
+	}
+	for _, c := range reqCopies {
+		c.log.Debug().Msg("callback recorded")
+	}
+	for _, c := range retCopies {
+		c.log.Debug().Str("webhook_id", c.ret.WebhookID).Msg("return recorded")
+	}
+	if rec.Deliveries+settled > 0 {
 		h.OnDeliveries()
 	}
 	if alerted {
 		h.Alerter.Kick()
 	}
 	return nil
+}
+
+// record stores the copies in one transaction and raises the alerts of the
+// failed payouts seen for the first time.
+func (h *Handler) record(ctx context.Context, reqs []store.Request, rets []store.Return,
+	retCopies []parsedCopy) (rec store.Recorded, alerted bool, err error) {
+	err = h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		alerted = false
+		if rec, err = store.RecordCopiesTx(tx, reqs, rets); err != nil {
+			return err
+		}
+		for i, c := range retCopies {
+			// Raised in the same transaction and only for a return not seen
+			// before, so a redelivered copy neither loses nor repeats the alert.
+			if !c.failedPayout || !rec.Fresh[i] {
+				continue
+			}
+			alerted = true
+			if err := h.Alerter.RaiseTx(tx, c.alert); err != nil {
+				return fmt.Errorf("alert on %s return of %s: %w", c.flow, c.requestID, err)
+			}
+		}
+		return nil
+	}, store.CopiesTxOptions())
+	return rec, alerted, err
 }
 
 // parse checks a copy; ok is false for one that is to be dropped.
@@ -187,35 +221,13 @@ func (h *Handler) parse(d broker.Delivery) (c parsedCopy, ok bool) {
 		WebhookID: webhook.ID(r.flow, requestID, event, status, depositID, txHash, code), Body: d.Body}
 	c.failedPayout = status == contract.StatusFailed &&
 		((r.flow == contract.FlowWithdraw && event == contract.EventWithdraw) || (r.flow == contract.FlowPay && event == contract.EventPay))
+	c.ret.Exact = c.failedPayout
 	if c.failedPayout {
 		msg, _ := str(fields, "message")
 		c.alert = events.Alert{Kind: events.AlertPayoutFailed, Key: r.flow + ":" + code, Service: "notifier", At: time.Now().Unix(),
 			Message: fmt.Sprintf("%s %s failed: %s %s", r.flow, requestID, code, msg)}
 	}
 	return c, true
-}
-
-// record stores one copy inside tx.
-func (h *Handler) record(tx *gorm.DB, c parsedCopy) (outcome, error) {
-	if c.ret == nil {
-		n, err := store.RecordRequestTx(tx, c.flow, c.requestID, c.callback)
-		return outcome{deliveries: n}, err
-	}
-	fresh, delivery, err := store.RecordReturn(tx, *c.ret)
-	if err != nil {
-		return outcome{}, fmt.Errorf("record %s return of %s: %w", c.flow, c.requestID, err)
-	}
-	o := outcome{}
-	if delivery {
-		o.deliveries = 1
-	}
-	// Raised in the same transaction and only for a return not seen before,
-	// so a redelivered copy neither loses nor repeats the alert.
-	if fresh && c.failedPayout {
-		o.alerted = true
-		return o, h.Alerter.RaiseTx(tx, c.alert)
-	}
-	return o, nil
 }
 
 // str reads a string field; ok is false when it is absent or not a string.

@@ -205,3 +205,166 @@ func TestBatchAsOneByOne(t *testing.T) {
 		}
 	}
 }
+
+func handleBatch(t *testing.T, h *copies.Handler, batch ...broker.Delivery) {
+	t.Helper()
+	if err := h.HandleBatch(t.Context(), batch); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func expectCounts(t *testing.T, gdb *gorm.DB, want map[string]int64) {
+	t.Helper()
+	for query, n := range want {
+		if got := count(t, gdb, query); got != n {
+			t.Errorf("%s = %d, want %d", query, got, n)
+		}
+	}
+}
+
+func orderRequest(t *testing.T, id, callback string) broker.Delivery {
+	return copyOf(t, "pay.order", map[string]any{"request_id": id, "callback_url": callback})
+}
+
+func orderReturn(t *testing.T, id, event string) broker.Delivery {
+	return copyOf(t, "pay.order.return", map[string]any{"request_id": id, "event": event, "status": 1})
+}
+
+// TestBatchReturnsAcrossBatches records returns in one batch and their
+// requests in the next, and the other way round: the returns wait, then
+// become deliveries; redelivering both batches changes nothing.
+func TestBatchReturnsAcrossBatches(t *testing.T) {
+	h, gdb := setup(t)
+	first := []broker.Delivery{
+		orderReturn(t, "a", "created"), orderReturn(t, "b", "created"), orderReturn(t, "b", "paid"),
+		orderRequest(t, "c", "https://shop.example/c"),
+	}
+	second := []broker.Delivery{
+		orderRequest(t, "b", "https://shop.example/b"), orderRequest(t, "a", "https://shop.example/a"),
+		orderReturn(t, "c", "created"),
+	}
+	handleBatch(t, h, first...)
+	expectCounts(t, gdb, map[string]int64{
+		"SELECT COUNT(*) FROM deliveries":     0,
+		"SELECT COUNT(*) FROM orphan_returns": 3,
+	})
+	for range 2 {
+		handleBatch(t, h, second...)
+		handleBatch(t, h, first...)
+		expectCounts(t, gdb, map[string]int64{
+			"SELECT COUNT(*) FROM deliveries": 4,
+			"SELECT COUNT(*) FROM deliveries WHERE url = CONCAT('https://shop.example/', request_id)": 4,
+			"SELECT COUNT(*) FROM deliveries WHERE request_id = 'b'":                                  2,
+			"SELECT COUNT(*) FROM orphan_returns":                                                     0,
+			"SELECT COUNT(*) FROM requests":                                                           3,
+		})
+	}
+}
+
+// TestBatchDuplicates records a batch that holds copies twice: the first
+// request copy wins, and each return makes one delivery and at most one alert.
+func TestBatchDuplicates(t *testing.T) {
+	h, gdb := setup(t)
+	failed := copyOf(t, "pay.withdraw.return", map[string]any{"request_id": "w-1", "event": "withdraw", "status": 0,
+		"error": "reverted"})
+	failedEarly := copyOf(t, "pay.withdraw.return", map[string]any{"request_id": "w-2", "event": "withdraw", "status": 0,
+		"error": "reverted"})
+	batch := []broker.Delivery{
+		orderReturn(t, "a", "created"),
+		orderRequest(t, "a", "https://shop.example/first"),
+		orderRequest(t, "a", "https://shop.example/second"),
+		orderReturn(t, "a", "created"),
+		failedEarly, failedEarly,
+		copyOf(t, "pay.withdraw", map[string]any{"request_id": "w-1", "callback_url": "https://shop.example/w"}),
+		failed, failed,
+		copyOf(t, "pay.withdraw", map[string]any{"request_id": "w-2", "callback_url": "https://shop.example/w"}),
+	}
+	for range 2 {
+		handleBatch(t, h, batch...)
+		expectCounts(t, gdb, map[string]int64{
+			"SELECT COUNT(*) FROM deliveries": 3,
+			"SELECT COUNT(*) FROM deliveries WHERE request_id = 'a' AND url = 'https://shop.example/first'": 1,
+			"SELECT COUNT(*) FROM requests":                                   3,
+			"SELECT COUNT(*) FROM orphan_returns":                             0,
+			"SELECT COUNT(*) FROM telegram_queue":                             1,
+			"SELECT suppressed FROM alert_state WHERE kind = 'payout_failed'": 1,
+		})
+	}
+}
+
+// TestFailedPayoutWaitingThenRedelivered raises the alert of a failed payout
+// whose return came before its request once, however its copy comes again.
+func TestFailedPayoutWaitingThenRedelivered(t *testing.T) {
+	h, gdb := setup(t)
+	failed := copyOf(t, "pay.pay.return", map[string]any{"request_id": "p-1", "event": "pay", "status": 0, "error": "reverted"})
+	handleBatch(t, h, failed)
+	handleBatch(t, h, copyOf(t, "pay.pay", map[string]any{"request_id": "p-1", "callback_url": "https://shop.example/p"}), failed)
+	handleBatch(t, h, failed)
+	expectCounts(t, gdb, map[string]int64{
+		"SELECT COUNT(*) FROM deliveries":                       1,
+		"SELECT COUNT(*) FROM orphan_returns":                   0,
+		"SELECT COUNT(*) FROM telegram_queue":                   1,
+		"SELECT COUNT(*) FROM alert_state WHERE suppressed = 0": 1,
+	})
+}
+
+// TestBatchGoneEndpoint starts the deliveries to an endpoint that answered
+// 410 Gone as gone, whether the return came after or before its request.
+func TestBatchGoneEndpoint(t *testing.T) {
+	h, gdb := setup(t)
+	const gone = "https://gone.example/hook"
+	if err := gdb.Exec("INSERT INTO gone_endpoints (url_hash, url) VALUES (?, ?)", store.URLHash(gone), gone).Error; err != nil {
+		t.Fatal(err)
+	}
+	handleBatch(t, h, orderReturn(t, "late", "created"))
+	handleBatch(t, h, orderRequest(t, "late", gone), orderRequest(t, "now", gone), orderReturn(t, "now", "created"),
+		orderRequest(t, "ok", "https://ok.example/hook"), orderReturn(t, "ok", "created"))
+	expectCounts(t, gdb, map[string]int64{
+		"SELECT COUNT(*) FROM deliveries WHERE state = 'gone'":                                        2,
+		"SELECT COUNT(*) FROM deliveries WHERE state = 'pending' AND url = 'https://ok.example/hook'": 1,
+	})
+}
+
+// TestConcurrentBatches handles overlapping batches on several goroutines at
+// once, each request and its return in different batches and every copy
+// twice: every return becomes exactly one delivery and none is left waiting.
+func TestConcurrentBatches(t *testing.T) {
+	h, gdb := setup(t)
+	const n, workers = 120, 6
+	var all []broker.Delivery
+	for i := range n {
+		id := fmt.Sprintf("c-%d", i)
+		all = append(all, orderRequest(t, id, "https://x.example/"+id), orderReturn(t, id, "created"))
+	}
+	// Worker w handles the copies i with i%workers == w, twice, in small
+	// batches: a request and its return (i and i+1) always go to different
+	// workers, which run at the same time.
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Go(func() {
+			var mine []broker.Delivery
+			for i := w; i < len(all); i += workers {
+				mine = append(mine, all[i])
+			}
+			mine = append(mine, mine...)
+			for len(mine) > 0 {
+				k := min(7, len(mine))
+				if err := h.HandleBatch(context.Background(), mine[:k]); err != nil {
+					errs <- err
+					return
+				}
+				mine = mine[k:]
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	expectCounts(t, gdb, map[string]int64{
+		"SELECT COUNT(*) FROM deliveries":     n,
+		"SELECT COUNT(*) FROM orphan_returns": 0,
+	})
+}

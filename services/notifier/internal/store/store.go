@@ -4,6 +4,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -14,6 +15,7 @@ import (
 	"io/fs"
 	"iter"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -58,116 +60,6 @@ func New(gdb *gorm.DB) *Store { return &Store{db: gdb} }
 
 // DB returns the handle for transactions.
 func (s *Store) DB() *gorm.DB { return s.db }
-
-// Return is one return message to deliver to its request's callback.
-type Return struct {
-	Flow      string
-	RequestID string
-	Event     string
-	Status    int
-	WebhookID string
-	Body      []byte
-}
-
-// RecordRequest remembers the callback of a request and turns the returns that
-// arrived before it into deliveries. It returns how many deliveries it created.
-func (s *Store) RecordRequest(ctx context.Context, flow, requestID, callbackURL string) (int, error) {
-	var created int
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var err error
-		created, err = RecordRequestTx(tx, flow, requestID, callbackURL)
-		return err
-	})
-	return created, err
-}
-
-// RecordRequestTx is RecordRequest inside tx.
-func RecordRequestTx(tx *gorm.DB, flow, requestID, callbackURL string) (created int, err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("record %s request %s: %w", flow, requestID, err)
-		}
-	}()
-	if err := tx.Exec("INSERT IGNORE INTO requests (flow, request_id, callback_url) VALUES (?, ?, ?)",
-		flow, requestID, callbackURL).Error; err != nil {
-		return 0, fmt.Errorf("record request: %w", err)
-	}
-	// The first request recorded wins, as it is the one the service answers.
-	var urls []string
-	if err := tx.Raw("SELECT callback_url FROM requests WHERE flow = ? AND request_id = ? FOR UPDATE",
-		flow, requestID).Scan(&urls).Error; err != nil || len(urls) == 0 {
-		return 0, fmt.Errorf("read request: %w", errors.Join(err, errors.New("request row missing")))
-	}
-	var orphans []struct {
-		WebhookID string `gorm:"column:webhook_id"`
-		Event     string `gorm:"column:event"`
-		Status    int    `gorm:"column:status"`
-		Body      []byte `gorm:"column:body"`
-	}
-	if err := tx.Raw(`SELECT webhook_id, event, status, body FROM orphan_returns
-		WHERE flow = ? AND request_id = ? ORDER BY created_at FOR UPDATE`, flow, requestID).Scan(&orphans).Error; err != nil {
-		return 0, fmt.Errorf("read waiting returns: %w", err)
-	}
-	for _, o := range orphans {
-		n, err := insertDelivery(tx, Return{Flow: flow, RequestID: requestID, Event: o.Event, Status: o.Status,
-			WebhookID: o.WebhookID, Body: o.Body}, urls[0])
-		if err != nil {
-			return 0, err
-		}
-		created += n
-	}
-	if len(orphans) > 0 {
-		if err := tx.Exec("DELETE FROM orphan_returns WHERE flow = ? AND request_id = ?", flow, requestID).Error; err != nil {
-			return 0, fmt.Errorf("delete waiting returns: %w", err)
-		}
-	}
-	return created, nil
-}
-
-// RecordReturn stores a return inside tx: as a delivery when its request asked
-// for a callback, else as an orphan waiting for the request copy. fresh is false
-// when the return was recorded before (a redelivered copy).
-func RecordReturn(tx *gorm.DB, r Return) (fresh, delivery bool, err error) {
-	// A locking read: it sees a request committed meanwhile, and while the
-	// request is missing it holds off its insertion until this return is
-	// recorded as an orphan, which the request's transaction then picks up.
-	var urls []string
-	if err := tx.Raw("SELECT callback_url FROM requests WHERE flow = ? AND request_id = ? LOCK IN SHARE MODE",
-		r.Flow, r.RequestID).Scan(&urls).Error; err != nil {
-		return false, false, fmt.Errorf("find request of return: %w", err)
-	}
-	if len(urls) == 0 {
-		res := tx.Exec(`INSERT IGNORE INTO orphan_returns (webhook_id, flow, request_id, event, status, body)
-			VALUES (?, ?, ?, ?, ?, ?)`, r.WebhookID, r.Flow, r.RequestID, r.Event, r.Status, r.Body)
-		if res.Error != nil {
-			return false, false, fmt.Errorf("keep return %s: %w", r.WebhookID, res.Error)
-		}
-		return res.RowsAffected > 0, false, nil
-	}
-	n, err := insertDelivery(tx, r, urls[0])
-	return n > 0, n > 0, err
-}
-
-// insertDelivery creates the delivery of r to callbackURL, unless it exists;
-// a delivery to an endpoint that answered 410 Gone starts as gone.
-func insertDelivery(tx *gorm.DB, r Return, callbackURL string) (int, error) {
-	hash := URLHash(callbackURL)
-	var gone int64
-	if err := tx.Raw("SELECT COUNT(*) FROM gone_endpoints WHERE url_hash = ?", hash).Scan(&gone).Error; err != nil {
-		return 0, fmt.Errorf("check endpoint: %w", err)
-	}
-	state := StatePending
-	if gone > 0 {
-		state = StateGone
-	}
-	res := tx.Exec(`INSERT IGNORE INTO deliveries (webhook_id, flow, request_id, event, status, url, url_hash, host, body, state)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.WebhookID, r.Flow, r.RequestID, r.Event, r.Status, callbackURL, hash, Host(callbackURL), r.Body, state)
-	if res.Error != nil {
-		return 0, fmt.Errorf("create delivery %s: %w", r.WebhookID, res.Error)
-	}
-	return int(res.RowsAffected), nil
-}
 
 // DeleteOrphans drops the returns that waited longer than ttl for their request.
 func (s *Store) DeleteOrphans(ctx context.Context, ttl time.Duration) (int64, error) {
@@ -343,10 +235,7 @@ type Result struct {
 func (s *Store) Finish(ctx context.Context, d Delivery, owner string, r Result) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		a := r.Attempt
-		if a.Error != nil && len(*a.Error) > maxErrorLen {
-			cut := (*a.Error)[:maxErrorLen]
-			a.Error = &cut
-		}
+		a.Error = truncated(a.Error)
 		if err := tx.Exec(`INSERT INTO attempts (delivery_id, attempt, worker, started_at, duration_ms, status_code, error)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, d.ID, a.Attempt, a.Worker, a.StartedAt, a.DurationMS, a.StatusCode, a.Error).Error; err != nil {
 			return fmt.Errorf("record attempt: %w", err)
@@ -367,20 +256,136 @@ func (s *Store) Finish(ctx context.Context, d Delivery, owner string, r Result) 
 		if r.State != StateGone {
 			return nil
 		}
-		hash := URLHash(d.URL)
-		if err := tx.Exec("INSERT IGNORE INTO gone_endpoints (url_hash, url) VALUES (?, ?)", hash, d.URL).Error; err != nil {
-			return fmt.Errorf("record gone endpoint: %w", err)
-		}
-		if err := tx.Exec("UPDATE deliveries SET state = ? WHERE url_hash = ? AND state = ?",
-			StateGone, hash, StatePending).Error; err != nil {
-			return fmt.Errorf("retire deliveries to gone endpoint: %w", err)
-		}
-		return nil
+		return retireEndpoint(tx, d.URL)
 	})
 	if err != nil {
 		return fmt.Errorf("finish delivery %d: %w", d.ID, err)
 	}
 	return nil
+}
+
+// Release gives back deliveries that owner claimed and did not attempt: they
+// are due again at once, and the claim no longer counts as an attempt.
+func (s *Store) Release(ctx context.Context, owner string, ds []Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	ids := make([]uint64, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
+	}
+	slices.Sort(ids)
+	if err := s.db.WithContext(ctx).Exec(`UPDATE deliveries SET attempts = attempts - 1, round_attempts = round_attempts - 1,
+		lease_owner = NULL, lease_until = NULL, next_attempt_at = NOW(6)
+		WHERE id IN ? AND lease_owner = ? AND state = ?`, ids, owner, StatePending).Error; err != nil {
+		return fmt.Errorf("release %d deliveries: %w", len(ds), err)
+	}
+	return nil
+}
+
+// Finished is an attempt to record with FinishBatch.
+type Finished struct {
+	Delivery Delivery
+	Result   Result
+}
+
+// FinishBatch records several attempts and their outcomes, as Finish does
+// for each, in one transaction of a few statements: every attempt a worker
+// makes would otherwise cost a commit of its own.
+func (s *Store) FinishBatch(ctx context.Context, owner string, fs []Finished) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	// The rows are updated in id order, the order in which the UPDATE below
+	// locks them, so that two batches cannot lock them crosswise.
+	fs = slices.Clone(fs)
+	slices.SortFunc(fs, func(a, b Finished) int { return cmp.Compare(a.Delivery.ID, b.Delivery.ID) })
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		attempts := make([]any, 0, 7*len(fs))
+		ids := make([]uint64, 0, len(fs))
+		var state, lastStatus, lastError, next, attemptsOf strings.Builder
+		var stateArgs, statusArgs, errorArgs, nextArgs, attemptsArgs, delivered []any
+		var gone []Delivery
+		for _, f := range fs {
+			d, a := f.Delivery, f.Result.Attempt
+			a.Error = truncated(a.Error)
+			attempts = append(attempts, d.ID, a.Attempt, a.Worker, a.StartedAt, a.DurationMS, a.StatusCode, a.Error)
+			ids = append(ids, d.ID)
+			state.WriteString(" WHEN ? THEN ?")
+			stateArgs = append(stateArgs, d.ID, f.Result.State)
+			lastStatus.WriteString(" WHEN ? THEN ?")
+			statusArgs = append(statusArgs, d.ID, a.StatusCode)
+			lastError.WriteString(" WHEN ? THEN ?")
+			errorArgs = append(errorArgs, d.ID, a.Error)
+			attemptsOf.WriteString(" WHEN ? THEN ?")
+			attemptsArgs = append(attemptsArgs, d.ID, d.Attempts)
+			switch f.Result.State {
+			case StateDelivered:
+				delivered = append(delivered, d.ID)
+			case StatePending:
+				next.WriteString(" WHEN ? THEN NOW(6) + INTERVAL ? MICROSECOND")
+				nextArgs = append(nextArgs, d.ID, f.Result.RetryIn.Microseconds())
+			case StateGone:
+				gone = append(gone, d)
+			}
+		}
+		if err := tx.Exec(`INSERT INTO attempts (delivery_id, attempt, worker, started_at, duration_ms, status_code, error)
+			VALUES `+placeholders(len(fs), 7), attempts...).Error; err != nil {
+			return fmt.Errorf("record %d attempts: %w", len(fs), err)
+		}
+		set := "state = CASE id" + state.String() + " END, last_status = CASE id" + lastStatus.String() +
+			" END, last_error = CASE id" + lastError.String() + " END, lease_owner = NULL, lease_until = NULL"
+		args := slices.Concat(stateArgs, statusArgs, errorArgs)
+		if len(delivered) > 0 {
+			set += ", delivered_at = CASE WHEN id IN ? THEN NOW(6) ELSE delivered_at END"
+			args = append(args, delivered)
+		}
+		if len(nextArgs) > 0 {
+			set += ", next_attempt_at = CASE id" + next.String() + " ELSE next_attempt_at END"
+			args = append(args, nextArgs...)
+		}
+		// As in Finish, a delivery whose lease passed to another owner or to
+		// another attempt keeps the state that owner gives it.
+		args = append(args, ids, owner)
+		args = append(args, attemptsArgs...)
+		if err := tx.Exec("UPDATE deliveries SET "+set+" WHERE id IN ? AND lease_owner = ? AND attempts = CASE id"+
+			attemptsOf.String()+" END", args...).Error; err != nil {
+			return fmt.Errorf("update %d deliveries: %w", len(fs), err)
+		}
+		for _, d := range gone {
+			if err := retireEndpoint(tx, d.URL); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("finish %d deliveries: %w", len(fs), err)
+	}
+	return nil
+}
+
+// retireEndpoint records that url answered 410 Gone and retires the other
+// pending deliveries to it.
+func retireEndpoint(tx *gorm.DB, url string) error {
+	hash := URLHash(url)
+	if err := tx.Exec("INSERT IGNORE INTO gone_endpoints (url_hash, url) VALUES (?, ?)", hash, url).Error; err != nil {
+		return fmt.Errorf("record gone endpoint: %w", err)
+	}
+	if err := tx.Exec("UPDATE deliveries SET state = ? WHERE url_hash = ? AND state = ?",
+		StateGone, hash, StatePending).Error; err != nil {
+		return fmt.Errorf("retire deliveries to gone endpoint: %w", err)
+	}
+	return nil
+}
+
+// truncated cuts an error message to what the error columns hold.
+func truncated(msg *string) *string {
+	if msg == nil || len(*msg) <= maxErrorLen {
+		return msg
+	}
+	cut := (*msg)[:maxErrorLen]
+	return &cut
 }
 
 // Filter selects deliveries for operators.

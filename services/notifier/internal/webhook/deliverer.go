@@ -61,21 +61,48 @@ func (d *Deliverer) Kick() {
 	}
 }
 
-// lease is how long a claimed delivery stays reserved: longer than an attempt
-// can take, so the lease only lapses when the replica died.
-func (d *Deliverer) lease() time.Duration { return 2*d.Timeout + 30*time.Second }
+// readyDepth is how many rounds of attempts the dispatcher holds claimed and
+// ready besides those in flight: per host, up to readyDepth times HostLimit.
+const readyDepth = 1
+
+// lease is how long a claimed delivery stays reserved: longer than it can
+// wait in the ready buffer (for readyDepth attempts to its host to end, and
+// for a free worker) and then take, so the lease only lapses when the
+// replica died.
+func (d *Deliverer) lease() time.Duration { return (readyDepth+2)*d.Timeout + 30*time.Second }
 
 // Run dispatches deliveries until ctx is cancelled, then lets the attempts in
 // flight finish (each bounded by Timeout) and records them.
+//
+// Besides the deliveries in flight, Run holds up to readyDepth times as many
+// claimed and ready to send (at most readyDepth times HostLimit more per
+// host): when an attempt ends, the next one to that host starts at once
+// instead of after a claim, and claims are fewer and larger.
 func (d *Deliverer) Run(ctx context.Context) error {
 	jobs := make(chan store.Delivery)
-	done := make(chan string, d.Workers)
-	var wg sync.WaitGroup
+	results := make(chan store.Finished, d.Workers)
+	done := make(chan ended, d.Workers)
+	var wg, recording sync.WaitGroup
+	recording.Go(func() { d.record(context.WithoutCancel(ctx), results) })
+	defer recording.Wait()
+	defer close(results)
 	for range d.Workers {
 		wg.Go(func() {
 			for job := range jobs {
-				d.attempt(context.WithoutCancel(ctx), job)
-				done <- job.Host
+				f := d.attempt(context.WithoutCancel(ctx), job)
+				if f.Result.State == store.StateGone {
+					// Recorded before the host's turn is given back, so that
+					// no later claim sends to the endpoint again.
+					d.finish(context.WithoutCancel(ctx), f)
+					done <- ended{host: job.Host, goneURL: job.URL}
+					continue
+				}
+				// Otherwise the host has one request less in flight as soon
+				// as the attempt is over: the next claim need not wait for
+				// the record, and cannot take this delivery again while its
+				// lease holds.
+				done <- ended{host: job.Host}
+				results <- f
 			}
 		})
 	}
@@ -84,48 +111,164 @@ func (d *Deliverer) Run(ctx context.Context) error {
 
 	ticker := time.NewTicker(d.PollInterval)
 	defer ticker.Stop()
-	inFlight := 0
-	perHost := map[string]int{}
-	release := func(host string) {
-		inFlight--
-		if perHost[host]--; perHost[host] <= 0 {
-			delete(perHost, host)
-		}
-	}
+	q := &dispatch{jobs: jobs, workers: d.Workers, hostLimit: d.HostLimit, sending: map[string]int{}, held: map[string]int{}}
 	for {
-		for free := d.Workers - inFlight; free > 0 && ctx.Err() == nil; free = d.Workers - inFlight {
-			claimed, err := d.Store.Claim(ctx, d.Owner, free, perHost, d.HostLimit, d.lease())
+		capacity := (readyDepth + 1) * d.Workers
+		for room := capacity - q.inFlight - len(q.ready); room > 0 && ctx.Err() == nil; room = capacity - q.inFlight - len(q.ready) {
+			claimed, err := d.Store.Claim(ctx, d.Owner, room, q.held, (readyDepth+1)*d.HostLimit, d.lease())
 			if err != nil {
 				if ctx.Err() == nil {
 					d.Log.Warn().Err(err).Msg("claim deliveries")
 				}
 				break
 			}
-			for _, job := range claimed {
-				inFlight++
-				perHost[job.Host]++
-				jobs <- job
-			}
-			if len(claimed) < free {
+			q.add(claimed)
+			q.send()
+			if len(claimed) < room {
 				break // nothing more is due, or only for hosts at their limit
 			}
 		}
 		select {
 		case <-ctx.Done():
-			for inFlight > 0 {
-				release(<-done)
+			// What was claimed and not sent is due again at once, for this
+			// replica's successor or another one.
+			if err := d.Store.Release(context.WithoutCancel(ctx), d.Owner, q.ready); err != nil {
+				d.Log.Warn().Err(err).Int("deliveries", len(q.ready)).Msg("release claimed deliveries; they are due when their lease ends")
+			}
+			for q.inFlight > 0 {
+				q.ended(<-done)
 			}
 			return nil
-		case host := <-done:
-			release(host)
+		case e := <-done:
+			q.ended(e)
+		drain:
+			for {
+				select {
+				case e := <-done:
+					q.ended(e)
+				default:
+					break drain
+				}
+			}
+			q.send()
 		case <-ticker.C:
 		case <-d.kicks():
 		}
 	}
 }
 
-// attempt sends one delivery and records the outcome.
-func (d *Deliverer) attempt(ctx context.Context, job store.Delivery) {
+// dispatch is the dispatcher's view of the claimed deliveries.
+type dispatch struct {
+	jobs               chan<- store.Delivery
+	workers, hostLimit int
+	ready              []store.Delivery // claimed, not sent yet, oldest claim first
+	inFlight           int
+	sending            map[string]int // attempts in flight per host
+	held               map[string]int // in flight and ready per host
+}
+
+func (q *dispatch) add(claimed []store.Delivery) {
+	for _, job := range claimed {
+		q.held[job.Host]++
+		q.ready = append(q.ready, job)
+	}
+}
+
+// send hands the ready deliveries to free workers, at most hostLimit per host
+// at a time. A free worker is waiting: there are as many as there may be
+// attempts in flight.
+func (q *dispatch) send() {
+	kept := q.ready[:0]
+	for _, job := range q.ready {
+		if q.inFlight >= q.workers || q.sending[job.Host] >= q.hostLimit {
+			kept = append(kept, job)
+			continue
+		}
+		q.inFlight++
+		q.sending[job.Host]++
+		q.jobs <- job
+	}
+	clear(q.ready[len(kept):])
+	q.ready = kept
+}
+
+// ended is an attempt that is over.
+type ended struct {
+	host string
+	// goneURL is the endpoint when it answered 410 Gone: its other
+	// deliveries were retired with the attempt's record.
+	goneURL string
+}
+
+// ended counts an attempt as over, and drops the ready deliveries to an
+// endpoint that is gone.
+func (q *dispatch) ended(e ended) {
+	q.inFlight--
+	if q.sending[e.host]--; q.sending[e.host] <= 0 {
+		delete(q.sending, e.host)
+	}
+	q.unhold(e.host)
+	if e.goneURL == "" {
+		return
+	}
+	kept := q.ready[:0]
+	for _, job := range q.ready {
+		if job.URL == e.goneURL {
+			q.unhold(job.Host)
+			continue
+		}
+		kept = append(kept, job)
+	}
+	clear(q.ready[len(kept):])
+	q.ready = kept
+}
+
+func (q *dispatch) unhold(host string) {
+	if q.held[host]--; q.held[host] <= 0 {
+		delete(q.held, host)
+	}
+}
+
+// record writes the attempts the workers made, as many at a time as have
+// finished: one transaction for several attempts instead of one each.
+func (d *Deliverer) record(ctx context.Context, results <-chan store.Finished) {
+	batch := make([]store.Finished, 0, d.Workers)
+	for f := range results {
+		batch = append(batch[:0], f)
+	gather:
+		for len(batch) < cap(batch) {
+			select {
+			case f, ok := <-results:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, f)
+			default:
+				break gather
+			}
+		}
+		err := d.Store.FinishBatch(ctx, d.Owner, batch)
+		if err == nil {
+			continue
+		}
+		d.Log.Warn().Err(err).Int("attempts", len(batch)).Msg("record webhook attempts; recording them one by one")
+		for _, f := range batch {
+			d.finish(ctx, f)
+		}
+	}
+}
+
+// finish records one attempt.
+func (d *Deliverer) finish(ctx context.Context, f store.Finished) {
+	if err := d.Store.Finish(ctx, f.Delivery, d.Owner, f.Result); err != nil {
+		// The lease lapses and the attempt is made again: at-least-once.
+		d.Log.Error().Err(err).Uint64("delivery_id", f.Delivery.ID).Str("webhook_id", f.Delivery.WebhookID).
+			Int("attempt", f.Delivery.Attempts).Msg("record webhook attempt")
+	}
+}
+
+// attempt sends one delivery and returns the outcome to record.
+func (d *Deliverer) attempt(ctx context.Context, job store.Delivery) store.Finished {
 	log := d.Log.With().Uint64("delivery_id", job.ID).Str("webhook_id", job.WebhookID).
 		Str("request_id", job.RequestID).Int("attempt", job.Attempts).Logger()
 	started := time.Now()
@@ -162,10 +305,7 @@ func (d *Deliverer) attempt(ctx context.Context, job store.Delivery) {
 		d.Metrics.attempt(OutcomeFailed)
 		log.Info().Err(err).Int("status_code", code).Dur("retry_in", res.RetryIn).Msg("webhook attempt failed")
 	}
-	if err := d.Store.Finish(ctx, job, d.Owner, res); err != nil {
-		// The lease lapses and the attempt is made again: at-least-once.
-		log.Error().Err(err).Msg("record webhook attempt")
-	}
+	return store.Finished{Delivery: job, Result: res}
 }
 
 // post sends the body with the Standard Webhooks headers and returns the

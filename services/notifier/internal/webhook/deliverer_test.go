@@ -88,16 +88,11 @@ func run(t *testing.T, d *webhook.Deliverer) {
 // addReturn records a request with callback and one return of it.
 func addReturn(t *testing.T, gdb *gorm.DB, requestID, callback string) {
 	t.Helper()
-	st := store.New(gdb)
-	if _, err := st.RecordRequest(t.Context(), "order", requestID, callback); err != nil {
-		t.Fatal(err)
-	}
 	body := fmt.Sprintf(`{"request_id":%q,"event":"created","status":1}`, requestID)
-	err := gdb.Transaction(func(tx *gorm.DB) error {
-		_, _, err := store.RecordReturn(tx, store.Return{Flow: "order", RequestID: requestID, Event: "created", Status: 1,
-			WebhookID: webhook.ID("order", requestID, "created", 1, "", "", ""), Body: []byte(body)})
-		return err
-	})
+	_, err := store.New(gdb).RecordCopies(t.Context(),
+		[]store.Request{{Flow: "order", RequestID: requestID, CallbackURL: callback}},
+		[]store.Return{{Flow: "order", RequestID: requestID, Event: "created", Status: 1,
+			WebhookID: webhook.ID("order", requestID, "created", 1, "", "", ""), Body: []byte(body)}})
 	if err != nil {
 		t.Fatal(err)
 	}
