@@ -25,7 +25,8 @@ type Config struct {
 	// QueueType is the one switch for every queue the suite declares:
 	// classic or quorum.
 	QueueType string `env:"AMQP_QUEUE_TYPE" envDefault:"classic"`
-	// Prefetch is the number of unacked deliveries a consumer may hold.
+	// Prefetch is the number of unacked deliveries a consumer may hold; a
+	// batching consumer holds at least workers × its batch size.
 	Prefetch int `env:"AMQP_PREFETCH" envDefault:"64"`
 	// DeadQueue receives poison messages; it is always declared.
 	DeadQueue string `env:"AMQP_DEAD_QUEUE" envDefault:"pay.dead.queue"`

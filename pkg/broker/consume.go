@@ -129,7 +129,7 @@ func (c *Client) consumeSession(ctx, handlerCtx context.Context, sess *session, 
 	// queue, so it runs only after the workers are done.
 	defer func() { _ = ch.Close() }()
 	closes := ch.NotifyClose(make(chan *amqp.Error, 1))
-	if err := ch.Qos(c.cfg.Prefetch, 0, false); err != nil {
+	if err := ch.Qos(prefetch(c.cfg.Prefetch, workers, b), 0, false); err != nil {
 		return false, &consumeSetupError{fmt.Errorf("set prefetch: %w", err)}
 	}
 	tag := consumerTag(queue)
@@ -187,6 +187,17 @@ func (c *Client) consumeSession(ctx, handlerCtx context.Context, sess *session, 
 			next = nil
 		}
 	}
+}
+
+// prefetch is the consumer's limit of unacked deliveries: the configured one,
+// raised for a batching consumer so that every worker can hold a full batch.
+// Under load each worker holds a batch until it is acked, so with a lower
+// limit batches stay at about limit/workers, however large Max is.
+func prefetch(configured, workers int, b Batching) int {
+	if b.Max <= 1 {
+		return configured
+	}
+	return min(max(configured, workers*b.Max), 65535)
 }
 
 // handleBatch runs the batch handler on several deliveries and acks them all,
