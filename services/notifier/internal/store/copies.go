@@ -143,12 +143,16 @@ func recordReturns(tx *gorm.DB, rets []Return, rec *Recorded, settle map[Key]boo
 	var deliveries []delivery
 	var orphans []Return
 	for _, r := range bulk {
-		if cb, ok := known[Key{r.Flow, r.RequestID}]; ok {
+		cb, ok := known[Key{r.Flow, r.RequestID}]
+		if ok {
 			deliveries = append(deliveries, newDelivery(r, cb))
 		} else {
 			orphans = append(orphans, r)
-			settle[Key{r.Flow, r.RequestID}] = true
 		}
+		// Settled even when it becomes a delivery: a copy recorded before by
+		// a batch whose settling was cut short (a crash or a failure after
+		// its commit) was left waiting, and still is.
+		settle[Key{r.Flow, r.RequestID}] = true
 	}
 	n, err := insertDeliveries(tx, deliveries)
 	if err != nil {
