@@ -229,39 +229,9 @@ type Result struct {
 	RetryIn time.Duration
 }
 
-// Finish records an attempt and its outcome. The delivery is updated only if
-// owner still holds the lease of that attempt; a 410 Gone also retires every
-// other pending delivery to the same endpoint.
+// Finish records an attempt and its outcome, as FinishBatch does for several.
 func (s *Store) Finish(ctx context.Context, d Delivery, owner string, r Result) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		a := r.Attempt
-		a.Error = truncated(a.Error)
-		if err := tx.Exec(`INSERT INTO attempts (delivery_id, attempt, worker, started_at, duration_ms, status_code, error)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, d.ID, a.Attempt, a.Worker, a.StartedAt, a.DurationMS, a.StatusCode, a.Error).Error; err != nil {
-			return fmt.Errorf("record attempt: %w", err)
-		}
-		set := `state = ?, last_status = ?, last_error = ?, lease_owner = NULL, lease_until = NULL`
-		args := []any{r.State, a.StatusCode, a.Error}
-		switch r.State {
-		case StateDelivered:
-			set += ", delivered_at = NOW(6)"
-		case StatePending:
-			set += ", next_attempt_at = NOW(6) + INTERVAL ? MICROSECOND"
-			args = append(args, r.RetryIn.Microseconds())
-		}
-		args = append(args, d.ID, owner, d.Attempts)
-		if err := tx.Exec("UPDATE deliveries SET "+set+" WHERE id = ? AND lease_owner = ? AND attempts = ?", args...).Error; err != nil {
-			return fmt.Errorf("update delivery: %w", err)
-		}
-		if r.State != StateGone {
-			return nil
-		}
-		return retireEndpoint(tx, d.URL)
-	})
-	if err != nil {
-		return fmt.Errorf("finish delivery %d: %w", d.ID, err)
-	}
-	return nil
+	return s.FinishBatch(ctx, owner, []Finished{{Delivery: d, Result: r}})
 }
 
 // Release gives back deliveries that owner claimed and did not attempt: they
@@ -289,9 +259,11 @@ type Finished struct {
 	Result   Result
 }
 
-// FinishBatch records several attempts and their outcomes, as Finish does
-// for each, in one transaction of a few statements: every attempt a worker
-// makes would otherwise cost a commit of its own.
+// FinishBatch records several attempts and their outcomes in one transaction
+// of a few statements: every attempt a worker makes would otherwise cost a
+// commit of its own. A delivery is updated only if owner still holds the lease
+// of that attempt; a 410 Gone also retires every other pending delivery to the
+// same endpoint.
 func (s *Store) FinishBatch(ctx context.Context, owner string, fs []Finished) error {
 	if len(fs) == 0 {
 		return nil
@@ -344,8 +316,8 @@ func (s *Store) FinishBatch(ctx context.Context, owner string, fs []Finished) er
 			set += ", next_attempt_at = CASE id" + next.String() + " ELSE next_attempt_at END"
 			args = append(args, nextArgs...)
 		}
-		// As in Finish, a delivery whose lease passed to another owner or to
-		// another attempt keeps the state that owner gives it.
+		// A delivery whose lease passed to another owner or to another
+		// attempt keeps the state that owner gives it.
 		args = append(args, ids, owner)
 		args = append(args, attemptsArgs...)
 		if err := tx.Exec("UPDATE deliveries SET "+set+" WHERE id IN ? AND lease_owner = ? AND attempts = CASE id"+

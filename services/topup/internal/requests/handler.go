@@ -189,23 +189,7 @@ func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 	if known {
 		return errHandleAlone
 	}
-	err = h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := store.InsertRegistrations(tx, regs); err != nil {
-			return err
-		}
-		var msgs []outbox.Message
-		for _, reg := range regs {
-			m, err := h.answer(reg)
-			if err != nil {
-				return err
-			}
-			msgs = append(msgs, m...)
-		}
-		if err := store.SetAnswers(tx, regs); err != nil {
-			return err
-		}
-		return outbox.Add(tx, msgs...)
-	})
+	err = h.insert(ctx, regs)
 	if db.IsDuplicateKey(err) {
 		// A request raced on another worker, or an address is taken: Handle
 		// tells which, request by request.
@@ -234,24 +218,33 @@ func newRegistration(req topupRequest) *store.Registration {
 	return reg
 }
 
-// register stores the registration, the watch request for the listener and the
-// answer in one transaction; the outbox publishes both after the commit.
-func (h *Handler) register(ctx context.Context, req topupRequest) (*store.Registration, error) {
-	reg := newRegistration(req)
-	err := h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(reg).Error; err != nil {
+// insert stores registrations, their watch requests for the listener and
+// their answers in one transaction; the outbox publishes the messages after
+// the commit.
+func (h *Handler) insert(ctx context.Context, regs []*store.Registration) error {
+	return h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := store.InsertRegistrations(tx, regs); err != nil {
 			return err
 		}
-		msgs, err := h.answer(reg)
-		if err != nil {
-			return err
+		var msgs []outbox.Message
+		for _, reg := range regs {
+			m, err := h.answer(reg)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, m...)
 		}
-		if err := tx.Model(reg).Updates(map[string]any{"address": *reg.Address, "return_body": reg.ReturnBody}).Error; err != nil {
+		if err := store.SetAnswers(tx, regs); err != nil {
 			return err
 		}
 		return outbox.Add(tx, msgs...)
 	})
-	if err != nil {
+}
+
+// register stores one registration as insert does.
+func (h *Handler) register(ctx context.Context, req topupRequest) (*store.Registration, error) {
+	reg := newRegistration(req)
+	if err := h.insert(ctx, []*store.Registration{reg}); err != nil {
 		if db.IsDuplicateKey(err) {
 			// Either the same request_id raced on another worker, or the address is
 			// registered already: tell which.

@@ -76,13 +76,16 @@ func (s *Store) AnyRequestID(ctx context.Context, requestIDs []string) (bool, er
 }
 
 // InsertRegistrations inserts regs inside tx with one statement and sets their
-// ids. The ids are read back rather than counted up from the first one: with
-// interleaved auto-increment locking, or an increment above 1 as on a
-// replicated cluster, one statement's ids need not be consecutive, and an id
-// is a derivation index.
+// ids. The ids of several rows are read back rather than counted up from the
+// first one: with interleaved auto-increment locking, or an increment above 1
+// as on a replicated cluster, one statement's ids need not be consecutive, and
+// an id is a derivation index. A single row's id is the insert's own.
 func InsertRegistrations(tx *gorm.DB, regs []*Registration) error {
 	if err := tx.Create(regs).Error; err != nil {
 		return fmt.Errorf("insert %d registrations: %w", len(regs), err)
+	}
+	if len(regs) == 1 {
+		return nil
 	}
 	byRequest := make(map[string]*Registration, len(regs))
 	ids := make([]string, len(regs))
