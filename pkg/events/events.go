@@ -16,17 +16,49 @@ const (
 	WatchQueue = "internal.listener.watch.queue"
 )
 
+// Lists of addresses travel under keys and queues of their own: a consumer of
+// an older version, which knows only the one-address form, leaves them waiting
+// for its successor instead of refusing them.
+const (
+	// WatchListKey routes WatchList messages to the chain-listener.
+	WatchListKey = "internal.watchlist"
+	// WatchListQueue is the chain-listener's queue of WatchList messages.
+	WatchListQueue = "internal.listener.watchlist.queue"
+)
+
 // AddressKey routes the announcements of deposit addresses topup allocated, so
 // that the services that sign for them (pay) learn their derivation index.
 const AddressKey = "internal.address.allocated"
 
+// AddressListKey routes AddressesAllocated messages.
+const AddressListKey = "internal.address.allocated.list"
+
 // AddressQueue is the queue on which the service named owner learns allocated addresses.
 func AddressQueue(owner string) string { return fmt.Sprintf("internal.%s.addresses.queue", owner) }
+
+// AddressListQueue is the queue on which the service named owner learns
+// allocated addresses announced several at a time.
+func AddressListQueue(owner string) string {
+	return fmt.Sprintf("internal.%s.addresslist.queue", owner)
+}
 
 // AddressAllocated announces a deposit address and the index it was derived at,
 // below the extended key topup is configured with.
 type AddressAllocated struct {
 	Chain   string `json:"chain"`
+	Address string `json:"address"` // lowercase 0x-hex
+	Index   uint32 `json:"index"`
+}
+
+// AddressesAllocated announces several deposit addresses at once, each with its
+// index: what topup sends for the addresses of one transaction.
+type AddressesAllocated struct {
+	Chain     string             `json:"chain"`
+	Addresses []AllocatedAddress `json:"addresses"`
+}
+
+// AllocatedAddress is one address of AddressesAllocated.
+type AllocatedAddress struct {
 	Address string `json:"address"` // lowercase 0x-hex
 	Index   uint32 `json:"index"`
 }
@@ -49,6 +81,15 @@ type WatchAddress struct {
 	Chain   string `json:"chain"`
 	Address string `json:"address"` // lowercase 0x-hex
 	Owner   string `json:"owner"`
+}
+
+// WatchList asks the chain-listener to report transfers into each of Addresses
+// to Owner: what a service registering several addresses in one transaction
+// sends, one message instead of one per address.
+type WatchList struct {
+	Chain     string   `json:"chain"`
+	Owner     string   `json:"owner"`
+	Addresses []string `json:"addresses"` // lowercase 0x-hex
 }
 
 // Transfer kinds, in the order a transfer can go through them.

@@ -26,7 +26,7 @@ func startTopupBench(tb testing.TB) (*Suite, *returnWatch) {
 	s := NewSuite(tb)
 	s.Start("chain-listener", benchLogLevel, fmt.Sprintf("CONFIRMATIONS=%d", benchConfirmations))
 	s.Start("topup", benchLogLevel)
-	s.WaitConsumers(listenerWatch, 1)
+	s.WaitConsumers(listenerWatches, 1)
 	s.WaitConsumers("pay.topup.queue", 1)
 	w := s.watchReturns(topupReturn)
 	registerAll(s, w, "warm", 20, 0)
@@ -64,7 +64,7 @@ func latest(ts []time.Time) time.Time {
 // that one measurement does not pay for the previous one's tail.
 func settle(s *Suite) {
 	s.t.Helper()
-	s.waitDrained(listenerWatch, 5*time.Minute)
+	s.waitDrained(listenerWatches, 5*time.Minute)
 	s.waitDrained("pay.topup.queue", 5*time.Minute)
 }
 
@@ -89,7 +89,7 @@ func measureRegistrations(s *Suite, w *returnWatch, prefix string, n int, rate f
 	s.t.Helper()
 	settle(s)
 	cpu := s.cpuWindow()
-	backlog := s.sampleBacklogs([]string{"pay.topup.queue", listenerWatch}, outboxOf("topup"))
+	backlog := s.sampleBacklogs([]string{"pay.topup.queue", listenerWatches}, outboxOf("topup"))
 	db := s.sampleDB("topup", "chain-listener")
 	_, sent, got := registerAll(s, w, prefix, n, rate)
 	r := registrationRun{n: n, took: latest(got).Sub(sent[0]), cpu: cpu.summary(), backlog: backlog.finish(), db: db.finish()}

@@ -28,6 +28,7 @@ const (
 	orderQueue       = "pay.order.queue"
 	alertQueue       = "internal.notifier.alerts.queue"
 	listenerWatch    = "internal.listener.watch.queue"
+	listenerWatches  = "internal.listener.watchlist.queue"
 	copiesQueue      = "internal.notifier.copies.queue"
 	devWebhookSecret = "dev-webhook-secret"
 )

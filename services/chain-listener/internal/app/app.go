@@ -28,6 +28,10 @@ import (
 // form only while every worker is busy.
 const watchBatch = 100
 
+// watchListBatch is the most watch lists recorded with one statement: a list
+// holds up to a few dozen addresses.
+const watchListBatch = 4
+
 // Run starts the listener and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	base, err := service.Start(ctx, service.Options{
@@ -70,12 +74,16 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		}
 	}
 	var subscribed atomic.Bool
+	watch := watchconsumer.Consumer{Chain: cfg.Chain, Recorder: st, Log: log}
 	parts := []func(context.Context) error{
 		lease.Run,
 		func(ctx context.Context) error {
-			watch := watchconsumer.Consumer{Chain: cfg.Chain, Recorder: st, Log: log}
 			return base.MQ.ConsumeBatches(ctx, events.WatchQueue, cfg.Workers, watch.Handle,
 				broker.Batching{Max: watchBatch, Handler: watch.HandleBatch})
+		},
+		func(ctx context.Context) error {
+			return base.MQ.ConsumeBatches(ctx, events.WatchListQueue, cfg.Workers, watch.Handle,
+				broker.Batching{Max: watchListBatch, Handler: watch.HandleBatch})
 		},
 		func(ctx context.Context) error {
 			return base.MQ.Consume(ctx, RescanQueue, 1, rescanHandler(st, log))

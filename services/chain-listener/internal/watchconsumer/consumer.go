@@ -11,7 +11,6 @@ import (
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/contract"
-	"paysuite/pkg/events"
 )
 
 // Recorder stores watched addresses (address to owner) and returns the owner
@@ -29,7 +28,16 @@ type Consumer struct {
 	Log      zerolog.Logger
 }
 
-// Handle is the broker handler for the watch queue.
+// watchRequest reads either form of a watch request: events.WatchAddress
+// (one address) or events.WatchList (several).
+type watchRequest struct {
+	Chain     string   `json:"chain"`
+	Owner     string   `json:"owner"`
+	Address   string   `json:"address"`
+	Addresses []string `json:"addresses"`
+}
+
+// Handle is the broker handler for the watch queues.
 func (c Consumer) Handle(ctx context.Context, d broker.Delivery) error {
 	return c.HandleBatch(ctx, []broker.Delivery{d})
 }
@@ -39,22 +47,31 @@ func (c Consumer) Handle(ctx context.Context, d broker.Delivery) error {
 func (c Consumer) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 	requested := make(map[string]string, len(ds))
 	for _, d := range ds {
-		var msg events.WatchAddress
+		var msg watchRequest
 		if err := json.Unmarshal(d.Body, &msg); err != nil {
 			return broker.Poison("watch request is not valid JSON: " + err.Error())
 		}
 		if msg.Chain != c.Chain {
 			return broker.Poison("watch request for chain " + msg.Chain + ", this listener follows " + c.Chain)
 		}
-		if !contract.ValidAddress(msg.Address) {
-			return broker.Poison("watch request with an invalid address")
-		}
 		if !ownerPattern.MatchString(msg.Owner) {
 			return broker.Poison("watch request with an invalid owner")
 		}
-		addr := contract.NormalizeAddress(msg.Address)
-		if _, seen := requested[addr]; !seen {
-			requested[addr] = msg.Owner
+		addrs := msg.Addresses
+		if msg.Address != "" {
+			addrs = append(addrs, msg.Address)
+		}
+		if len(addrs) == 0 {
+			return broker.Poison("watch request without an address")
+		}
+		for _, a := range addrs {
+			if !contract.ValidAddress(a) {
+				return broker.Poison("watch request with an invalid address")
+			}
+			addr := contract.NormalizeAddress(a)
+			if _, seen := requested[addr]; !seen {
+				requested[addr] = msg.Owner
+			}
 		}
 	}
 	recorded, err := c.Recorder.AddWatched(ctx, requested)

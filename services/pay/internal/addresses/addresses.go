@@ -21,7 +21,7 @@ import (
 	"paysuite/services/pay/internal/store"
 )
 
-// Handler consumes events.AddressQueue(pay).
+// Handler consumes events.AddressQueue(pay) and events.AddressListQueue(pay).
 type Handler struct {
 	DB    *gorm.DB
 	Chain string
@@ -30,30 +30,54 @@ type Handler struct {
 	Log    zerolog.Logger
 }
 
-// Handle stores one announced address.
+// announcement reads either form: events.AddressAllocated (one address) or
+// events.AddressesAllocated (several).
+type announcement struct {
+	Chain     string                    `json:"chain"`
+	Address   string                    `json:"address"`
+	Index     uint32                    `json:"index"`
+	Addresses []events.AllocatedAddress `json:"addresses"`
+}
+
+// Handle stores the addresses of one announcement, all or none.
 func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
-	var a events.AddressAllocated
-	if err := json.Unmarshal(d.Body, &a); err != nil || !contract.ValidAddress(a.Address) {
+	var a announcement
+	if err := json.Unmarshal(d.Body, &a); err != nil {
 		return broker.Poison("not an address announcement")
 	}
+	list := a.Addresses
+	if a.Address != "" {
+		list = append(list, events.AllocatedAddress{Address: a.Address, Index: a.Index})
+	}
+	if len(list) == 0 {
+		return broker.Poison("address announcement without an address")
+	}
+	for _, e := range list {
+		if !contract.ValidAddress(e.Address) {
+			return broker.Poison("not an address announcement")
+		}
+	}
 	if a.Chain != h.Chain {
-		h.Log.Debug().Str("chain", a.Chain).Str("address", a.Address).Msg("address of another chain ignored")
+		h.Log.Debug().Str("chain", a.Chain).Int("addresses", len(list)).Msg("addresses of another chain ignored")
 		return nil
 	}
-	addr := common.HexToAddress(a.Address)
-	got, err := h.Derive(a.Index)
-	if err != nil {
-		return fmt.Errorf("derive deposit index %d: %w", a.Index, err)
+	rows := make([]store.DepositAddress, 0, len(list))
+	for _, e := range list {
+		addr := common.HexToAddress(e.Address)
+		got, err := h.Derive(e.Index)
+		if err != nil {
+			return fmt.Errorf("derive deposit index %d: %w", e.Index, err)
+		}
+		if got != addr {
+			h.Log.Error().Str("address", e.Address).Uint32("index", e.Index).Str("derived", strings.ToLower(got.Hex())).
+				Msg("announced deposit address does not derive from pay's seed: PAY_SEED_FILE or PAY_DEPOSIT_PATH does not match TOPUP_XPUB")
+			return broker.Poison(fmt.Sprintf("address %s is not index %d of pay's seed", e.Address, e.Index))
+		}
+		rows = append(rows, store.DepositAddress{Address: store.Lower(addr), Chain: a.Chain, Index: e.Index})
 	}
-	if got != addr {
-		h.Log.Error().Str("address", a.Address).Uint32("index", a.Index).Str("derived", strings.ToLower(got.Hex())).
-			Msg("announced deposit address does not derive from pay's seed: PAY_SEED_FILE or PAY_DEPOSIT_PATH does not match TOPUP_XPUB")
-		return broker.Poison(fmt.Sprintf("address %s is not index %d of pay's seed", a.Address, a.Index))
+	if err := h.DB.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
+		return fmt.Errorf("store %d deposit addresses: %w", len(rows), err)
 	}
-	row := store.DepositAddress{Address: store.Lower(addr), Chain: a.Chain, Index: a.Index}
-	if err := h.DB.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
-		return fmt.Errorf("store deposit address %s: %w", a.Address, err)
-	}
-	h.Log.Debug().Str("address", row.Address).Uint32("index", a.Index).Msg("deposit address known")
+	h.Log.Debug().Int("addresses", len(rows)).Msg("deposit addresses known")
 	return nil
 }

@@ -95,6 +95,9 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 			return mq.Consume(ctx, events.AddressQueue(events.OwnerPay), 4, known.Handle)
 		},
 		func(ctx context.Context) error {
+			return mq.Consume(ctx, events.AddressListQueue(events.OwnerPay), 4, known.Handle)
+		},
+		func(ctx context.Context) error {
 			return mq.Consume(ctx, cfg.Names.PayQueue, cfg.Workers, handler.Handle)
 		},
 	)

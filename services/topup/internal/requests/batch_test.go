@@ -2,6 +2,7 @@ package requests_test
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/events"
 	"paysuite/pkg/hdwallet"
+	"paysuite/pkg/outbox"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/tokens"
 	"paysuite/services/topup/internal/requests"
@@ -115,26 +117,51 @@ func TestBatchRegistersEachRequest(t *testing.T) {
 			t.Errorf("%s: stored answer not signed: %v", r.RequestID, err)
 		}
 	}
-	// A watch request and an answer each, and the announcement of the two
-	// allocated addresses with their derivation index.
-	if n := count(t, gdb, "SELECT COUNT(*) FROM outbox"); n != 8 {
-		t.Fatalf("%d outbox messages, want 8", n)
-	}
-	var announcements [][]byte
-	if err := gdb.Raw("SELECT body FROM outbox WHERE routing_key = ?", events.AddressKey).Scan(&announcements).Error; err != nil {
+	// An answer each, one watch list of the three addresses and one
+	// announcement of the two allocated ones with their derivation index; the
+	// lists go out first, so the listener hears of an address before its owner.
+	var msgs []outbox.Message
+	if err := gdb.Order("id").Find(&msgs).Error; err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range announcements {
-		var a events.AddressAllocated
-		if err := json.Unmarshal(b, &a); err != nil {
-			t.Fatal(err)
-		}
-		addr, err := h.Keys.Address(a.Index)
+	if len(msgs) != 5 {
+		t.Fatalf("%d outbox messages, want 5", len(msgs))
+	}
+	if msgs[0].RoutingKey != events.WatchListKey || msgs[1].RoutingKey != events.AddressListKey {
+		t.Fatalf("first messages routed to %s and %s", msgs[0].RoutingKey, msgs[1].RoutingKey)
+	}
+	var watch events.WatchList
+	if err := json.Unmarshal(msgs[0].Body, &watch); err != nil {
+		t.Fatal(err)
+	}
+	var watched []string
+	for _, r := range regs {
+		watched = append(watched, *r.Address)
+	}
+	slices.Sort(watched)
+	slices.Sort(watch.Addresses)
+	if watch.Chain != "ETH" || watch.Owner != events.OwnerTopup || !slices.Equal(watch.Addresses, watched) {
+		t.Errorf("watch list %+v, want the addresses %v", watch, watched)
+	}
+	var a events.AddressesAllocated
+	if err := json.Unmarshal(msgs[1].Body, &a); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Addresses) != 2 {
+		t.Fatalf("announced %+v, want the two allocated addresses", a)
+	}
+	for _, e := range a.Addresses {
+		addr, err := h.Keys.Address(e.Index)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.ToLower(addr.Hex()) != a.Address {
-			t.Errorf("announced %s at index %d, which derives %s", a.Address, a.Index, addr.Hex())
+		if strings.ToLower(addr.Hex()) != e.Address {
+			t.Errorf("announced %s at index %d, which derives %s", e.Address, e.Index, addr.Hex())
+		}
+	}
+	for _, m := range msgs[2:] {
+		if m.RoutingKey != h.Names.TopupReturnKey || !strings.HasSuffix(m.MessageID, ":registered") {
+			t.Errorf("message %s routed to %s, want an answer", m.MessageID, m.RoutingKey)
 		}
 	}
 }

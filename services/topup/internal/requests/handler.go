@@ -218,26 +218,30 @@ func newRegistration(req topupRequest) *store.Registration {
 	return reg
 }
 
-// insert stores registrations, their watch requests for the listener and
-// their answers in one transaction; the outbox publishes the messages after
+// insert stores registrations, their answers, the watch list for the
+// listener and the announcement of the allocated addresses in one transaction; the outbox publishes the messages after
 // the commit.
 func (h *Handler) insert(ctx context.Context, regs []*store.Registration) error {
 	return h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := store.InsertRegistrations(tx, regs); err != nil {
 			return err
 		}
-		var msgs []outbox.Message
+		msgs := make([]outbox.Message, 0, len(regs)+2)
 		for _, reg := range regs {
 			m, err := h.answer(reg)
 			if err != nil {
 				return err
 			}
-			msgs = append(msgs, m...)
+			msgs = append(msgs, m)
 		}
 		if err := store.SetAnswers(tx, regs); err != nil {
 			return err
 		}
-		return outbox.Add(tx, msgs...)
+		lists, err := announcements(regs)
+		if err != nil {
+			return err
+		}
+		return outbox.Add(tx, append(lists, msgs...)...)
 	})
 }
 
@@ -264,14 +268,12 @@ func (h *Handler) register(ctx context.Context, req topupRequest) (*store.Regist
 
 // answer completes an inserted registration: it derives the address of an
 // allocated one from its id (unique and never reused, across replicas), seals
-// the registered answer into reg.ReturnBody, and returns what the outbox
-// sends: the watch request, the answer and, for an allocated address, its
-// announcement.
-func (h *Handler) answer(reg *store.Registration) ([]outbox.Message, error) {
+// the registered answer into reg.ReturnBody, and returns the answer's message.
+func (h *Handler) answer(reg *store.Registration) (outbox.Message, error) {
 	if reg.Allocated {
 		addr, err := h.Keys.Address(uint32(reg.ID))
 		if err != nil {
-			return nil, fmt.Errorf("derive address %d: %w", reg.ID, err)
+			return outbox.Message{}, fmt.Errorf("derive address %d: %w", reg.ID, err)
 		}
 		a := strings.ToLower(addr.Hex())
 		reg.Address = &a
@@ -285,24 +287,55 @@ func (h *Handler) answer(reg *store.Registration) ([]outbox.Message, error) {
 		Chain: reg.Chain, Symbol: reg.Symbol, Address: *reg.Address, UserID: userID,
 	})
 	if err != nil {
-		return nil, err
+		return outbox.Message{}, err
 	}
 	reg.ReturnBody = body
-	watch, err := json.Marshal(events.WatchAddress{Chain: reg.Chain, Address: *reg.Address, Owner: events.OwnerTopup})
-	if err != nil {
-		return nil, err
+	return outbox.Message{Exchange: h.Names.Exchange, RoutingKey: h.Names.TopupReturnKey,
+		MessageID: reg.RequestID + ":registered", Body: body}, nil
+}
+
+// announcements returns, per chain, one watch list for the listener holding
+// every address of regs and one announcement of those topup allocated: two
+// messages for a batch instead of two per registration. regs have their
+// addresses (answer ran).
+func announcements(regs []*store.Registration) ([]outbox.Message, error) {
+	watches := map[string]*events.WatchList{}
+	allocated := map[string]*events.AddressesAllocated{}
+	var chains []string
+	for _, reg := range regs {
+		w := watches[reg.Chain]
+		if w == nil {
+			w = &events.WatchList{Chain: reg.Chain, Owner: events.OwnerTopup}
+			watches[reg.Chain] = w
+			allocated[reg.Chain] = &events.AddressesAllocated{Chain: reg.Chain}
+			chains = append(chains, reg.Chain)
+		}
+		w.Addresses = append(w.Addresses, *reg.Address)
+		if reg.Allocated {
+			a := allocated[reg.Chain]
+			a.Addresses = append(a.Addresses, events.AllocatedAddress{Address: *reg.Address, Index: uint32(reg.ID)})
+		}
 	}
-	msgs := []outbox.Message{
-		{Exchange: events.Exchange, RoutingKey: events.WatchKey, MessageID: "watch:" + *reg.Address, Body: watch},
-		{Exchange: h.Names.Exchange, RoutingKey: h.Names.TopupReturnKey, MessageID: reg.RequestID + ":registered", Body: body},
-	}
-	if reg.Allocated {
-		announce, err := json.Marshal(events.AddressAllocated{Chain: reg.Chain, Address: *reg.Address, Index: uint32(reg.ID)})
+	var msgs []outbox.Message
+	for _, chain := range chains {
+		w := watches[chain]
+		body, err := json.Marshal(w)
 		if err != nil {
 			return nil, err
 		}
-		msgs = append(msgs, outbox.Message{Exchange: events.Exchange, RoutingKey: events.AddressKey,
-			MessageID: "address:" + *reg.Address, Body: announce})
+		// The first address names the message: a redelivery of the same
+		// transaction's list carries the same id.
+		msgs = append(msgs, outbox.Message{Exchange: events.Exchange, RoutingKey: events.WatchListKey,
+			MessageID: "watch:" + w.Addresses[0], Body: body})
+		a := allocated[chain]
+		if len(a.Addresses) == 0 {
+			continue
+		}
+		if body, err = json.Marshal(a); err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, outbox.Message{Exchange: events.Exchange, RoutingKey: events.AddressListKey,
+			MessageID: "address:" + a.Addresses[0].Address, Body: body})
 	}
 	return msgs, nil
 }

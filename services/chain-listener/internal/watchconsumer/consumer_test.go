@@ -1,0 +1,98 @@
+package watchconsumer
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/rs/zerolog"
+	"gorm.io/gorm"
+
+	"paysuite/pkg/broker"
+	"paysuite/pkg/db/dbtest"
+	"paysuite/pkg/events"
+	"paysuite/services/chain-listener/internal/store"
+)
+
+func setup(t *testing.T) (Consumer, *gorm.DB) {
+	t.Helper()
+	gdb := dbtest.Open(t, store.Migrations())
+	return Consumer{Chain: "eth", Recorder: store.New(gdb), Log: zerolog.Nop()}, gdb
+}
+
+func delivery(t *testing.T, v any) broker.Delivery {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return broker.Delivery{Body: b}
+}
+
+func addr(i int) string { return fmt.Sprintf("0x%040x", i) }
+
+func owners(t *testing.T, gdb *gorm.DB) map[string]string {
+	t.Helper()
+	var rows []store.Watched
+	if err := gdb.Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r.Address] = r.Owner
+	}
+	return got
+}
+
+// A batch mixing both forms records every address once, keeps the first
+// owner of an address, and a redelivery changes nothing.
+func TestRecordsBothForms(t *testing.T) {
+	c, gdb := setup(t)
+	batch := []broker.Delivery{
+		delivery(t, events.WatchAddress{Chain: "eth", Address: addr(1), Owner: events.OwnerMatcher}),
+		delivery(t, events.WatchList{Chain: "eth", Owner: events.OwnerTopup, Addresses: []string{addr(2), addr(3), addr(2)}}),
+		// Mixed case is the same address.
+		delivery(t, events.WatchList{Chain: "eth", Owner: events.OwnerTopup, Addresses: []string{"0x00000000000000000000000000000000000000AB"}}),
+	}
+	for range 2 {
+		if err := c.HandleBatch(t.Context(), batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Handle(t.Context(), delivery(t, events.WatchList{Chain: "eth", Owner: events.OwnerPay, Addresses: []string{addr(1), addr(4)}})); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{addr(1): "matcher", addr(2): "topup", addr(3): "topup", addr(0xab): "topup", addr(4): "pay"}
+	got := owners(t, gdb)
+	if len(got) != len(want) {
+		t.Fatalf("watched %v, want %v", got, want)
+	}
+	for a, o := range want {
+		if got[a] != o {
+			t.Errorf("%s: owner %q, want %q", a, got[a], o)
+		}
+	}
+}
+
+// A list with one bad address, or of another chain, is refused whole: none of
+// its addresses is watched, and the message goes to the dead-letter queue.
+func TestRefusesBadListWhole(t *testing.T) {
+	c, gdb := setup(t)
+	cases := map[string]broker.Delivery{
+		"bad address":   delivery(t, events.WatchList{Chain: "eth", Owner: "topup", Addresses: []string{addr(1), "0x12"}}),
+		"other chain":   delivery(t, events.WatchList{Chain: "tron", Owner: "topup", Addresses: []string{addr(1)}}),
+		"bad owner":     delivery(t, events.WatchList{Chain: "eth", Owner: "Top Up", Addresses: []string{addr(1)}}),
+		"no address":    delivery(t, events.WatchList{Chain: "eth", Owner: "topup"}),
+		"garbage":       {Body: []byte("[1,2")},
+		"empty address": delivery(t, events.WatchAddress{Chain: "eth", Owner: "topup"}),
+	}
+	for name, d := range cases {
+		err := c.HandleBatch(t.Context(), []broker.Delivery{delivery(t, events.WatchList{Chain: "eth", Owner: "topup", Addresses: []string{addr(9)}}), d})
+		if _, ok := broker.IsPoison(err); !ok {
+			t.Errorf("%s: %v, want a poison error", name, err)
+		}
+	}
+	if got := owners(t, gdb); len(got) != 0 {
+		t.Fatalf("watched %v from refused batches", got)
+	}
+}
