@@ -265,7 +265,8 @@ Measured at the start and at the end of the run; the ratios below use the mean.
 
 "Broker" is the 8-publisher RabbitMQ ceiling, "DB" the 8-connection MariaDB ceiling, "DB1" the
 1-connection one (the scanner uses one connection). A registration costs at least one consumed
-request, one transaction and three relayed messages; a deposit two transactions and two relayed
+request, a share of one transaction and one relayed answer (its watch request and address
+announcement travel in lists, two messages per transaction); a deposit two transactions and two relayed
 messages; a webhook four transactions: the ratios say how much of the raw ceiling a figure uses,
 not how far it is from the best possible.
 
