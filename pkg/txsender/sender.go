@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -201,74 +202,126 @@ var ErrNoKey = errors.New("no key for the sending address")
 // the signed transaction is stored with it, so that after the commit it will be
 // sent, and only it, whatever happens. Nothing is broadcast: call Broadcast
 // after the commit (the tracker also sends whatever was left unsent).
+// It is SubmitBatch of one.
 func (s *Sender) Submit(ctx context.Context, tx *gorm.DB, req Request) (*Send, error) {
-	if req.Value == nil {
-		req.Value = new(big.Int)
-	}
-	if req.Data == nil {
-		req.Data = []byte{}
-	}
-	key, err := s.keys(ctx, req.From)
+	sends, err := s.SubmitBatch(ctx, tx, []Request{req})
 	if err != nil {
-		return nil, fmt.Errorf("submit %s: %w", req.Key, err)
+		return nil, err
 	}
-	if key == nil {
-		return nil, fmt.Errorf("submit %s: %w", req.Key, ErrNoKey)
+	return sends[0], nil
+}
+
+// ErrMixedSenders is returned by SubmitBatch when the requests of a batch do
+// not all send from the same address.
+var ErrMixedSenders = errors.New("a batch must send from one address")
+
+// SubmitBatch is Submit for several transactions from one address, under one
+// lock of its nonce: they get consecutive nonces in the order of reqs, and
+// are stored with a few multi-row statements, so that the lock, which every
+// send from the address waits for, is held for little more than one send's
+// time. Each request's Check runs in order once the nonce is locked, before
+// anything is signed; the first error (of a Check as is, or of any step) is
+// returned and nothing of the batch may be committed: the caller rolls tx
+// back. The sends are returned in the order of reqs.
+func (s *Sender) SubmitBatch(ctx context.Context, tx *gorm.DB, reqs []Request) ([]*Send, error) {
+	if len(reqs) == 0 {
+		return nil, nil
 	}
-	// Pricing talks to the node: do it before taking the lock.
-	var q Quote
-	if req.Quote != nil {
-		q = *req.Quote
-	} else if q, err = s.Quote(ctx, req.From, req.To, req.Value, req.Data, req.GasLimit); err != nil {
-		return nil, fmt.Errorf("submit %s: %w", req.Key, err)
-	}
-	row, err := s.lockNonce(ctx, tx, req.From)
-	if err != nil {
-		return nil, fmt.Errorf("submit %s: %w", req.Key, err)
-	}
-	if req.Check != nil {
-		if err := req.Check(tx, q); err != nil {
-			return nil, err
+	reqs = slices.Clone(reqs) // defaults are filled in below
+	from := reqs[0].From
+	for _, req := range reqs[1:] {
+		if req.From != from {
+			return nil, fmt.Errorf("submit %s: %w", req.Key, ErrMixedSenders)
 		}
 	}
-	signed, err := types.SignNewTx(key, s.signer, &types.DynamicFeeTx{
-		ChainID: s.chainID, Nonce: row.NextNonce, GasTipCap: q.TipCap, GasFeeCap: q.FeeCap,
-		Gas: q.GasLimit, To: &req.To, Value: req.Value, Data: req.Data,
-	})
+	key, err := s.keys(ctx, from)
 	if err != nil {
-		return nil, fmt.Errorf("submit %s: sign: %w", req.Key, err)
+		return nil, fmt.Errorf("submit %s: %w", reqs[0].Key, err)
 	}
-	raw, err := signed.MarshalBinary()
+	if key == nil {
+		return nil, fmt.Errorf("submit %s: %w", reqs[0].Key, ErrNoKey)
+	}
+	// Pricing talks to the node: do it before taking the lock.
+	quotes := make([]Quote, len(reqs))
+	for i := range reqs {
+		req := &reqs[i]
+		if req.Value == nil {
+			req.Value = new(big.Int)
+		}
+		if req.Data == nil {
+			req.Data = []byte{}
+		}
+		if req.Quote != nil {
+			quotes[i] = *req.Quote
+		} else if quotes[i], err = s.Quote(ctx, req.From, req.To, req.Value, req.Data, req.GasLimit); err != nil {
+			return nil, fmt.Errorf("submit %s: %w", req.Key, err)
+		}
+	}
+	row, err := s.lockNonce(ctx, tx, from)
 	if err != nil {
-		return nil, fmt.Errorf("submit %s: encode: %w", req.Key, err)
+		return nil, fmt.Errorf("submit %s: %w", reqs[0].Key, err)
 	}
-	confs := req.Confirmations
-	if confs == 0 {
-		confs = s.cfg.Confirmations
+	for i, req := range reqs {
+		if req.Check != nil {
+			if err := req.Check(tx, quotes[i]); err != nil {
+				return nil, err
+			}
+		}
 	}
-	hash := hashString(signed.Hash())
 	now := time.Now().UTC()
-	send := &Send{
-		Key: req.Key, Purpose: req.Purpose, Ref: req.Ref, ChainID: s.chainID.Uint64(),
-		From: addrString(req.From), To: addrString(req.To), Value: req.Value.String(), Data: req.Data,
-		Nonce: row.NextNonce, GasLimit: q.GasLimit, Confirmations: confs, State: StateSigned,
-		MaxCost: q.MaxCost.String(), Attempts: 1, TxHash: hash, FirstHash: hash, LastAttemptAt: now,
+	sends := make([]*Send, len(reqs))
+	raws := make([][]byte, len(reqs))
+	for i, req := range reqs {
+		q, nonce := quotes[i], row.NextNonce+uint64(i)
+		signed, err := types.SignNewTx(key, s.signer, &types.DynamicFeeTx{
+			ChainID: s.chainID, Nonce: nonce, GasTipCap: q.TipCap, GasFeeCap: q.FeeCap,
+			Gas: q.GasLimit, To: &req.To, Value: req.Value, Data: req.Data,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("submit %s: sign: %w", req.Key, err)
+		}
+		if raws[i], err = signed.MarshalBinary(); err != nil {
+			return nil, fmt.Errorf("submit %s: encode: %w", req.Key, err)
+		}
+		confs := req.Confirmations
+		if confs == 0 {
+			confs = s.cfg.Confirmations
+		}
+		hash := hashString(signed.Hash())
+		sends[i] = &Send{
+			Key: req.Key, Purpose: req.Purpose, Ref: req.Ref, ChainID: s.chainID.Uint64(),
+			From: addrString(req.From), To: addrString(req.To), Value: req.Value.String(), Data: req.Data,
+			Nonce: nonce, GasLimit: q.GasLimit, Confirmations: confs, State: StateSigned,
+			MaxCost: q.MaxCost.String(), Attempts: 1, TxHash: hash, FirstHash: hash, LastAttemptAt: now,
+		}
 	}
-	if err := tx.WithContext(ctx).Create(send).Error; err != nil {
-		return nil, fmt.Errorf("submit %s: store send: %w", req.Key, err)
+	// One statement per table: the ids of the sends come back from it
+	// (RETURNING on MariaDB) for their attempts.
+	if err := tx.WithContext(ctx).Create(&sends).Error; err != nil {
+		return nil, fmt.Errorf("submit %s: store %d sends: %w", reqs[0].Key, len(sends), err)
 	}
-	att := &Attempt{SendID: send.ID, TxHash: hash, TipCap: q.TipCap.String(), FeeCap: q.FeeCap.String(), Raw: raw}
-	if err := tx.WithContext(ctx).Create(att).Error; err != nil {
-		return nil, fmt.Errorf("submit %s: store attempt: %w", req.Key, err)
+	atts := make([]*Attempt, len(sends))
+	for i, send := range sends {
+		if send.ID == 0 {
+			return nil, fmt.Errorf("submit %s: store send: no id", send.Key)
+		}
+		q := quotes[i]
+		atts[i] = &Attempt{SendID: send.ID, TxHash: send.TxHash, TipCap: q.TipCap.String(), FeeCap: q.FeeCap.String(), Raw: raws[i]}
+	}
+	if err := tx.WithContext(ctx).Create(&atts).Error; err != nil {
+		return nil, fmt.Errorf("submit %s: store %d attempts: %w", reqs[0].Key, len(atts), err)
 	}
 	res := tx.WithContext(ctx).Model(&nonceRow{}).Where("address = ?", row.Address).
-		Update("next_nonce", gorm.Expr("next_nonce + 1"))
+		Update("next_nonce", gorm.Expr("next_nonce + ?", len(sends)))
 	if res.Error != nil {
-		return nil, fmt.Errorf("submit %s: advance nonce: %w", req.Key, res.Error)
+		return nil, fmt.Errorf("submit %s: advance nonce: %w", reqs[0].Key, res.Error)
 	}
-	s.log.Info().Str("send", req.Key).Str("tx_hash", hash).Str("from", send.From).Uint64("nonce", send.Nonce).
-		Str("fee_cap", q.FeeCap.String()).Str("tip_cap", q.TipCap.String()).Uint64("gas", q.GasLimit).Msg("transaction signed and stored")
-	return send, nil
+	for i, send := range sends {
+		q := quotes[i]
+		s.log.Info().Str("send", send.Key).Str("tx_hash", send.TxHash).Str("from", send.From).Uint64("nonce", send.Nonce).
+			Str("fee_cap", q.FeeCap.String()).Str("tip_cap", q.TipCap.String()).Uint64("gas", q.GasLimit).Msg("transaction signed and stored")
+	}
+	return sends, nil
 }
 
 // lockNonce locks from's nonce row inside tx and returns it, creating it first

@@ -224,23 +224,58 @@ func (h *Handler) signJobs(ctx context.Context, jobs []*signJob) {
 }
 
 // signTogether signs and stores the withdrawals of jobs under one lock of the
-// hot wallet's nonce, in one transaction, all or none of them; balances are
-// read once for all (batchFunds).
+// hot wallet's nonce, in one transaction, all or none of them: their rows, the
+// sends and their attempts are written with one statement each, the nonce is
+// advanced once (txsender.SubmitBatch), and balances are read once for all
+// (batchFunds). A refusal of any of them fails the whole turn with
+// errHandleAlone.
 func (h *Handler) signTogether(ctx context.Context, jobs []*signJob) error {
-	return h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		batch := &batchFunds{tokens: map[common.Address]*big.Int{}}
-		for _, j := range jobs {
-			j.sendIDs, j.alerted = make([]uint64, len(j.reqs)), false
-			for i, req := range j.reqs {
-				signed, err := h.signTx(ctx, tx, req, &j.quotes[i], batch)
-				if err != nil {
+	var rows []*store.Withdrawal
+	var sendReqs []txsender.Request
+	var lows []string // low-balance alerts, by position in rows
+	batch := &batchFunds{tokens: map[common.Address]*big.Int{}}
+	for _, j := range jobs {
+		j.sendIDs, j.alerted = make([]uint64, len(j.reqs)), false
+		for i, req := range j.reqs {
+			key := SendKey(req.RequestID)
+			w := h.row(req)
+			w.State, w.SendKey = store.StateSending, &key
+			k := len(rows)
+			rows = append(rows, w)
+			lows = append(lows, "")
+			sendReqs = append(sendReqs, txsender.Request{
+				Key: key, Purpose: Purpose, Ref: req.RequestID, From: h.HotWallet, To: req.Token.Address,
+				Data: h.transferData(req), Quote: &j.quotes[i],
+				Check: func(tx *gorm.DB, q txsender.Quote) (err error) {
+					lows[k], err = batch.check(ctx, h, tx, req, q)
 					return err
+				},
+			})
+		}
+	}
+	return h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&rows).Error; err != nil {
+			return err
+		}
+		sends, err := h.Sender.SubmitBatch(ctx, tx, sendReqs)
+		var ref request.Refusal
+		if errors.As(err, &ref) {
+			return errHandleAlone
+		}
+		if err != nil {
+			return err
+		}
+		k := 0
+		for _, j := range jobs {
+			for i, req := range j.reqs {
+				j.sendIDs[i] = sends[k].ID
+				if lows[k] != "" {
+					j.alerted = true
+					if err := h.alert(tx, events.AlertLowBalance, h.hot(), req.RequestID, lows[k]); err != nil {
+						return err
+					}
 				}
-				if signed.refused != nil {
-					return errHandleAlone
-				}
-				j.sendIDs[i] = signed.sendID
-				j.alerted = j.alerted || signed.alerted
+				k++
 			}
 		}
 		return nil

@@ -23,6 +23,7 @@ import (
 	"paysuite/pkg/devchain"
 	"paysuite/pkg/erc20"
 	"paysuite/pkg/ethtx"
+	"paysuite/pkg/events"
 	"paysuite/pkg/hdwallet"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/tokens"
@@ -567,4 +568,41 @@ func (p *recordingPublisher) messages() []broker.Message {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.msgs)
+}
+
+// A batch signed in one turn raises a low_balance alert for each withdrawal
+// that leaves the hot wallet under the threshold, counting the ones before it
+// in the batch, and for no other.
+func TestBatchLowBalanceAlerts(t *testing.T) {
+	f := newFixture(t)
+	h := f.replica("one", nil)
+	h.MinUSDT = big.NewInt(hotUSDT - 1_500_000) // crossed by the second withdrawal of 1 USDT
+	alerted := false
+	h.OnCommit = func() { alerted = true }
+	var ds []broker.Delivery
+	paid := map[common.Address]int64{}
+	for i := range 3 {
+		d, to := f.delivery(fmt.Sprintf("low-%d", i), 1_000_000)
+		ds = append(ds, d)
+		paid[to] = 1_000_000
+	}
+	if err := h.HandleBatch(t.Context(), ds); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.sends()); n != 3 {
+		t.Fatalf("%d sends, want 3", n)
+	}
+	var ids []string
+	if err := f.db.Raw("SELECT message_id FROM outbox WHERE message_id LIKE 'alert:%' ORDER BY message_id").Scan(&ids).Error; err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"alert:" + events.AlertLowBalance + ":withdraw:low-1", "alert:" + events.AlertLowBalance + ":withdraw:low-2"}
+	if !slices.Equal(ids, want) {
+		t.Fatalf("alerts %v, want %v", ids, want)
+	}
+	if !alerted {
+		t.Fatal("the outbox relay was not woken for the alerts")
+	}
+	f.track(h)
+	f.waitFinal(3, paid)
 }
