@@ -3,6 +3,7 @@ package requests
 import (
 	"context"
 	"crypto/ecdsa"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/big"
@@ -25,6 +26,7 @@ import (
 	"paysuite/pkg/ethtx"
 	"paysuite/pkg/events"
 	"paysuite/pkg/hdwallet"
+	"paysuite/pkg/request"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/tokens"
 	"paysuite/pkg/txsender"
@@ -605,4 +607,50 @@ func TestBatchLowBalanceAlerts(t *testing.T) {
 	}
 	f.track(h)
 	f.waitFinal(3, paid)
+}
+
+// The funds of a turn are read before the nonce is locked; what the sends
+// stored since then take is counted once the lock is held, even when they
+// are mined before it, and a send stored before and mined since is not
+// counted twice: the free funds come out exact.
+func TestTurnFundsCountSendsSinceTheRead(t *testing.T) {
+	f := newFixture(t)
+	h, other := f.replica("one", nil), f.replica("two", nil)
+	f.track(other)
+	paid := map[common.Address]int64{}
+	pay := func(id string, units int64) {
+		d, to := f.delivery(id, units)
+		paid[to] = units
+		consume(t, other, []broker.Delivery{d})
+	}
+	pay("before", 100_000_000) // stored before the read, mined after it
+
+	tx := f.db.Begin(&sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	defer tx.Rollback()
+	b, err := h.readFunds(t.Context(), tx, []common.Address{f.token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.mark != 1 || b.tokens[f.token].Cmp(big.NewInt(hotUSDT-100_000_000)) != 0 {
+		t.Fatalf("read at mark %d: %s free, want mark 1 and %d", b.mark, b.tokens[f.token], hotUSDT-100_000_000)
+	}
+
+	pay("after", 300_000_000) // stored after the read, mined before the check
+	f.waitFinal(2, paid)
+
+	job := f.job(h, func() broker.Delivery { d, _ := f.delivery("next", 1_000_000); return d }())
+	req, q := job.reqs[0], job.quotes[0]
+	free := int64(hotUSDT - 400_000_000)
+	req.Units = big.NewInt(free + 1)
+	var ref request.Refusal
+	if _, err := b.check(h, tx, req, q); !errors.As(err, &ref) || ref.Code != contract.ErrInsufficientBalance {
+		t.Fatalf("check of %d with %d free: %v, want insufficient_balance", free+1, free, err)
+	}
+	req.Units = big.NewInt(free)
+	if _, err := b.check(h, tx, req, q); err != nil {
+		t.Fatalf("check of all %d free: %v", free, err)
+	}
+	if b.tokens[f.token].Sign() != 0 {
+		t.Fatalf("%s left after taking all that was free", b.tokens[f.token])
+	}
 }
