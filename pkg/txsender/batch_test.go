@@ -1,11 +1,13 @@
 package txsender_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/big"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -282,5 +284,153 @@ func TestSubmitBatchRefusesMixedSenders(t *testing.T) {
 	reqs[1].From = common.HexToAddress("0x0000000000000000000000000000000000000001")
 	if _, err := e.submitBatch(e.sender(testConfig()), reqs); !errors.Is(err, txsender.ErrMixedSenders) {
 		t.Fatalf("SubmitBatch: %v, want ErrMixedSenders", err)
+	}
+}
+
+// failingHooks fails the Broadcast hook of one send while fail is set.
+type failingHooks struct {
+	recorder
+	key  string
+	fail atomic.Bool
+}
+
+func (h *failingHooks) Broadcast(ctx context.Context, tx *gorm.DB, s *txsender.Send) error {
+	if s.Key == h.key && h.fail.Load() {
+		return errors.New("hook unavailable")
+	}
+	return h.recorder.Broadcast(ctx, tx, s)
+}
+
+// lossyNode loses every transaction sent to it.
+type lossyNode struct{ txsender.Node }
+
+func (lossyNode) SendTransaction(context.Context, *types.Transaction) error {
+	return errors.New("connection reset by peer")
+}
+
+func sendIDs(sends []*txsender.Send) []uint64 {
+	ids := make([]uint64, len(sends))
+	for i, s := range sends {
+		ids[i] = s.ID
+	}
+	return ids
+}
+
+// A batch broadcast records every send as broadcast once, with one Broadcast
+// hook each, however often it is repeated; the transactions are then mined
+// once each.
+func TestBroadcastBatch(t *testing.T) {
+	e := newEnv(t)
+	s := e.sender(testConfig())
+	reqs, to := e.transfers("bb", 4)
+	sends, err := e.submitBatch(s, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := s.BroadcastBatch(t.Context(), sendIDs(sends)); err != nil {
+			t.Fatal(err)
+		}
+		for _, send := range sends {
+			got, err := txsender.SendByKey(e.db, send.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State != txsender.StatePending || got.BroadcastAt == nil || got.LastError != nil {
+				t.Fatalf("send %s after a batch broadcast: %+v", send.Key, got)
+			}
+			if c := e.hookCalls(send.Key); c["broadcast"] != 1 {
+				t.Fatalf("send %s hooks: %v", send.Key, c)
+			}
+		}
+	}
+	e.run(s)
+	e.mineInBackground(100 * time.Millisecond)
+	for i, send := range sends {
+		if got := e.waitFinal(send.Key, 30*time.Second); got.State != txsender.StateConfirmed || *got.MinedHash != send.FirstHash {
+			t.Fatalf("send %s final: %+v", send.Key, got)
+		}
+		if b := e.tokenBalance(to[i]); b != int64(100+i) || e.transferLogsTo(to[i]) != 1 {
+			t.Fatalf("recipient %d holds %d in %d transfers", i, b, e.transferLogsTo(to[i]))
+		}
+		if c := e.hookCalls(send.Key); c["broadcast"] != 1 || c["final"] != 1 {
+			t.Fatalf("send %s hooks: %v", send.Key, c)
+		}
+	}
+}
+
+// A send whose Broadcast hook fails is not recorded as broadcast, and does
+// not hold back the others of its batch; the tracker records it once the
+// hook works again.
+func TestBroadcastBatchHookFailureHoldsBackOnlyItsSend(t *testing.T) {
+	e := newEnv(t)
+	hooks := &failingHooks{key: "hf-1"}
+	hooks.fail.Store(true)
+	s := e.senderWith(testConfig(), e.node, hooks)
+	reqs, _ := e.transfers("hf", 3)
+	sends, err := e.submitBatch(s, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.BroadcastBatch(t.Context(), sendIDs(sends)); err != nil {
+		t.Fatal(err)
+	}
+	for _, send := range sends {
+		got, err := txsender.SendByKey(e.db, send.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, calls := txsender.StatePending, 1
+		if send.Key == hooks.key {
+			want, calls = txsender.StateSigned, 0
+		}
+		if got.State != want || e.hookCalls(send.Key)["broadcast"] != calls {
+			t.Fatalf("send %s: state %s, %d broadcast hooks; want %s, %d", send.Key, got.State, e.hookCalls(send.Key)["broadcast"], want, calls)
+		}
+	}
+	hooks.fail.Store(false)
+	e.run(s)
+	e.mineInBackground(100 * time.Millisecond)
+	for _, send := range sends {
+		if got := e.waitFinal(send.Key, 30*time.Second); got.State != txsender.StateConfirmed {
+			t.Fatalf("send %s final: %+v", send.Key, got)
+		}
+		if c := e.hookCalls(send.Key); c["broadcast"] != 1 || c["final"] != 1 {
+			t.Fatalf("send %s hooks: %v", send.Key, c)
+		}
+	}
+}
+
+// A batch the node loses is recorded as refused, not broadcast; another
+// replica's tracker sends each of its transactions, once.
+func TestBroadcastBatchLostByTheNode(t *testing.T) {
+	e := newEnv(t)
+	lossy := e.senderWith(testConfig(), lossyNode{e.node}, recorder{})
+	reqs, to := e.transfers("lost", 3)
+	sends, err := e.submitBatch(lossy, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lossy.BroadcastBatch(t.Context(), sendIDs(sends)); err != nil {
+		t.Fatal(err)
+	}
+	for _, send := range sends {
+		got, err := txsender.SendByKey(e.db, send.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != txsender.StateSigned || got.LastError == nil || got.LastBroadcastAt == nil || got.BroadcastAt != nil {
+			t.Fatalf("send %s after a lost broadcast: %+v", send.Key, got)
+		}
+	}
+	e.run(e.sender(testConfig()))
+	e.mineInBackground(100 * time.Millisecond)
+	for i, send := range sends {
+		if got := e.waitFinal(send.Key, 30*time.Second); got.State != txsender.StateConfirmed || *got.MinedHash != send.FirstHash {
+			t.Fatalf("send %s final: %+v", send.Key, got)
+		}
+		if b := e.tokenBalance(to[i]); b != int64(100+i) || e.transferLogsTo(to[i]) != 1 {
+			t.Fatalf("recipient %d holds %d in %d transfers", i, b, e.transferLogsTo(to[i]))
+		}
 	}
 }

@@ -160,7 +160,8 @@ func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 }
 
 // signFresh prices fresh, valid withdrawals side by side, has them signed and
-// stored in a turn of the gate, and broadcasts them once that has committed.
+// stored in a turn of the gate, and broadcasts them together once that has
+// committed (the tracker polls for their receipts on its own).
 // An error leaves nothing stored of reqs: each is then handled alone.
 func (h *Handler) signFresh(ctx context.Context, reqs []withdrawRequest) error {
 	quotes := make([]txsender.Quote, len(reqs))
@@ -181,10 +182,13 @@ func (h *Handler) signFresh(ctx context.Context, reqs []withdrawRequest) error {
 	if job.alerted {
 		h.OnCommit()
 	}
-	for i, req := range reqs {
-		h.broadcast(ctx, req, job.sendIDs[i], h.Log.With().Str("request_id", req.RequestID).Logger())
+	for _, req := range reqs {
+		h.Log.Info().Str("request_id", req.RequestID).Str("to", req.To).Str("amount", money.Format(req.Amount)).Msg("withdrawal signed")
 	}
-	h.Sender.Kick()
+	// Sent and recorded together; whatever fails here is left to the tracker.
+	if err := h.Sender.BroadcastBatch(ctx, job.sendIDs); err != nil {
+		h.Log.Warn().Err(err).Int("withdrawals", len(reqs)).Msg("broadcast after signing; the tracker will retry")
+	}
 	return nil
 }
 
