@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -201,74 +202,126 @@ var ErrNoKey = errors.New("no key for the sending address")
 // the signed transaction is stored with it, so that after the commit it will be
 // sent, and only it, whatever happens. Nothing is broadcast: call Broadcast
 // after the commit (the tracker also sends whatever was left unsent).
+// It is SubmitBatch of one.
 func (s *Sender) Submit(ctx context.Context, tx *gorm.DB, req Request) (*Send, error) {
-	if req.Value == nil {
-		req.Value = new(big.Int)
-	}
-	if req.Data == nil {
-		req.Data = []byte{}
-	}
-	key, err := s.keys(ctx, req.From)
+	sends, err := s.SubmitBatch(ctx, tx, []Request{req})
 	if err != nil {
-		return nil, fmt.Errorf("submit %s: %w", req.Key, err)
+		return nil, err
 	}
-	if key == nil {
-		return nil, fmt.Errorf("submit %s: %w", req.Key, ErrNoKey)
+	return sends[0], nil
+}
+
+// ErrMixedSenders is returned by SubmitBatch when the requests of a batch do
+// not all send from the same address.
+var ErrMixedSenders = errors.New("a batch must send from one address")
+
+// SubmitBatch is Submit for several transactions from one address, under one
+// lock of its nonce: they get consecutive nonces in the order of reqs, and
+// are stored with a few multi-row statements, so that the lock, which every
+// send from the address waits for, is held for little more than one send's
+// time. Each request's Check runs in order once the nonce is locked, before
+// anything is signed; the first error (of a Check as is, or of any step) is
+// returned and nothing of the batch may be committed: the caller rolls tx
+// back. The sends are returned in the order of reqs.
+func (s *Sender) SubmitBatch(ctx context.Context, tx *gorm.DB, reqs []Request) ([]*Send, error) {
+	if len(reqs) == 0 {
+		return nil, nil
 	}
-	// Pricing talks to the node: do it before taking the lock.
-	var q Quote
-	if req.Quote != nil {
-		q = *req.Quote
-	} else if q, err = s.Quote(ctx, req.From, req.To, req.Value, req.Data, req.GasLimit); err != nil {
-		return nil, fmt.Errorf("submit %s: %w", req.Key, err)
-	}
-	row, err := s.lockNonce(ctx, tx, req.From)
-	if err != nil {
-		return nil, fmt.Errorf("submit %s: %w", req.Key, err)
-	}
-	if req.Check != nil {
-		if err := req.Check(tx, q); err != nil {
-			return nil, err
+	reqs = slices.Clone(reqs) // defaults are filled in below
+	from := reqs[0].From
+	for _, req := range reqs[1:] {
+		if req.From != from {
+			return nil, fmt.Errorf("submit %s: %w", req.Key, ErrMixedSenders)
 		}
 	}
-	signed, err := types.SignNewTx(key, s.signer, &types.DynamicFeeTx{
-		ChainID: s.chainID, Nonce: row.NextNonce, GasTipCap: q.TipCap, GasFeeCap: q.FeeCap,
-		Gas: q.GasLimit, To: &req.To, Value: req.Value, Data: req.Data,
-	})
+	key, err := s.keys(ctx, from)
 	if err != nil {
-		return nil, fmt.Errorf("submit %s: sign: %w", req.Key, err)
+		return nil, fmt.Errorf("submit %s: %w", reqs[0].Key, err)
 	}
-	raw, err := signed.MarshalBinary()
+	if key == nil {
+		return nil, fmt.Errorf("submit %s: %w", reqs[0].Key, ErrNoKey)
+	}
+	// Pricing talks to the node: do it before taking the lock.
+	quotes := make([]Quote, len(reqs))
+	for i := range reqs {
+		req := &reqs[i]
+		if req.Value == nil {
+			req.Value = new(big.Int)
+		}
+		if req.Data == nil {
+			req.Data = []byte{}
+		}
+		if req.Quote != nil {
+			quotes[i] = *req.Quote
+		} else if quotes[i], err = s.Quote(ctx, req.From, req.To, req.Value, req.Data, req.GasLimit); err != nil {
+			return nil, fmt.Errorf("submit %s: %w", req.Key, err)
+		}
+	}
+	row, err := s.lockNonce(ctx, tx, from)
 	if err != nil {
-		return nil, fmt.Errorf("submit %s: encode: %w", req.Key, err)
+		return nil, fmt.Errorf("submit %s: %w", reqs[0].Key, err)
 	}
-	confs := req.Confirmations
-	if confs == 0 {
-		confs = s.cfg.Confirmations
+	for i, req := range reqs {
+		if req.Check != nil {
+			if err := req.Check(tx, quotes[i]); err != nil {
+				return nil, err
+			}
+		}
 	}
-	hash := hashString(signed.Hash())
 	now := time.Now().UTC()
-	send := &Send{
-		Key: req.Key, Purpose: req.Purpose, Ref: req.Ref, ChainID: s.chainID.Uint64(),
-		From: addrString(req.From), To: addrString(req.To), Value: req.Value.String(), Data: req.Data,
-		Nonce: row.NextNonce, GasLimit: q.GasLimit, Confirmations: confs, State: StateSigned,
-		MaxCost: q.MaxCost.String(), Attempts: 1, TxHash: hash, FirstHash: hash, LastAttemptAt: now,
+	sends := make([]*Send, len(reqs))
+	raws := make([][]byte, len(reqs))
+	for i, req := range reqs {
+		q, nonce := quotes[i], row.NextNonce+uint64(i)
+		signed, err := types.SignNewTx(key, s.signer, &types.DynamicFeeTx{
+			ChainID: s.chainID, Nonce: nonce, GasTipCap: q.TipCap, GasFeeCap: q.FeeCap,
+			Gas: q.GasLimit, To: &req.To, Value: req.Value, Data: req.Data,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("submit %s: sign: %w", req.Key, err)
+		}
+		if raws[i], err = signed.MarshalBinary(); err != nil {
+			return nil, fmt.Errorf("submit %s: encode: %w", req.Key, err)
+		}
+		confs := req.Confirmations
+		if confs == 0 {
+			confs = s.cfg.Confirmations
+		}
+		hash := hashString(signed.Hash())
+		sends[i] = &Send{
+			Key: req.Key, Purpose: req.Purpose, Ref: req.Ref, ChainID: s.chainID.Uint64(),
+			From: addrString(req.From), To: addrString(req.To), Value: req.Value.String(), Data: req.Data,
+			Nonce: nonce, GasLimit: q.GasLimit, Confirmations: confs, State: StateSigned,
+			MaxCost: q.MaxCost.String(), Attempts: 1, TxHash: hash, FirstHash: hash, LastAttemptAt: now,
+		}
 	}
-	if err := tx.WithContext(ctx).Create(send).Error; err != nil {
-		return nil, fmt.Errorf("submit %s: store send: %w", req.Key, err)
+	// One statement per table: the ids of the sends come back from it
+	// (RETURNING on MariaDB) for their attempts.
+	if err := tx.WithContext(ctx).Create(&sends).Error; err != nil {
+		return nil, fmt.Errorf("submit %s: store %d sends: %w", reqs[0].Key, len(sends), err)
 	}
-	att := &Attempt{SendID: send.ID, TxHash: hash, TipCap: q.TipCap.String(), FeeCap: q.FeeCap.String(), Raw: raw}
-	if err := tx.WithContext(ctx).Create(att).Error; err != nil {
-		return nil, fmt.Errorf("submit %s: store attempt: %w", req.Key, err)
+	atts := make([]*Attempt, len(sends))
+	for i, send := range sends {
+		if send.ID == 0 {
+			return nil, fmt.Errorf("submit %s: store send: no id", send.Key)
+		}
+		q := quotes[i]
+		atts[i] = &Attempt{SendID: send.ID, TxHash: send.TxHash, TipCap: q.TipCap.String(), FeeCap: q.FeeCap.String(), Raw: raws[i]}
+	}
+	if err := tx.WithContext(ctx).Create(&atts).Error; err != nil {
+		return nil, fmt.Errorf("submit %s: store %d attempts: %w", reqs[0].Key, len(atts), err)
 	}
 	res := tx.WithContext(ctx).Model(&nonceRow{}).Where("address = ?", row.Address).
-		Update("next_nonce", gorm.Expr("next_nonce + 1"))
+		Update("next_nonce", gorm.Expr("next_nonce + ?", len(sends)))
 	if res.Error != nil {
-		return nil, fmt.Errorf("submit %s: advance nonce: %w", req.Key, res.Error)
+		return nil, fmt.Errorf("submit %s: advance nonce: %w", reqs[0].Key, res.Error)
 	}
-	s.log.Info().Str("send", req.Key).Str("tx_hash", hash).Str("from", send.From).Uint64("nonce", send.Nonce).
-		Str("fee_cap", q.FeeCap.String()).Str("tip_cap", q.TipCap.String()).Uint64("gas", q.GasLimit).Msg("transaction signed and stored")
-	return send, nil
+	for i, send := range sends {
+		q := quotes[i]
+		s.log.Info().Str("send", send.Key).Str("tx_hash", send.TxHash).Str("from", send.From).Uint64("nonce", send.Nonce).
+			Str("fee_cap", q.FeeCap.String()).Str("tip_cap", q.TipCap.String()).Uint64("gas", q.GasLimit).Msg("transaction signed and stored")
+	}
+	return sends, nil
 }
 
 // lockNonce locks from's nonce row inside tx and returns it, creating it first
@@ -322,6 +375,32 @@ func ReservedCost(tx *gorm.DB, from common.Address) (*big.Int, error) {
 	return bigString(sum), nil
 }
 
+// NextNonce reads, without locking it, the nonce the sender will hand out next
+// for from: every send from `from` with a lower nonce was committed before it.
+// It is 0 when from has no nonce row yet.
+func NextNonce(tx *gorm.DB, from common.Address) (uint64, error) {
+	var rows []nonceRow
+	if err := tx.Where("address = ?", addrString(from)).Find(&rows).Error; err != nil {
+		return 0, fmt.Errorf("next nonce of %s: %w", from.Hex(), err)
+	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	return rows[0].NextNonce, nil
+}
+
+// ReservedCostBelow is ReservedCost counting only the sends with a nonce
+// lower than nonce.
+func ReservedCostBelow(tx *gorm.DB, from common.Address, nonce uint64) (*big.Int, error) {
+	var sum string
+	err := tx.Raw("SELECT CAST(COALESCE(SUM(max_cost), 0) AS CHAR) FROM tx_sends WHERE from_address = ? AND nonce < ? AND state IN ?",
+		addrString(from), nonce, UnminedStates()).Scan(&sum).Error
+	if err != nil {
+		return nil, fmt.Errorf("reserved cost of %s: %w", from.Hex(), err)
+	}
+	return bigString(sum), nil
+}
+
 // Broadcast sends the latest attempt of a stored send to the node and records
 // it. Errors from the node are not returned: the tracker retries.
 func (s *Sender) Broadcast(ctx context.Context, id uint64) error {
@@ -338,25 +417,97 @@ func (s *Sender) Broadcast(ctx context.Context, id uint64) error {
 
 // broadcast sends att and records the outcome on send.
 func (s *Sender) broadcast(ctx context.Context, send *Send, att *Attempt) {
+	sent, ok := s.send(ctx, att)
+	if !ok {
+		return
+	}
+	err := s.transition(ctx, send, s.recordBroadcast(ctx, sent))
+	s.logBroadcast(send, att, sent, err)
+}
+
+// BroadcastBatch is Broadcast for several stored sends: each one's latest
+// attempt is sent to the node, in the order of ids, and what became of them
+// all is recorded in one database transaction (hooks included) rather than
+// one each. Errors from the node are not returned: the tracker retries.
+func (s *Sender) BroadcastBatch(ctx context.Context, ids []uint64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	var loaded []Send
+	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&loaded).Error; err != nil {
+		return fmt.Errorf("load %d sends: %w", len(ids), err)
+	}
+	var atts []Attempt
+	if err := s.db.WithContext(ctx).Where("send_id IN ?", ids).Order("id").Find(&atts).Error; err != nil {
+		return fmt.Errorf("load attempts of %d sends: %w", len(ids), err)
+	}
+	latest := make(map[uint64]*Attempt, len(ids))
+	for i := range atts {
+		latest[atts[i].SendID] = &atts[i] // ordered by id: the last one wins
+	}
+	byID := make(map[uint64]*Send, len(loaded))
+	for i := range loaded {
+		byID[loaded[i].ID] = &loaded[i]
+	}
+	var sends []*Send
+	var fns []func(*gorm.DB, *Send) error
+	var done []sendResult
+	var used []*Attempt
+	for _, id := range ids {
+		send, att := byID[id], latest[id]
+		if send == nil || att == nil {
+			s.log.Warn().Uint64("send_id", id).Msg("broadcast: no such send or attempt")
+			continue
+		}
+		if send.Final() || send.State == StateIncluded {
+			continue
+		}
+		sent, ok := s.send(ctx, att)
+		if !ok {
+			continue
+		}
+		sends, fns, done, used = append(sends, send), append(fns, s.recordBroadcast(ctx, sent)), append(done, sent), append(used, att)
+	}
+	errs := s.transitionAll(ctx, sends, fns)
+	for i, send := range sends {
+		s.logBroadcast(send, used[i], done[i], errs[i])
+	}
+	return nil
+}
+
+// sendResult is the node's answer to one broadcast.
+type sendResult struct {
+	at     time.Time
+	result broadcastResult
+	err    error
+}
+
+// send sends att to the node; ok is false when the stored transaction does
+// not decode (logged).
+func (s *Sender) send(ctx context.Context, att *Attempt) (sendResult, bool) {
 	s.crashPoint(CrashAfterSign)
 	var tx types.Transaction
 	if err := tx.UnmarshalBinary(att.Raw); err != nil {
 		s.log.Error().Err(err).Str("tx_hash", att.TxHash).Msg("stored transaction does not decode")
-		return
+		return sendResult{}, false
 	}
 	sendErr := s.node.SendTransaction(ctx, &tx)
 	result := classify(sendErr)
 	if result == sentOK {
 		s.crashPoint(CrashAfterBroadcast)
 	}
-	log := s.log.With().Str("send", send.Key).Str("tx_hash", att.TxHash).Uint64("nonce", send.Nonce).Logger()
-	now := time.Now().UTC()
-	err := s.transition(ctx, send, func(tx *gorm.DB, cur *Send) error {
+	return sendResult{at: time.Now().UTC(), result: result, err: sendErr}, true
+}
+
+// recordBroadcast is the transition that records a broadcast's outcome.
+func (s *Sender) recordBroadcast(ctx context.Context, sent sendResult) func(*gorm.DB, *Send) error {
+	return func(tx *gorm.DB, cur *Send) error {
 		if cur.Final() || cur.State == StateIncluded {
 			return errSkip
 		}
+		now := sent.at
 		cur.LastBroadcastAt = &now
-		switch result {
+		switch sent.result {
 		case sentOK:
 			cur.LastError = nil
 			if cur.State == StateSigned {
@@ -364,20 +515,25 @@ func (s *Sender) broadcast(ctx context.Context, send *Send, att *Attempt) {
 				return s.markBroadcast(ctx, tx, cur, now)
 			}
 		default:
-			msg := truncate(sendErr.Error(), 250)
+			msg := truncate(sent.err.Error(), 250)
 			cur.LastError = &msg
 		}
 		return nil
-	})
+	}
+}
+
+// logBroadcast logs a broadcast and the error recording it, if any.
+func (s *Sender) logBroadcast(send *Send, att *Attempt, sent sendResult, err error) {
+	log := s.log.With().Str("send", send.Key).Str("tx_hash", att.TxHash).Uint64("nonce", send.Nonce).Logger()
 	switch {
 	case err != nil && !errors.Is(err, errSkip):
 		log.Warn().Err(err).Msg("record broadcast")
-	case result == sentOK:
+	case sent.result == sentOK:
 		log.Debug().Msg("transaction broadcast")
-	case result == sentNonceUsed:
-		log.Debug().Err(sendErr).Msg("nonce already used on chain; waiting for the receipt")
+	case sent.result == sentNonceUsed:
+		log.Debug().Err(sent.err).Msg("nonce already used on chain; waiting for the receipt")
 	default:
-		log.Warn().Err(sendErr).Msg("node refused the transaction; will retry")
+		log.Warn().Err(sent.err).Msg("node refused the transaction; will retry")
 	}
 }
 
@@ -424,6 +580,76 @@ func (s *Sender) transition(ctx context.Context, send *Send, fn func(tx *gorm.DB
 		s.hooks.Committed()
 	}
 	return err
+}
+
+// transitionAll is transition for several sends in one database transaction:
+// fns[i] is applied to the current row of sends[i]. A send another replica
+// holds or changed since it was read is skipped (its error is errSkip). When
+// the transaction fails as a whole, each send is tried again in a transaction
+// of its own, so that one failing hook does not hold back the others. It
+// returns the outcome of each send.
+func (s *Sender) transitionAll(ctx context.Context, sends []*Send, fns []func(*gorm.DB, *Send) error) []error {
+	errs := make([]error, len(sends))
+	if len(sends) == 0 {
+		return errs
+	}
+	ids := make([]uint64, len(sends))
+	for i, send := range sends {
+		ids[i] = send.ID
+	}
+	saved := make([]*Send, len(sends))
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var rows []Send
+		err := tx.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}).Where("id IN ?", ids).Find(&rows).Error
+		if err != nil {
+			return fmt.Errorf("lock %d sends: %w", len(ids), err)
+		}
+		cur := make(map[uint64]*Send, len(rows))
+		for i := range rows {
+			cur[rows[i].ID] = &rows[i]
+		}
+		for i, send := range sends {
+			c := cur[send.ID]
+			if c == nil || c.Version != send.Version {
+				errs[i] = errSkip
+				continue
+			}
+			if err := fns[i](tx, c); errors.Is(err, errSkip) {
+				errs[i] = errSkip
+				continue
+			} else if err != nil {
+				return err
+			}
+			c.Version++
+			if err := tx.Save(c).Error; err != nil {
+				return fmt.Errorf("save send %s: %w", send.Key, err)
+			}
+			saved[i] = c
+		}
+		return nil
+	}, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		if len(sends) == 1 {
+			errs[0] = err
+			return errs
+		}
+		for i, send := range sends {
+			errs[i] = s.transition(ctx, send, fns[i])
+		}
+		return errs
+	}
+	wake := false
+	for i, send := range sends {
+		if saved[i] == nil {
+			continue
+		}
+		wake = wake || (send.BroadcastAt == nil && saved[i].BroadcastAt != nil) || saved[i].Final()
+		*send = *saved[i]
+	}
+	if wake {
+		s.hooks.Committed()
+	}
+	return errs
 }
 
 // load reads a send and its latest attempt.

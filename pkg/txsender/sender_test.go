@@ -137,6 +137,12 @@ func testConfig() txsender.Config {
 
 func (e *env) sender(cfg txsender.Config) *txsender.Sender {
 	e.t.Helper()
+	return e.senderWith(cfg, e.node, recorder{})
+}
+
+// senderWith is sender with its own node and hooks.
+func (e *env) senderWith(cfg txsender.Config, node txsender.Node, hooks txsender.Hooks) *txsender.Sender {
+	e.t.Helper()
 	if err := cfg.Validate(true); err != nil {
 		e.t.Fatal(err)
 	}
@@ -146,7 +152,7 @@ func (e *env) sender(cfg txsender.Config) *txsender.Sender {
 		}
 		return nil, nil
 	}
-	s, err := txsender.New(e.t.Context(), e.db, e.node, keys, recorder{}, cfg, zerolog.New(zerolog.NewTestWriter(e.t)))
+	s, err := txsender.New(e.t.Context(), e.db, node, keys, hooks, cfg, zerolog.New(zerolog.NewTestWriter(e.t)))
 	if err != nil {
 		e.t.Fatal(err)
 	}

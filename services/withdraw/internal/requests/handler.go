@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -159,7 +160,8 @@ func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 }
 
 // signFresh prices fresh, valid withdrawals side by side, has them signed and
-// stored in a turn of the gate, and broadcasts them once that has committed.
+// stored in a turn of the gate, and broadcasts them together once that has
+// committed (the tracker polls for their receipts on its own).
 // An error leaves nothing stored of reqs: each is then handled alone.
 func (h *Handler) signFresh(ctx context.Context, reqs []withdrawRequest) error {
 	quotes := make([]txsender.Quote, len(reqs))
@@ -180,10 +182,13 @@ func (h *Handler) signFresh(ctx context.Context, reqs []withdrawRequest) error {
 	if job.alerted {
 		h.OnCommit()
 	}
-	for i, req := range reqs {
-		h.broadcast(ctx, req, job.sendIDs[i], h.Log.With().Str("request_id", req.RequestID).Logger())
+	for _, req := range reqs {
+		h.Log.Info().Str("request_id", req.RequestID).Str("to", req.To).Str("amount", money.Format(req.Amount)).Msg("withdrawal signed")
 	}
-	h.Sender.Kick()
+	// Sent and recorded together; whatever fails here is left to the tracker.
+	if err := h.Sender.BroadcastBatch(ctx, job.sendIDs); err != nil {
+		h.Log.Warn().Err(err).Int("withdrawals", len(reqs)).Msg("broadcast after signing; the tracker will retry")
+	}
 	return nil
 }
 
@@ -224,23 +229,66 @@ func (h *Handler) signJobs(ctx context.Context, jobs []*signJob) {
 }
 
 // signTogether signs and stores the withdrawals of jobs under one lock of the
-// hot wallet's nonce, in one transaction, all or none of them; balances are
-// read once for all (batchFunds).
+// hot wallet's nonce, in one transaction, all or none of them: their rows, the
+// sends and their attempts are written with one statement each, the nonce is
+// advanced once (txsender.SubmitBatch), and balances are read once for all,
+// mostly before the lock (batchFunds). A refusal of any of them fails the
+// whole turn with errHandleAlone.
 func (h *Handler) signTogether(ctx context.Context, jobs []*signJob) error {
-	return h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		batch := &batchFunds{tokens: map[common.Address]*big.Int{}}
-		for _, j := range jobs {
-			j.sendIDs, j.alerted = make([]uint64, len(j.reqs)), false
-			for i, req := range j.reqs {
-				signed, err := h.signTx(ctx, tx, req, &j.quotes[i], batch)
-				if err != nil {
+	var rows []*store.Withdrawal
+	var sendReqs []txsender.Request
+	var lows []string // low-balance alerts, by position in rows
+	var tokens []common.Address
+	var batch *batchFunds // read in the transaction, before the lock
+	for _, j := range jobs {
+		j.sendIDs, j.alerted = make([]uint64, len(j.reqs)), false
+		for i, req := range j.reqs {
+			key := SendKey(req.RequestID)
+			w := h.row(req)
+			w.State, w.SendKey = store.StateSending, &key
+			k := len(rows)
+			if !slices.Contains(tokens, req.Token.Address) {
+				tokens = append(tokens, req.Token.Address)
+			}
+			rows = append(rows, w)
+			lows = append(lows, "")
+			sendReqs = append(sendReqs, txsender.Request{
+				Key: key, Purpose: Purpose, Ref: req.RequestID, From: h.HotWallet, To: req.Token.Address,
+				Data: h.transferData(req), Quote: &j.quotes[i],
+				Check: func(tx *gorm.DB, q txsender.Quote) (err error) {
+					lows[k], err = batch.check(h, tx, req, q)
 					return err
+				},
+			})
+		}
+	}
+	return h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&rows).Error; err != nil {
+			return err
+		}
+		var err error
+		if batch, err = h.readFunds(ctx, tx, tokens); err != nil {
+			return err
+		}
+		sends, err := h.Sender.SubmitBatch(ctx, tx, sendReqs)
+		var ref request.Refusal
+		if errors.As(err, &ref) {
+			return errHandleAlone
+		}
+		if err != nil {
+			return err
+		}
+		k := 0
+		for _, j := range jobs {
+			for i, req := range j.reqs {
+				j.sendIDs[i] = sends[k].ID
+				if lows[k] != "" {
+					j.alerted = true
+					if err := h.alert(tx, events.AlertLowBalance, h.hot(), req.RequestID, lows[k]); err != nil {
+						return err
+					}
 				}
-				if signed.refused != nil {
-					return errHandleAlone
-				}
-				j.sendIDs[i] = signed.sendID
-				j.alerted = j.alerted || signed.alerted
+				k++
 			}
 		}
 		return nil
@@ -357,7 +405,7 @@ func validCallback(s string) bool {
 func (h *Handler) submit(ctx context.Context, req withdrawRequest, log zerolog.Logger) error {
 	var signed signing
 	err := h.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) (err error) {
-		signed, err = h.signTx(ctx, tx, req, nil, nil)
+		signed, err = h.signTx(ctx, tx, req)
 		return err
 	}, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	switch {
@@ -418,9 +466,8 @@ type signing struct {
 
 // signTx stores the withdrawal, checks the balances under the hot wallet's
 // nonce lock and signs and stores the transfer, all inside tx; a refusal is
-// stored final instead. quote is the transfer's price when asked for already;
-// batch holds the funds of the batch req belongs to, if any.
-func (h *Handler) signTx(ctx context.Context, tx *gorm.DB, req withdrawRequest, quote *txsender.Quote, batch *batchFunds) (signing, error) {
+// stored final instead.
+func (h *Handler) signTx(ctx context.Context, tx *gorm.DB, req withdrawRequest) (signing, error) {
 	key := SendKey(req.RequestID)
 	w := h.row(req)
 	w.State, w.SendKey = store.StateSending, &key
@@ -430,13 +477,9 @@ func (h *Handler) signTx(ctx context.Context, tx *gorm.DB, req withdrawRequest, 
 	var lowAlert string
 	send, err := h.Sender.Submit(ctx, tx, txsender.Request{
 		Key: key, Purpose: Purpose, Ref: req.RequestID, From: h.HotWallet, To: req.Token.Address,
-		Data: h.transferData(req), Quote: quote,
+		Data: h.transferData(req),
 		Check: func(tx *gorm.DB, q txsender.Quote) (err error) {
-			if batch != nil {
-				lowAlert, err = batch.check(ctx, h, tx, req, q)
-			} else {
-				lowAlert, err = h.checkFunds(ctx, tx, req, q)
-			}
+			lowAlert, err = h.checkFunds(ctx, tx, req, q)
 			return err
 		},
 	})
@@ -530,28 +573,99 @@ func (h *Handler) judge(req withdrawRequest, q txsender.Quote, f funds) (string,
 	return "", nil
 }
 
-// batchFunds keeps the free funds of one batch: read once under the nonce lock,
-// in freeFunds' order, then lowered by each withdrawal the batch signs, which
-// the chain's balances cannot show yet. Asking the node once per batch instead
-// of once per withdrawal shortens the time the lock is held.
+// batchFunds keeps the free funds of one turn of the gate, lowered by each
+// withdrawal the turn signs, which the chain's balances cannot show yet.
+//
+// What is slow to read (the node's balances, and the reservations of every
+// unmined send) is read before the hot wallet's nonce is locked, so that the
+// lock every withdrawal waits for is not held meanwhile: first a mark, the
+// nonce to be handed out next (every send below it is committed), then the
+// reservations of the unmined sends below the mark, then the balances. Once
+// the nonce is locked, settle takes off what every send from the mark on
+// takes, whatever its state: those are the sends stored since, by this
+// replica or another, and a send mined after the balances were read is
+// counted there. A send is thus counted once or (mined between two reads)
+// twice, never zero times, as in freeFunds.
 type batchFunds struct {
-	ether  *big.Int
-	tokens map[common.Address]*big.Int
+	mark    uint64
+	ether   *big.Int
+	tokens  map[common.Address]*big.Int
+	settled bool
 }
 
-// check is checkFunds for a withdrawal of the batch.
-func (b *batchFunds) check(ctx context.Context, h *Handler, tx *gorm.DB, req withdrawRequest, q txsender.Quote) (string, error) {
+// readFunds reads the funds of a turn holding withdrawals of tokens, before
+// the nonce is locked.
+func (h *Handler) readFunds(ctx context.Context, tx *gorm.DB, tokens []common.Address) (*batchFunds, error) {
+	mark, err := txsender.NextNonce(tx, h.HotWallet)
+	if err != nil {
+		return nil, err
+	}
+	b := &batchFunds{mark: mark, tokens: make(map[common.Address]*big.Int, len(tokens))}
+	reservedTok := make([]*big.Int, len(tokens))
+	for i, token := range tokens {
+		if reservedTok[i], err = store.ReservedTokensBelow(tx, h.HotWallet, token, mark); err != nil {
+			return nil, err
+		}
+	}
+	reservedETH, err := txsender.ReservedCostBelow(tx, h.HotWallet, mark)
+	if err != nil {
+		return nil, err
+	}
+	node := h.Sender.Node()
+	balances := make([]*big.Int, len(tokens))
+	var eth *big.Int
+	g, gctx := errgroup.WithContext(ctx)
+	for i, token := range tokens {
+		g.Go(func() (err error) {
+			balances[i], err = txsender.TokenBalance(gctx, node, token, h.HotWallet, nil)
+			return err
+		})
+	}
+	g.Go(func() (err error) {
+		if eth, err = node.BalanceAt(gctx, h.HotWallet, nil); err != nil {
+			return fmt.Errorf("ether balance of the hot wallet: %w", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for i, token := range tokens {
+		b.tokens[token] = balances[i].Sub(balances[i], reservedTok[i])
+	}
+	b.ether = eth.Sub(eth, reservedETH)
+	return b, nil
+}
+
+// settle takes off what the sends from the mark on take; it runs once, with
+// the nonce locked.
+func (b *batchFunds) settle(h *Handler, tx *gorm.DB) error {
+	if b.settled {
+		return nil
+	}
+	spent, err := store.SpentSince(tx, h.HotWallet, b.mark)
+	if err != nil {
+		return err
+	}
+	b.ether.Sub(b.ether, spent.Ether)
+	for token, units := range spent.Tokens {
+		if free, ok := b.tokens[token]; ok {
+			free.Sub(free, units)
+		}
+	}
+	b.settled = true
+	return nil
+}
+
+// check is checkFunds for a withdrawal of the turn; it runs with the nonce
+// locked.
+func (b *batchFunds) check(h *Handler, tx *gorm.DB, req withdrawRequest, q txsender.Quote) (string, error) {
+	if err := b.settle(h, tx); err != nil {
+		return "", err
+	}
 	tok, ok := b.tokens[req.Token.Address]
 	if !ok {
-		f, err := h.freeFunds(ctx, tx, req.Token.Address)
-		if err != nil {
-			return "", err
-		}
-		if b.ether == nil {
-			b.ether = f.ether
-		}
-		tok = f.tokens
-		b.tokens[req.Token.Address] = tok
+		return "", fmt.Errorf("withdraw %s: funds of token %s not read", req.RequestID, req.Token.Address.Hex())
 	}
 	low, err := h.judge(req, q, funds{tokens: tok, ether: b.ether})
 	if err != nil {

@@ -3,6 +3,7 @@ package requests
 import (
 	"context"
 	"crypto/ecdsa"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/big"
@@ -23,7 +24,9 @@ import (
 	"paysuite/pkg/devchain"
 	"paysuite/pkg/erc20"
 	"paysuite/pkg/ethtx"
+	"paysuite/pkg/events"
 	"paysuite/pkg/hdwallet"
+	"paysuite/pkg/request"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/tokens"
 	"paysuite/pkg/txsender"
@@ -567,4 +570,87 @@ func (p *recordingPublisher) messages() []broker.Message {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.msgs)
+}
+
+// A batch signed in one turn raises a low_balance alert for each withdrawal
+// that leaves the hot wallet under the threshold, counting the ones before it
+// in the batch, and for no other.
+func TestBatchLowBalanceAlerts(t *testing.T) {
+	f := newFixture(t)
+	h := f.replica("one", nil)
+	h.MinUSDT = big.NewInt(hotUSDT - 1_500_000) // crossed by the second withdrawal of 1 USDT
+	alerted := false
+	h.OnCommit = func() { alerted = true }
+	var ds []broker.Delivery
+	paid := map[common.Address]int64{}
+	for i := range 3 {
+		d, to := f.delivery(fmt.Sprintf("low-%d", i), 1_000_000)
+		ds = append(ds, d)
+		paid[to] = 1_000_000
+	}
+	if err := h.HandleBatch(t.Context(), ds); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.sends()); n != 3 {
+		t.Fatalf("%d sends, want 3", n)
+	}
+	var ids []string
+	if err := f.db.Raw("SELECT message_id FROM outbox WHERE message_id LIKE 'alert:%' ORDER BY message_id").Scan(&ids).Error; err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"alert:" + events.AlertLowBalance + ":withdraw:low-1", "alert:" + events.AlertLowBalance + ":withdraw:low-2"}
+	if !slices.Equal(ids, want) {
+		t.Fatalf("alerts %v, want %v", ids, want)
+	}
+	if !alerted {
+		t.Fatal("the outbox relay was not woken for the alerts")
+	}
+	f.track(h)
+	f.waitFinal(3, paid)
+}
+
+// The funds of a turn are read before the nonce is locked; what the sends
+// stored since then take is counted once the lock is held, even when they
+// are mined before it, and a send stored before and mined since is not
+// counted twice: the free funds come out exact.
+func TestTurnFundsCountSendsSinceTheRead(t *testing.T) {
+	f := newFixture(t)
+	h, other := f.replica("one", nil), f.replica("two", nil)
+	f.track(other)
+	paid := map[common.Address]int64{}
+	pay := func(id string, units int64) {
+		d, to := f.delivery(id, units)
+		paid[to] = units
+		consume(t, other, []broker.Delivery{d})
+	}
+	pay("before", 100_000_000) // stored before the read, mined after it
+
+	tx := f.db.Begin(&sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	defer tx.Rollback()
+	b, err := h.readFunds(t.Context(), tx, []common.Address{f.token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.mark != 1 || b.tokens[f.token].Cmp(big.NewInt(hotUSDT-100_000_000)) != 0 {
+		t.Fatalf("read at mark %d: %s free, want mark 1 and %d", b.mark, b.tokens[f.token], hotUSDT-100_000_000)
+	}
+
+	pay("after", 300_000_000) // stored after the read, mined before the check
+	f.waitFinal(2, paid)
+
+	job := f.job(h, func() broker.Delivery { d, _ := f.delivery("next", 1_000_000); return d }())
+	req, q := job.reqs[0], job.quotes[0]
+	free := int64(hotUSDT - 400_000_000)
+	req.Units = big.NewInt(free + 1)
+	var ref request.Refusal
+	if _, err := b.check(h, tx, req, q); !errors.As(err, &ref) || ref.Code != contract.ErrInsufficientBalance {
+		t.Fatalf("check of %d with %d free: %v, want insufficient_balance", free+1, free, err)
+	}
+	req.Units = big.NewInt(free)
+	if _, err := b.check(h, tx, req, q); err != nil {
+		t.Fatalf("check of all %d free: %v", free, err)
+	}
+	if b.tokens[f.token].Sign() != 0 {
+		t.Fatalf("%s left after taking all that was free", b.tokens[f.token])
+	}
 }

@@ -104,4 +104,67 @@ func ReservedTokens(tx *gorm.DB, from, token common.Address) (*big.Int, error) {
 	return v, nil
 }
 
+// ReservedTokensBelow is ReservedTokens counting only the withdrawals whose
+// transaction has a nonce lower than nonce.
+func ReservedTokensBelow(tx *gorm.DB, from, token common.Address, nonce uint64) (*big.Int, error) {
+	var sum string
+	err := tx.Raw(`SELECT CAST(COALESCE(SUM(w.amount_units), 0) AS CHAR) FROM withdrawals w
+		JOIN tx_sends s ON s.send_key = w.send_key
+		WHERE w.from_address = ? AND w.token = ? AND s.from_address = ? AND s.nonce < ? AND s.state IN ?`,
+		lower(from), lower(token), lower(from), nonce, txsender.UnminedStates()).Scan(&sum).Error
+	if err != nil {
+		return nil, fmt.Errorf("reserved tokens of %s: %w", from.Hex(), err)
+	}
+	v, ok := new(big.Int).SetString(sum, 10)
+	if !ok {
+		return nil, fmt.Errorf("reserved tokens of %s: bad sum %q", from.Hex(), sum)
+	}
+	return v, nil
+}
+
+// Spent is what sends take from an address: the most their gas and value may
+// cost (ether, wei) and the tokens its withdrawals move (base units).
+type Spent struct {
+	Ether  *big.Int
+	Tokens map[common.Address]*big.Int
+}
+
+// SpentSince sums what every send from `from` with a nonce of at least nonce
+// takes, whatever its state: a send mined since then may not show in a
+// balance read before. One statement, on the (from_address, nonce) key.
+func SpentSince(tx *gorm.DB, from common.Address, nonce uint64) (Spent, error) {
+	var rows []struct {
+		MaxCost string  `gorm:"column:max_cost"`
+		Token   *string `gorm:"column:token"`
+		Units   *string `gorm:"column:amount_units"`
+	}
+	err := tx.Raw(`SELECT CAST(s.max_cost AS CHAR) AS max_cost, w.token, CAST(w.amount_units AS CHAR) AS amount_units
+		FROM tx_sends s LEFT JOIN withdrawals w ON w.send_key = s.send_key AND w.from_address = s.from_address
+		WHERE s.from_address = ? AND s.nonce >= ?`, lower(from), nonce).Scan(&rows).Error
+	if err != nil {
+		return Spent{}, fmt.Errorf("spent by %s since nonce %d: %w", from.Hex(), nonce, err)
+	}
+	out := Spent{Ether: new(big.Int), Tokens: map[common.Address]*big.Int{}}
+	for _, r := range rows {
+		cost, ok := new(big.Int).SetString(r.MaxCost, 10)
+		if !ok {
+			return Spent{}, fmt.Errorf("spent by %s: bad cost %q", from.Hex(), r.MaxCost)
+		}
+		out.Ether.Add(out.Ether, cost)
+		if r.Token == nil || r.Units == nil {
+			continue
+		}
+		units, ok := new(big.Int).SetString(*r.Units, 10)
+		if !ok {
+			return Spent{}, fmt.Errorf("spent by %s: bad amount %q", from.Hex(), *r.Units)
+		}
+		tok := common.HexToAddress(*r.Token)
+		if out.Tokens[tok] == nil {
+			out.Tokens[tok] = new(big.Int)
+		}
+		out.Tokens[tok].Add(out.Tokens[tok], units)
+	}
+	return out, nil
+}
+
 func lower(a common.Address) string { return strings.ToLower(a.Hex()) }
