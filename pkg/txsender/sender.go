@@ -295,10 +295,18 @@ func (s *Sender) SubmitBatch(ctx context.Context, tx *gorm.DB, reqs []Request) (
 			MaxCost: q.MaxCost.String(), Attempts: 1, TxHash: hash, FirstHash: hash, LastAttemptAt: now,
 		}
 	}
-	// One statement per table: the ids of the sends come back from it
-	// (RETURNING on MariaDB) for their attempts.
+	// One statement per table. The ids of a multi-row insert are read back
+	// by key rather than trusted from the driver: without RETURNING it would
+	// assume them consecutive, which a cluster's auto-increment settings or
+	// lock mode need not give, and an attempt must never point at another
+	// send.
 	if err := tx.WithContext(ctx).Create(&sends).Error; err != nil {
 		return nil, fmt.Errorf("submit %s: store %d sends: %w", reqs[0].Key, len(sends), err)
+	}
+	if len(sends) > 1 {
+		if err := readSendIDs(tx.WithContext(ctx), sends); err != nil {
+			return nil, fmt.Errorf("submit %s: %w", reqs[0].Key, err)
+		}
 	}
 	atts := make([]*Attempt, len(sends))
 	for i, send := range sends {
@@ -322,6 +330,31 @@ func (s *Sender) SubmitBatch(ctx context.Context, tx *gorm.DB, reqs []Request) (
 			Str("fee_cap", q.FeeCap.String()).Str("tip_cap", q.TipCap.String()).Uint64("gas", q.GasLimit).Msg("transaction signed and stored")
 	}
 	return sends, nil
+}
+
+// readSendIDs sets the id of each of sends from its stored row.
+func readSendIDs(tx *gorm.DB, sends []*Send) error {
+	keys := make([]string, len(sends))
+	for i, send := range sends {
+		keys[i] = send.Key
+	}
+	var rows []struct {
+		ID  uint64 `gorm:"column:id"`
+		Key string `gorm:"column:send_key"`
+	}
+	if err := tx.Table("tx_sends").Select("id", "send_key").Where("send_key IN ?", keys).Scan(&rows).Error; err != nil {
+		return fmt.Errorf("read back the ids of %d sends: %w", len(sends), err)
+	}
+	ids := make(map[string]uint64, len(rows))
+	for _, r := range rows {
+		ids[r.Key] = r.ID
+	}
+	for _, send := range sends {
+		if send.ID = ids[send.Key]; send.ID == 0 {
+			return fmt.Errorf("send %s not found after storing it", send.Key)
+		}
+	}
+	return nil
 }
 
 // lockNonce locks from's nonce row inside tx and returns it, creating it first
