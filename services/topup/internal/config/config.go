@@ -22,8 +22,13 @@ type Config struct {
 	TokenList string `env:"TOKENS" envDefault:"USDT:0x5FbDB2315678afecb367f032d93F642f64180aa3:6"`
 	// XPub is the extended public key deposit addresses are derived from; topup
 	// never sees a private key.
-	XPub    string `env:"TOPUP_XPUB"`
-	Workers int    `env:"TOPUP_WORKERS" envDefault:"8"`
+	XPub string `env:"TOPUP_XPUB"`
+	// Workers handle batches of what waits in a queue: with few of them,
+	// requests arriving one by one gather into batches while the workers
+	// are busy, instead of each costing a transaction of its own. On two
+	// cores 2 answered faster than 4 or 8 at 500 registrations/s (p99
+	// 75-101 ms against 108-136 and 165-292) and kept up with bursts.
+	Workers int `env:"TOPUP_WORKERS" envDefault:"2"`
 
 	Tokens tokens.List    `env:"-"`
 	Keys   *hdwallet.XPub `env:"-"`
