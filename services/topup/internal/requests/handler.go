@@ -219,8 +219,8 @@ func newRegistration(req topupRequest) *store.Registration {
 }
 
 // insert stores registrations, their answers, the watch list for the
-// listener and the announcement of the allocated addresses in one transaction; the outbox publishes the messages after
-// the commit.
+// listener and the announcement of the allocated addresses in one
+// transaction; the outbox publishes the messages after the commit.
 func (h *Handler) insert(ctx context.Context, regs []*store.Registration) error {
 	return h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := store.InsertRegistrations(tx, regs); err != nil {
@@ -323,8 +323,7 @@ func announcements(regs []*store.Registration) ([]outbox.Message, error) {
 		if err != nil {
 			return nil, err
 		}
-		// The first address names the message: a redelivery of the same
-		// transaction's list carries the same id.
+		// Named after their first address, as the one-address forms are.
 		msgs = append(msgs, outbox.Message{Exchange: events.Exchange, RoutingKey: events.WatchListKey,
 			MessageID: "watch:" + w.Addresses[0], Body: body})
 		a := allocated[chain]
