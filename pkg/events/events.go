@@ -16,13 +16,14 @@ const (
 	WatchQueue = "internal.listener.watch.queue"
 )
 
-// Lists of addresses travel under keys and queues of their own: a consumer of
-// an older version, which knows only the one-address form, leaves them waiting
-// for its successor instead of refusing them.
+// Lists of addresses (AddressList) travel under a key and queues of their
+// own: a consumer of an older version, which knows only the one-address
+// forms, leaves them waiting for its successor instead of refusing them.
 const (
-	// WatchListKey routes WatchList messages to the chain-listener.
-	WatchListKey = "internal.watchlist"
-	// WatchListQueue is the chain-listener's queue of WatchList messages.
+	// AddressListKey routes AddressList messages, to the chain-listener and
+	// to the services that sign for allocated addresses (pay).
+	AddressListKey = "internal.addresses"
+	// WatchListQueue is the chain-listener's queue of AddressList messages.
 	WatchListQueue = "internal.listener.watchlist.queue"
 )
 
@@ -30,14 +31,11 @@ const (
 // that the services that sign for them (pay) learn their derivation index.
 const AddressKey = "internal.address.allocated"
 
-// AddressListKey routes AddressesAllocated messages.
-const AddressListKey = "internal.address.allocated.list"
-
 // AddressQueue is the queue on which the service named owner learns allocated addresses.
 func AddressQueue(owner string) string { return fmt.Sprintf("internal.%s.addresses.queue", owner) }
 
 // AddressListQueue is the queue on which the service named owner learns
-// allocated addresses announced several at a time.
+// allocated addresses from AddressList messages.
 func AddressListQueue(owner string) string {
 	return fmt.Sprintf("internal.%s.addresslist.queue", owner)
 }
@@ -50,17 +48,23 @@ type AddressAllocated struct {
 	Index   uint32 `json:"index"`
 }
 
-// AddressesAllocated announces several deposit addresses at once, each with its
-// index: what topup sends for the addresses of one transaction.
-type AddressesAllocated struct {
-	Chain     string             `json:"chain"`
-	Addresses []AllocatedAddress `json:"addresses"`
+// AddressList registers several addresses of Owner at once: the listener
+// watches every one of them, and a service that signs for allocated
+// addresses learns each one that has an Index (the index it was derived at).
+// What topup sends for the addresses of one transaction: one message where
+// there would be a watch request and an announcement per address.
+type AddressList struct {
+	Chain     string          `json:"chain"`
+	Owner     string          `json:"owner"`
+	Addresses []ListedAddress `json:"addresses"`
 }
 
-// AllocatedAddress is one address of AddressesAllocated.
-type AllocatedAddress struct {
+// ListedAddress is one address of an AddressList.
+type ListedAddress struct {
 	Address string `json:"address"` // lowercase 0x-hex
-	Index   uint32 `json:"index"`
+	// Index is set for an address derived (allocated) by Owner, absent for
+	// one it was given to watch.
+	Index *uint32 `json:"index,omitempty"`
 }
 
 // TransferKey is the routing key of transfer events for the service named owner.
@@ -81,15 +85,6 @@ type WatchAddress struct {
 	Chain   string `json:"chain"`
 	Address string `json:"address"` // lowercase 0x-hex
 	Owner   string `json:"owner"`
-}
-
-// WatchList asks the chain-listener to report transfers into each of Addresses
-// to Owner: what a service registering several addresses in one transaction
-// sends, one message instead of one per address.
-type WatchList struct {
-	Chain     string   `json:"chain"`
-	Owner     string   `json:"owner"`
-	Addresses []string `json:"addresses"` // lowercase 0x-hex
 }
 
 // Transfer kinds, in the order a transfer can go through them.

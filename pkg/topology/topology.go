@@ -24,7 +24,7 @@ func Suite(names contract.Names) broker.Topology {
 		Name: events.WatchQueue, Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.WatchKey}},
 	})
 	topo.Queues = append(topo.Queues, broker.Queue{
-		Name: events.WatchListQueue, Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.WatchListKey}},
+		Name: events.WatchListQueue, Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.AddressListKey}},
 	})
 	topo.Queues = append(topo.Queues, broker.Queue{
 		Name: events.AddressQueue(events.OwnerPay), Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.AddressKey}},

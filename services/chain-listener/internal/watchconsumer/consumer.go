@@ -11,6 +11,7 @@ import (
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/contract"
+	"paysuite/pkg/events"
 )
 
 // Recorder stores watched addresses (address to owner) and returns the owner
@@ -29,12 +30,12 @@ type Consumer struct {
 }
 
 // watchRequest reads either form of a watch request: events.WatchAddress
-// (one address) or events.WatchList (several).
+// (one address) or events.AddressList (several).
 type watchRequest struct {
-	Chain     string   `json:"chain"`
-	Owner     string   `json:"owner"`
-	Address   string   `json:"address"`
-	Addresses []string `json:"addresses"`
+	Chain     string                 `json:"chain"`
+	Owner     string                 `json:"owner"`
+	Address   string                 `json:"address"`
+	Addresses []events.ListedAddress `json:"addresses"`
 }
 
 // Handle is the broker handler for the watch queues.
@@ -57,7 +58,10 @@ func (c Consumer) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 		if !ownerPattern.MatchString(msg.Owner) {
 			return broker.Poison("watch request with an invalid owner")
 		}
-		addrs := msg.Addresses
+		addrs := make([]string, 0, len(msg.Addresses)+1)
+		for _, a := range msg.Addresses {
+			addrs = append(addrs, a.Address)
+		}
 		if msg.Address != "" {
 			addrs = append(addrs, msg.Address)
 		}

@@ -31,6 +31,16 @@ func delivery(t *testing.T, v any) broker.Delivery {
 
 func addr(i int) string { return fmt.Sprintf("0x%040x", i) }
 
+// list is an AddressList of owner's addresses on chain eth.
+func list(owner string, addrs ...string) events.AddressList {
+	l := events.AddressList{Chain: "eth", Owner: owner}
+	for i, a := range addrs {
+		index := uint32(i)
+		l.Addresses = append(l.Addresses, events.ListedAddress{Address: a, Index: &index})
+	}
+	return l
+}
+
 func owners(t *testing.T, gdb *gorm.DB) map[string]string {
 	t.Helper()
 	var rows []store.Watched
@@ -50,16 +60,16 @@ func TestRecordsBothForms(t *testing.T) {
 	c, gdb := setup(t)
 	batch := []broker.Delivery{
 		delivery(t, events.WatchAddress{Chain: "eth", Address: addr(1), Owner: events.OwnerMatcher}),
-		delivery(t, events.WatchList{Chain: "eth", Owner: events.OwnerTopup, Addresses: []string{addr(2), addr(3), addr(2)}}),
-		// Mixed case is the same address.
-		delivery(t, events.WatchList{Chain: "eth", Owner: events.OwnerTopup, Addresses: []string{"0x00000000000000000000000000000000000000AB"}}),
+		delivery(t, list(events.OwnerTopup, addr(2), addr(3), addr(2))),
+		// Mixed case is the same address; an address without an index is watched too.
+		delivery(t, events.AddressList{Chain: "eth", Owner: events.OwnerTopup, Addresses: []events.ListedAddress{{Address: "0x00000000000000000000000000000000000000AB"}}}),
 	}
 	for range 2 {
 		if err := c.HandleBatch(t.Context(), batch); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := c.Handle(t.Context(), delivery(t, events.WatchList{Chain: "eth", Owner: events.OwnerPay, Addresses: []string{addr(1), addr(4)}})); err != nil {
+	if err := c.Handle(t.Context(), delivery(t, list(events.OwnerPay, addr(1), addr(4)))); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{addr(1): "matcher", addr(2): "topup", addr(3): "topup", addr(0xab): "topup", addr(4): "pay"}
@@ -79,15 +89,15 @@ func TestRecordsBothForms(t *testing.T) {
 func TestRefusesBadListWhole(t *testing.T) {
 	c, gdb := setup(t)
 	cases := map[string]broker.Delivery{
-		"bad address":   delivery(t, events.WatchList{Chain: "eth", Owner: "topup", Addresses: []string{addr(1), "0x12"}}),
-		"other chain":   delivery(t, events.WatchList{Chain: "tron", Owner: "topup", Addresses: []string{addr(1)}}),
-		"bad owner":     delivery(t, events.WatchList{Chain: "eth", Owner: "Top Up", Addresses: []string{addr(1)}}),
-		"no address":    delivery(t, events.WatchList{Chain: "eth", Owner: "topup"}),
+		"bad address":   delivery(t, list("topup", addr(1), "0x12")),
+		"other chain":   delivery(t, events.AddressList{Chain: "tron", Owner: "topup", Addresses: list("topup", addr(1)).Addresses}),
+		"bad owner":     delivery(t, list("Top Up", addr(1))),
+		"no address":    delivery(t, list("topup")),
 		"garbage":       {Body: []byte("[1,2")},
 		"empty address": delivery(t, events.WatchAddress{Chain: "eth", Owner: "topup"}),
 	}
 	for name, d := range cases {
-		err := c.HandleBatch(t.Context(), []broker.Delivery{delivery(t, events.WatchList{Chain: "eth", Owner: "topup", Addresses: []string{addr(9)}}), d})
+		err := c.HandleBatch(t.Context(), []broker.Delivery{delivery(t, list("topup", addr(9))), d})
 		if _, ok := broker.IsPoison(err); !ok {
 			t.Errorf("%s: %v, want a poison error", name, err)
 		}

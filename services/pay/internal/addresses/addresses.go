@@ -31,15 +31,16 @@ type Handler struct {
 }
 
 // announcement reads either form: events.AddressAllocated (one address) or
-// events.AddressesAllocated (several).
+// events.AddressList (several, of which those with an index are allocated).
 type announcement struct {
-	Chain     string                    `json:"chain"`
-	Address   string                    `json:"address"`
-	Index     uint32                    `json:"index"`
-	Addresses []events.AllocatedAddress `json:"addresses"`
+	Chain     string                 `json:"chain"`
+	Owner     string                 `json:"owner"`
+	Address   string                 `json:"address"`
+	Index     uint32                 `json:"index"`
+	Addresses []events.ListedAddress `json:"addresses"`
 }
 
-// Handle stores the addresses of one announcement, all or none.
+// Handle stores the allocated addresses of one announcement, all or none.
 func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 	var a announcement
 	if err := json.Unmarshal(d.Body, &a); err != nil {
@@ -47,7 +48,7 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 	}
 	list := a.Addresses
 	if a.Address != "" {
-		list = append(list, events.AllocatedAddress{Address: a.Address, Index: a.Index})
+		list = append(list, events.ListedAddress{Address: a.Address, Index: &a.Index})
 	}
 	if len(list) == 0 {
 		return broker.Poison("address announcement without an address")
@@ -57,23 +58,30 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 			return broker.Poison("not an address announcement")
 		}
 	}
-	if a.Chain != h.Chain {
-		h.Log.Debug().Str("chain", a.Chain).Int("addresses", len(list)).Msg("addresses of another chain ignored")
+	// Only topup's addresses derive from the key pay's seed matches.
+	if a.Chain != h.Chain || (a.Owner != "" && a.Owner != events.OwnerTopup) {
+		h.Log.Debug().Str("chain", a.Chain).Str("owner", a.Owner).Int("addresses", len(list)).Msg("addresses not pay's ignored")
 		return nil
 	}
 	rows := make([]store.DepositAddress, 0, len(list))
 	for _, e := range list {
+		if e.Index == nil {
+			continue // given to topup to watch: not derived, nothing to sign with
+		}
 		addr := common.HexToAddress(e.Address)
-		got, err := h.Derive(e.Index)
+		got, err := h.Derive(*e.Index)
 		if err != nil {
-			return fmt.Errorf("derive deposit index %d: %w", e.Index, err)
+			return fmt.Errorf("derive deposit index %d: %w", *e.Index, err)
 		}
 		if got != addr {
-			h.Log.Error().Str("address", e.Address).Uint32("index", e.Index).Str("derived", strings.ToLower(got.Hex())).
+			h.Log.Error().Str("address", e.Address).Uint32("index", *e.Index).Str("derived", strings.ToLower(got.Hex())).
 				Msg("announced deposit address does not derive from pay's seed: PAY_SEED_FILE or PAY_DEPOSIT_PATH does not match TOPUP_XPUB")
-			return broker.Poison(fmt.Sprintf("address %s is not index %d of pay's seed", e.Address, e.Index))
+			return broker.Poison(fmt.Sprintf("address %s is not index %d of pay's seed", e.Address, *e.Index))
 		}
-		rows = append(rows, store.DepositAddress{Address: store.Lower(addr), Chain: a.Chain, Index: e.Index})
+		rows = append(rows, store.DepositAddress{Address: store.Lower(addr), Chain: a.Chain, Index: *e.Index})
+	}
+	if len(rows) == 0 {
+		return nil
 	}
 	if err := h.DB.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
 		return fmt.Errorf("store %d deposit addresses: %w", len(rows), err)

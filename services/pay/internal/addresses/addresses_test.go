@@ -51,6 +51,8 @@ func delivery(t *testing.T, v any) broker.Delivery {
 	return broker.Delivery{Body: b}
 }
 
+func idx(i uint32) *uint32 { return &i }
+
 func known(t *testing.T, gdb *gorm.DB) map[string]uint32 {
 	t.Helper()
 	var rows []store.DepositAddress
@@ -64,13 +66,15 @@ func known(t *testing.T, gdb *gorm.DB) map[string]uint32 {
 	return got
 }
 
-// Both forms of announcement are recorded with their index, and a
-// redelivery changes nothing.
+// Both forms of announcement are recorded with their index, a listed address
+// without an index (given to topup to watch) is not pay's, and a redelivery
+// changes nothing.
 func TestRecordsBothForms(t *testing.T) {
 	h, gdb := setup(t)
 	one := delivery(t, events.AddressAllocated{Chain: "eth", Address: address(t, h, 1), Index: 1})
-	list := delivery(t, events.AddressesAllocated{Chain: "eth", Addresses: []events.AllocatedAddress{
-		{Address: address(t, h, 2), Index: 2}, {Address: address(t, h, 3), Index: 3},
+	list := delivery(t, events.AddressList{Chain: "eth", Owner: "topup", Addresses: []events.ListedAddress{
+		{Address: address(t, h, 2), Index: idx(2)}, {Address: "0x00000000000000000000000000000000000000aa"},
+		{Address: address(t, h, 3), Index: idx(3)},
 	}})
 	for range 2 {
 		for _, d := range []broker.Delivery{one, list} {
@@ -95,13 +99,13 @@ func TestRecordsBothForms(t *testing.T) {
 func TestRefusesWholeListOnMismatch(t *testing.T) {
 	h, gdb := setup(t)
 	cases := map[string]broker.Delivery{
-		"wrong index": delivery(t, events.AddressesAllocated{Chain: "eth", Addresses: []events.AllocatedAddress{
-			{Address: address(t, h, 4), Index: 4}, {Address: address(t, h, 5), Index: 6},
+		"wrong index": delivery(t, events.AddressList{Chain: "eth", Owner: "topup", Addresses: []events.ListedAddress{
+			{Address: address(t, h, 4), Index: idx(4)}, {Address: address(t, h, 5), Index: idx(6)},
 		}}),
-		"bad address": delivery(t, events.AddressesAllocated{Chain: "eth", Addresses: []events.AllocatedAddress{
-			{Address: address(t, h, 4), Index: 4}, {Address: "0x12", Index: 5},
+		"bad address": delivery(t, events.AddressList{Chain: "eth", Owner: "topup", Addresses: []events.ListedAddress{
+			{Address: address(t, h, 4), Index: idx(4)}, {Address: "0x12"},
 		}}),
-		"no address": delivery(t, events.AddressesAllocated{Chain: "eth"}),
+		"no address": delivery(t, events.AddressList{Chain: "eth", Owner: "topup"}),
 		"garbage":    {Body: []byte("not json")},
 	}
 	for name, d := range cases {
@@ -115,14 +119,17 @@ func TestRefusesWholeListOnMismatch(t *testing.T) {
 	}
 }
 
-// Addresses of another chain are not pay's to sign for here.
-func TestIgnoresOtherChain(t *testing.T) {
+// Addresses of another chain, or of another owner than topup, are not pay's
+// to sign for here.
+func TestIgnoresOtherChainOrOwner(t *testing.T) {
 	h, gdb := setup(t)
-	d := delivery(t, events.AddressesAllocated{Chain: "tron", Addresses: []events.AllocatedAddress{
-		{Address: address(t, h, 1), Index: 1},
-	}})
-	if err := h.Handle(t.Context(), d); err != nil {
-		t.Fatal(err)
+	for _, l := range []events.AddressList{
+		{Chain: "tron", Owner: "topup", Addresses: []events.ListedAddress{{Address: address(t, h, 1), Index: idx(1)}}},
+		{Chain: "eth", Owner: "matcher", Addresses: []events.ListedAddress{{Address: address(t, h, 1), Index: idx(7)}}},
+	} {
+		if err := h.Handle(t.Context(), delivery(t, l)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if got := known(t, gdb); len(got) != 0 {
 		t.Fatalf("recorded %v of another chain", got)

@@ -117,49 +117,41 @@ func TestBatchRegistersEachRequest(t *testing.T) {
 			t.Errorf("%s: stored answer not signed: %v", r.RequestID, err)
 		}
 	}
-	// An answer each, one watch list of the three addresses and one
-	// announcement of the two allocated ones with their derivation index; the
-	// lists go out first, so the listener hears of an address before its owner.
+	// An answer each and, first, one list of the three addresses with the
+	// derivation index of the two allocated ones: the listener and pay hear
+	// of an address before its owner does.
 	var msgs []outbox.Message
 	if err := gdb.Order("id").Find(&msgs).Error; err != nil {
 		t.Fatal(err)
 	}
-	if len(msgs) != 5 {
-		t.Fatalf("%d outbox messages, want 5", len(msgs))
+	if len(msgs) != 4 {
+		t.Fatalf("%d outbox messages, want 4", len(msgs))
 	}
-	if msgs[0].RoutingKey != events.WatchListKey || msgs[1].RoutingKey != events.AddressListKey {
-		t.Fatalf("first messages routed to %s and %s", msgs[0].RoutingKey, msgs[1].RoutingKey)
+	if msgs[0].RoutingKey != events.AddressListKey {
+		t.Fatalf("first message routed to %s", msgs[0].RoutingKey)
 	}
-	var watch events.WatchList
-	if err := json.Unmarshal(msgs[0].Body, &watch); err != nil {
+	var list events.AddressList
+	if err := json.Unmarshal(msgs[0].Body, &list); err != nil {
 		t.Fatal(err)
 	}
-	var watched []string
+	if list.Chain != "ETH" || list.Owner != events.OwnerTopup || len(list.Addresses) != 3 {
+		t.Fatalf("address list %s", msgs[0].Body)
+	}
 	for _, r := range regs {
-		watched = append(watched, *r.Address)
-	}
-	slices.Sort(watched)
-	slices.Sort(watch.Addresses)
-	if watch.Chain != "ETH" || watch.Owner != events.OwnerTopup || !slices.Equal(watch.Addresses, watched) {
-		t.Errorf("watch list %+v, want the addresses %v", watch, watched)
-	}
-	var a events.AddressesAllocated
-	if err := json.Unmarshal(msgs[1].Body, &a); err != nil {
-		t.Fatal(err)
-	}
-	if len(a.Addresses) != 2 {
-		t.Fatalf("announced %+v, want the two allocated addresses", a)
-	}
-	for _, e := range a.Addresses {
-		addr, err := h.Keys.Address(e.Index)
-		if err != nil {
-			t.Fatal(err)
+		i := slices.IndexFunc(list.Addresses, func(e events.ListedAddress) bool { return e.Address == *r.Address })
+		if i < 0 {
+			t.Errorf("%s: address %s not listed", r.RequestID, *r.Address)
+			continue
 		}
-		if strings.ToLower(addr.Hex()) != e.Address {
-			t.Errorf("announced %s at index %d, which derives %s", e.Address, e.Index, addr.Hex())
+		e := list.Addresses[i]
+		switch {
+		case !r.Allocated && e.Index != nil:
+			t.Errorf("%s: given address listed with index %d", r.RequestID, *e.Index)
+		case r.Allocated && (e.Index == nil || *e.Index != uint32(r.ID)):
+			t.Errorf("%s (id %d): allocated address listed with index %v", r.RequestID, r.ID, e.Index)
 		}
 	}
-	for _, m := range msgs[2:] {
+	for _, m := range msgs[1:] {
 		if m.RoutingKey != h.Names.TopupReturnKey || !strings.HasSuffix(m.MessageID, ":registered") {
 			t.Errorf("message %s routed to %s, want an answer", m.MessageID, m.RoutingKey)
 		}

@@ -218,15 +218,15 @@ func newRegistration(req topupRequest) *store.Registration {
 	return reg
 }
 
-// insert stores registrations, their answers, the watch list for the
-// listener and the announcement of the allocated addresses in one
-// transaction; the outbox publishes the messages after the commit.
+// insert stores registrations, their answers and the list of their
+// addresses (for the listener and pay) in one transaction; the outbox
+// publishes the messages after the commit.
 func (h *Handler) insert(ctx context.Context, regs []*store.Registration) error {
 	return h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := store.InsertRegistrations(tx, regs); err != nil {
 			return err
 		}
-		msgs := make([]outbox.Message, 0, len(regs)+2)
+		msgs := make([]outbox.Message, 0, len(regs)+1)
 		for _, reg := range regs {
 			m, err := h.answer(reg)
 			if err != nil {
@@ -294,47 +294,37 @@ func (h *Handler) answer(reg *store.Registration) (outbox.Message, error) {
 		MessageID: reg.RequestID + ":registered", Body: body}, nil
 }
 
-// announcements returns, per chain, one watch list for the listener holding
-// every address of regs and one announcement of those topup allocated: two
-// messages for a batch instead of two per registration. regs have their
-// addresses (answer ran).
+// announcements returns, per chain, one list of the addresses of regs, with
+// the index of each allocated one: the listener watches them all and pay
+// learns the allocated ones, from one message for a batch instead of two per
+// registration. regs have their addresses (answer ran).
 func announcements(regs []*store.Registration) ([]outbox.Message, error) {
-	watches := map[string]*events.WatchList{}
-	allocated := map[string]*events.AddressesAllocated{}
+	lists := map[string]*events.AddressList{}
 	var chains []string
 	for _, reg := range regs {
-		w := watches[reg.Chain]
-		if w == nil {
-			w = &events.WatchList{Chain: reg.Chain, Owner: events.OwnerTopup}
-			watches[reg.Chain] = w
-			allocated[reg.Chain] = &events.AddressesAllocated{Chain: reg.Chain}
+		l := lists[reg.Chain]
+		if l == nil {
+			l = &events.AddressList{Chain: reg.Chain, Owner: events.OwnerTopup}
+			lists[reg.Chain] = l
 			chains = append(chains, reg.Chain)
 		}
-		w.Addresses = append(w.Addresses, *reg.Address)
+		e := events.ListedAddress{Address: *reg.Address}
 		if reg.Allocated {
-			a := allocated[reg.Chain]
-			a.Addresses = append(a.Addresses, events.AllocatedAddress{Address: *reg.Address, Index: uint32(reg.ID)})
+			index := uint32(reg.ID)
+			e.Index = &index
 		}
+		l.Addresses = append(l.Addresses, e)
 	}
-	var msgs []outbox.Message
+	msgs := make([]outbox.Message, 0, len(chains))
 	for _, chain := range chains {
-		w := watches[chain]
-		body, err := json.Marshal(w)
+		l := lists[chain]
+		body, err := json.Marshal(l)
 		if err != nil {
 			return nil, err
 		}
-		// Named after their first address, as the one-address forms are.
-		msgs = append(msgs, outbox.Message{Exchange: events.Exchange, RoutingKey: events.WatchListKey,
-			MessageID: "watch:" + w.Addresses[0], Body: body})
-		a := allocated[chain]
-		if len(a.Addresses) == 0 {
-			continue
-		}
-		if body, err = json.Marshal(a); err != nil {
-			return nil, err
-		}
+		// Named after its first address, as the one-address forms are.
 		msgs = append(msgs, outbox.Message{Exchange: events.Exchange, RoutingKey: events.AddressListKey,
-			MessageID: "address:" + a.Addresses[0].Address, Body: body})
+			MessageID: "addresses:" + l.Addresses[0].Address, Body: body})
 	}
 	return msgs, nil
 }
