@@ -532,22 +532,11 @@ func (h *Handler) freeFunds(ctx context.Context, tx *gorm.DB, token common.Addre
 	}
 	// Both balances at once: this runs under the lock every withdrawal of the hot
 	// wallet waits for.
-	node := h.Sender.Node()
-	var tok, eth *big.Int
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		tok, err = txsender.TokenBalance(gctx, node, token, h.HotWallet, nil)
-		return err
-	})
-	g.Go(func() (err error) {
-		if eth, err = node.BalanceAt(gctx, h.HotWallet, nil); err != nil {
-			return fmt.Errorf("ether balance of the hot wallet: %w", err)
-		}
-		return nil
-	})
-	if err := g.Wait(); err != nil {
+	toks, eth, err := h.balances(ctx, []common.Address{token})
+	if err != nil {
 		return funds{}, err
 	}
+	tok := toks[0]
 	return funds{tokens: tok.Sub(tok, reservedTok), ether: eth.Sub(eth, reservedETH)}, nil
 }
 
@@ -611,13 +600,27 @@ func (h *Handler) readFunds(ctx context.Context, tx *gorm.DB, tokens []common.Ad
 	if err != nil {
 		return nil, err
 	}
+	balances, eth, err := h.balances(ctx, tokens)
+	if err != nil {
+		return nil, err
+	}
+	for i, token := range tokens {
+		b.tokens[token] = balances[i].Sub(balances[i], reservedTok[i])
+	}
+	b.ether = eth.Sub(eth, reservedETH)
+	return b, nil
+}
+
+// balances reads the hot wallet's balance of each of tokens and of ether from
+// the node, all at once.
+func (h *Handler) balances(ctx context.Context, tokens []common.Address) ([]*big.Int, *big.Int, error) {
 	node := h.Sender.Node()
-	balances := make([]*big.Int, len(tokens))
+	toks := make([]*big.Int, len(tokens))
 	var eth *big.Int
 	g, gctx := errgroup.WithContext(ctx)
 	for i, token := range tokens {
 		g.Go(func() (err error) {
-			balances[i], err = txsender.TokenBalance(gctx, node, token, h.HotWallet, nil)
+			toks[i], err = txsender.TokenBalance(gctx, node, token, h.HotWallet, nil)
 			return err
 		})
 	}
@@ -628,13 +631,9 @@ func (h *Handler) readFunds(ctx context.Context, tx *gorm.DB, tokens []common.Ad
 		return nil
 	})
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for i, token := range tokens {
-		b.tokens[token] = balances[i].Sub(balances[i], reservedTok[i])
-	}
-	b.ether = eth.Sub(eth, reservedETH)
-	return b, nil
+	return toks, eth, nil
 }
 
 // settle takes off what the sends from the mark on take; it runs once, with

@@ -89,30 +89,25 @@ func find(tx *gorm.DB, requestID string, lock bool) (*Withdrawal, error) {
 // ReservedTokens sums the amounts of from's withdrawals of token whose
 // transaction is not mined yet: the chain's balance does not show them.
 func ReservedTokens(tx *gorm.DB, from, token common.Address) (*big.Int, error) {
-	var sum string
-	err := tx.Raw(`SELECT CAST(COALESCE(SUM(w.amount_units), 0) AS CHAR) FROM withdrawals w
+	return sumUnits(tx, from, `SELECT CAST(COALESCE(SUM(w.amount_units), 0) AS CHAR) FROM withdrawals w
 		JOIN tx_sends s ON s.send_key = w.send_key
 		WHERE w.from_address = ? AND w.token = ? AND s.state IN ?`,
-		lower(from), lower(token), txsender.UnminedStates()).Scan(&sum).Error
-	if err != nil {
-		return nil, fmt.Errorf("reserved tokens of %s: %w", from.Hex(), err)
-	}
-	v, ok := new(big.Int).SetString(sum, 10)
-	if !ok {
-		return nil, fmt.Errorf("reserved tokens of %s: bad sum %q", from.Hex(), sum)
-	}
-	return v, nil
+		lower(from), lower(token), txsender.UnminedStates())
 }
 
 // ReservedTokensBelow is ReservedTokens counting only the withdrawals whose
 // transaction has a nonce lower than nonce.
 func ReservedTokensBelow(tx *gorm.DB, from, token common.Address, nonce uint64) (*big.Int, error) {
-	var sum string
-	err := tx.Raw(`SELECT CAST(COALESCE(SUM(w.amount_units), 0) AS CHAR) FROM withdrawals w
+	return sumUnits(tx, from, `SELECT CAST(COALESCE(SUM(w.amount_units), 0) AS CHAR) FROM withdrawals w
 		JOIN tx_sends s ON s.send_key = w.send_key
 		WHERE w.from_address = ? AND w.token = ? AND s.from_address = ? AND s.nonce < ? AND s.state IN ?`,
-		lower(from), lower(token), lower(from), nonce, txsender.UnminedStates()).Scan(&sum).Error
-	if err != nil {
+		lower(from), lower(token), lower(from), nonce, txsender.UnminedStates())
+}
+
+// sumUnits runs query, a sum of token units reserved by from, and parses it.
+func sumUnits(tx *gorm.DB, from common.Address, query string, args ...any) (*big.Int, error) {
+	var sum string
+	if err := tx.Raw(query, args...).Scan(&sum).Error; err != nil {
 		return nil, fmt.Errorf("reserved tokens of %s: %w", from.Hex(), err)
 	}
 	v, ok := new(big.Int).SetString(sum, 10)
