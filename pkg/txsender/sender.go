@@ -583,44 +583,19 @@ func (s *Sender) markBroadcast(ctx context.Context, tx *gorm.DB, cur *Send, now 
 var errSkip = errors.New("send changed concurrently")
 
 // transition applies fn to the current row of send under a row lock, then saves
-// it with a new version. The row is skipped when another replica holds it or
-// changed it since send was read.
+// it with a new version: transitionAll of one.
 func (s *Sender) transition(ctx context.Context, send *Send, fn func(tx *gorm.DB, cur *Send) error) error {
-	before := send.BroadcastAt == nil
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var cur Send
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}).Where("id = ?", send.ID).First(&cur).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return errSkip
-		}
-		if err != nil {
-			return fmt.Errorf("lock send %s: %w", send.Key, err)
-		}
-		if cur.Version != send.Version {
-			return errSkip
-		}
-		if err := fn(tx, &cur); err != nil {
-			return err
-		}
-		cur.Version++
-		if err := tx.Save(&cur).Error; err != nil {
-			return fmt.Errorf("save send %s: %w", send.Key, err)
-		}
-		*send = cur
-		return nil
-	}, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
-	if err == nil && ((before && send.BroadcastAt != nil) || send.Final()) {
-		s.hooks.Committed()
-	}
-	return err
+	return s.transitionAll(ctx, []*Send{send}, []func(*gorm.DB, *Send) error{fn})[0]
 }
 
-// transitionAll is transition for several sends in one database transaction:
-// fns[i] is applied to the current row of sends[i]. A send another replica
-// holds or changed since it was read is skipped (its error is errSkip). When
-// the transaction fails as a whole, each send is tried again in a transaction
-// of its own, so that one failing hook does not hold back the others. It
-// returns the outcome of each send.
+// transitionAll applies fns[i] to the current row of sends[i] under a row
+// lock and saves it with a new version, all in one database transaction. A
+// send another replica holds or changed since it was read is skipped (its
+// error is errSkip), as is one whose fn returns errSkip (before writing
+// anything). When the transaction fails as a whole, each send is tried again
+// in a transaction of its own, so that one failing hook does not hold back
+// the others. It returns the outcome of each send; a saved send is updated in
+// place.
 func (s *Sender) transitionAll(ctx context.Context, sends []*Send, fns []func(*gorm.DB, *Send) error) []error {
 	errs := make([]error, len(sends))
 	if len(sends) == 0 {
