@@ -27,6 +27,7 @@ const (
 	initSQLFile  = "mysql-init/01-schemas.sql"
 	envExample   = "../.env.example"
 	devEnvFile   = "dev.env"
+	composeDev   = "compose.dev.env"
 	libScript    = "../scripts/lib.sh"
 )
 
@@ -179,9 +180,21 @@ func databaseServices(cfgs map[string]serviceConfig) []string {
 	return out
 }
 
-// externalEnv is what an operator supplies for deploy/compose.external.yml.
-func externalEnv(cfgs map[string]serviceConfig) map[string]string {
-	vars := map[string]string{"AMQP_URL": "amqps://paysuite:secret@rabbit.cluster.internal:5671/paysuite"}
+// externalBroker is the RabbitMQ cluster of externalEnv.
+const externalBroker = "rabbit.cluster.internal:5671"
+
+// externalEnv is what an operator supplies for deploy/compose.external.yml:
+// what docker-compose.yml requires (the settings of the development opt-in
+// but DEV_MODE, with values of their own), the broker's address and each
+// service's DSN.
+func externalEnv(t *testing.T, cfgs map[string]serviceConfig) map[string]string {
+	t.Helper()
+	vars := map[string]string{"AMQP_ADDRESS": externalBroker}
+	for k := range readEnvFile(t, composeDev) {
+		if k != "DEV_MODE" {
+			vars[k] = "secret-" + strings.ToLower(strings.ReplaceAll(k, "_", "-"))
+		}
+	}
 	for _, name := range databaseServices(cfgs) {
 		user := strings.ToLower(strings.TrimSuffix(dsnVar(name), "_MYSQL_DSN"))
 		vars[dsnVar(name)] = user + ":secret@tcp(db.cluster.internal:3306)/?tls=true"
@@ -195,8 +208,9 @@ type dbIdentity struct {
 }
 
 // checkProject checks the invariants every variant of the stack must keep and
-// returns the database identity of each service that uses MySQL.
-func checkProject(t *testing.T, p *types.Project, cfgs map[string]serviceConfig) map[string]dbIdentity {
+// returns the database identity of each service that uses MySQL and the
+// broker logins of each service that uses RabbitMQ.
+func checkProject(t *testing.T, p *types.Project, cfgs map[string]serviceConfig) (map[string]dbIdentity, map[string]brokerLogin) {
 	t.Helper()
 	for name := range cfgs {
 		if _, ok := p.Services[name]; !ok {
@@ -315,7 +329,30 @@ func checkProject(t *testing.T, p *types.Project, cfgs map[string]serviceConfig)
 		}
 		users[id.user], schemas[id.schema] = name, name
 	}
-	return ids
+	checkSharedSecrets(t, p, cfgs)
+	return ids, checkBrokerUsers(t, p, cfgs)
+}
+
+// sharedSecrets are the settings every service must hold alike: they verify
+// the same requests and authenticate each other's messages.
+var sharedSecrets = []string{"SIGN_SECRET", "SIGN_SECRET_PREVIOUS", "INTERNAL_SECRET", "INTERNAL_SECRET_PREVIOUS"}
+
+// checkSharedSecrets checks that each shared secret has one value across the
+// services that read it (naming the services, never the values).
+func checkSharedSecrets(t *testing.T, p *types.Project, cfgs map[string]serviceConfig) {
+	t.Helper()
+	for _, key := range sharedSecrets {
+		groups := map[string][]string{} // value -> services
+		for _, name := range slices.Sorted(maps.Keys(cfgs)) {
+			if _, ok := cfgs[name].Vars[key]; ok {
+				v := env(p.Services[name], key)
+				groups[v] = append(groups[v], name)
+			}
+		}
+		if len(groups) > 1 {
+			t.Errorf("%s differs between services: %v", key, slices.Collect(maps.Values(groups)))
+		}
+	}
 }
 
 // checkServiceEnv checks a service's environment against what its
@@ -344,8 +381,11 @@ func checkServiceEnv(t *testing.T, name string, svc types.ServiceConfig, cfg ser
 			t.Errorf("%s: %s (no default in %s) is not offered: add %s: ${...:-} to its environment", name, v.Name, cfg.Root, v.Name)
 		}
 	}
-	if _, ok := cfg.Vars["SIGN_SECRET"]; ok && env(svc, "SIGN_SECRET") == "" && env(svc, "DEV_MODE") != "true" {
-		t.Errorf("%s: neither SIGN_SECRET nor DEV_MODE=true is set", name)
+	// The Compose files require the secrets, in the development mode too.
+	for _, key := range requiredSecrets {
+		if _, ok := cfg.Vars[key]; ok && env(svc, key) == "" {
+			t.Errorf("%s: %s is not set", name, key)
+		}
 	}
 	if _, err := httpPort(svc); err != nil {
 		t.Errorf("%s: %v", name, err)
@@ -376,11 +416,12 @@ func loadConfigs(t *testing.T) map[string]serviceConfig {
 	return serviceConfigs(t, daemons(t))
 }
 
+// TestComposeLocalStack checks the stack as the development opt-in runs it.
 func TestComposeLocalStack(t *testing.T) {
 	cfgs := loadConfigs(t)
 	for _, profiles := range [][]string{nil, {monitoringProfile}} {
 		t.Run(fmt.Sprintf("profiles=%v", profiles), func(t *testing.T) {
-			p := mustLoad(t, []string{composeFile}, nil, profiles...)
+			p := mustLoad(t, []string{composeFile}, devEnv(t), profiles...)
 			for _, want := range []string{"rabbitmq", "mysql"} {
 				if _, ok := p.Services[want]; !ok {
 					t.Errorf("service %s is missing", want)
@@ -390,10 +431,11 @@ func TestComposeLocalStack(t *testing.T) {
 			if got, want := appServices(p), daemons(t); !slices.Equal(got, want) {
 				t.Errorf("services built from deploy/Dockerfile: %v, want every daemon of services/: %v", got, want)
 			}
-			ids := checkProject(t, p, cfgs)
+			ids, logins := checkProject(t, p, cfgs)
 			if got, want := slices.Sorted(maps.Keys(ids)), databaseServices(cfgs); !slices.Equal(got, want) {
 				t.Errorf("services with a MySQL identity: %v, want %v", got, want)
 			}
+			checkLocalBroker(t, logins)
 			for name, cfg := range cfgs {
 				if _, ok := cfg.Vars["AMQP_QUEUE_TYPE"]; !ok {
 					continue
@@ -410,8 +452,8 @@ func TestComposeLocalStack(t *testing.T) {
 // TestComposeMonitoringProfile checks that Prometheus and Grafana run only
 // with their profile.
 func TestComposeMonitoringProfile(t *testing.T) {
-	base := mustLoad(t, []string{composeFile}, nil)
-	with := mustLoad(t, []string{composeFile}, nil, monitoringProfile)
+	base := mustLoad(t, []string{composeFile}, devEnv(t))
+	with := mustLoad(t, []string{composeFile}, devEnv(t), monitoringProfile)
 	for _, name := range []string{"prometheus", "grafana"} {
 		if _, on := base.Services[name]; on {
 			t.Errorf("%s runs without --profile %s", name, monitoringProfile)
@@ -457,11 +499,16 @@ func TestComposeProductionSettingsReachServices(t *testing.T) {
 	}
 }
 
+// TestComposeExternalClusters checks the stack on external clusters, with an
+// environment that still asks for the development mode: the override turns it
+// off, whatever the environment says.
 func TestComposeExternalClusters(t *testing.T) {
 	cfgs := loadConfigs(t)
-	ext := externalEnv(cfgs)
+	ext := externalEnv(t, cfgs)
+	vars := maps.Clone(ext)
+	vars["DEV_MODE"] = "true"
 	for _, profiles := range [][]string{nil, {monitoringProfile}} {
-		p := mustLoad(t, []string{composeFile, externalFile}, ext, profiles...)
+		p := mustLoad(t, []string{composeFile, externalFile}, vars, profiles...)
 		for _, infra := range []string{"rabbitmq", "mysql"} {
 			if _, on := p.Services[infra]; on {
 				t.Errorf("%s still runs with the external override", infra)
@@ -470,15 +517,24 @@ func TestComposeExternalClusters(t *testing.T) {
 				t.Errorf("%s is not kept as a disabled service", infra)
 			}
 		}
-		checkProject(t, p, cfgs)
+		_, logins := checkProject(t, p, cfgs)
 		for name, cfg := range cfgs {
 			svc := p.Services[name]
+			if _, ok := cfg.Vars["DEV_MODE"]; ok && env(svc, "DEV_MODE") != "false" {
+				t.Errorf("%s: DEV_MODE=%q with the external override, want false", name, env(svc, "DEV_MODE"))
+			}
 			if _, ok := cfg.Vars["AMQP_URL"]; ok {
 				if got := env(svc, "AMQP_QUEUE_TYPE"); got != "quorum" {
 					t.Errorf("%s: AMQP_QUEUE_TYPE=%q, want quorum", name, got)
 				}
-				if got := env(svc, "AMQP_URL"); got != ext["AMQP_URL"] {
-					t.Errorf("%s: AMQP_URL=%q, want %q", name, got, ext["AMQP_URL"])
+				// Over TLS, as its own user (checkBrokerUsers checks the rest).
+				got, pw := logins[name], ext[brokerPasswordVar(name)]
+				want := brokerLogin{
+					public:   brokerURL{scheme: "amqps", user: name, password: pw, addr: externalBroker, vhost: publicVhost},
+					internal: brokerURL{scheme: "amqps", user: name, password: pw, addr: externalBroker, vhost: internalVhost},
+				}
+				if got != want {
+					t.Errorf("%s: %s (password from %s: %t), want %s", name, got, brokerPasswordVar(name), got.public.password == pw, want)
 				}
 			}
 			if _, ok := cfg.Vars["MYSQL_DSN"]; ok {
@@ -490,13 +546,36 @@ func TestComposeExternalClusters(t *testing.T) {
 	}
 }
 
-// TestComposeExternalNeedsSettings checks that a missing external address stops
-// the load with the variable's name instead of falling back to a local default.
+// TestComposeExternalVhosts checks that the virtual hosts given to
+// scripts/broker-users.sh (AMQP_VHOST, AMQP_INTERNAL_VHOST) reach the services.
+func TestComposeExternalVhosts(t *testing.T) {
+	cfgs := loadConfigs(t)
+	vars := externalEnv(t, cfgs)
+	vars["AMQP_VHOST"], vars["AMQP_INTERNAL_VHOST"] = "paysuite", "paysuite.private"
+	p := mustLoad(t, []string{composeFile, externalFile}, vars)
+	for name, cfg := range cfgs {
+		if _, ok := cfg.Vars["AMQP_URL"]; !ok {
+			continue
+		}
+		l, err := loginOf(p.Services[name])
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if l.public.vhost != "paysuite" || l.internal.vhost != "paysuite.private" {
+			t.Errorf("%s: virtual hosts %q and %q, want paysuite and paysuite.private", name, l.public.vhost, l.internal.vhost)
+		}
+	}
+}
+
+// TestComposeExternalNeedsSettings checks that a missing external address,
+// password or secret stops the load with the variable's name instead of
+// falling back to a local default.
 func TestComposeExternalNeedsSettings(t *testing.T) {
 	cfgs := loadConfigs(t)
-	for missing := range externalEnv(cfgs) {
+	for missing := range externalEnv(t, cfgs) {
 		t.Run(missing, func(t *testing.T) {
-			vars := externalEnv(cfgs)
+			vars := externalEnv(t, cfgs)
 			delete(vars, missing)
 			_, err := load(t.Context(), []string{composeFile, externalFile}, vars)
 			if err == nil || !strings.Contains(err.Error(), missing) {
@@ -509,7 +588,7 @@ func TestComposeExternalNeedsSettings(t *testing.T) {
 // TestComposeExternalLocalInfraProfile checks that the disabled servers can still
 // be started on purpose with their profile.
 func TestComposeExternalLocalInfraProfile(t *testing.T) {
-	p := mustLoad(t, []string{composeFile, externalFile}, externalEnv(loadConfigs(t)), "local-infra")
+	p := mustLoad(t, []string{composeFile, externalFile}, externalEnv(t, loadConfigs(t)), "local-infra")
 	for _, infra := range []string{"rabbitmq", "mysql"} {
 		if _, on := p.Services[infra]; !on {
 			t.Errorf("%s does not run with --profile local-infra", infra)

@@ -337,6 +337,40 @@ func stringLit(e ast.Expr) (string, bool) {
 	return s, err == nil
 }
 
+// stringConst reads the value of the string constant name of a workspace
+// package: the development secrets of pkg/config, for instance.
+func (r *configReader) stringConst(importPath, name string) (string, error) {
+	dir, ok := r.dirOf(importPath)
+	if !ok {
+		return "", fmt.Errorf("%s is not a package of the workspace", importPath)
+	}
+	p, err := r.pkg(dir)
+	if err != nil {
+		return "", err
+	}
+	for _, f := range p.files {
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, id := range vs.Names {
+					if id.Name != name || i >= len(vs.Values) {
+						continue
+					}
+					if v, ok := stringLit(vs.Values[i]); ok {
+						return v, nil
+					}
+					return "", fmt.Errorf("%s.%s is not a string literal", importPath, name)
+				}
+			}
+		}
+	}
+	return "", fmt.Errorf("%s.%s not found", importPath, name)
+}
+
 // configType finds the configuration type a service's main.go loads: the type
 // argument of its call to config.Load[T] or service.Main[T].
 func (r *configReader) configType(service string) (typeRef, error) {
@@ -438,7 +472,7 @@ func serviceBinaries(t *testing.T) []string {
 // is known, so that a reader that silently finds nothing cannot pass the
 // deployment checks.
 func TestConfigReaderReadsKnownSettings(t *testing.T) {
-	cfgs := serviceConfigs(t, []string{"topup", "devchain", "chain-listener"})
+	cfgs := serviceConfigs(t, []string{"topup", "devchain", "chain-listener", "notifier"})
 	tests := []struct {
 		service, name string
 		hasDefault    bool
@@ -452,6 +486,12 @@ func TestConfigReaderReadsKnownSettings(t *testing.T) {
 		// Embedded struct (config.Common) and its Validate.
 		{"topup", "SIGN_SECRET", false, "", true},
 		{"topup", "TOPUP_XPUB", false, "", true},
+		// config.Common's, required outside the development mode.
+		{"topup", "INTERNAL_SECRET", false, "", true},
+		{"chain-listener", "INTERNAL_SECRET", false, "", true},
+		{"topup", "INTERNAL_SECRET_PREVIOUS", false, "", false},
+		// broker.Config's, empty meaning AMQP_URL in the internal virtual host.
+		{"topup", "AMQP_INTERNAL_URL", false, "", false},
 		// Struct nested two levels deep (Common.Log).
 		{"chain-listener", "LOG_LEVEL", true, "info", false},
 		// A type declared in package main, loaded with config.Load.
@@ -470,7 +510,7 @@ func TestConfigReaderReadsKnownSettings(t *testing.T) {
 	if _, ok := cfgs["devchain"].Vars["DEV_MODE"]; ok {
 		t.Error("devchain: DEV_MODE found, but devchain's configuration does not embed config.Common")
 	}
-	if _, ok := cfgs["topup"].Vars["ETH_RPC_URL"]; ok {
-		t.Error("topup: ETH_RPC_URL found, but topup does not talk to the chain")
+	if _, ok := cfgs["notifier"].Vars["ETH_RPC_URL"]; ok {
+		t.Error("notifier: ETH_RPC_URL found, but the notifier does not talk to the chain")
 	}
 }

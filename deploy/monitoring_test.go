@@ -71,7 +71,7 @@ func readPrometheusConfig(t *testing.T) promConfig {
 // HTTP_ADDR, and that the monitoring profile mounts this configuration.
 func TestPrometheusScrapesEveryService(t *testing.T) {
 	cfg := readPrometheusConfig(t)
-	p := mustLoad(t, []string{composeFile}, nil, monitoringProfile)
+	p := mustLoad(t, []string{composeFile}, devEnv(t), monitoringProfile)
 	jobs := map[string]scrapeConfig{}
 	for _, sc := range cfg.ScrapeConfigs {
 		if _, dup := jobs[sc.JobName]; dup {
@@ -267,7 +267,7 @@ func TestGrafanaDashboard(t *testing.T) {
 	}
 
 	// Grafana loads the dashboard from where the provider looks.
-	p := mustLoad(t, []string{composeFile}, nil, monitoringProfile)
+	p := mustLoad(t, []string{composeFile}, devEnv(t), monitoringProfile)
 	dir := provisionedDashboardDir(t)
 	if !mounts(p.Services["grafana"], dashboardFile, dir+"/paysuite.json") {
 		t.Errorf("grafana does not mount %s into %s, the directory of %s", dashboardFile, dir, grafanaDashboards)

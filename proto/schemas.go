@@ -42,6 +42,9 @@ const (
 	OrderReturnCreated      = "order.return.created"
 	OrderReturnPaid         = "order.return.paid"
 	OrderReturnExpired      = "order.return.expired"
+	// ReturnRejected answers, on any flow's return queue, a message the suite
+	// did not accept as a request.
+	ReturnRejected = "return.rejected"
 )
 
 // ErrUnknownSchema is returned by Validate for a schema name that is not embedded.

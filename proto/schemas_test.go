@@ -107,6 +107,10 @@ func examples() map[string][]validateCase {
 		"chain": "ETH", "symbol": "USDT", "amount": "25", "pay_address": addrLower, "pay_amount": "25",
 		"paid_amount": "0", "timestamp": 1758611200, "sign": sig,
 	}
+	rejected := msg{
+		"request_id": "w-1", "event": "rejected", "status": 0, "error": "bad_signature",
+		"message": "the sign field does not match the request", "timestamp": 1758610300, "sign": sig,
+	}
 
 	return map[string][]validateCase{
 		proto.TopupRequest: {
@@ -116,6 +120,9 @@ func examples() map[string][]validateCase {
 			{"unknown field ignored", topupReq.with("note", map[string]any{"a": 1}), true},
 			{"empty and null optional fields", topupReq.with("address", "", "callback_url", nil, "chain", ""), true},
 			{"missing sign", topupReq.without("sign"), false},
+			{"carries event", topupReq.with("event", "x"), false},
+			{"carries status", topupReq.with("status", 1), false},
+			{"carries null status", topupReq.with("status", nil), false},
 			{"missing timestamp", topupReq.without("timestamp"), false},
 			{"missing request_id", topupReq.without("request_id"), false},
 			{"request_id with space", topupReq.with("request_id", "t 1"), false},
@@ -140,6 +147,7 @@ func examples() map[string][]validateCase {
 			{"status 0 without error", registered.with("status", 0), false},
 			{"status 2", registered.with("status", 2), false},
 			{"unknown error code", registered.with("status", 0, "error", "oops"), false},
+			{"stale_timestamp is only rejected's", registered.with("status", 0, "error", "stale_timestamp"), false},
 			{"wrong event", registered.with("event", "deposit"), false},
 			{"extra field", registered.with("extra", 1), false},
 			{"missing sign", registered.without("sign"), false},
@@ -184,6 +192,9 @@ func examples() map[string][]validateCase {
 			{"missing to_address", withdrawReq.without("to_address"), false},
 			{"bad to_address", withdrawReq.with("to_address", "0xzz997970c51812dc3a010c7d01b50e0d17dc79c8"), false},
 			{"missing sign", withdrawReq.without("sign"), false},
+			{"carries event", withdrawReq.with("event", "x"), false},
+			{"carries status", withdrawReq.with("status", 1), false},
+			{"carries null status", withdrawReq.with("status", nil), false},
 		},
 		proto.WithdrawReturnSubmitted: {
 			{"submitted", wSubmitted, true},
@@ -197,8 +208,10 @@ func examples() map[string][]validateCase {
 			{"success", wFinal, true},
 			{"failed, request valid", wFinal.with("status", 0, "error", "insufficient_balance").without("tx_hash", "block_number", "fee"), true},
 			{"failed, amount invalid", wFinal.with("status", 0, "error", "invalid_amount").without("amount", "tx_hash", "block_number", "fee"), true},
-			{"failed, bad signature", msg{"request_id": "w-1", "event": "withdraw", "status": 0, "error": "bad_signature",
+			{"failed, invalid request", msg{"request_id": "w-1", "event": "withdraw", "status": 0, "error": "invalid_request",
 				"chain": "ETH", "symbol": "USDT", "timestamp": 1758610300, "sign": sig}, true},
+			{"bad_signature is only rejected's", wFinal.with("status", 0, "error", "bad_signature").without("tx_hash", "block_number", "fee"), false},
+			{"stale_timestamp is only rejected's", wFinal.with("status", 0, "error", "stale_timestamp").without("tx_hash", "block_number", "fee"), false},
 			{"reverted", wFinal.with("status", 0, "error", "reverted"), true},
 			{"status 1 without tx_hash", wFinal.without("tx_hash"), false},
 			{"status 1 without block_number", wFinal.without("block_number"), false},
@@ -219,6 +232,9 @@ func examples() map[string][]validateCase {
 			{"missing from_address", payReq.without("from_address"), false},
 			{"missing to_address", payReq.without("to_address"), false},
 			{"missing sign", payReq.without("sign"), false},
+			{"carries event", payReq.with("event", "x"), false},
+			{"carries status", payReq.with("status", 1), false},
+			{"carries null status", payReq.with("status", nil), false},
 		},
 		proto.PayReturnSubmitted: {
 			{"submitted from user", pSubmitted, true},
@@ -232,8 +248,10 @@ func examples() map[string][]validateCase {
 			{"paid by user", pFinal, true},
 			{"paid by hot wallet", pFinal.with("paid_from", "hot_wallet"), true},
 			{"failed, balance", pFinal.with("status", 0, "error", "insufficient_balance").without("tx_hash", "block_number", "fee"), true},
-			{"failed, bad signature", msg{"request_id": "p-1", "event": "pay", "status": 0, "error": "bad_signature",
+			{"failed, invalid request", msg{"request_id": "p-1", "event": "pay", "status": 0, "error": "invalid_request",
 				"chain": "ETH", "symbol": "USDT", "timestamp": 1758610300, "sign": sig}, true},
+			{"bad_signature is only rejected's", msg{"request_id": "p-1", "event": "pay", "status": 0, "error": "bad_signature",
+				"chain": "ETH", "symbol": "USDT", "timestamp": 1758610300, "sign": sig}, false},
 			{"status 1 without paid_from", pFinal.without("paid_from"), false},
 			{"from_address without paid_from", pFinal.with("status", 0, "error", "reverted").without("paid_from"), false},
 			{"status 1 without tx_hash", pFinal.without("tx_hash"), false},
@@ -252,6 +270,9 @@ func examples() map[string][]validateCase {
 			{"missing order_id", orderReq.without("order_id"), false},
 			{"missing amount", orderReq.without("amount"), false},
 			{"missing sign", orderReq.without("sign"), false},
+			{"carries event", orderReq.with("event", "x"), false},
+			{"carries status", orderReq.with("status", 1), false},
+			{"carries null status", orderReq.with("status", nil), false},
 		},
 		proto.OrderReturnCreated: {
 			{"created", created, true},
@@ -261,6 +282,8 @@ func examples() map[string][]validateCase {
 			{"status 1 without pay_address", created.without("pay_address"), false},
 			{"status 1 without expires_at", created.without("expires_at"), false},
 			{"status 0 with pay_address", created.with("status", 0, "error", "internal_error"), false},
+			{"bad_signature is only rejected's", msg{"request_id": "o-req-1", "event": "created", "status": 0, "error": "bad_signature",
+				"chain": "ETH", "symbol": "USDT", "timestamp": 1758610300, "sign": sig}, false},
 			{"unknown mode", created.with("mode", "x"), false},
 			{"status 2", created.with("status", 2), false},
 			{"missing sign", created.without("sign"), false},
@@ -285,13 +308,29 @@ func examples() map[string][]validateCase {
 			{"missing paid_amount", expired.without("paid_amount"), false},
 			{"extra field", expired.with("late", true), false},
 		},
+		proto.ReturnRejected: {
+			{"bad signature", rejected, true},
+			{"stale timestamp", rejected.with("error", "stale_timestamp", "message", "timestamp too far from the suite's clock"), true},
+			{"invalid request", rejected.with("error", "invalid_request", "request_id", "t-1"), true},
+			{"a flow's code", rejected.with("error", "invalid_amount"), false},
+			{"echoes chain", rejected.with("chain", "ETH"), false},
+			{"echoes amount", rejected.with("amount", "12.5"), false},
+			{"extra field", rejected.with("extra", 1), false},
+			{"another event", rejected.with("event", "withdraw"), false},
+			{"status 1", rejected.with("status", 1), false},
+			{"status 2", rejected.with("status", 2), false},
+			{"missing error", rejected.without("error"), false},
+			{"missing message", rejected.without("message"), false},
+			{"missing request_id", rejected.without("request_id"), false},
+			{"missing sign", rejected.without("sign"), false},
+		},
 	}
 }
 
 func TestSchemaNames(t *testing.T) {
 	want := []string{
 		proto.OrderRequest, proto.OrderReturnCreated, proto.OrderReturnExpired, proto.OrderReturnPaid,
-		proto.PayRequest, proto.PayReturnPay, proto.PayReturnSubmitted,
+		proto.PayRequest, proto.PayReturnPay, proto.PayReturnSubmitted, proto.ReturnRejected,
 		proto.TopupRequest, proto.TopupReturnDeposit, proto.TopupReturnRegistered,
 		proto.WithdrawRequest, proto.WithdrawReturnSubmitted, proto.WithdrawReturnWithdraw,
 	}
@@ -368,10 +407,9 @@ func TestSchemaDocuments(t *testing.T) {
 					t.Errorf("property %s has no description", p)
 				}
 			}
-			isReturn := strings.Contains(name, ".return.")
-			if ap, set := doc["additionalProperties"]; isReturn && ap != false {
+			if ap, set := doc["additionalProperties"]; isReturn(name) && ap != false {
 				t.Errorf("return schema: additionalProperties = %v, want false", ap)
-			} else if !isReturn && set {
+			} else if !isReturn(name) && set {
 				t.Errorf("request schema must allow unknown fields, has additionalProperties = %v", ap)
 			}
 		})
@@ -403,6 +441,55 @@ func TestValidate(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// isReturn tells return schemas (<flow>.return.<event>, and return.rejected,
+// which every flow shares) from request schemas.
+func isReturn(name string) bool {
+	return strings.HasPrefix(name, "return.") || strings.Contains(name, ".return.")
+}
+
+// TestReturnsAreNeverRequests checks what keeps a return from being replayed
+// as a request: no valid return of any flow, rejected included, satisfies any
+// request schema, because it carries event and status.
+func TestReturnsAreNeverRequests(t *testing.T) {
+	v, err := proto.NewValidator()
+	if err != nil {
+		t.Fatalf("NewValidator: %v", err)
+	}
+	var requests []string
+	for _, name := range proto.SchemaNames() {
+		if !isReturn(name) {
+			requests = append(requests, name)
+		}
+	}
+	if len(requests) != 4 {
+		t.Fatalf("request schemas = %v, want one per flow", requests)
+	}
+	checked := 0
+	for schema, cases := range examples() {
+		if !isReturn(schema) {
+			continue
+		}
+		for _, tc := range cases {
+			if !tc.ok {
+				continue
+			}
+			body, err := json.Marshal(tc.body)
+			if err != nil {
+				t.Fatalf("marshal: %v", err)
+			}
+			for _, req := range requests {
+				if err := v.Validate(req, body); err == nil {
+					t.Errorf("return %s/%s validates as %s", schema, tc.name, req)
+				}
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no valid return example checked")
 	}
 }
 
@@ -542,6 +629,12 @@ func TestReadmeSigningExamples(t *testing.T) {
 			canonical: `address=0x70997970c51812dc3a010c7d01b50e0d17dc79c8&chain=ETH&event=registered&request_id=t-1&status=1&symbol=USDT&timestamp=1758610300&user_id=u-42`,
 			sign:      "09b6002e7dbb066f1ad3ae6d70ad82c4b17efa8545f68490fbe46464966108de",
 		},
+		{
+			schema:    proto.ReturnRejected,
+			body:      `{"error":"bad_signature","event":"rejected","message":"the sign field does not match the request","request_id":"w-1","sign":"bfeb1b19108a31e4ca1ffb443e31398034ce06ece675cf4ca07f0438a7f90ba6","status":0,"timestamp":1758610300}`,
+			canonical: `error=bad_signature&event=rejected&message=the sign field does not match the request&request_id=w-1&status=0&timestamp=1758610300`,
+			sign:      "bfeb1b19108a31e4ca1ffb443e31398034ce06ece675cf4ca07f0438a7f90ba6",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.schema, func(t *testing.T) {
@@ -570,14 +663,7 @@ func TestReadmeSigningExamples(t *testing.T) {
 // TestAsyncAPI checks that asyncapi.yaml parses, that its references resolve, and
 // that its queues and routing keys are those of the contract.
 func TestAsyncAPI(t *testing.T) {
-	raw, err := os.ReadFile("asyncapi.yaml")
-	if err != nil {
-		t.Fatalf("read asyncapi.yaml: %v", err)
-	}
-	var doc map[string]any
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("parse asyncapi.yaml: %v", err)
-	}
+	doc := readAsyncAPI(t)
 	if doc["asyncapi"] != "3.0.0" {
 		t.Errorf("asyncapi = %v, want 3.0.0", doc["asyncapi"])
 	}
@@ -648,6 +734,64 @@ func TestAsyncAPI(t *testing.T) {
 	if !maps.Equal(got, want) {
 		t.Errorf("channels = %v, want %v", got, want)
 	}
+}
+
+// TestAsyncAPIRejected checks that every return channel, and every operation
+// receiving from it, carries the rejected message: a business system reading
+// any flow's returns must expect it.
+func TestAsyncAPIRejected(t *testing.T) {
+	doc := readAsyncAPI(t)
+	const rejected = "#/components/messages/rejected"
+	if _, ok := resolvePointer(doc, rejected[2:]); !ok {
+		t.Fatalf("%s is not defined", rejected)
+	}
+	channels, _ := doc["channels"].(map[string]any)
+	returnChannels := 0
+	for id, ch := range channels {
+		ch, _ := ch.(map[string]any)
+		if addr, _ := ch["address"].(string); !strings.HasSuffix(addr, ".return.queue") {
+			continue
+		}
+		returnChannels++
+		msgs, _ := ch["messages"].(map[string]any)
+		if m, _ := msgs["rejected"].(map[string]any); m["$ref"] != rejected {
+			t.Errorf("channel %s: messages.rejected = %v, want $ref %s", id, msgs["rejected"], rejected)
+		}
+		want := "#/channels/" + id + "/messages/rejected"
+		receivers := 0
+		ops, _ := doc["operations"].(map[string]any)
+		for opID, op := range ops {
+			op, _ := op.(map[string]any)
+			if c, _ := op["channel"].(map[string]any); c["$ref"] != "#/channels/"+id {
+				continue
+			}
+			receivers++
+			var refs []string
+			collectRefs(op["messages"], &refs)
+			if !slices.Contains(refs, want) {
+				t.Errorf("operation %s: messages %v lack %s", opID, refs, want)
+			}
+		}
+		if receivers == 0 {
+			t.Errorf("channel %s: no operation receives from it", id)
+		}
+	}
+	if returnChannels != 4 {
+		t.Errorf("return channels = %d, want one per flow", returnChannels)
+	}
+}
+
+func readAsyncAPI(t *testing.T) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile("asyncapi.yaml")
+	if err != nil {
+		t.Fatalf("read asyncapi.yaml: %v", err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("parse asyncapi.yaml: %v", err)
+	}
+	return doc
 }
 
 func collectRefs(node any, refs *[]string) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ensure-infra.sh makes sure the local RabbitMQ and MariaDB that the suite and its
-# tests use are reachable: RabbitMQ on 127.0.0.1:5672 (guest/guest) and MariaDB on
-# 127.0.0.1:3306 (root, empty password, over TCP).
+# tests use are reachable: RabbitMQ on 127.0.0.1:5672 (guest/guest, with the virtual
+# host of internal messages and the development users of scripts/broker-users.sh) and
+# MariaDB on 127.0.0.1:3306 (root, empty password, over TCP).
 #
 # For each server: if its port answers, nothing is done (so the common case takes a
 # few milliseconds); otherwise the installed server is started, or, when running as
@@ -260,6 +261,21 @@ ensure_mariadb() {
 	log "MariaDB root logs in over TCP"
 }
 
+# ensure_broker_users gives the local RabbitMQ the internal virtual host and the
+# development users (scripts/broker-users.sh --dev); it needs rabbitmqctl, so root.
+ensure_broker_users() {
+	if [[ "$DRY_RUN" == 1 ]]; then
+		log "dry-run: would run scripts/broker-users.sh --dev"
+		return 0
+	fi
+	if ! is_root; then
+		log "not root: assuming RabbitMQ already has the virtual host paysuite.internal and the development users"
+		log "(if not, run as root: scripts/broker-users.sh --dev)"
+		return 0
+	fi
+	"$(dirname "${BASH_SOURCE[0]}")/broker-users.sh" --dev
+}
+
 main() {
 	if [[ "${1:-}" == "--dry-run" ]]; then
 		DRY_RUN=1
@@ -267,6 +283,7 @@ main() {
 		die "usage: $0 [--dry-run]"
 	fi
 	ensure_rabbitmq
+	ensure_broker_users
 	ensure_mariadb
 }
 

@@ -25,7 +25,8 @@ die() {
 . "$ROOT/scripts/lib.sh"
 
 # service_env prints the settings that differ between services (see dev.env):
-# <PREFIX>_HTTP_ADDR and <PREFIX>_MYSQL_SCHEMA become HTTP_ADDR and MYSQL_SCHEMA.
+# <PREFIX>_HTTP_ADDR and <PREFIX>_MYSQL_SCHEMA become HTTP_ADDR and MYSQL_SCHEMA,
+# and AMQP_URL names the service's own RabbitMQ user.
 service_env() {
 	local prefix addr_var schema_var
 	if [[ $1 == devchain ]]; then
@@ -39,6 +40,8 @@ service_env() {
 	[[ -n "${!schema_var:-}" ]] || die "$schema_var is not set (deploy/dev.env)"
 	echo "HTTP_ADDR=${!addr_var}"
 	echo "MYSQL_SCHEMA=${!schema_var}"
+	# Each service connects as its own RabbitMQ user (scripts/broker-users.sh --dev).
+	echo "AMQP_URL=amqp://$1:$1@127.0.0.1:5672/"
 }
 
 # start launches bin/$1 in the background unless it already runs.

@@ -22,6 +22,10 @@ type Config struct {
 	// URL is the broker address, amqp:// or amqps://; it may hold a password
 	// and is never logged.
 	URL string `env:"AMQP_URL" envDefault:"amqp://guest:guest@127.0.0.1:5672/"`
+	// InternalURL is the broker address of the messages between the suite's
+	// services, in a virtual host of their own that business systems have no
+	// permissions on; empty means URL with the virtual host InternalVhost.
+	InternalURL string `env:"AMQP_INTERNAL_URL"`
 	// QueueType is the one switch for every queue the suite declares:
 	// classic or quorum.
 	QueueType string `env:"AMQP_QUEUE_TYPE" envDefault:"classic"`
@@ -36,6 +40,27 @@ type Config struct {
 	// RequeueDelay is how long a consumer waits before requeueing a message
 	// whose handler failed, so a failing dependency does not cause a hot loop.
 	RequeueDelay time.Duration `env:"AMQP_REQUEUE_DELAY" envDefault:"1s"`
+}
+
+// InternalVhost is the virtual host of the internal messages when
+// AMQP_INTERNAL_URL is not set.
+const InternalVhost = "paysuite.internal"
+
+// Internal is the configuration of the connection that carries the internal
+// messages: the same settings at InternalURL, or at URL with the virtual
+// host InternalVhost.
+func (c Config) Internal() (Config, error) {
+	c.setDefaults()
+	if c.InternalURL == "" {
+		uri, err := amqp.ParseURI(c.URL)
+		if err != nil {
+			return Config{}, errors.New("AMQP_URL: not a valid amqp:// or amqps:// URL")
+		}
+		uri.Vhost = InternalVhost
+		c.InternalURL = uri.String()
+	}
+	c.URL = c.InternalURL
+	return c, nil
 }
 
 // setDefaults fills zero values with the same defaults the env tags give, so
@@ -66,6 +91,11 @@ func (c Config) Validate() error {
 	} else if _, err := amqp.ParseURI(c.URL); err != nil {
 		// The parse error may echo the URL, and the URL may hold a password.
 		errs = append(errs, errors.New("AMQP_URL: not a valid amqp:// or amqps:// URL"))
+	}
+	if c.InternalURL != "" {
+		if _, err := amqp.ParseURI(c.InternalURL); err != nil {
+			errs = append(errs, errors.New("AMQP_INTERNAL_URL: not a valid amqp:// or amqps:// URL"))
+		}
 	}
 	switch c.QueueType {
 	case QueueTypeClassic, QueueTypeQuorum:

@@ -16,14 +16,34 @@ import (
 	"paysuite/pkg/logging"
 )
 
-// DevSecret is the signing secret of the development mode (contract section 3).
-const DevSecret = "dev-secret"
+// Secrets of the development mode: DevSecret is the contract's (section 3),
+// DevInternalSecret authenticates the messages between the suite's services.
+const (
+	DevSecret         = "dev-secret"
+	DevInternalSecret = "dev-internal-secret"
+)
+
+// MinInternalSecretLen is the shortest INTERNAL_SECRET accepted outside the
+// development mode: nobody outside the suite ever needs to type it.
+const MinInternalSecretLen = 32
+
+// DevChainIDs are the chain ids of the development chains (contract section
+// 5): the only ones the development mode runs against.
+var DevChainIDs = []uint64{1337, 1338}
 
 // Common is the configuration every service embeds.
 type Common struct {
-	DevMode      bool          `env:"DEV_MODE" envDefault:"false"`
-	SignSecret   string        `env:"SIGN_SECRET"`
-	MaxClockSkew time.Duration `env:"MAX_CLOCK_SKEW" envDefault:"300s"`
+	DevMode    bool   `env:"DEV_MODE" envDefault:"false"`
+	SignSecret string `env:"SIGN_SECRET"`
+	// SignSecretPrevious is still accepted on requests during a rotation;
+	// returns are signed with SignSecret.
+	SignSecretPrevious string `env:"SIGN_SECRET_PREVIOUS"`
+	// InternalSecret authenticates the messages between the suite's services;
+	// business systems never hold it. InternalSecretPrevious is still
+	// accepted during a rotation.
+	InternalSecret         string        `env:"INTERNAL_SECRET"`
+	InternalSecretPrevious string        `env:"INTERNAL_SECRET_PREVIOUS"`
+	MaxClockSkew           time.Duration `env:"MAX_CLOCK_SKEW" envDefault:"300s"`
 	// HTTPAddr is the health and metrics listener.
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:":0"`
 	// Profiling serves Go's /debug/pprof endpoints on HTTPAddr too; they
@@ -40,6 +60,20 @@ func (c *Common) Validate() error {
 			return VarError("SIGN_SECRET", "required unless DEV_MODE=true")
 		}
 		c.SignSecret = DevSecret
+	}
+	if c.InternalSecret == "" {
+		if !c.DevMode {
+			return VarError("INTERNAL_SECRET", "required unless DEV_MODE=true")
+		}
+		c.InternalSecret = DevInternalSecret
+	}
+	if !c.DevMode && len(c.InternalSecret) < MinInternalSecretLen {
+		return VarError("INTERNAL_SECRET", "must be at least %d characters", MinInternalSecretLen)
+	}
+	for _, s := range []string{c.SignSecret, c.SignSecretPrevious} {
+		if s != "" && (s == c.InternalSecret || s == c.InternalSecretPrevious) {
+			return VarError("INTERNAL_SECRET", "must differ from SIGN_SECRET and SIGN_SECRET_PREVIOUS: business systems hold those")
+		}
 	}
 	if c.MaxClockSkew <= 0 {
 		return VarError("MAX_CLOCK_SKEW", "must be positive")
@@ -141,6 +175,34 @@ func fieldKeys(t reflect.Type, prefix string, keys map[string][]string) {
 			fieldKeys(ft, prefix+f.Tag.Get("envPrefix"), keys)
 		}
 	}
+}
+
+// SignSecrets are the secrets a request's signature may be made with, the
+// current one first (the one returns are signed with).
+func (c *Common) SignSecrets() [][]byte { return secrets(c.SignSecret, c.SignSecretPrevious) }
+
+// InternalSecrets are the secrets an internal message may be authenticated
+// with, the current one first (the one the suite authenticates with).
+func (c *Common) InternalSecrets() [][]byte {
+	return secrets(c.InternalSecret, c.InternalSecretPrevious)
+}
+
+func secrets(current, previous string) [][]byte {
+	out := [][]byte{[]byte(current)}
+	if previous != "" && previous != current {
+		out = append(out, []byte(previous))
+	}
+	return out
+}
+
+// CheckDevChain refuses the development mode against a node whose chain id
+// is not a development chain's: on a real chain the development keys and
+// secrets are public.
+func (c *Common) CheckDevChain(chainID uint64) error {
+	if !c.DevMode || slices.Contains(DevChainIDs, chainID) {
+		return nil
+	}
+	return VarError("DEV_MODE", "refused: the node's chain id is %d, not a development chain's %v; development keys and secrets are public", chainID, DevChainIDs)
 }
 
 // CommonSettings gives generic start-up code access to the settings every

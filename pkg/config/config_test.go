@@ -44,7 +44,7 @@ func TestLoad(t *testing.T) {
 			name: "defaults in dev mode",
 			env:  map[string]string{"DEV_MODE": "true"},
 			check: func(t *testing.T, s sample) {
-				if s.SignSecret != DevSecret || s.MaxClockSkew != 300*time.Second || s.HTTPAddr != ":0" ||
+				if s.SignSecret != DevSecret || s.InternalSecret != DevInternalSecret || s.MaxClockSkew != 300*time.Second || s.HTTPAddr != ":0" ||
 					s.Log.Level != "info" || s.Log.Pretty || s.Count != 3 || s.Inner.URL != "http://x" || s.Inner.Every != time.Second {
 					t.Errorf("unexpected defaults: %+v", s)
 				}
@@ -52,7 +52,7 @@ func TestLoad(t *testing.T) {
 		},
 		{
 			name: "explicit values",
-			env: map[string]string{"SIGN_SECRET": "s3", "MAX_CLOCK_SKEW": "1m", "TEST_COUNT": "7",
+			env: map[string]string{"SIGN_SECRET": "s3", "INTERNAL_SECRET": strings.Repeat("i", MinInternalSecretLen), "MAX_CLOCK_SKEW": "1m", "TEST_COUNT": "7",
 				"TEST_EVERY": "250ms", "LOG_LEVEL": "debug", "LOG_PRETTY": "true", "HTTP_ADDR": "127.0.0.1:9000"},
 			check: func(t *testing.T, s sample) {
 				if s.DevMode || s.SignSecret != "s3" || s.MaxClockSkew != time.Minute || s.Count != 7 ||
@@ -71,6 +71,10 @@ func TestLoad(t *testing.T) {
 			},
 		},
 		{name: "secret required", env: map[string]string{}, wantErr: "SIGN_SECRET: required unless DEV_MODE=true"},
+		{name: "internal secret required", env: map[string]string{"SIGN_SECRET": "s3"}, wantErr: "INTERNAL_SECRET: required unless DEV_MODE=true"},
+		{name: "short internal secret", env: map[string]string{"SIGN_SECRET": "s3", "INTERNAL_SECRET": "short"}, wantErr: "INTERNAL_SECRET: must be at least 32 characters"},
+		{name: "internal secret is the signing secret", env: map[string]string{"SIGN_SECRET": strings.Repeat("s", 40), "INTERNAL_SECRET": strings.Repeat("s", 40)}, wantErr: "INTERNAL_SECRET: must differ"},
+		{name: "internal secret is the previous signing secret", env: map[string]string{"SIGN_SECRET": "s3", "SIGN_SECRET_PREVIOUS": strings.Repeat("s", 40), "INTERNAL_SECRET": strings.Repeat("s", 40)}, wantErr: "INTERNAL_SECRET: must differ"},
 		{name: "bad duration names the variable", env: map[string]string{"DEV_MODE": "true", "MAX_CLOCK_SKEW": "soon"}, wantErr: "MAX_CLOCK_SKEW: invalid"},
 		{name: "nested bad duration", env: map[string]string{"DEV_MODE": "true", "TEST_EVERY": "x"}, wantErr: "TEST_EVERY: invalid"},
 		{name: "bad int", env: map[string]string{"DEV_MODE": "true", "TEST_COUNT": "many"}, wantErr: "TEST_COUNT: invalid"},
@@ -82,7 +86,7 @@ func TestLoad(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, k := range []string{"DEV_MODE", "SIGN_SECRET", "MAX_CLOCK_SKEW", "HTTP_ADDR", "LOG_LEVEL", "LOG_PRETTY", "TEST_URL", "TEST_EVERY", "TEST_COUNT"} {
+			for _, k := range []string{"DEV_MODE", "SIGN_SECRET", "SIGN_SECRET_PREVIOUS", "INTERNAL_SECRET", "INTERNAL_SECRET_PREVIOUS", "MAX_CLOCK_SKEW", "HTTP_ADDR", "LOG_LEVEL", "LOG_PRETTY", "TEST_URL", "TEST_EVERY", "TEST_COUNT"} {
 				t.Setenv(k, tt.env[k]) // empty means unset for fields with defaults
 			}
 			s, err := Load[sample]()
@@ -97,6 +101,27 @@ func TestLoad(t *testing.T) {
 			}
 			tt.check(t, s)
 		})
+	}
+}
+
+func TestSecretsAndDevChain(t *testing.T) {
+	c := Common{SignSecret: "new", SignSecretPrevious: "old", InternalSecret: "inew"}
+	if got := c.SignSecrets(); len(got) != 2 || string(got[0]) != "new" || string(got[1]) != "old" {
+		t.Errorf("SignSecrets = %q", got)
+	}
+	if got := c.InternalSecrets(); len(got) != 1 || string(got[0]) != "inew" {
+		t.Errorf("InternalSecrets = %q", got)
+	}
+	for _, tt := range []struct {
+		dev     bool
+		chainID uint64
+		ok      bool
+	}{{true, 1337, true}, {true, 1338, true}, {true, 1, false}, {true, 56, false}, {false, 1, true}} {
+		c.DevMode = tt.dev
+		err := c.CheckDevChain(tt.chainID)
+		if (err == nil) != tt.ok || (err != nil && !strings.Contains(err.Error(), "DEV_MODE: refused: the node's chain id is")) {
+			t.Errorf("CheckDevChain(dev=%v, %d) = %v", tt.dev, tt.chainID, err)
+		}
 	}
 }
 

@@ -44,6 +44,9 @@ const (
 	EventCreated    = "created"
 	EventPaid       = "paid"
 	EventExpired    = "expired"
+	// EventRejected answers a message the suite did not accept as a request
+	// (section 3); it never speaks for the outcome of its request_id.
+	EventRejected = "rejected"
 )
 
 // Flow names.

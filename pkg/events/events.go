@@ -1,6 +1,7 @@
 // Package events defines the internal messages the services exchange through the
-// internal exchange: address registrations for the chain-listener and the
-// transfer events it sends back to the service that owns each address.
+// internal exchange (address registrations for the chain-listener, the
+// transfer events it sends back to the service that owns each address,
+// operator alerts) and authenticates every one of them (Keys, Guard).
 package events
 
 import "fmt"
@@ -132,6 +133,7 @@ const (
 	AlertLowBalance     = "low_balance"     // a hot wallet is below its configured floor
 	AlertListenerBehind = "listener_behind" // the listener is too many blocks behind the head
 	AlertDeadLetters    = "dead_letters"    // messages are waiting in the dead-letter queue
+	AlertForgedMessage  = "forged_message"  // an internal message failed authentication
 )
 
 // Alert is one operator alert. Key groups alerts of one incident for rate limiting
@@ -142,4 +144,22 @@ type Alert struct {
 	Service string `json:"service"`
 	Message string `json:"message"`
 	At      int64  `json:"at"` // unix seconds
+}
+
+// The operator's rescan requests (payctl rescan) reach every listener replica
+// through RescanQueue; the replica that takes one records it and the leader's
+// scanner works through it.
+const (
+	RescanKey   = "internal.listener.rescan"
+	RescanQueue = "internal.listener.rescan.queue"
+	// MaxRescanBlocks bounds one request, so a typo cannot start a scan of the
+	// whole chain.
+	MaxRescanBlocks = 100000
+)
+
+// RescanRequest asks the listener to look again for missed transfers in the
+// blocks From..To (inclusive).
+type RescanRequest struct {
+	From *uint64 `json:"from"`
+	To   *uint64 `json:"to"`
 }

@@ -1,20 +1,22 @@
-// Package request opens the envelope every public request shares: a JSON
-// object with a usable request_id, signed by the business system, with a fresh
-// timestamp. The flows' own fields are checked by each service.
+// Package request is the one way into the suite for a public request: it
+// opens the envelope every request shares (a JSON object with a usable
+// request_id), refuses what is not a request (a return replayed, a bad
+// signature, a stale timestamp) with a "rejected" return, and replays the
+// stored returns of a known request. The flows' own fields are checked by
+// each service.
 package request
 
 import (
 	"encoding/json"
-	"errors"
-	"time"
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/sign"
 )
 
-// Refusal is a request answered with status 0 and the contract's error code,
-// and with no other effect.
+// Refusal is an authenticated request that a flow answers with its own event,
+// status 0 and the contract's error code; the flow stores it as the request's
+// outcome.
 type Refusal struct {
 	Code    string
 	Message string
@@ -41,21 +43,6 @@ func Open(body []byte) (Envelope, error) {
 		return Envelope{}, broker.Poison("missing or invalid request_id")
 	}
 	return Envelope{Fields: fields, RequestID: id}, nil
-}
-
-// Authenticate checks the signature, then the timestamp, and returns a
-// Refusal when either fails.
-func (e Envelope) Authenticate(secret []byte, now time.Time, maxSkew time.Duration) error {
-	if err := sign.Verify(secret, e.Fields); err != nil {
-		if errors.Is(err, sign.ErrMissingSign) {
-			return Refusal{contract.ErrBadSignature, "the request has no sign field"}
-		}
-		return Refusal{contract.ErrBadSignature, "the sign field does not match the request"}
-	}
-	if err := sign.CheckTimestamp(e.Fields, now, maxSkew); err != nil {
-		return Refusal{contract.ErrStaleTimestamp, "timestamp missing or too far from the suite's clock"}
-	}
-	return nil
 }
 
 // String reads an optional string field; null and "" count as absent. A value

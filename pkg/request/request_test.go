@@ -3,11 +3,9 @@ package request
 import (
 	"errors"
 	"testing"
-	"time"
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/contract"
-	"paysuite/pkg/sign"
 )
 
 func TestOpen(t *testing.T) {
@@ -30,43 +28,6 @@ func TestOpen(t *testing.T) {
 		}
 		if !c.poison && env.RequestID != "r-1" {
 			t.Errorf("Open(%s).RequestID = %q", c.body, env.RequestID)
-		}
-	}
-}
-
-func TestAuthenticate(t *testing.T) {
-	secret := []byte("s3cret")
-	now := time.Unix(1_800_000_000, 0)
-	signed := func(ts int64) []byte {
-		body, err := sign.Seal(secret, map[string]any{"request_id": "r-1", "timestamp": ts}, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return body
-	}
-	cases := []struct {
-		name string
-		body []byte
-		code string
-	}{
-		{"valid", signed(now.Unix()), ""},
-		{"unsigned", []byte(`{"request_id":"r-1","timestamp":1800000000}`), contract.ErrBadSignature},
-		{"wrong sign", []byte(`{"request_id":"r-1","timestamp":1800000000,"sign":"00"}`), contract.ErrBadSignature},
-		{"stale", signed(now.Unix() - 301), contract.ErrStaleTimestamp},
-		{"future", signed(now.Unix() + 301), contract.ErrStaleTimestamp},
-	}
-	for _, c := range cases {
-		env, err := Open(c.body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = env.Authenticate(secret, now, 300*time.Second)
-		var ref Refusal
-		switch {
-		case c.code == "" && err != nil:
-			t.Errorf("%s: %v", c.name, err)
-		case c.code != "" && (!errors.As(err, &ref) || ref.Code != c.code):
-			t.Errorf("%s: got %v, want %s", c.name, err, c.code)
 		}
 	}
 }

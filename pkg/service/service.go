@@ -20,9 +20,11 @@ import (
 	"paysuite/pkg/broker"
 	"paysuite/pkg/config"
 	"paysuite/pkg/db"
+	"paysuite/pkg/events"
 	"paysuite/pkg/logging"
 	"paysuite/pkg/ops"
 	"paysuite/pkg/outbox"
+	"paysuite/pkg/topology"
 )
 
 // Configured is a service configuration that embeds config.Common.
@@ -66,15 +68,33 @@ type Options struct {
 	Topology   broker.Topology
 	// Outbox runs a relay for the schema's outbox table.
 	Outbox bool
+	// Name is the service's name, in its alerts.
+	Name string
+	// InternalSecrets authenticate internal messages, the current one first
+	// (config.Common.InternalSecrets).
+	InternalSecrets [][]byte
 }
 
 // Base is the infrastructure every service runs on.
 type Base struct {
-	DB    *gorm.DB
-	MQ    *broker.Client
-	Ops   *ops.Server
-	Relay *outbox.Relay // nil without Options.Outbox
-	log   zerolog.Logger
+	DB *gorm.DB
+	// MQ is the connection to the public virtual host: requests and returns.
+	MQ *broker.Client
+	// Internal is the connection to the internal virtual host: the messages
+	// between the suite's services, consumed through Guard.
+	Internal *broker.Client
+	Ops      *ops.Server
+	Relay    *outbox.Relay // nil without Options.Outbox
+	// Keys seal the internal messages the service sends.
+	Keys events.Keys
+	name string
+	log  zerolog.Logger
+}
+
+// Guard checks the internal messages the service consumes: consume every
+// internal queue through Guard().Consume.
+func (b *Base) Guard() events.Guard {
+	return events.Guard{Keys: b.Keys, MQ: b.Internal, Service: b.name, Log: b.log}
 }
 
 // Start opens the schema (migrating it), connects to the broker (declaring the
@@ -82,35 +102,52 @@ type Base struct {
 // readiness checks. Both connections are retried for up to two minutes, as the
 // service may start before MariaDB or RabbitMQ.
 func Start(ctx context.Context, opts Options, log zerolog.Logger) (*Base, error) {
+	keys, err := events.NewKeys(opts.InternalSecrets...)
+	if err != nil {
+		return nil, err
+	}
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	gdb, err := db.Open(startCtx, opts.DB, opts.Migrations, log)
 	if err != nil {
 		return nil, err
 	}
-	mq, err := broker.Dial(startCtx, opts.Broker, opts.Topology, log)
+	public, internal := topology.Split(opts.Topology)
+	mq, err := broker.Dial(startCtx, opts.Broker, public, log)
 	if err != nil {
 		closeDB(gdb)
 		return nil, err
 	}
-	b := &Base{DB: gdb, MQ: mq, Ops: ops.New(opts.HTTPAddr, log), log: log}
+	internalCfg, err := opts.Broker.Internal()
+	var imq *broker.Client
+	if err == nil {
+		imq, err = broker.Dial(startCtx, internalCfg, internal, log.With().Str("vhost", "internal").Logger())
+	}
+	if err != nil {
+		_ = mq.Close()
+		closeDB(gdb)
+		return nil, fmt.Errorf("internal messages: %w", err)
+	}
+	b := &Base{DB: gdb, MQ: mq, Internal: imq, Ops: ops.New(opts.HTTPAddr, log), Keys: keys, name: opts.Name, log: log}
 	if opts.Profiling {
 		b.Ops.EnableProfiling()
 	}
 	if err := mq.RegisterMetrics(b.Ops.Registry()); err != nil {
-		_ = mq.Close()
+		b.closeBroker()
 		closeDB(gdb)
 		return nil, err
 	}
 	b.Ops.AddCheck("database", func(ctx context.Context) error { return db.Ping(ctx, gdb) })
-	b.Ops.AddCheck("broker", func(context.Context) error {
-		if !mq.Ready() {
-			return errors.New("not connected")
-		}
-		return nil
-	})
+	for name, c := range map[string]*broker.Client{"broker": mq, "internal broker": imq} {
+		b.Ops.AddCheck(name, func(context.Context) error {
+			if !c.Ready() {
+				return errors.New("not connected")
+			}
+			return nil
+		})
+	}
 	if opts.Outbox {
-		b.Relay = outbox.NewRelay(gdb, mq, log, 500, time.Second)
+		b.Relay = outbox.NewRelay(gdb, router{public: mq, internal: imq}, log, 500, time.Second)
 		b.Ops.Registry().MustRegister(outbox.BacklogGauge(gdb))
 	}
 	return b, nil
@@ -129,7 +166,7 @@ func (b *Base) Kick() {
 // part returns; the relay then flushes what they wrote.
 func (b *Base) Run(ctx context.Context, parts ...func(context.Context) error) error {
 	defer closeDB(b.DB)
-	defer b.MQ.Close()
+	defer b.closeBroker()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return b.Ops.Run(gctx) })
 	if b.Relay != nil {
@@ -150,6 +187,11 @@ func (b *Base) Run(ctx context.Context, parts ...func(context.Context) error) er
 		return nil
 	}
 	return err
+}
+
+func (b *Base) closeBroker() {
+	_ = b.MQ.Close()
+	_ = b.Internal.Close()
 }
 
 func closeDB(gdb *gorm.DB) {

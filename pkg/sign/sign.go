@@ -139,7 +139,11 @@ func mac(secret []byte, f Fields) []byte {
 
 // Verify checks the "sign" field: ErrMissingSign when it is absent or empty,
 // ErrBadSign when it does not match.
-func Verify(secret []byte, f Fields) error {
+func Verify(secret []byte, f Fields) error { return VerifyAny([][]byte{secret}, f) }
+
+// VerifyAny is Verify accepting a signature under any of secrets: during a
+// rotation the new secret and the old one are both valid.
+func VerifyAny(secrets [][]byte, f Fields) error {
 	s, present, err := stringField(f, FieldSign)
 	if !present {
 		return ErrMissingSign
@@ -152,10 +156,12 @@ func Verify(secret []byte, f Fields) error {
 	if err != nil {
 		return fmt.Errorf("%w: sign is not hex", ErrBadSign)
 	}
-	if !hmac.Equal(got, mac(secret, f)) {
-		return ErrBadSign
+	for _, secret := range secrets {
+		if len(secret) > 0 && hmac.Equal(got, mac(secret, f)) {
+			return nil
+		}
 	}
-	return nil
+	return ErrBadSign
 }
 
 // CheckTimestamp checks that "timestamp" holds integer unix seconds (a JSON number

@@ -1,5 +1,6 @@
 // Package topology lists the exchanges and queues every service declares at start,
-// so that no message is unroutable whichever service starts first.
+// so that no message is unroutable whichever service starts first, and tells the
+// public part (business systems' virtual host) from the internal one.
 package topology
 
 import (
@@ -33,6 +34,9 @@ func Suite(names contract.Names) broker.Topology {
 		Name: events.AddressListQueue(events.OwnerPay), Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.AddressListKey}},
 	})
 	topo.Queues = append(topo.Queues, broker.Queue{
+		Name: events.RescanQueue, Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.RescanKey}},
+	})
+	topo.Queues = append(topo.Queues, broker.Queue{
 		Name: events.AlertQueue, Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.AlertBinding}},
 	})
 	for _, owner := range []string{events.OwnerTopup, events.OwnerMatcher, events.OwnerPay} {
@@ -42,4 +46,34 @@ func Suite(names contract.Names) broker.Topology {
 		})
 	}
 	return topo
+}
+
+// Split separates the internal part of topo (the internal exchange and every
+// queue bound to it), which lives in the internal virtual host, from the
+// public part.
+func Split(topo broker.Topology) (public, internal broker.Topology) {
+	for _, ex := range topo.Exchanges {
+		if ex.Name == events.Exchange {
+			internal.Exchanges = append(internal.Exchanges, ex)
+		} else {
+			public.Exchanges = append(public.Exchanges, ex)
+		}
+	}
+	for _, q := range topo.Queues {
+		if boundTo(q, events.Exchange) {
+			internal.Queues = append(internal.Queues, q)
+		} else {
+			public.Queues = append(public.Queues, q)
+		}
+	}
+	return public, internal
+}
+
+func boundTo(q broker.Queue, exchange string) bool {
+	for _, b := range q.Bindings {
+		if b.Exchange == exchange {
+			return true
+		}
+	}
+	return false
 }

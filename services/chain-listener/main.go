@@ -9,5 +9,5 @@ import (
 )
 
 func main() {
-	service.Main[config.Config]("chain-listener", app.Run)
+	service.Main[config.Config](app.Name, app.Run)
 }

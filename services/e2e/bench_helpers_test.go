@@ -311,8 +311,12 @@ func percentiles(lat []time.Duration) latencyStats {
 func msOf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // queueDepth is the number of ready messages in queue.
-func (s *Suite) queueDepth(queue string) int {
-	conn, err := amqp.Dial(s.AMQPURL)
+func (s *Suite) queueDepth(queue string) int { return s.depthAt(s.urlOf(queue), queue) }
+
+// depthAt is the number of ready messages in queue of the virtual host at url
+// (each virtual host has its own dead-letter queue).
+func (s *Suite) depthAt(url, queue string) int {
+	conn, err := amqp.Dial(url)
 	if err != nil {
 		return -1
 	}
@@ -545,12 +549,17 @@ func outboxOf(svc string) backlogQuery {
 func (s *Suite) sampleBacklogs(queues []string, queries ...backlogQuery) *backlogs {
 	b := &backlogs{stop: make(chan struct{}), done: make(chan struct{}), max: map[string]int{}, sum: map[string]int{}}
 	probes := map[string]func() int{}
-	conn, err := amqp.Dial(s.AMQPURL)
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	conns := map[string]*amqp.Connection{}
 	for _, q := range queues {
 		b.names = append(b.names, q)
+		conn := conns[s.urlOf(q)]
+		if conn == nil {
+			var err error
+			if conn, err = amqp.Dial(s.urlOf(q)); err != nil {
+				s.t.Fatal(err)
+			}
+			conns[s.urlOf(q)] = conn
+		}
 		probes[q] = func() int {
 			ch, err := conn.Channel()
 			if err != nil {
@@ -577,7 +586,11 @@ func (s *Suite) sampleBacklogs(queues []string, queries ...backlogQuery) *backlo
 	}
 	go func() {
 		defer close(b.done)
-		defer conn.Close()
+		defer func() {
+			for _, conn := range conns {
+				conn.Close()
+			}
+		}()
 		tick := time.NewTicker(250 * time.Millisecond)
 		defer tick.Stop()
 		for {

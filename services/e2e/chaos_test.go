@@ -407,11 +407,15 @@ func (r *chaosRun) checkInvariants(t *testing.T, topups, withdraws, pays, orders
 	check("every outbox drained", errs)
 
 	errs = nil
-	out, err := exec.Command("rabbitmqctl", "list_queues", "-q", "-p", s.vhost, "name", "messages_ready", "messages_unacknowledged").CombinedOutput()
-	if err != nil {
-		t.Fatalf("list queues: %v %s", err, out)
+	var lines []string
+	for _, vhost := range []string{s.vhost, s.internalVhost()} {
+		out, err := exec.Command("rabbitmqctl", "list_queues", "-q", "-p", vhost, "name", "messages_ready", "messages_unacknowledged").CombinedOutput()
+		if err != nil {
+			t.Fatalf("list queues: %v %s", err, out)
+		}
+		lines = append(lines, strings.Split(strings.TrimSpace(string(out)), "\n")...)
 	}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+	for _, line := range lines {
 		f := strings.Fields(line)
 		if len(f) != 3 || f[0] == "name" {
 			continue

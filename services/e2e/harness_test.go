@@ -23,9 +23,12 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/rs/zerolog"
 
+	"paysuite/pkg/broker"
+	"paysuite/pkg/config"
 	"paysuite/pkg/devchain"
 	"paysuite/pkg/erc20"
 	"paysuite/pkg/ethtx"
+	"paysuite/pkg/events"
 	"paysuite/pkg/hdwallet"
 	"paysuite/pkg/money"
 	"paysuite/pkg/sign"
@@ -34,6 +37,16 @@ import (
 
 // Confirmations used by the tests: small, so that they mine few blocks.
 const confirmations = 3
+
+// devKeys authenticate internal messages as the services do in development
+// mode.
+var devKeys = func() events.Keys {
+	k, err := events.NewKeys([]byte(config.DevInternalSecret))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
 
 var binDir string
 
@@ -90,15 +103,18 @@ type Suite struct {
 	Chain   *devchain.Chain
 	Eth     *ethclient.Client
 	AMQPURL string
-	vhost   string
-	id      string
-	procs   map[string]*exec.Cmd
-	logs    map[string]string
-	logDir  string
-	nonces  ethtx.Nonces
-	secret  []byte
-	schema  *proto.Validator
-	token   common.Address
+	// InternalURL is the suite's internal virtual host, of the messages
+	// between services.
+	InternalURL string
+	vhost       string
+	id          string
+	procs       map[string]*exec.Cmd
+	logs        map[string]string
+	logDir      string
+	nonces      ethtx.Nonces
+	secret      []byte
+	schema      *proto.Validator
+	token       common.Address
 }
 
 func randomID() string {
@@ -125,10 +141,13 @@ func NewSuite(t testing.TB) *Suite {
 	t.Cleanup(s.Eth.Close)
 
 	s.vhost = "e2e-" + s.id
-	rabbitmqctl(t, "add_vhost", s.vhost)
-	t.Cleanup(func() { rabbitmqctl(t, "delete_vhost", s.vhost) })
-	rabbitmqctl(t, "set_permissions", "-p", s.vhost, "guest", ".*", ".*", ".*")
+	for _, vhost := range []string{s.vhost, s.internalVhost()} {
+		rabbitmqctl(t, "add_vhost", vhost)
+		t.Cleanup(func() { rabbitmqctl(t, "delete_vhost", vhost) })
+		rabbitmqctl(t, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+	}
 	s.AMQPURL = "amqp://guest:guest@127.0.0.1:5672/" + url.PathEscape(s.vhost)
+	s.InternalURL = "amqp://guest:guest@127.0.0.1:5672/" + url.PathEscape(s.internalVhost())
 
 	if s.schema, err = proto.NewValidator(); err != nil {
 		t.Fatal(err)
@@ -148,6 +167,18 @@ func NewSuite(t testing.TB) *Suite {
 	return s
 }
 
+func (s *Suite) internalVhost() string { return s.vhost + "-internal" }
+
+// urlOf is the address of the virtual host that holds queue: the internal
+// queues are in the internal one, except the notifier's copies queue, which
+// is bound on the public exchange.
+func (s *Suite) urlOf(queue string) string {
+	if strings.HasPrefix(queue, "internal.") && queue != copiesQueue {
+		return s.InternalURL
+	}
+	return s.AMQPURL
+}
+
 func rabbitmqctl(t testing.TB, args ...string) {
 	t.Helper()
 	out, err := exec.Command("rabbitmqctl", args...).CombinedOutput()
@@ -165,6 +196,7 @@ func (s *Suite) env(svc string) []string {
 		"DEV_MODE=true",
 		"LOG_LEVEL=debug",
 		"AMQP_URL="+s.AMQPURL,
+		"AMQP_INTERNAL_URL="+s.InternalURL,
 		"AMQP_CONNECTION_NAME="+svc+"-"+s.id,
 		"MYSQL_DSN="+mysqlDSN(),
 		"MYSQL_SCHEMA="+s.dbSchema(svc),
@@ -227,7 +259,7 @@ func (s *Suite) WaitConsumers(queue string, n int) {
 }
 
 func (s *Suite) consumers(queue string) int {
-	conn, err := amqp.Dial(s.AMQPURL)
+	conn, err := amqp.Dial(s.urlOf(queue))
 	if err != nil {
 		return -1
 	}
@@ -299,6 +331,13 @@ func dropSchema(t testing.TB, schema string) {
 // missing get defaults (timestamp) and the signature is computed last.
 func (s *Suite) Publish(key string, fields map[string]any) {
 	s.t.Helper()
+	s.PublishRaw(key, s.sealRequest(fields))
+}
+
+// sealRequest signs fields as a business system does, with a fresh timestamp
+// unless fields has one.
+func (s *Suite) sealRequest(fields map[string]any) []byte {
+	s.t.Helper()
 	if _, ok := fields["timestamp"]; !ok {
 		fields["timestamp"] = time.Now().Unix()
 	}
@@ -306,7 +345,7 @@ func (s *Suite) Publish(key string, fields map[string]any) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	s.PublishRaw(key, body)
+	return body
 }
 
 // PublishRaw sends body as it is.
@@ -375,6 +414,8 @@ type Message struct {
 	Body   []byte
 	Fields map[string]any
 	At     time.Time
+	// MessageID is the AMQP message_id it was delivered with.
+	MessageID string
 }
 
 func (m Message) Str(k string) string {
@@ -411,7 +452,8 @@ func (s *Suite) Collect(queue string) *Collector {
 }
 
 func (s *Suite) consume(ctx context.Context, queue string, c *Collector) error {
-	conn, err := amqp.Dial(s.AMQPURL)
+	internal := s.urlOf(queue) == s.InternalURL
+	conn, err := amqp.Dial(s.urlOf(queue))
 	if err != nil {
 		return err
 	}
@@ -432,8 +474,14 @@ func (s *Suite) consume(ctx context.Context, queue string, c *Collector) error {
 			if !ok {
 				return fmt.Errorf("consumer closed")
 			}
-			m := Message{Body: d.Body, At: time.Now(), Fields: map[string]any{}}
-			dec := json.NewDecoder(bytes.NewReader(d.Body))
+			m := Message{Body: d.Body, At: time.Now(), Fields: map[string]any{}, MessageID: d.MessageId}
+			if internal {
+				// What the services read of a genuine internal message.
+				if data, err := devKeys.Open(broker.Delivery{Body: d.Body, RoutingKey: d.RoutingKey}); err == nil {
+					m.Body = data
+				}
+			}
+			dec := json.NewDecoder(bytes.NewReader(m.Body))
 			dec.UseNumber()
 			_ = dec.Decode(&m.Fields)
 			for k, v := range d.Headers {
@@ -480,6 +528,14 @@ func (c *Collector) WaitFor(t testing.TB, what string, timeout time.Duration, pr
 			t.Fatalf("timed out after %s waiting for %s", timeout, what)
 		}
 	}
+}
+
+// rejectedSchema validates the answer to a message the suite did not accept
+// as a request, on every flow's return queue.
+const rejectedSchema = "return.rejected"
+
+func rejectedOf(requestID string) func(Message) bool {
+	return func(m Message) bool { return m.Str("request_id") == requestID && m.Str("event") == "rejected" }
 }
 
 // Find returns the messages matching pred.

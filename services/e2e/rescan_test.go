@@ -13,15 +13,19 @@ import (
 	"paysuite/pkg/events"
 )
 
-const (
-	rescanKey   = "internal.listener.rescan"
-	rescanQueue = "internal.listener.rescan.queue"
-)
-
-// publishRescan sends an operator rescan request as payctl rescan does.
-func (s *Suite) publishRescan(t *testing.T, body []byte) {
+// publishRescan sends an operator rescan request as payctl rescan does,
+// sealed with the suite's internal keys.
+func (s *Suite) publishRescan(t *testing.T, data []byte) {
 	t.Helper()
-	conn, err := amqp.Dial(s.AMQPURL)
+	var v any = json.RawMessage(data)
+	if !json.Valid(data) {
+		v = string(data) // sealed as it is, for the listener to refuse
+	}
+	body, err := devKeys.Seal(events.RescanKey, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := amqp.Dial(s.InternalURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +37,7 @@ func (s *Suite) publishRescan(t *testing.T, body []byte) {
 	if err := ch.Confirm(false); err != nil {
 		t.Fatal(err)
 	}
-	conf, err := ch.PublishWithDeferredConfirmWithContext(t.Context(), events.Exchange, rescanKey, true, false, amqp.Publishing{
+	conf, err := ch.PublishWithDeferredConfirmWithContext(t.Context(), events.Exchange, events.RescanKey, true, false, amqp.Publishing{
 		ContentType: "application/json", DeliveryMode: amqp.Persistent, Body: body,
 		MessageId: fmt.Sprintf("rescan-test-%d", time.Now().UnixNano()),
 	})
@@ -89,15 +93,15 @@ func TestRescanRecoversLostTransfer(t *testing.T) {
 	s.Kill("chain-listener")
 	s.sqlExec(t, "chain-listener", "DELETE FROM transfers")
 	s.Start("chain-listener")
-	s.WaitConsumers(rescanQueue, 1)
+	s.WaitConsumers(events.RescanQueue, 1)
 	s.Mine(1) // the listener scans past the lost transfer's block, which it does not read again
 
 	// Garbage and oversized requests are dead-lettered, never recorded.
 	s.publishRescan(t, []byte(`{"from":10,"to":1}`))
 	s.publishRescan(t, []byte(`{"from":1,"to":200000}`))
 	s.publishRescan(t, []byte(`not json`))
-	waitUntil(t, "three rejected rescan requests in the dead-letter queue", wait, func() bool {
-		return s.queueDepth(deadQueue) == 3
+	waitUntil(t, "three rejected rescan requests in the internal dead-letter queue", wait, func() bool {
+		return s.depthAt(s.InternalURL, deadQueue) == 3
 	})
 	if n := s.sqlCount("chain-listener", "SELECT COUNT(*) FROM rescans"); n != 0 {
 		t.Fatalf("%d rescans recorded from invalid requests", n)

@@ -307,8 +307,12 @@ func TestWithdrawRefusals(t *testing.T) {
 		code   string
 	}{"r-sign", nil, "bad_signature"})
 	for _, tc := range tests {
-		m := waitEvent(t, c, tc.id, "withdraw")
-		s.CheckReturn("withdraw.return.withdraw", m)
+		event, schema := "withdraw", "withdraw.return.withdraw"
+		if tc.code == "bad_signature" || tc.code == "stale_timestamp" {
+			event, schema = "rejected", rejectedSchema
+		}
+		m := waitEvent(t, c, tc.id, event)
+		s.CheckReturn(schema, m)
 		if m.Num("status") != 0 || m.Str("error") != tc.code {
 			t.Errorf("%s: got %s, want error %s", tc.id, m.Body, tc.code)
 		}
@@ -317,6 +321,9 @@ func TestWithdrawRefusals(t *testing.T) {
 	for _, m := range c.All() {
 		if m.Str("event") == "submitted" {
 			t.Errorf("submitted for a refused request: %s", m.Body)
+		}
+		if id := m.Str("request_id"); (id == "r-stale" || id == "r-sign") && m.Str("event") != "rejected" {
+			t.Errorf("a message the suite did not accept was answered with the flow's event: %s", m.Body)
 		}
 	}
 	if n := s.nonceOf(hot); n != 0 {

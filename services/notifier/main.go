@@ -21,7 +21,7 @@ import (
 
 func main() {
 	if len(os.Args) == 1 || os.Args[1] == "--healthcheck" {
-		service.Main[config.Config]("notifier", app.Run)
+		service.Main[config.Config](app.Name, app.Run)
 		return
 	}
 	cfg, err := pkgconfig.Load[config.Config]()
@@ -29,7 +29,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "notifier: configuration:", err)
 		os.Exit(2)
 	}
-	log := logging.New("notifier", cfg.Log)
+	log := logging.New(app.Name, cfg.Log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := app.Admin(ctx, cfg, os.Args[1:], log); err != nil {

@@ -34,7 +34,9 @@ Usage:
   payctl pending withdraw|pay           list withdrawals or payments not yet final
                                         (runs the withdraw or pay binary; WITHDRAW_BIN, PAY_BIN)
 
-Environment: AMQP_URL, AMQP_EXCHANGE, SIGN_SECRET (default dev-secret), ETH_RPC_URL, TOKENS.
+Environment: AMQP_URL, AMQP_EXCHANGE, SIGN_SECRET (default dev-secret), ETH_RPC_URL, TOKENS;
+rescan: AMQP_INTERNAL_URL (default AMQP_URL on the internal virtual host) and
+INTERNAL_SECRET (with DEV_MODE=true, default the development one).
 `
 
 func main() {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -13,16 +12,10 @@ import (
 	"paysuite/pkg/events"
 )
 
-// rescanKey routes an operator's rescan request to the chain-listener, whose
-// queue internal.listener.rescan.queue is bound to it on the internal exchange.
-const rescanKey = "internal.listener.rescan"
-
-// maxRescanBlocks is the listener's limit on one request; checked here too so
-// the operator hears about it at once rather than through the dead letters.
-const maxRescanBlocks = 100000
-
 // rescan asks the chain-listener to look again for transfers it missed in the
-// blocks from..to. Transfers already reported are not reported again.
+// blocks from..to. Transfers already reported are not reported again. The
+// request is an internal message: sealed with INTERNAL_SECRET and sent on the
+// internal virtual host, as the suite's services send theirs.
 func rescan(ctx context.Context, cfg config, args []string) error {
 	if len(args) != 2 {
 		return errors.New("usage: payctl rescan <from-block> <to-block>")
@@ -38,16 +31,27 @@ func rescan(ctx context.Context, cfg config, args []string) error {
 	if from > to {
 		return fmt.Errorf("from block %d is above to block %d", from, to)
 	}
-	if to-from+1 > maxRescanBlocks {
-		return fmt.Errorf("%d blocks requested; one rescan covers at most %d", to-from+1, maxRescanBlocks)
+	// Checked here too, so the operator hears about it at once rather than
+	// through the dead letters.
+	if to-from+1 > events.MaxRescanBlocks {
+		return fmt.Errorf("%d blocks requested; one rescan covers at most %d", to-from+1, events.MaxRescanBlocks)
 	}
-	body, err := json.Marshal(map[string]uint64{"from": from, "to": to})
+	keys, err := cfg.internalKeys()
 	if err != nil {
 		return err
 	}
-	conn, err := amqp.Dial(cfg.AMQPURL)
+	id := fmt.Sprintf("rescan-%d-%d-%d", from, to, time.Now().UnixNano())
+	msg, err := keys.Message(events.RescanKey, id, events.RescanRequest{From: &from, To: &to})
 	if err != nil {
-		return fmt.Errorf("connect to RabbitMQ: %w", err)
+		return err
+	}
+	url, err := cfg.internalURL()
+	if err != nil {
+		return err
+	}
+	conn, err := amqp.Dial(url)
+	if err != nil {
+		return fmt.Errorf("connect to RabbitMQ's internal virtual host: %w", err)
 	}
 	defer conn.Close()
 	ch, err := conn.Channel()
@@ -58,9 +62,8 @@ func rescan(ctx context.Context, cfg config, args []string) error {
 		return fmt.Errorf("enable confirms: %w", err)
 	}
 	returns := ch.NotifyReturn(make(chan amqp.Return, 1))
-	id := fmt.Sprintf("rescan-%d-%d-%d", from, to, time.Now().UnixNano())
-	conf, err := ch.PublishWithDeferredConfirmWithContext(ctx, events.Exchange, rescanKey, true, false,
-		amqp.Publishing{ContentType: "application/json", DeliveryMode: amqp.Persistent, MessageId: id, Body: body})
+	conf, err := ch.PublishWithDeferredConfirmWithContext(ctx, msg.Exchange, msg.RoutingKey, true, false,
+		amqp.Publishing{ContentType: "application/json", DeliveryMode: amqp.Persistent, MessageId: msg.MessageID, Body: msg.Body})
 	if err != nil {
 		return fmt.Errorf("publish rescan request: %w", err)
 	}

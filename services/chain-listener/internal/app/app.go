@@ -32,20 +32,27 @@ const watchBatch = 100
 // holds up to a few dozen addresses.
 const watchListBatch = 4
 
+// Name is the service's name, in its logs and alerts.
+const Name = "chain-listener"
+
 // Run starts the listener and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
-	base, err := service.Start(ctx, service.Options{
-		HTTPAddr: cfg.HTTPAddr, Profiling: cfg.Profiling, DB: cfg.DB, Migrations: store.Migrations(),
-		Broker: cfg.Broker, Topology: withRescanQueue(topology.Suite(cfg.Names)), Outbox: true,
-	}, log)
-	if err != nil {
-		return err
-	}
 	node, err := chain.Dial(ctx, cfg.RPCURL)
 	if err != nil {
 		return err
 	}
 	defer node.Close()
+	if err := checkNode(ctx, node, cfg.CheckDevChain, log); err != nil {
+		return err
+	}
+	base, err := service.Start(ctx, service.Options{
+		HTTPAddr: cfg.HTTPAddr, Profiling: cfg.Profiling, DB: cfg.DB, Migrations: store.Migrations(),
+		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Outbox: true,
+		Name: Name, InternalSecrets: cfg.InternalSecrets(),
+	}, log)
+	if err != nil {
+		return err
+	}
 
 	st := store.New(base.DB)
 	lease := leader.New(base.DB, "chain-listener:"+cfg.Chain, holderID(), cfg.LeaderTTL, log)
@@ -57,6 +64,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		Backfill:      cfg.Backfill,
 		Start:         cfg.Start,
 		DevMode:       cfg.DevMode,
+		Keys:          base.Keys,
 	}, log, base.Kick)
 	m := newMetrics(base.Ops.Registry())
 	base.Ops.AddCheck("chain", func(context.Context) error {
@@ -78,20 +86,24 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	parts := []func(context.Context) error{
 		lease.Run,
 		func(ctx context.Context) error {
-			return base.MQ.ConsumeBatches(ctx, events.WatchQueue, cfg.Workers, watch.Handle,
-				broker.Batching{Max: watchBatch, Handler: watch.HandleBatch})
-		},
-		func(ctx context.Context) error {
-			return base.MQ.ConsumeBatches(ctx, events.WatchListQueue, cfg.Workers, watch.Handle,
-				broker.Batching{Max: watchListBatch, Handler: watch.HandleBatch})
-		},
-		func(ctx context.Context) error {
-			return base.MQ.Consume(ctx, RescanQueue, 1, rescanHandler(st, log))
-		},
-		func(ctx context.Context) error {
 			return follow(ctx, scan, lease, wake, &subscribed, cfg.PollInterval, m, log)
 		},
 	}
+	// Every queue through the guard: a message the suite did not seal is
+	// dead-lettered before a handler sees it.
+	guard := base.Guard()
+	for _, q := range []struct {
+		name  string
+		batch int
+	}{{events.WatchQueue, watchBatch}, {events.WatchListQueue, watchListBatch}} {
+		parts = append(parts, func(ctx context.Context) error {
+			return guard.Consume(ctx, q.name, cfg.Workers, watch.Handle, broker.Batching{Max: q.batch, Handler: watch.HandleBatch})
+		})
+	}
+	rescans := events.RescanQueue
+	parts = append(parts, func(ctx context.Context) error {
+		return guard.Consume(ctx, rescans, 1, rescanHandler(st, log), broker.Batching{})
+	})
 	if cfg.WSURL != "" {
 		parts = append(parts, func(ctx context.Context) error {
 			chain.FollowHeads(ctx, cfg.WSURL, log, notify, subscribed.Store)

@@ -12,37 +12,13 @@ import (
 	"paysuite/pkg/events"
 )
 
-// The operator's rescan requests (payctl rescan) reach every listener replica
-// through this queue; the replica that takes one records it and the leader's
-// scanner works through it.
-const (
-	RescanKey   = "internal.listener.rescan"
-	RescanQueue = "internal.listener.rescan.queue"
-	// MaxRescanBlocks bounds one request, so a typo cannot start a scan of the
-	// whole chain.
-	MaxRescanBlocks = 100000
-)
-
-// RescanRequest asks the listener to look again for missed transfers in the
-// blocks From..To (inclusive).
-type RescanRequest struct {
-	From *uint64 `json:"from"`
-	To   *uint64 `json:"to"`
-}
-
-// withRescanQueue adds the listener's own rescan queue to the suite topology.
-func withRescanQueue(topo broker.Topology) broker.Topology {
-	topo.Queues = append(topo.Queues, broker.Queue{Name: RescanQueue,
-		Bindings: []broker.Binding{{Exchange: events.Exchange, Key: RescanKey}}})
-	return topo
-}
-
 // rescanRecorder stores a validated rescan request.
 type rescanRecorder interface {
 	AddRescan(ctx context.Context, from, to uint64, messageID string) error
 }
 
-// rescanHandler validates rescan requests and records them; a malformed or
+// rescanHandler validates the operators' rescan requests (events.RescanQueue,
+// already authenticated by the guard) and records them; a malformed or
 // oversized request goes to the dead-letter queue.
 func rescanHandler(rec rescanRecorder, log zerolog.Logger) broker.Handler {
 	return func(ctx context.Context, d broker.Delivery) error {
@@ -62,7 +38,7 @@ func rescanHandler(rec rescanRecorder, log zerolog.Logger) broker.Handler {
 func parseRescan(body []byte) (from, to uint64, err error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	var req RescanRequest
+	var req events.RescanRequest
 	if err := dec.Decode(&req); err != nil {
 		return 0, 0, fmt.Errorf("rescan request is not valid JSON: %w", err)
 	}
@@ -76,8 +52,8 @@ func parseRescan(body []byte) (from, to uint64, err error) {
 	if from > to {
 		return 0, 0, fmt.Errorf("rescan request from %d is above to %d", from, to)
 	}
-	if to-from+1 > MaxRescanBlocks {
-		return 0, 0, fmt.Errorf("rescan request covers %d blocks, over the limit of %d", to-from+1, MaxRescanBlocks)
+	if to-from+1 > events.MaxRescanBlocks {
+		return 0, 0, fmt.Errorf("rescan request covers %d blocks, over the limit of %d", to-from+1, events.MaxRescanBlocks)
 	}
 	return from, to, nil
 }

@@ -42,6 +42,18 @@ func Dial(ctx context.Context, url string) (*RPC, error) {
 // Close closes the connection.
 func (r *RPC) Close() { r.rpc.Close() }
 
+// ChainID returns the node's chain id.
+func (r *RPC) ChainID(ctx context.Context) (uint64, error) {
+	id, err := r.eth.ChainID(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read chain id: %w", err)
+	}
+	if !id.IsUint64() {
+		return 0, fmt.Errorf("chain id %s does not fit 64 bits", id)
+	}
+	return id.Uint64(), nil
+}
+
 // Head returns the number of the newest block.
 func (r *RPC) Head(ctx context.Context) (uint64, error) {
 	return r.eth.BlockNumber(ctx)

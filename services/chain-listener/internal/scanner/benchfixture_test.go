@@ -23,6 +23,7 @@ import (
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/devchain"
 	"paysuite/pkg/erc20"
+	"paysuite/pkg/events"
 	"paysuite/pkg/hdwallet"
 	"paysuite/pkg/tokens"
 	"paysuite/services/chain-listener/internal/chain"
@@ -227,6 +228,16 @@ func benchAddresses(label string, n int) []common.Address {
 	return out
 }
 
+// testKeys are the suite's internal keys in these tests.
+func testKeys(tb testing.TB) events.Keys {
+	tb.Helper()
+	keys, err := events.NewKeys([]byte("listener-test-internal-secret"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return keys
+}
+
 // benchListener is a scanner over its own schema, its database handle and the
 // node wrapper that times the node's share of each step.
 type benchListener struct {
@@ -250,7 +261,7 @@ func newBenchListener(tb testing.TB, c *benchChain, start uint64) *benchListener
 	tc := &timedChain{inner: c.node}
 	scan := scanner.New(tc, st, alwaysLeader{}, scanner.Options{
 		Chain: "ETH", Confirmations: benchConfirmations, Tokens: toks,
-		BatchBlocks: 100, Backfill: 256, Start: &start, DevMode: true,
+		BatchBlocks: 100, Backfill: 256, Start: &start, DevMode: true, Keys: testKeys(tb),
 	}, zerolog.Nop(), func() {})
 	return &benchListener{tb: tb, db: gdb, store: st, chain: tc, scan: scan}
 }

@@ -1,7 +1,6 @@
 package scanner
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"gorm.io/gorm"
@@ -11,8 +10,9 @@ import (
 	"paysuite/services/chain-listener/internal/store"
 )
 
-// eventWriter gathers the transfer events of one transaction and writes them to
-// the outbox in the same transaction.
+// eventWriter gathers the transfer events of one transaction, sealed with the
+// suite's internal keys (an owner believes no unauthenticated transfer), and
+// writes them to the outbox in the same transaction.
 type eventWriter struct {
 	opts     Options
 	onCommit func()
@@ -53,17 +53,12 @@ func (w *eventWriter) add(row *store.Transfer, status string, tip uint64) {
 		Confirmations: confirmations,
 		Sequence:      row.Seq,
 	}
-	body, err := json.Marshal(ev)
+	msg, err := w.opts.Keys.Message(events.TransferKey(row.Owner), fmt.Sprintf("%s:%d", row.ID, row.Seq), ev)
 	if err != nil {
-		w.err = fmt.Errorf("encode transfer event %s: %w", row.ID, err)
+		w.err = fmt.Errorf("seal transfer event %s: %w", row.ID, err)
 		return
 	}
-	w.pending = append(w.pending, outbox.Message{
-		Exchange:   events.Exchange,
-		RoutingKey: events.TransferKey(row.Owner),
-		MessageID:  fmt.Sprintf("%s:%d", row.ID, row.Seq),
-		Body:       body,
-	})
+	w.pending = append(w.pending, msg)
 }
 
 // flush writes the gathered events; it reports whether there were any.

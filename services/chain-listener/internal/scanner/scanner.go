@@ -17,6 +17,7 @@ import (
 	"gorm.io/gorm"
 
 	"paysuite/pkg/contract"
+	"paysuite/pkg/events"
 	"paysuite/pkg/tokens"
 	"paysuite/services/chain-listener/internal/chain"
 	"paysuite/services/chain-listener/internal/store"
@@ -46,6 +47,8 @@ type Options struct {
 	Start *uint64
 	// DevMode lets a chain restarted from genesis reset the stored state.
 	DevMode bool
+	// Keys seal the transfer events.
+	Keys events.Keys
 }
 
 // ErrReorgTooDeep means the chain changed below the blocks kept for comparison.

@@ -4,17 +4,19 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/rs/zerolog"
 	"gorm.io/gorm"
 
+	"paysuite/pkg/broker"
 	"paysuite/pkg/events"
 	"paysuite/pkg/outbox"
+	"paysuite/pkg/request"
 	"paysuite/pkg/service"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/topology"
+	"paysuite/pkg/witness"
 	"paysuite/services/matcher/internal/config"
 	"paysuite/services/matcher/internal/expiry"
 	"paysuite/services/matcher/internal/matching"
@@ -24,14 +26,23 @@ import (
 
 // Run starts the matcher and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+	node, chainID, err := witness.Dial(ctx, cfg.RPCURL, log)
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+	if err := cfg.CheckDevChain(chainID); err != nil {
+		return err
+	}
 	base, err := service.Start(ctx, service.Options{
 		HTTPAddr: cfg.HTTPAddr, Profiling: cfg.Profiling, DB: cfg.DB, Migrations: store.Migrations(),
 		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Outbox: true,
+		Name: "matcher", InternalSecrets: cfg.InternalSecrets(),
 	}, log)
 	if err != nil {
 		return err
 	}
-	if err := watchShared(ctx, base.DB, cfg); err != nil {
+	if err := watchShared(ctx, base, cfg); err != nil {
 		return err
 	}
 	st := store.New(base.DB)
@@ -39,35 +50,40 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	reqs := &requests.Handler{
 		Store: st, Names: cfg.Names, Chain: cfg.Chain, Tokens: cfg.Tokens, Keys: cfg.Keys,
 		SharedAddress: cfg.SharedAddress, OffsetDecimals: cfg.OffsetDecimals, MaxOffsetSteps: cfg.MaxOffsetSteps,
-		Secret: []byte(cfg.SignSecret), MaxClockSkew: cfg.MaxClockSkew, Sealer: sealer, Log: log, OnCommit: base.Kick,
+		Internal: base.Keys, Sealer: sealer, Log: log, OnCommit: base.Kick,
 	}
-	match := &matching.Handler{Store: st, Names: cfg.Names, SharedAddress: cfg.SharedAddress, Sealer: sealer,
-		Log: log, OnCommit: base.Kick}
+	reqs.Gate = &request.Gate{
+		Secrets: cfg.SignSecrets(), MaxSkew: cfg.MaxClockSkew, Publisher: base.MQ, Exchange: cfg.Names.Exchange,
+		ReturnKey: cfg.Names.OrderReturnKey, Sealer: sealer, Replay: reqs.Replay, Log: log,
+	}
+	match := &matching.Handler{Store: st, Names: cfg.Names, SharedAddress: cfg.SharedAddress, Internal: base.Keys,
+		Sealer: sealer, Log: log, OnCommit: base.Kick, Witness: &witness.Witness{
+			Node: node, Chain: cfg.Chain, Tokens: cfg.Tokens, Confirmations: cfg.Confirmations,
+		}}
 	exp := &expiry.Expirer{Store: st, Names: cfg.Names, Sealer: sealer, Log: log, Interval: cfg.ExpiryInterval,
 		Batch: cfg.ExpiryBatch, OnCommit: base.Kick}
-	log.Info().Str("chain", cfg.Chain).Str("shared_address", cfg.SharedAddress).Msg("matcher started")
+	transfers := events.TransferQueue(events.OwnerMatcher)
+	log.Info().Str("chain", cfg.Chain).Uint64("chain_id", chainID).Str("shared_address", cfg.SharedAddress).Msg("matcher started")
 	return base.Run(ctx,
 		exp.Run,
 		func(ctx context.Context) error {
 			return base.MQ.Consume(ctx, cfg.Names.OrderQueue, cfg.Workers, reqs.Handle)
 		},
 		func(ctx context.Context) error {
-			return base.MQ.Consume(ctx, events.TransferQueue(events.OwnerMatcher), cfg.Workers, match.Handle)
+			return base.Guard().Consume(ctx, transfers, cfg.Workers, match.Handle, broker.Batching{})
 		},
 	)
 }
 
 // watchShared asks the chain-listener, through the outbox, to watch the shared
 // address; repeating it at every start is harmless.
-func watchShared(ctx context.Context, gdb *gorm.DB, cfg config.Config) error {
-	body, err := json.Marshal(events.WatchAddress{Chain: cfg.Chain, Address: cfg.SharedAddress, Owner: events.OwnerMatcher})
+func watchShared(ctx context.Context, base *service.Base, cfg config.Config) error {
+	msg, err := base.Keys.Message(events.WatchKey, "watch:"+cfg.SharedAddress,
+		events.WatchAddress{Chain: cfg.Chain, Address: cfg.SharedAddress, Owner: events.OwnerMatcher})
 	if err != nil {
-		return fmt.Errorf("encode watch request: %w", err)
+		return fmt.Errorf("seal watch request: %w", err)
 	}
-	err = gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return outbox.Add(tx, outbox.Message{Exchange: events.Exchange, RoutingKey: events.WatchKey,
-			MessageID: "watch:" + cfg.SharedAddress, Body: body})
-	})
+	err = base.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return outbox.Add(tx, msg) })
 	if err != nil {
 		return fmt.Errorf("watch shared address: %w", err)
 	}

@@ -25,9 +25,13 @@ type Config struct {
 	Broker broker.Config
 	Names  contract.Names
 
-	Schema    string `env:"MYSQL_SCHEMA" envDefault:"paysuite_matcher"`
-	Chain     string `env:"CHAIN" envDefault:"ETH"`
-	TokenList string `env:"TOKENS" envDefault:"USDT:0x5FbDB2315678afecb367f032d93F642f64180aa3:6"`
+	Schema string `env:"MYSQL_SCHEMA" envDefault:"paysuite_matcher"`
+	// RPCURL is the node that witnesses every payment before it is reported
+	// confirmed; Confirmations is the depth it must reach there.
+	RPCURL        string `env:"ETH_RPC_URL" envDefault:"http://127.0.0.1:8545"`
+	Confirmations uint64 `env:"CONFIRMATIONS" envDefault:"20"`
+	Chain         string `env:"CHAIN" envDefault:"ETH"`
+	TokenList     string `env:"TOKENS" envDefault:"USDT:0x5FbDB2315678afecb367f032d93F642f64180aa3:6"`
 	// XPub is the extended public key order addresses are derived from; the
 	// matcher never sees a private key. Index 0 is reserved for the shared address.
 	XPub string `env:"MATCHER_XPUB"`
@@ -62,6 +66,13 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Names.Validate(); err != nil {
 		return err
+	}
+	if !strings.HasPrefix(c.RPCURL, "http://") && !strings.HasPrefix(c.RPCURL, "https://") &&
+		!strings.HasPrefix(c.RPCURL, "ws://") && !strings.HasPrefix(c.RPCURL, "wss://") {
+		return config.VarError("ETH_RPC_URL", "must be an http(s) or ws(s) URL")
+	}
+	if c.Confirmations == 0 {
+		return config.VarError("CONFIRMATIONS", "must be at least 1")
 	}
 	if c.Chain == "" {
 		return config.VarError("CHAIN", "must not be empty")

@@ -34,12 +34,14 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{map[string]string{"SIGN_SECRET": "s"}, "MATCHER_XPUB"},
+		{map[string]string{"SIGN_SECRET": "s", "INTERNAL_SECRET": strings.Repeat("i", 32)}, "MATCHER_XPUB"},
 		{map[string]string{"DEV_MODE": "true", "MATCHER_XPUB": "nonsense"}, "MATCHER_XPUB"},
 		{map[string]string{"DEV_MODE": "true", "MATCHER_SHARED_ADDRESS": "0x12"}, "MATCHER_SHARED_ADDRESS"},
 		{map[string]string{"DEV_MODE": "true", "MATCHER_OFFSET_DECIMALS": "-1"}, "MATCHER_OFFSET_DECIMALS"},
 		{map[string]string{"DEV_MODE": "true", "MATCHER_WORKERS": "0"}, "MATCHER_WORKERS"},
 		{map[string]string{"DEV_MODE": "true", "MATCHER_EXPIRY_INTERVAL": "0s"}, "MATCHER_EXPIRY_INTERVAL"},
+		{map[string]string{"DEV_MODE": "true", "ETH_RPC_URL": "127.0.0.1:8545"}, "ETH_RPC_URL"},
+		{map[string]string{"DEV_MODE": "true", "CONFIRMATIONS": "0"}, "CONFIRMATIONS"},
 	} {
 		for k, v := range tc.env {
 			t.Setenv(k, v)

@@ -2,11 +2,15 @@
 // attributes each transfer to an order (by address, or by exact amount on the
 // shared address), reports it as paid, settles the order once timely confirmed
 // transfers cover it, and keeps the transfers that match nothing for operators.
+// A transfer counts as confirmed only once the node witnesses it
+// (pkg/witness); one the chain contradicts is dead-lettered and alerted about,
+// never counted.
 package matching
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"time"
@@ -20,6 +24,7 @@ import (
 	"paysuite/pkg/money"
 	"paysuite/pkg/outbox"
 	"paysuite/pkg/sign"
+	"paysuite/pkg/witness"
 	"paysuite/services/matcher/internal/returns"
 	"paysuite/services/matcher/internal/store"
 )
@@ -40,8 +45,12 @@ type Handler struct {
 	Names contract.Names
 	// SharedAddress is the amount-mode receiving address (lowercase).
 	SharedAddress string
-	Sealer        sign.Sealer
-	Log           zerolog.Logger
+	// Witness confirms on the node every transfer reported confirmed.
+	Witness *witness.Witness
+	// Internal seals the operator alerts.
+	Internal events.Keys
+	Sealer   sign.Sealer
+	Log      zerolog.Logger
 	// OnCommit wakes the outbox relay.
 	OnCommit func()
 }
@@ -62,6 +71,10 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 		return broker.Poison("transfer event of unknown kind " + ev.Kind)
 	}
 	err := h.Apply(ctx, ev)
+	var ref *witness.Refuted
+	if errors.As(err, &ref) {
+		return h.dismiss(ctx, ev, ref)
+	}
 	if store.Retryable(err) {
 		// Rolled back as a deadlock victim: the broker's requeue runs it again.
 		return fmt.Errorf("apply transfer %s: %w", contract.DepositID(ev.Chain, ev.TxHash, ev.LogIndex), err)
@@ -72,9 +85,15 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 // Apply records one transfer event and the returns it causes, in one
 // transaction. An event whose Sequence is not newer than the last one applied
 // to that transfer changes nothing, so redeliveries and stale events are
-// harmless.
+// harmless. A confirmed event is first witnessed on the node: one the chain
+// contradicts fails with a *witness.Refuted and changes nothing.
 func (h *Handler) Apply(ctx context.Context, ev events.Transfer) error {
 	id := contract.DepositID(ev.Chain, ev.TxHash, ev.LogIndex)
+	if ev.Kind == events.KindConfirmed {
+		if _, err := h.Witness.Confirm(ctx, []events.Transfer{ev}); err != nil {
+			return fmt.Errorf("witness transfer %s: %w", id, err)
+		}
+	}
 	log := h.Log.With().Str("transfer_id", id).Str("kind", ev.Kind).Uint64("seq", ev.Sequence).Logger()
 	var res result
 	err := h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -244,7 +263,7 @@ func (h *Handler) applyToOrder(tx *gorm.DB, order *store.Order, id string, ev ev
 	res.statuses = statuses
 	if prevState == store.PaymentSeen && pay.State == store.PaymentRemoved {
 		res.reorged = true
-		alert, err := alertMessage(events.Alert{Kind: AlertPaymentReorged, Key: order.RequestID, Service: "matcher",
+		alert, err := h.alertMessage(events.Alert{Kind: AlertPaymentReorged, Key: order.RequestID, Service: "matcher",
 			Message: fmt.Sprintf("payment %s of order %s (request %s) left the canonical chain after it was reported seen",
 				id, order.OrderID, order.RequestID),
 			At: time.Now().Unix()}, id, ev.Sequence)
@@ -335,7 +354,7 @@ func (h *Handler) recordUnmatched(tx *gorm.DB, id string, ev events.Transfer, re
 	}); err != nil {
 		return err
 	}
-	alert, err := alertMessage(events.Alert{Kind: AlertUnmatchedTransfer, Key: ev.To, Service: "matcher",
+	alert, err := h.alertMessage(events.Alert{Kind: AlertUnmatchedTransfer, Key: ev.To, Service: "matcher",
 		Message: fmt.Sprintf("transfer %s of %s %s to %s matches no order: %s", id,
 			FormatBase(ev.Amount, ev.Decimals), ev.Symbol, ev.To, reason),
 		At: time.Now().Unix()}, id, ev.Sequence)
@@ -370,14 +389,29 @@ func unmatchedState(kind string) string {
 	return store.PaymentSeen
 }
 
-// alertMessage wraps an operator alert for the outbox.
-func alertMessage(a events.Alert, transferID string, seq uint64) (outbox.Message, error) {
-	body, err := json.Marshal(a)
+// alertMessage seals an operator alert for the outbox.
+func (h *Handler) alertMessage(a events.Alert, transferID string, seq uint64) (outbox.Message, error) {
+	m, err := h.Internal.Message(events.AlertKey(a.Kind), fmt.Sprintf("alert:%s:%s:%d", a.Kind, transferID, seq), a)
 	if err != nil {
-		return outbox.Message{}, fmt.Errorf("encode alert: %w", err)
+		return outbox.Message{}, fmt.Errorf("seal alert: %w", err)
 	}
-	return outbox.Message{Exchange: events.Exchange, RoutingKey: events.AlertKey(a.Kind),
-		MessageID: fmt.Sprintf("alert:%s:%s:%d", a.Kind, transferID, seq), Body: body}, nil
+	return m, nil
+}
+
+// dismiss raises the operator alert about a transfer the chain contradicts
+// and dead-letters its event: nothing is counted.
+func (h *Handler) dismiss(ctx context.Context, ev events.Transfer, ref *witness.Refuted) error {
+	msg, err := h.alertMessage(ref.Alert("matcher", time.Now()), ref.Transfer, ev.Sequence)
+	if err != nil {
+		return err
+	}
+	if err := h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error { return outbox.Add(tx, msg) }); err != nil {
+		return fmt.Errorf("alert about transfer %s: %w", ref.Transfer, err)
+	}
+	h.OnCommit()
+	h.Log.Error().Str("transfer_id", ref.Transfer).Str("reason", ref.Reason).
+		Msg("the chain contradicts a confirmed transfer event; dead-lettered, nothing counted")
+	return broker.Poison(ref.Error())
 }
 
 // FormatBase renders base units of a token with decimals as a canonical amount.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/rs/zerolog"
 	"gorm.io/gorm"
 
@@ -15,6 +16,7 @@ import (
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/events"
 	"paysuite/pkg/sign"
+	"paysuite/pkg/witness/witnesstest"
 	"paysuite/proto"
 	"paysuite/services/matcher/internal/expiry"
 	"paysuite/services/matcher/internal/matching"
@@ -26,13 +28,26 @@ const (
 	shared = "0x00000000000000000000000000000000000000aa"
 )
 
+// depth is the confirmation depth of the tests.
+const depth = 2
+
+var internal = func() events.Keys {
+	k, err := events.NewKeys([]byte("matcher-internal-secret"))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
 type fixture struct {
 	t      *testing.T
 	db     *gorm.DB
 	h      *matching.Handler
 	exp    *expiry.Expirer
 	v      *proto.Validator
-	cursor uint64 // outbox rows already looked at
+	chain  *witnesstest.Chain
+	paid   map[string]events.Transfer // real transfers by the tests' label
+	cursor uint64                     // outbox rows already looked at
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -43,9 +58,10 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, db: gdb, v: v,
+	chain := witnesstest.Start(t)
+	return &fixture{t: t, db: gdb, v: v, chain: chain, paid: map[string]events.Transfer{},
 		h: &matching.Handler{Store: st, Names: contract.DefaultNames(), SharedAddress: shared, Sealer: sealer,
-			Log: zerolog.Nop(), OnCommit: func() {}},
+			Witness: chain.Witness(depth), Internal: internal, Log: zerolog.Nop(), OnCommit: func() {}},
 		exp: &expiry.Expirer{Store: st, Names: contract.DefaultNames(), Sealer: sealer, Log: zerolog.Nop(),
 			Interval: time.Second, Batch: 10},
 	}
@@ -74,11 +90,30 @@ func (f *fixture) pastDue(requestID string) {
 	}
 }
 
-func (f *fixture) apply(kind, to, tx string, amount string, seq uint64) {
+// transfer is the real transfer the tests call label: amount base units to
+// to, paid on chain (deep enough to confirm) the first time it is named.
+func (f *fixture) transfer(label, to, amount string) events.Transfer {
 	f.t.Helper()
-	ev := events.Transfer{Kind: kind, Chain: "ETH", Symbol: "USDT", Token: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
-		Decimals: 6, TxHash: tx, LogIndex: 0, BlockNumber: 100 + seq, BlockHash: "0x" + strings.Repeat("b", 64),
-		From: "0x" + strings.Repeat("1", 40), To: to, Amount: amount, Sequence: seq}
+	if ev, ok := f.paid[label]; ok {
+		return ev
+	}
+	units, ok := new(big.Int).SetString(amount, 10)
+	if !ok {
+		f.t.Fatalf("amount %s", amount)
+	}
+	ev := f.chain.Pay([]common.Address{common.HexToAddress(to)}, []int64{units.Int64()})[0]
+	f.chain.Mine(depth - 1)
+	f.paid[label] = ev
+	return ev
+}
+
+// txh is the hash of the transaction of the transfer called label.
+func (f *fixture) txh(label string) string { return f.paid[label].TxHash }
+
+func (f *fixture) apply(kind, to, label string, amount string, seq uint64) {
+	f.t.Helper()
+	ev := f.transfer(label, to, amount)
+	ev.Kind, ev.Sequence = kind, seq
 	if err := f.h.Apply(f.t.Context(), ev); err != nil {
 		f.t.Fatal(err)
 	}
@@ -165,7 +200,6 @@ func (f *fixture) state(requestID string) (string, bool) {
 }
 
 func addr(c string) string    { return "0x" + strings.Repeat(c, 40) }
-func txh(c string) string     { return "0x" + strings.Repeat(c, 64) }
 func alert() string           { return events.AlertKey(matching.AlertPaymentReorged) }
 func unmatchedKey() string    { return events.AlertKey(matching.AlertUnmatchedTransfer) }
 func (f *fixture) none()      { f.t.Helper(); f.expect() }
@@ -176,12 +210,12 @@ func TestSplitPayment(t *testing.T) {
 	f := newFixture(t)
 	a := addr("a")
 	f.order("split", a, store.ModeAddress, "10000000", "10000000")
-	f.apply(events.KindSeen, a, txh("1"), "4000000", 1)
+	f.apply(events.KindSeen, a, "1", "4000000", 1)
 	f.expect(pending("4"))
 	if st, cov := f.state("split"); st != store.StateOpen || cov {
 		t.Fatalf("after 4 of 10: %s covered=%v", st, cov)
 	}
-	f.apply(events.KindSeen, a, txh("2"), "6000000", 1)
+	f.apply(events.KindSeen, a, "2", "6000000", 1)
 	f.expect(pending("6"))
 	if _, cov := f.state("split"); !cov {
 		t.Fatal("4 + 6 seen does not cover 10")
@@ -189,14 +223,14 @@ func TestSplitPayment(t *testing.T) {
 	f.pastDue("split")
 	f.expire()
 	f.none() // covered by seen transfers: it waits for their confirmation
-	f.apply(events.KindConfirmed, a, txh("1"), "4000000", 2)
+	f.apply(events.KindConfirmed, a, "1", "4000000", 2)
 	f.expect(success("4"))
 	if st, _ := f.state("split"); st != store.StateOpen {
 		t.Fatalf("paid with 4 of 10 confirmed: %s", st)
 	}
-	f.apply(events.KindConfirmed, a, txh("2"), "6000000", 2)
+	f.apply(events.KindConfirmed, a, "2", "6000000", 2)
 	msgs := f.expect(success("6"))
-	if msgs[0].fields["block_number"] == nil || msgs[0].fields["tx_hash"] != txh("2") {
+	if msgs[0].fields["block_number"] == nil || msgs[0].fields["tx_hash"] != f.txh("2") {
 		t.Fatalf("confirmed: %s", msgs[0].body)
 	}
 	if st, _ := f.state("split"); st != store.StatePaid {
@@ -210,16 +244,16 @@ func TestOverpaymentAndEventsAppliedOnce(t *testing.T) {
 	f.order("over", a, store.ModeAddress, "10000000", "10000000")
 	// The confirmation overtakes the sighting (two workers): pending is still
 	// reported first, and the stale sighting changes nothing.
-	f.apply(events.KindConfirmed, a, txh("3"), "12500000", 2)
+	f.apply(events.KindConfirmed, a, "3", "12500000", 2)
 	f.expect(pending("12.5"), success("12.5"))
-	f.apply(events.KindSeen, a, txh("3"), "12500000", 1)
-	f.apply(events.KindConfirmed, a, txh("3"), "12500000", 2)
+	f.apply(events.KindSeen, a, "3", "12500000", 1)
+	f.apply(events.KindConfirmed, a, "3", "12500000", 2)
 	f.none()
 	if st, _ := f.state("over"); st != store.StatePaid {
 		t.Fatalf("overpaid order is %s", st)
 	}
 	// A second payment after the order is paid is reported too, never dropped.
-	f.apply(events.KindSeen, a, txh("4"), "1000000", 1)
+	f.apply(events.KindSeen, a, "4", "1000000", 1)
 	f.expect(pending("1"))
 }
 
@@ -227,8 +261,8 @@ func TestUnderpaidThenExpiredThenLate(t *testing.T) {
 	f := newFixture(t)
 	a := addr("c")
 	f.order("under", a, store.ModeAddress, "10000000", "10000000")
-	f.apply(events.KindSeen, a, txh("5"), "3000000", 1)
-	f.apply(events.KindConfirmed, a, txh("5"), "3000000", 2)
+	f.apply(events.KindSeen, a, "5", "3000000", 1)
+	f.apply(events.KindConfirmed, a, "5", "3000000", 2)
 	f.expect(pending("3"), success("3"))
 	f.expire()
 	f.none() // not due yet
@@ -240,9 +274,9 @@ func TestUnderpaidThenExpiredThenLate(t *testing.T) {
 	}
 	f.expire()
 	f.none() // expired once
-	f.apply(events.KindSeen, a, txh("6"), "7000000", 1)
+	f.apply(events.KindSeen, a, "6", "7000000", 1)
 	f.expect(pending("7") + "/late")
-	f.apply(events.KindConfirmed, a, txh("6"), "7000000", 2)
+	f.apply(events.KindConfirmed, a, "6", "7000000", 2)
 	f.expect(success("7") + "/late")
 	if st, _ := f.state("under"); st != store.StateExpired {
 		t.Fatalf("expired order became %s", st)
@@ -256,11 +290,11 @@ func TestLateBeforeExpiryLoop(t *testing.T) {
 	a := addr("d")
 	f.order("late", a, store.ModeAddress, "10000000", "10000000")
 	f.pastDue("late")
-	f.apply(events.KindSeen, a, txh("7"), "10000000", 1)
+	f.apply(events.KindSeen, a, "7", "10000000", 1)
 	f.expect(pending("10") + "/late")
 	f.expire()
 	f.expect("expired/0/0")
-	f.apply(events.KindConfirmed, a, txh("7"), "10000000", 2)
+	f.apply(events.KindConfirmed, a, "7", "10000000", 2)
 	f.expect(success("10") + "/late")
 }
 
@@ -268,9 +302,9 @@ func TestReorgRemovesSeenPayment(t *testing.T) {
 	f := newFixture(t)
 	a := addr("e")
 	f.order("reorg", a, store.ModeAddress, "10000000", "10000000")
-	f.apply(events.KindSeen, a, txh("8"), "10000000", 1)
+	f.apply(events.KindSeen, a, "8", "10000000", 1)
 	f.expect(pending("10"))
-	f.apply(events.KindRemoved, a, txh("8"), "10000000", 2)
+	f.apply(events.KindRemoved, a, "8", "10000000", 2)
 	f.expect(alert())
 	if st, cov := f.state("reorg"); st != store.StateOpen || cov {
 		t.Fatalf("after removal: %s covered=%v", st, cov)
@@ -279,9 +313,9 @@ func TestReorgRemovesSeenPayment(t *testing.T) {
 	f.expire()
 	f.expect("expired/0/0")
 	// Mined again: reported anew, late since the order expired without it.
-	f.apply(events.KindSeen, a, txh("8"), "10000000", 3)
+	f.apply(events.KindSeen, a, "8", "10000000", 3)
 	f.expect(pending("10") + "/late")
-	f.apply(events.KindConfirmed, a, txh("8"), "10000000", 4)
+	f.apply(events.KindConfirmed, a, "8", "10000000", 4)
 	f.expect(success("10") + "/late")
 }
 
@@ -289,9 +323,9 @@ func TestConfirmedPaymentIsNotUndone(t *testing.T) {
 	f := newFixture(t)
 	a := addr("f")
 	f.order("deep", a, store.ModeAddress, "10000000", "10000000")
-	f.apply(events.KindConfirmed, a, txh("9"), "10000000", 2)
+	f.apply(events.KindConfirmed, a, "9", "10000000", 2)
 	f.expect(pending("10"), success("10"))
-	f.apply(events.KindRemoved, a, txh("9"), "10000000", 3)
+	f.apply(events.KindRemoved, a, "9", "10000000", 3)
 	f.none()
 	if st, _ := f.state("deep"); st != store.StatePaid {
 		t.Fatalf("confirmed order became %s", st)
@@ -302,27 +336,27 @@ func TestAmountModeMatching(t *testing.T) {
 	f := newFixture(t)
 	f.order("amt-1", shared, store.ModeAmount, "10000000", "10000000")
 	f.order("amt-2", shared, store.ModeAmount, "10000000", "10010000")
-	f.apply(events.KindSeen, shared, txh("a"), "10010000", 1)
+	f.apply(events.KindSeen, shared, "a", "10010000", 1)
 	msgs := f.expect(pending("10.01"))
 	if msgs[0].fields["request_id"] != "amt-2" {
 		t.Fatalf("10.01 matched to %s", msgs[0].fields["request_id"])
 	}
-	f.apply(events.KindSeen, shared, txh("b"), "10020000", 1)
+	f.apply(events.KindSeen, shared, "b", "10020000", 1)
 	f.expect(unmatchedKey())
-	f.apply(events.KindConfirmed, shared, txh("b"), "10020000", 2)
+	f.apply(events.KindConfirmed, shared, "b", "10020000", 2)
 	f.none()
 	var un []store.Unmatched
 	if err := f.db.Raw("SELECT * FROM unmatched_transfers").Scan(&un).Error; err != nil {
 		t.Fatal(err)
 	}
-	if len(un) != 1 || un[0].Amount != "10020000" || un[0].State != store.PaymentConfirmed || un[0].TxHash != txh("b") {
+	if len(un) != 1 || un[0].Amount != "10020000" || un[0].State != store.PaymentConfirmed || un[0].TxHash != f.txh("b") {
 		t.Fatalf("unmatched transfers: %+v", un)
 	}
 	// A late payment of an expired amount-mode order still finds it.
 	f.pastDue("amt-1")
 	f.expire()
 	f.expect("expired/0/0")
-	f.apply(events.KindSeen, shared, txh("c"), "10000000", 1)
+	f.apply(events.KindSeen, shared, "c", "10000000", 1)
 	msgs = f.expect(pending("10") + "/late")
 	if msgs[0].fields["request_id"] != "amt-1" {
 		t.Fatalf("late 10 matched to %s", msgs[0].fields["request_id"])

@@ -1,6 +1,6 @@
-// Package requests handles order requests: it checks them, opens the order with
-// its payable address and amount, asks the chain-listener to watch the address,
-// and answers with the created return.
+// Package requests handles order requests: the gate admits them, then it
+// checks them, opens the order with its payable address and amount, asks the
+// chain-listener to watch the address, and answers with the created return.
 package requests
 
 import (
@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/rs/zerolog"
@@ -48,7 +47,10 @@ const (
 
 // Handler processes the order request queue.
 type Handler struct {
-	Store  *store.Store
+	Store *store.Store
+	// Gate admits requests: what is not a correctly signed, fresh request
+	// never reaches the flow.
+	Gate   *request.Gate
 	Names  contract.Names
 	Chain  string
 	Tokens tokens.List
@@ -61,13 +63,12 @@ type Handler struct {
 	OffsetDecimals int32
 	// MaxOffsetSteps bounds the offset search.
 	MaxOffsetSteps int
-	Secret         []byte
-	MaxClockSkew   time.Duration
-	Sealer         sign.Sealer
-	Log            zerolog.Logger
+	// Internal seals the watch requests for the listener.
+	Internal events.Keys
+	Sealer   sign.Sealer
+	Log      zerolog.Logger
 	// OnCommit wakes the outbox relay.
 	OnCommit func()
-	Now      func() time.Time
 }
 
 // orderRequest is a checked order request.
@@ -86,30 +87,31 @@ type orderRequest struct {
 
 // Handle is the broker handler for pay.order.queue.
 func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
-	env, err := request.Open(d.Body)
-	if err != nil {
-		return err
+	return h.Gate.Handle(ctx, d, h.accept)
+}
+
+// Replay answers a correctly signed repeat of requestID whatever its
+// timestamp (request.Gate): a known order gets its created return again.
+func (h *Handler) Replay(ctx context.Context, requestID string) (bool, error) {
+	existing, err := h.Store.ByRequestID(ctx, requestID)
+	if err != nil || existing == nil {
+		return false, err
 	}
-	fields := env.Fields
+	return true, h.resend(ctx, existing)
+}
+
+// accept handles an admitted request: a new one opens its order, a repeated
+// one gets the original answer, an invalid one is refused.
+func (h *Handler) accept(ctx context.Context, env request.Envelope) error {
 	req := orderRequest{RequestID: env.RequestID}
 	log := h.Log.With().Str("request_id", req.RequestID).Logger()
-
-	if err := env.Authenticate(h.Secret, h.now(), h.MaxClockSkew); err != nil {
-		var ref request.Refusal
-		if !errors.As(err, &ref) {
-			return err
-		}
-		h.defaults(&req)
-		log.Info().Str("error", ref.Code).Msg("order request refused")
-		return h.refuse(ctx, req, ref)
-	}
 	// A repeated request_id gets the original answer, whatever it carries now.
 	if existing, err := h.Store.ByRequestID(ctx, req.RequestID); err != nil {
 		return err
 	} else if existing != nil {
 		return h.resend(ctx, existing)
 	}
-	if ref := h.check(fields, &req); ref != nil {
+	if ref := h.check(env.Fields, &req); ref != nil {
 		log.Info().Str("error", ref.Code).Msg("order request refused")
 		return h.refuse(ctx, req, *ref)
 	}
@@ -295,12 +297,12 @@ func (h *Handler) insert(ctx context.Context, req orderRequest, payAmount *big.I
 				return fmt.Errorf("derive order address %d: %w", index, err)
 			}
 			o.PayAddress, o.AddressIndex = strings.ToLower(addr.Hex()), &index
-			watch, err := json.Marshal(events.WatchAddress{Chain: req.Chain, Address: o.PayAddress, Owner: events.OwnerMatcher})
+			watch, err := h.Internal.Message(events.WatchKey, "watch:"+o.PayAddress,
+				events.WatchAddress{Chain: req.Chain, Address: o.PayAddress, Owner: events.OwnerMatcher})
 			if err != nil {
 				return err
 			}
-			msgs = append(msgs, outbox.Message{Exchange: events.Exchange, RoutingKey: events.WatchKey,
-				MessageID: "watch:" + o.PayAddress, Body: watch})
+			msgs = append(msgs, watch)
 		} else {
 			o.PayAddress = h.SharedAddress
 		}
@@ -366,13 +368,6 @@ func (h *Handler) refuse(ctx context.Context, req orderRequest, ref request.Refu
 	}
 	h.OnCommit()
 	return nil
-}
-
-func (h *Handler) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
-	}
-	return time.Now()
 }
 
 // stringField reads an optional string field of at most maxChars characters;

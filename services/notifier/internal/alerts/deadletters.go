@@ -17,8 +17,11 @@ import (
 // with a passive declare, which reads the depth without consuming anything.
 type DeadLetterWatch struct {
 	// URL is the broker's; it may hold a password and is never logged.
-	URL      string
-	Queue    string
+	URL   string
+	Queue string
+	// Vhost names the virtual host in the alert when it is not the public
+	// one ("internal").
+	Vhost    string
 	Interval time.Duration
 	Alerter  *Alerter
 	Log      zerolog.Logger
@@ -52,8 +55,12 @@ func (w *DeadLetterWatch) Check(ctx context.Context) error {
 	if n == 0 {
 		return nil
 	}
-	return w.Alerter.Raise(ctx, events.Alert{Kind: events.AlertDeadLetters, Key: w.Queue, Service: "notifier",
-		Message: fmt.Sprintf("%d message(s) waiting in the dead-letter queue %s", n, w.Queue), At: time.Now().Unix()})
+	name := w.Queue
+	if w.Vhost != "" {
+		name += " (" + w.Vhost + ")"
+	}
+	return w.Alerter.Raise(ctx, events.Alert{Kind: events.AlertDeadLetters, Key: name, Service: "notifier",
+		Message: fmt.Sprintf("%d message(s) waiting in the dead-letter queue %s", n, name), At: time.Now().Unix()})
 }
 
 func (w *DeadLetterWatch) depth() (int, error) {

@@ -43,11 +43,14 @@ func Topology(cfg config.Config) broker.Topology {
 	return topo
 }
 
+// Name is the service's name, in its logs and alerts.
+const Name = "notifier"
+
 // Run starts the notifier and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	base, err := service.Start(ctx, service.Options{
 		HTTPAddr: cfg.HTTPAddr, Profiling: cfg.Profiling, DB: cfg.DB, Migrations: store.Migrations(),
-		Broker: cfg.Broker, Topology: Topology(cfg),
+		Broker: cfg.Broker, Topology: Topology(cfg), Name: Name, InternalSecrets: cfg.InternalSecrets(),
 	}, log)
 	if err != nil {
 		return err
@@ -61,27 +64,38 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		log.Warn().Msg("TELEGRAM_BOT_TOKEN not set: operator alerts are only logged")
 	}
 	deliverer := &webhook.Deliverer{Store: st, Client: webhook.NewClient(cfg.Policy, cfg.Timeout),
-		Secret: cfg.WebhookSecret, Schedule: cfg.Schedule, Timeout: cfg.Timeout, Workers: cfg.Workers,
+		Secrets: cfg.WebhookSecrets, Schedule: cfg.Schedule, Timeout: cfg.Timeout, Workers: cfg.Workers,
 		HostLimit: cfg.HostConcurrency, PollInterval: cfg.PollInterval, Owner: replicaName(), Log: log}
 	if deliverer.Metrics, err = webhook.NewMetrics(base.Ops.Registry()); err != nil {
 		return err
 	}
-	handler := copies.NewHandler(cfg.Names, st, []byte(cfg.SignSecret), alerter, deliverer.Kick, log)
+	handler := copies.NewHandler(cfg.Names, st, cfg.SignSecrets(), alerter, deliverer.Kick, log)
+	internal, err := cfg.Broker.Internal()
+	if err != nil {
+		return err
+	}
+	// Each virtual host has its dead-letter queue: the internal one holds
+	// the internal messages that failed, forged ones among them.
 	dlq := &alerts.DeadLetterWatch{URL: cfg.Broker.URL, Queue: cfg.Broker.DeadQueue, Interval: cfg.DLQInterval,
 		Alerter: alerter, Log: log}
+	internalDLQ := &alerts.DeadLetterWatch{URL: internal.URL, Queue: cfg.Broker.DeadQueue, Vhost: "internal",
+		Interval: cfg.DLQInterval, Alerter: alerter, Log: log}
 	log.Info().Str("copies_queue", cfg.CopiesQueue).Int("webhook_workers", cfg.Workers).
 		Bool("telegram", alerter.Enabled()).Msg("notifier started")
 	return base.Run(ctx,
 		deliverer.Run,
 		alerter.Run,
 		dlq.Run,
+		internalDLQ.Run,
 		func(ctx context.Context) error { return handler.RunJanitor(ctx, cfg.OrphanTTL, time.Minute) },
 		func(ctx context.Context) error {
 			return base.MQ.ConsumeBatches(ctx, cfg.CopiesQueue, cfg.CopyWorkers, handler.Handle,
 				broker.Batching{Max: copiesBatch, Handler: handler.HandleBatch})
 		},
 		func(ctx context.Context) error {
-			return base.MQ.Consume(ctx, events.AlertQueue, 2, alerter.HandleQueue)
+			// A forged alert is dead-lettered by the guard and never reaches
+			// the operators' chat; the guard's own forged_message alert does.
+			return base.Guard().Consume(ctx, events.AlertQueue, 2, alerter.HandleQueue, broker.Batching{})
 		},
 	)
 }

@@ -2,6 +2,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"net/url"
 	"strings"
 	"time"
@@ -13,8 +14,15 @@ import (
 	"paysuite/services/notifier/internal/webhook"
 )
 
-// DevWebhookSecret is the webhook signing secret of the development mode.
-const DevWebhookSecret = "dev-webhook-secret"
+// DevWebhookSecret is the webhook signing secret of the development mode,
+// written as Standard Webhooks writes secrets: its key is the bytes of
+// "dev-webhook-secret".
+const DevWebhookSecret = "whsec_ZGV2LXdlYmhvb2stc2VjcmV0"
+
+// MinWebhookKeyLen is the shortest webhook key accepted outside the
+// development mode: the Standard Webhooks specification asks for keys of 24
+// to 64 bytes.
+const MinWebhookKeyLen = 24
 
 // Config is everything the notifier reads from the environment.
 type Config struct {
@@ -28,14 +36,17 @@ type Config struct {
 	CopiesQueue string `env:"NOTIFIER_COPIES_QUEUE" envDefault:"internal.notifier.copies.queue"`
 	CopyWorkers int    `env:"NOTIFIER_COPY_WORKERS" envDefault:"8"`
 
-	// WebhookSecretText signs the webhooks; "whsec_<base64>" is read as the
-	// Standard Webhooks form. Never logged.
-	WebhookSecretText string        `env:"WEBHOOK_SECRET"`
-	RetrySchedule     string        `env:"WEBHOOK_RETRY_SCHEDULE" envDefault:"5s,30s,2m,10m,1h,3h,6h,12h,24h,24h"`
-	Timeout           time.Duration `env:"WEBHOOK_TIMEOUT" envDefault:"10s"`
-	Workers           int           `env:"WEBHOOK_WORKERS" envDefault:"16"`
-	HostConcurrency   int           `env:"WEBHOOK_HOST_CONCURRENCY" envDefault:"4"`
-	PollInterval      time.Duration `env:"WEBHOOK_POLL_INTERVAL" envDefault:"500ms"`
+	// WebhookSecretText signs the webhooks, written as Standard Webhooks
+	// writes secrets: "whsec_" and the base64 of the key. Never logged.
+	WebhookSecretText string `env:"WEBHOOK_SECRET"`
+	// WebhookSecretPreviousText, set during a rotation, signs every webhook
+	// too, so receivers can move to the new secret at their own pace.
+	WebhookSecretPreviousText string        `env:"WEBHOOK_SECRET_PREVIOUS"`
+	RetrySchedule             string        `env:"WEBHOOK_RETRY_SCHEDULE" envDefault:"5s,30s,2m,10m,1h,3h,6h,12h,24h,24h"`
+	Timeout                   time.Duration `env:"WEBHOOK_TIMEOUT" envDefault:"10s"`
+	Workers                   int           `env:"WEBHOOK_WORKERS" envDefault:"16"`
+	HostConcurrency           int           `env:"WEBHOOK_HOST_CONCURRENCY" envDefault:"4"`
+	PollInterval              time.Duration `env:"WEBHOOK_POLL_INTERVAL" envDefault:"500ms"`
 	// AllowPrivate lets webhooks reach private, loopback and link-local
 	// addresses; in development mode loopback is allowed anyway.
 	AllowPrivate bool          `env:"WEBHOOK_ALLOW_PRIVATE" envDefault:"false"`
@@ -48,9 +59,11 @@ type Config struct {
 	DLQInterval      time.Duration `env:"ALERT_DLQ_INTERVAL" envDefault:"1m"`
 	AlertMinInterval time.Duration `env:"ALERT_MIN_INTERVAL" envDefault:"10m"`
 
-	WebhookSecret []byte          `env:"-"`
-	Schedule      []time.Duration `env:"-"`
-	Policy        webhook.Policy  `env:"-"`
+	// WebhookSecrets are the keys that sign every webhook, the current one
+	// first.
+	WebhookSecrets [][]byte        `env:"-"`
+	Schedule       []time.Duration `env:"-"`
+	Policy         webhook.Policy  `env:"-"`
 }
 
 // Validate checks the values and derives the parsed fields.
@@ -80,11 +93,10 @@ func (c *Config) Validate() error {
 		}
 		c.WebhookSecretText = DevWebhookSecret
 	}
-	secret, err := webhook.ParseSecret(c.WebhookSecretText)
-	if err != nil || len(secret) == 0 {
-		return config.VarError("WEBHOOK_SECRET", "a whsec_ secret must be followed by base64")
+	if err := c.webhookSecrets(); err != nil {
+		return err
 	}
-	c.WebhookSecret = secret
+	var err error
 	if c.Schedule, err = ParseSchedule(c.RetrySchedule); err != nil {
 		return config.VarError("WEBHOOK_RETRY_SCHEDULE", "%v", err)
 	}
@@ -115,6 +127,29 @@ func (c *Config) Validate() error {
 	}
 	if c.AlertMinInterval <= 0 {
 		return config.VarError("ALERT_MIN_INTERVAL", "must be positive")
+	}
+	return nil
+}
+
+// webhookSecrets reads WEBHOOK_SECRET and WEBHOOK_SECRET_PREVIOUS.
+func (c *Config) webhookSecrets() error {
+	c.WebhookSecrets = nil
+	for _, v := range []struct{ name, text string }{
+		{"WEBHOOK_SECRET", c.WebhookSecretText},
+		{"WEBHOOK_SECRET_PREVIOUS", c.WebhookSecretPreviousText},
+	} {
+		if v.text == "" {
+			continue
+		}
+		key, err := webhook.ParseSecret(v.text)
+		if err != nil {
+			return config.VarError(v.name, "%v", err)
+		}
+		if !c.DevMode && len(key) < MinWebhookKeyLen {
+			return config.VarError(v.name, "the key must be at least %d bytes (whsec_ and %d base64 characters)",
+				MinWebhookKeyLen, base64.StdEncoding.EncodedLen(MinWebhookKeyLen))
+		}
+		c.WebhookSecrets = append(c.WebhookSecrets, key)
 	}
 	return nil
 }

@@ -15,8 +15,10 @@ func TestDevDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(cfg.WebhookSecret) != config.DevWebhookSecret || !cfg.Policy.AllowLoopback || cfg.Policy.AllowPrivate {
-		t.Fatalf("dev defaults: policy %+v", cfg.Policy)
+	// A fixed whsec_ secret, whose key receivers of the development mode hold.
+	if len(cfg.WebhookSecrets) != 1 || string(cfg.WebhookSecrets[0]) != "dev-webhook-secret" ||
+		!cfg.Policy.AllowLoopback || cfg.Policy.AllowPrivate {
+		t.Fatalf("dev defaults: secrets %q, policy %+v", cfg.WebhookSecrets, cfg.Policy)
 	}
 	var total time.Duration
 	for _, d := range cfg.Schedule {
@@ -28,14 +30,26 @@ func TestDevDefaults(t *testing.T) {
 }
 
 func TestStandardWebhooksSecret(t *testing.T) {
-	t.Setenv("DEV_MODE", "true")
-	t.Setenv("WEBHOOK_SECRET", "whsec_c2VjcmV0LWJ5dGVz")
+	const (
+		current  = "whsec_Y3VycmVudC13ZWJob29rLWtleS0wMTIzNDU2Nzg5"     // current-webhook-key-0123456789
+		previous = "whsec_cHJldmlvdXMtd2ViaG9vay1rZXktMDEyMzQ1Njc4OQ==" // previous-webhook-key-0123456789
+	)
+	t.Setenv("SIGN_SECRET", "sign-secret")
+	t.Setenv("INTERNAL_SECRET", strings.Repeat("i", pkgconfig.MinInternalSecretLen))
+	t.Setenv("WEBHOOK_SECRET", current)
 	cfg, err := pkgconfig.Load[config.Config]()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(cfg.WebhookSecret) != "secret-bytes" {
-		t.Fatalf("secret %q", cfg.WebhookSecret)
+	if len(cfg.WebhookSecrets) != 1 || string(cfg.WebhookSecrets[0]) != "current-webhook-key-0123456789" {
+		t.Fatalf("secrets %q", cfg.WebhookSecrets)
+	}
+	t.Setenv("WEBHOOK_SECRET_PREVIOUS", previous)
+	if cfg, err = pkgconfig.Load[config.Config](); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.WebhookSecrets) != 2 || string(cfg.WebhookSecrets[1]) != "previous-webhook-key-0123456789" {
+		t.Fatalf("secrets during a rotation %q", cfg.WebhookSecrets)
 	}
 }
 
@@ -44,8 +58,12 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{map[string]string{"SIGN_SECRET": "s"}, "WEBHOOK_SECRET"},
-		{map[string]string{"DEV_MODE": "true", "WEBHOOK_SECRET": "whsec_!!"}, "WEBHOOK_SECRET"},
+		{map[string]string{"SIGN_SECRET": "s", "INTERNAL_SECRET": strings.Repeat("i", 32)}, "WEBHOOK_SECRET: required unless DEV_MODE=true"},
+		{map[string]string{"DEV_MODE": "true", "WEBHOOK_SECRET": "whsec_!!"}, "WEBHOOK_SECRET: whsec_ must be followed by"},
+		{map[string]string{"DEV_MODE": "true", "WEBHOOK_SECRET": "plain-text-secret"}, "WEBHOOK_SECRET: must be whsec_"},
+		{map[string]string{"DEV_MODE": "true", "WEBHOOK_SECRET_PREVIOUS": "plain-text-secret"}, "WEBHOOK_SECRET_PREVIOUS: must be whsec_"},
+		{map[string]string{"SIGN_SECRET": "s", "INTERNAL_SECRET": strings.Repeat("i", 32), "WEBHOOK_SECRET": "whsec_c2hvcnQ="},
+			"WEBHOOK_SECRET: the key must be at least 24 bytes"},
 		{map[string]string{"DEV_MODE": "true", "WEBHOOK_RETRY_SCHEDULE": "5s,soon"}, "WEBHOOK_RETRY_SCHEDULE"},
 		{map[string]string{"DEV_MODE": "true", "WEBHOOK_TIMEOUT": "0s"}, "WEBHOOK_TIMEOUT"},
 		{map[string]string{"DEV_MODE": "true", "TELEGRAM_BOT_TOKEN": "1:x"}, "TELEGRAM_CHAT_ID"},

@@ -2,6 +2,15 @@
 // returns: it remembers the requests that asked for a callback, turns their
 // returns into webhook deliveries, and raises an alert when a withdrawal or a
 // payment failed.
+//
+// Anyone with broker access can publish to these routing keys, so a copy
+// counts only when signed with the suite's signing secret (the current or,
+// during a rotation, the previous one). A copy on a request key that carries
+// event or status is a return replayed as a request and never registers a
+// callback. A "rejected" return is never delivered: the suite sends one for
+// any message it refused, whoever sent it, so it never speaks for the outcome
+// of its request_id (contract section 3) and a receiver acts on a flow's own
+// events only.
 package copies
 
 import (
@@ -48,9 +57,10 @@ func Bindings(names contract.Names) []string {
 // Handler processes the copies queue.
 type Handler struct {
 	Store *store.Store
-	// Secret verifies requests and returns: only signed ones are acted upon,
-	// so nobody can register a callback or inject a return without it.
-	Secret  []byte
+	// Secrets verify requests and returns, the current signing secret first:
+	// only signed ones are acted upon, so nobody can register a callback or
+	// inject a return without one.
+	Secrets [][]byte
 	Alerter *alerts.Alerter
 	Log     zerolog.Logger
 	// OnDeliveries wakes the deliverer after new deliveries were recorded.
@@ -60,14 +70,14 @@ type Handler struct {
 }
 
 // NewHandler returns a handler for the flows of names.
-func NewHandler(names contract.Names, st *store.Store, secret []byte, alerter *alerts.Alerter,
+func NewHandler(names contract.Names, st *store.Store, secrets [][]byte, alerter *alerts.Alerter,
 	onDeliveries func(), log zerolog.Logger) *Handler {
 	routes := map[string]route{}
 	for _, f := range names.All() {
 		routes[f.RequestKey] = route{flow: f.Name}
 		routes[f.ReturnKey] = route{flow: f.Name, isReturn: true}
 	}
-	return &Handler{Store: st, Secret: secret, Alerter: alerter, Log: log, OnDeliveries: onDeliveries, routes: routes}
+	return &Handler{Store: st, Secrets: secrets, Alerter: alerter, Log: log, OnDeliveries: onDeliveries, routes: routes}
 }
 
 // parsedCopy is a usable request or return copy, ready to be recorded.
@@ -191,13 +201,19 @@ func (h *Handler) parse(d broker.Delivery) (c parsedCopy, ok bool) {
 		return c, false
 	}
 	c = parsedCopy{flow: r.flow, requestID: requestID, log: h.Log.With().Str("flow", r.flow).Str("request_id", requestID).Logger()}
-	if err := sign.Verify(h.Secret, fields); err != nil {
+	if err := sign.VerifyAny(h.Secrets, fields); err != nil {
 		if r.isReturn {
 			c.log.Warn().Msg("return copy with a bad signature dropped")
 		}
 		return c, false // the flow's service answers bad_signature; its return has no known callback
 	}
+	_, hasEvent := fields["event"]
+	_, hasStatus := fields["status"]
 	if !r.isReturn {
+		if hasEvent || hasStatus {
+			c.log.Info().Msg("copy with event or status on a request key: a return is never a request")
+			return c, false
+		}
 		c.callback, _ = str(fields, "callback_url")
 		if c.callback == "" {
 			return c, false
@@ -212,6 +228,10 @@ func (h *Handler) parse(d broker.Delivery) (c parsedCopy, ok bool) {
 	status, ok := integer(fields, "status")
 	if event == "" || !ok {
 		c.log.Warn().Msg("return copy without event or status dropped")
+		return c, false
+	}
+	if event == contract.EventRejected {
+		c.log.Debug().Msg("rejected return not delivered: it never speaks for the request's outcome")
 		return c, false
 	}
 	depositID, _ := str(fields, "deposit_id")

@@ -19,7 +19,12 @@ import (
 	"paysuite/services/notifier/internal/store"
 )
 
-var secret = []byte("copy-secret")
+// secret is the suite's signing secret in these tests; previousSecret the
+// one it replaces during a rotation.
+var (
+	secret         = []byte("copy-secret")
+	previousSecret = []byte("previous-copy-secret")
+)
 
 type chat struct{}
 
@@ -28,10 +33,15 @@ func (chat) Send(context.Context, string) error { return nil }
 func setup(t *testing.T) (*copies.Handler, *gorm.DB) {
 	gdb := dbtest.Open(t, store.Migrations())
 	alerter := &alerts.Alerter{DB: gdb, Sender: chat{}, MinInterval: time.Hour, Tick: time.Second, Log: zerolog.Nop()}
-	return copies.NewHandler(contract.DefaultNames(), store.New(gdb), secret, alerter, func() {}, zerolog.Nop()), gdb
+	return copies.NewHandler(contract.DefaultNames(), store.New(gdb), [][]byte{secret, previousSecret}, alerter, func() {}, zerolog.Nop()), gdb
 }
 
 func copyOf(t *testing.T, key string, fields map[string]any) broker.Delivery {
+	t.Helper()
+	return signedCopy(t, secret, key, fields)
+}
+
+func signedCopy(t *testing.T, secret []byte, key string, fields map[string]any) broker.Delivery {
 	t.Helper()
 	body, err := sign.Seal(secret, fields, time.Now())
 	if err != nil {

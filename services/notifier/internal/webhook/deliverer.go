@@ -29,7 +29,9 @@ const maxResponseBody = 64 << 10
 type Deliverer struct {
 	Store  *store.Store
 	Client *http.Client
-	Secret []byte
+	// Secrets sign every webhook, the current one first; during a rotation
+	// the previous one too (see Signature).
+	Secrets [][]byte
 	// Schedule is the delay after each failed attempt; when it is exhausted the
 	// delivery is failed, for an operator to redeliver.
 	Schedule     []time.Duration
@@ -326,7 +328,7 @@ func (d *Deliverer) post(ctx context.Context, job store.Delivery) (int, error) {
 	req.Header.Set("User-Agent", "paysuite-notifier")
 	req.Header.Set(HeaderID, job.WebhookID)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(HeaderSignature, Signature(d.Secret, job.WebhookID, ts, job.Body))
+	req.Header.Set(HeaderSignature, Signature(d.Secrets, job.WebhookID, ts, job.Body))
 	resp, err := d.Client.Do(req)
 	if err != nil {
 		var ue *url.Error

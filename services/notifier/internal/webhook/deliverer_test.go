@@ -2,9 +2,6 @@ package webhook_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"gorm.io/gorm"
 
 	"paysuite/pkg/db"
@@ -25,10 +23,13 @@ import (
 	"paysuite/services/notifier/internal/webhook"
 )
 
-var testSecret = []byte("whk-test-secret")
+// testSecret is the webhook secret of these tests, written as Standard
+// Webhooks writes secrets.
+const testSecret = "whsec_d2ViaG9vay10ZXN0LWtleS0zMi1ieXRlcy1sb25nISE="
 
-// receiver is a webhook endpoint that checks every signature on its own and
-// answers with what respond says.
+// receiver is a webhook endpoint that verifies every webhook with the
+// official Standard Webhooks library, holding testSecret, and answers with
+// what respond says.
 type receiver struct {
 	t       *testing.T
 	srv     *httptest.Server
@@ -49,10 +50,7 @@ func newReceiver(t *testing.T, respond func(n int) int) *receiver {
 func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	id, ts := req.Header.Get("webhook-id"), req.Header.Get("webhook-timestamp")
-	mac := hmac.New(sha256.New, testSecret)
-	mac.Write([]byte(id + "." + ts + "." + string(body)))
-	want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
-	if req.Header.Get("webhook-signature") != want {
+	if wh, err := standardwebhooks.NewWebhook(testSecret); err != nil || wh.Verify(body, req.Header) != nil {
 		r.badSigs.Add(1)
 	}
 	if sec, err := strconv.ParseInt(ts, 10, 64); err != nil || time.Since(time.Unix(sec, 0)).Abs() > time.Minute {
@@ -73,7 +71,11 @@ func (r *receiver) count() int {
 }
 
 func newDeliverer(t *testing.T, gdb *gorm.DB, p webhook.Policy, schedule []time.Duration, timeout time.Duration, workers int) *webhook.Deliverer {
-	return &webhook.Deliverer{Store: store.New(gdb), Client: webhook.NewClient(p, timeout), Secret: testSecret,
+	key, err := webhook.ParseSecret(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &webhook.Deliverer{Store: store.New(gdb), Client: webhook.NewClient(p, timeout), Secrets: [][]byte{key},
 		Schedule: schedule, Timeout: timeout, Workers: workers, HostLimit: 2, PollInterval: 20 * time.Millisecond,
 		Owner: fmt.Sprintf("test-%p", gdb), Log: zerolog.New(zerolog.NewTestWriter(t))}
 }

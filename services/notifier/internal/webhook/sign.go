@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -19,28 +20,41 @@ const (
 	HeaderSignature = "webhook-signature"
 )
 
-// secretPrefix marks a Standard Webhooks secret: base64 after the prefix.
-const secretPrefix = "whsec_"
+// SecretPrefix starts a secret written as Standard Webhooks writes it:
+// "whsec_" and the base64 of the key.
+const SecretPrefix = "whsec_"
 
-// ParseSecret returns the HMAC key of a configured secret: the base64-decoded
-// part of a "whsec_..." secret, or the bytes of any other string.
+// ParseSecret returns the HMAC key of a "whsec_<base64>" secret: the decoded
+// bytes, as every Standard Webhooks library reads it.
 func ParseSecret(s string) ([]byte, error) {
-	if rest, ok := strings.CutPrefix(s, secretPrefix); ok {
-		return base64.StdEncoding.DecodeString(rest)
+	rest, ok := strings.CutPrefix(s, SecretPrefix)
+	if !ok {
+		return nil, errors.New("must be whsec_ followed by the base64 of the key")
 	}
-	return []byte(s), nil
+	key, err := base64.StdEncoding.DecodeString(rest)
+	if err != nil || len(key) == 0 {
+		return nil, errors.New("whsec_ must be followed by the base64 of the key")
+	}
+	return key, nil
 }
 
-// Signature is the webhook-signature header value for one attempt:
-// "v1," + base64(HMAC-SHA256(secret, id + "." + timestamp + "." + body)).
-func Signature(secret []byte, id string, timestamp int64, body []byte) string {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte(id))
-	mac.Write([]byte{'.'})
-	mac.Write([]byte(strconv.FormatInt(timestamp, 10)))
-	mac.Write([]byte{'.'})
-	mac.Write(body)
-	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+// Signature is the webhook-signature header value for one attempt: for each
+// secret, "v1," + base64(HMAC-SHA256(secret, id + "." + timestamp + "." +
+// body)), separated by spaces. During a rotation (the new secret first, then
+// the old one) a receiver that holds either verifies the webhook, as the
+// convention allows several signatures in one header.
+func Signature(secrets [][]byte, id string, timestamp int64, body []byte) string {
+	sigs := make([]string, len(secrets))
+	for i, secret := range secrets {
+		mac := hmac.New(sha256.New, secret)
+		mac.Write([]byte(id))
+		mac.Write([]byte{'.'})
+		mac.Write([]byte(strconv.FormatInt(timestamp, 10)))
+		mac.Write([]byte{'.'})
+		mac.Write(body)
+		sigs[i] = "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	}
+	return strings.Join(sigs, " ")
 }
 
 // ID is the webhook-id of a return: stable for the same return, whichever

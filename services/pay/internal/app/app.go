@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"paysuite/pkg/broker"
 	"paysuite/pkg/events"
 	"paysuite/pkg/service"
 	"paysuite/pkg/sign"
@@ -37,25 +38,27 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		return err
 	}
 
-	base, err := service.Start(ctx, service.Options{
-		HTTPAddr: cfg.HTTPAddr, Profiling: cfg.Profiling, DB: cfg.DB, Migrations: store.Migrations(),
-		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Outbox: true,
-	}, log)
-	if err != nil {
-		return err
-	}
-	gdb, mq := base.DB, base.MQ
-	node, err := txsender.Dial(ctx, cfg.RPCURL)
+	node, err := dialNode(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer node.Close()
 
+	base, err := service.Start(ctx, service.Options{
+		HTTPAddr: cfg.HTTPAddr, Profiling: cfg.Profiling, DB: cfg.DB, Migrations: store.Migrations(),
+		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Outbox: true,
+		Name: "pay", InternalSecrets: cfg.InternalSecrets(),
+	}, log)
+	if err != nil {
+		return err
+	}
+	gdb, mq := base.DB, base.MQ
+
 	w := wallets.New(hotKey, mnemonic, cfg.DepositPath, gdb, cfg.Chain)
 	log = log.With().Str("hot_wallet", store.Lower(w.Hot())).Logger()
 	sealer := sign.Sealer{Secret: []byte(cfg.SignSecret)}
 	engine := &payouts.Engine{
-		HotWallet: w.Hot(), Names: cfg.Names, Sealer: sealer, FundingConfirmations: cfg.FundingConfirmations,
+		HotWallet: w.Hot(), Names: cfg.Names, Sealer: sealer, Keys: base.Keys, FundingConfirmations: cfg.FundingConfirmations,
 		Confirmations: cfg.Sender.Confirmations, MinUSDT: cfg.MinUSDT, Log: log, OnCommit: base.Kick,
 	}
 	m := txsender.NewMetrics(base.Ops.Registry(), prometheus.CounterOpts{
@@ -85,20 +88,23 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	}}
 	handler := &requests.Handler{
 		DB: gdb, Engine: engine, Sender: sender, Publisher: mq, Names: cfg.Names, Chain: cfg.Chain, Tokens: cfg.Tokens,
-		Secret: []byte(cfg.SignSecret), MaxClockSkew: cfg.MaxClockSkew, Sealer: sealer, Log: log, OnCommit: base.Kick,
+		Secrets: cfg.SignSecrets(), MaxClockSkew: cfg.MaxClockSkew, Sealer: sealer, Log: log, OnCommit: base.Kick,
 	}
 	log.Info().Str("chain", cfg.Chain).Uint64("confirmations", cfg.Sender.Confirmations).Msg("pay started")
-	return base.Run(ctx,
+	parts := []func(context.Context) error{
 		sender.Run,
 		func(ctx context.Context) error { return m.WatchBalances(ctx, node, w.Hot(), cfg.Tokens, log) },
 		func(ctx context.Context) error {
-			return mq.Consume(ctx, events.AddressQueue(events.OwnerPay), 4, known.Handle)
-		},
-		func(ctx context.Context) error {
-			return mq.Consume(ctx, events.AddressListQueue(events.OwnerPay), 4, known.Handle)
-		},
-		func(ctx context.Context) error {
 			return mq.Consume(ctx, cfg.Names.PayQueue, cfg.Workers, handler.Handle)
 		},
-	)
+	}
+	// Only what another service of the suite sealed teaches pay an address it
+	// would sign for.
+	guard := base.Guard()
+	for _, queue := range []string{events.AddressQueue(events.OwnerPay), events.AddressListQueue(events.OwnerPay)} {
+		parts = append(parts, func(ctx context.Context) error {
+			return guard.Consume(ctx, queue, 4, known.Handle, broker.Batching{})
+		})
+	}
+	return base.Run(ctx, parts...)
 }

@@ -7,7 +7,6 @@ package payouts
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -50,6 +49,8 @@ type Engine struct {
 	HotWallet common.Address
 	Names     contract.Names
 	Sealer    sign.Sealer
+	// Keys seal the alerts sent to the other services.
+	Keys events.Keys
 	// FundingConfirmations is the depth the gas funding must reach first.
 	FundingConfirmations uint64
 	// Confirmations is the depth at which a user's tokens count as theirs.
@@ -342,14 +343,15 @@ func (e *Engine) finish(tx *gorm.DB, p *store.Payment, out returns.Pay, alertMsg
 	return nil
 }
 
-// alert queues an operator alert in tx.
+// alert queues an operator alert in tx, sealed: the other services act only
+// on what the suite sent.
 func (e *Engine) alert(tx *gorm.DB, kind, key, requestID, message string) error {
-	body, err := json.Marshal(events.Alert{Kind: kind, Key: key, Service: "pay", Message: message, At: time.Now().Unix()})
+	msg, err := e.Keys.Message(events.AlertKey(kind), "alert:"+kind+":pay:"+requestID,
+		events.Alert{Kind: kind, Key: key, Service: "pay", Message: message, At: time.Now().Unix()})
 	if err != nil {
 		return err
 	}
-	return outbox.Add(tx, outbox.Message{Exchange: events.Exchange, RoutingKey: events.AlertKey(kind),
-		MessageID: "alert:" + kind + ":pay:" + requestID, Body: body})
+	return outbox.Add(tx, msg)
 }
 
 func bigOf(s string) *big.Int {

@@ -35,14 +35,16 @@ type Publisher interface {
 
 // Handler processes the pay request queue.
 type Handler struct {
-	DB           *gorm.DB
-	Engine       *payouts.Engine
-	Sender       *txsender.Sender
-	Publisher    Publisher
-	Names        contract.Names
-	Chain        string
-	Tokens       tokens.List
-	Secret       []byte
+	DB        *gorm.DB
+	Engine    *payouts.Engine
+	Sender    *txsender.Sender
+	Publisher Publisher
+	Names     contract.Names
+	Chain     string
+	Tokens    tokens.List
+	// Secrets verify requests, the current one first (config SignSecrets);
+	// Sealer signs the returns with the current one.
+	Secrets      [][]byte
 	MaxClockSkew time.Duration
 	Sealer       sign.Sealer
 	Log          zerolog.Logger
@@ -66,38 +68,20 @@ type payRequest struct {
 	amountOK    bool
 }
 
-// Handle is the broker handler for the pay request queue.
+// Handle is the broker handler for the pay request queue: the intake passes
+// on what is a request and answers anything else itself.
 func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
-	env, err := request.Open(d.Body)
-	if err != nil {
-		return err
-	}
+	return h.intake().Handle(ctx, d, h.accept)
+}
+
+// accept handles an authenticated request: a repeat gets its stored returns,
+// a new one is checked, then handed to the payout engine.
+func (h *Handler) accept(ctx context.Context, env request.Envelope) error {
 	id := env.RequestID
 	log := h.Log.With().Str("request_id", id).Logger()
 	req := payRequest{RequestID: id, Chain: h.Chain, Symbol: "USDT"}
-
-	// Unauthenticated requests are answered but leave no trace: they must not be
-	// able to claim a request_id.
-	if err := env.Authenticate(h.Secret, h.now(), h.MaxClockSkew); err != nil {
-		var ref request.Refusal
-		if !errors.As(err, &ref) {
-			return err
-		}
-		h.defaults(env, &req)
-		log.Info().Str("error", ref.Code).Msg("pay request refused")
-		body, err := h.Sealer.Seal(h.Engine.Failure(h.row(req), payouts.Refusal(ref)))
-		if err != nil {
-			return err
-		}
-		return h.Publisher.Publish(ctx, h.Names.Exchange, h.Names.PayReturnKey,
-			broker.Message{Body: body, MessageID: id + ":" + contract.EventPay + ":" + ref.Code})
-	}
-	existing, err := store.Find(h.DB.WithContext(ctx), id)
-	if err != nil {
+	if known, err := h.replay(ctx, id); err != nil || known {
 		return err
-	}
-	if existing != nil {
-		return h.repeat(ctx, existing)
 	}
 	ref, err := h.check(ctx, env, &req)
 	if err != nil {
@@ -128,20 +112,6 @@ const (
 	maxCallbackBytes = 2048
 	addressBytes     = 42
 )
-
-// defaults fills chain and symbol from the request where they are usable, for
-// the answer to a request refused before its fields were checked.
-func (h *Handler) defaults(env request.Envelope, req *payRequest) {
-	if c, ok := env.Bytes("chain", maxNameBytes); ok && c != "" {
-		req.Chain = c
-	}
-	if s, ok := env.Bytes("symbol", maxNameBytes); ok && s != "" {
-		req.Symbol = s
-		if t, ok := h.Tokens.BySymbol(s); ok {
-			req.Symbol = t.Symbol
-		}
-	}
-}
 
 func refuse(code, message string) *payouts.Refusal {
 	return &payouts.Refusal{Code: code, Message: message}
@@ -287,26 +257,4 @@ func (h *Handler) store(ctx context.Context, req payRequest, log zerolog.Logger,
 	}
 	h.Sender.Kick()
 	return nil
-}
-
-// repeat answers a request_id seen before with what it was answered: the final
-// return if there is one, else the submitted notice if there is one. Nothing
-// else happens: funds never move twice.
-func (h *Handler) repeat(ctx context.Context, p *store.Payment) error {
-	switch {
-	case p.FinalBody != nil:
-		return h.Publisher.Publish(ctx, h.Names.Exchange, h.Names.PayReturnKey,
-			broker.Message{Body: p.FinalBody, MessageID: p.RequestID + ":" + contract.EventPay})
-	case p.SubmittedBody != nil:
-		return h.Publisher.Publish(ctx, h.Names.Exchange, h.Names.PayReturnKey,
-			broker.Message{Body: p.SubmittedBody, MessageID: p.RequestID + ":" + contract.EventSubmitted})
-	}
-	return nil
-}
-
-func (h *Handler) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
-	}
-	return time.Now()
 }

@@ -2,11 +2,6 @@
 // proto/schemas/pay.return.*.json describe them.
 package returns
 
-import ()
-
-// ErrInternal is the contract's code for a request the suite could not carry out
-// although it was valid; funds did not and will not move.
-
 // Submitted tells that the payment's transaction was broadcast.
 type Submitted struct {
 	RequestID   string `json:"request_id"`

@@ -9,9 +9,11 @@ import (
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/events"
+	"paysuite/pkg/request"
 	"paysuite/pkg/service"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/topology"
+	"paysuite/pkg/witness"
 	"paysuite/services/topup/internal/config"
 	"paysuite/services/topup/internal/deposits"
 	"paysuite/services/topup/internal/requests"
@@ -27,9 +29,18 @@ const (
 
 // Run starts topup and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+	node, chainID, err := witness.Dial(ctx, cfg.RPCURL, log)
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+	if err := cfg.CheckDevChain(chainID); err != nil {
+		return err
+	}
 	base, err := service.Start(ctx, service.Options{
 		HTTPAddr: cfg.HTTPAddr, Profiling: cfg.Profiling, DB: cfg.DB, Migrations: store.Migrations(),
 		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Outbox: true,
+		Name: "topup", InternalSecrets: cfg.InternalSecrets(),
 	}, log)
 	if err != nil {
 		return err
@@ -39,18 +50,25 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	sealer := sign.Sealer{Secret: []byte(cfg.SignSecret)}
 	reqs := &requests.Handler{
 		Store: st, Publisher: base.MQ, Names: cfg.Names, Chain: cfg.Chain, Tokens: cfg.Tokens, Keys: cfg.Keys,
-		Secret: []byte(cfg.SignSecret), MaxClockSkew: cfg.MaxClockSkew, Sealer: sealer, Log: log,
-		OnCommit: base.Kick, Observe: m.requests,
+		Internal: base.Keys, Sealer: sealer, Log: log, OnCommit: base.Kick, Observe: m.requests,
 	}
-	deps := &deposits.Handler{Store: st, Names: cfg.Names, Sealer: sealer, Log: log, OnCommit: base.Kick, Observe: m.deposits}
-	log.Info().Str("chain", cfg.Chain).Msg("topup started")
+	reqs.Gate = &request.Gate{
+		Secrets: cfg.SignSecrets(), MaxSkew: cfg.MaxClockSkew, Publisher: base.MQ, Exchange: cfg.Names.Exchange,
+		ReturnKey: cfg.Names.TopupReturnKey, Sealer: sealer, Replay: reqs.Replay, Log: log, Observe: m.requests,
+	}
+	deps := &deposits.Handler{Store: st, Names: cfg.Names, Internal: base.Keys, Sealer: sealer, Log: log,
+		OnCommit: base.Kick, Observe: m.deposits, Witness: &witness.Witness{
+			Node: node, Chain: cfg.Chain, Tokens: cfg.Tokens, Confirmations: cfg.Confirmations,
+		}}
+	transfers := events.TransferQueue(events.OwnerTopup)
+	log.Info().Str("chain", cfg.Chain).Uint64("chain_id", chainID).Msg("topup started")
 	return base.Run(ctx,
 		func(ctx context.Context) error {
 			return base.MQ.ConsumeBatches(ctx, cfg.Names.TopupQueue, cfg.Workers, reqs.Handle,
 				broker.Batching{Max: registrationBatch, Handler: reqs.HandleBatch})
 		},
 		func(ctx context.Context) error {
-			return base.MQ.ConsumeBatches(ctx, events.TransferQueue(events.OwnerTopup), cfg.Workers, deps.Handle,
+			return base.Guard().Consume(ctx, transfers, cfg.Workers, deps.Handle,
 				broker.Batching{Max: depositBatch, Handler: deps.HandleBatch})
 		},
 	)

@@ -2,6 +2,8 @@
 package config
 
 import (
+	"strings"
+
 	"paysuite/pkg/broker"
 	"paysuite/pkg/config"
 	"paysuite/pkg/contract"
@@ -17,9 +19,13 @@ type Config struct {
 	Broker broker.Config
 	Names  contract.Names
 
-	Schema    string `env:"MYSQL_SCHEMA" envDefault:"paysuite_topup"`
-	Chain     string `env:"CHAIN" envDefault:"ETH"`
-	TokenList string `env:"TOKENS" envDefault:"USDT:0x5FbDB2315678afecb367f032d93F642f64180aa3:6"`
+	Schema string `env:"MYSQL_SCHEMA" envDefault:"paysuite_topup"`
+	// RPCURL is the node that witnesses every deposit before it is
+	// reported confirmed; Confirmations is the depth it must reach there.
+	RPCURL        string `env:"ETH_RPC_URL" envDefault:"http://127.0.0.1:8545"`
+	Confirmations uint64 `env:"CONFIRMATIONS" envDefault:"20"`
+	Chain         string `env:"CHAIN" envDefault:"ETH"`
+	TokenList     string `env:"TOKENS" envDefault:"USDT:0x5FbDB2315678afecb367f032d93F642f64180aa3:6"`
 	// XPub is the extended public key deposit addresses are derived from; topup
 	// never sees a private key.
 	XPub string `env:"TOPUP_XPUB"`
@@ -45,6 +51,13 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Broker.Validate(); err != nil {
 		return err
+	}
+	if !strings.HasPrefix(c.RPCURL, "http://") && !strings.HasPrefix(c.RPCURL, "https://") &&
+		!strings.HasPrefix(c.RPCURL, "ws://") && !strings.HasPrefix(c.RPCURL, "wss://") {
+		return config.VarError("ETH_RPC_URL", "must be an http(s) or ws(s) URL")
+	}
+	if c.Confirmations == 0 {
+		return config.VarError("CONFIRMATIONS", "must be at least 1")
 	}
 	if c.Chain == "" {
 		return config.VarError("CHAIN", "must not be empty")

@@ -1,15 +1,20 @@
 // Package deposits turns the chain-listener's transfer events into the deposit
-// returns of the topup flow: pending, then confirmed or reorged, each stage once.
+// returns of the topup flow: pending, then confirmed or reorged, each stage
+// once. A deposit is reported confirmed only once the node witnesses it
+// (pkg/witness); a transfer the chain contradicts is dead-lettered and alerted
+// about, never credited.
 package deposits
 
 import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 	"gorm.io/gorm"
@@ -21,6 +26,7 @@ import (
 	"paysuite/pkg/money"
 	"paysuite/pkg/outbox"
 	"paysuite/pkg/sign"
+	"paysuite/pkg/witness"
 	"paysuite/services/topup/internal/returns"
 	"paysuite/services/topup/internal/store"
 )
@@ -31,8 +37,12 @@ const maxAttempts = 3
 
 // Handler processes topup's transfer event queue.
 type Handler struct {
-	Store    *store.Store
-	Names    contract.Names
+	Store *store.Store
+	Names contract.Names
+	// Witness confirms on the node every transfer reported confirmed.
+	Witness *witness.Witness
+	// Internal seals the operator alerts.
+	Internal events.Keys
 	Sealer   sign.Sealer
 	Log      zerolog.Logger
 	OnCommit func()
@@ -55,13 +65,21 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 }
 
 // HandleBatch records several transfer events in one transaction, with a
-// fixed number of statements whatever their count: under load it saves a
-// commit and several round trips per event. Any failure fails the whole
-// batch, whose events are then handled one by one (a poison one is
-// dead-lettered alone).
+// fixed number of statements whatever their count, after one round trip to
+// the node that witnesses the confirmed ones: under load it saves a commit
+// and several round trips per event. Any failure fails the whole batch, whose
+// events are then handled one by one (a poison one, or one the chain
+// contradicts, is dead-lettered alone).
 func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 	deps, err := h.prepare(ctx, ds)
 	if err != nil || len(deps) == 0 {
+		return err
+	}
+	if err := h.witness(ctx, deps); err != nil {
+		var ref *witness.Refuted
+		if errors.As(err, &ref) && len(ds) == 1 {
+			return h.dismiss(ctx, deps[0], ref)
+		}
 		return err
 	}
 	// READ COMMITTED: locking a deposit not recorded yet takes no gap lock, so
@@ -141,6 +159,43 @@ func (h *Handler) prepare(ctx context.Context, ds []broker.Delivery) ([]*deposit
 		}})
 	}
 	return deps, nil
+}
+
+// witness confirms the confirmed events of deps on the node, in one round
+// trip, and reports each with the depth the node gives it.
+func (h *Handler) witness(ctx context.Context, deps []*deposit) error {
+	var confirmed []*deposit
+	var claims []events.Transfer
+	for _, dep := range deps {
+		if dep.ev.Kind == events.KindConfirmed {
+			confirmed, claims = append(confirmed, dep), append(claims, dep.ev)
+		}
+	}
+	head, err := h.Witness.Confirm(ctx, claims)
+	if err != nil {
+		return fmt.Errorf("witness %d confirmed deposits: %w", len(claims), err)
+	}
+	for _, dep := range confirmed {
+		dep.base.Confirmations = head - dep.ev.BlockNumber + 1
+	}
+	return nil
+}
+
+// dismiss raises the operator alert about a transfer the chain contradicts
+// and dead-letters its event: nothing is credited.
+func (h *Handler) dismiss(ctx context.Context, dep *deposit, ref *witness.Refuted) error {
+	alert := ref.Alert("topup", time.Now())
+	id := fmt.Sprintf("alert:%s:%s:%d", alert.Kind, ref.Transfer, dep.ev.Sequence)
+	msg, err := h.Internal.Message(events.AlertKey(alert.Kind), id, alert)
+	if err != nil {
+		return err
+	}
+	if err := h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error { return outbox.Add(tx, msg) }); err != nil {
+		return fmt.Errorf("alert about transfer %s: %w", ref.Transfer, err)
+	}
+	h.OnCommit()
+	dep.log.Error().Str("reason", ref.Reason).Msg("the chain contradicts a confirmed transfer event; dead-lettered, nothing credited")
+	return broker.Poison(ref.Error())
 }
 
 // record stores the events inside tx, in their order, and the returns they

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/rs/zerolog"
 	"gorm.io/gorm"
 
@@ -16,37 +18,71 @@ import (
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/events"
 	"paysuite/pkg/sign"
+	"paysuite/pkg/witness/witnesstest"
 	"paysuite/services/topup/internal/deposits"
 	"paysuite/services/topup/internal/store"
 )
 
-const watched = "0x00000000000000000000000000000000000000a1"
+// depth is the confirmation depth of the tests.
+const depth = 3
 
-func setup(t *testing.T) (*deposits.Handler, *gorm.DB) {
+var internal = mustKeys("topup-internal-secret")
+
+func mustKeys(secret string) events.Keys {
+	k, err := events.NewKeys([]byte(secret))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+// fixture is a registered address that received n real transfers of 1.5
+// USDT in one transaction, deep enough to be confirmed.
+type fixture struct {
+	h     *deposits.Handler
+	db    *gorm.DB
+	chain *witnesstest.Chain
+	evs   []events.Transfer
+}
+
+func setup(t *testing.T, n int) *fixture {
 	t.Helper()
 	gdb := dbtest.Open(t, store.Migrations())
-	addr := watched
+	chain := witnesstest.Start(t)
+	to := witnesstest.Address(t.Name())
+	addr := strings.ToLower(to.Hex())
 	reg := &store.Registration{RequestID: "r-1", Chain: "ETH", Symbol: "USDT", Address: &addr, ReturnBody: []byte("{}")}
 	if err := gdb.Create(reg).Error; err != nil {
 		t.Fatal(err)
 	}
-	return &deposits.Handler{
+	recipients, amounts := make([]common.Address, n), make([]int64, n)
+	for i := range n {
+		recipients[i], amounts[i] = to, 1_500_000
+	}
+	evs := chain.Pay(recipients, amounts)
+	for i, ev := range evs {
+		if ev.LogIndex != uint(i) {
+			t.Fatalf("transfer %d at log index %d: the payment is not alone in its block", i, ev.LogIndex)
+		}
+	}
+	chain.Mine(depth - 1)
+	return &fixture{chain: chain, db: gdb, evs: evs, h: &deposits.Handler{
 		Store: store.New(gdb), Names: contract.DefaultNames(), Sealer: sign.Sealer{Secret: []byte("s")},
-		Log: zerolog.Nop(), OnCommit: func() {},
-	}, gdb
+		Witness: chain.Witness(depth), Internal: internal, Log: zerolog.Nop(), OnCommit: func() {},
+	}}
 }
 
-// event is the listener's event of kind for transfer n (log index n of one
-// transaction) to the watched address.
-func event(t *testing.T, n uint, kind string, seq uint64) broker.Delivery {
+// event is the listener's event of kind for transfer n.
+func (f *fixture) event(t *testing.T, n int, kind string, seq uint64) broker.Delivery {
 	t.Helper()
-	body, err := json.Marshal(events.Transfer{
-		Kind: kind, Chain: "ETH", Symbol: "USDT", Decimals: 6,
-		TxHash:   "0x" + fmt.Sprintf("%064x", 1),
-		LogIndex: n, BlockNumber: 10, BlockHash: "0x" + fmt.Sprintf("%064x", 2),
-		From: "0x00000000000000000000000000000000000000f0", To: watched,
-		Amount: "1500000", Sequence: seq,
-	})
+	ev := f.evs[n]
+	ev.Kind, ev.Sequence = kind, seq
+	return delivery(t, ev)
+}
+
+func delivery(t *testing.T, ev events.Transfer) broker.Delivery {
+	t.Helper()
+	body, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +93,7 @@ func event(t *testing.T, n uint, kind string, seq uint64) broker.Delivery {
 func reported(t *testing.T, gdb *gorm.DB) []string {
 	t.Helper()
 	var bodies [][]byte
-	if err := gdb.Raw("SELECT body FROM outbox ORDER BY id").Scan(&bodies).Error; err != nil {
+	if err := gdb.Raw("SELECT body FROM outbox WHERE routing_key = ? ORDER BY id", contract.DefaultNames().TopupReturnKey).Scan(&bodies).Error; err != nil {
 		t.Fatal(err)
 	}
 	out := []string{}
@@ -88,13 +124,14 @@ func statuses(t *testing.T, gdb *gorm.DB) map[string]int {
 }
 
 func TestBatchReportsEachStageOnce(t *testing.T) {
-	h, gdb := setup(t)
+	f := setup(t, 3)
+	h, gdb := f.h, f.db
 	batch := []broker.Delivery{
-		event(t, 0, events.KindSeen, 1),
-		event(t, 1, events.KindSeen, 1),
-		event(t, 0, events.KindConfirmed, 2), // the same deposit again, later in the batch
-		event(t, 2, events.KindConfirmed, 2), // confirmed before it was seen
-		event(t, 1, events.KindSeen, 1),      // repeated inside the batch
+		f.event(t, 0, events.KindSeen, 1),
+		f.event(t, 1, events.KindSeen, 1),
+		f.event(t, 0, events.KindConfirmed, 2), // the same deposit again, later in the batch
+		f.event(t, 2, events.KindConfirmed, 2), // confirmed before it was seen
+		f.event(t, 1, events.KindSeen, 1),      // repeated inside the batch
 		// a transfer to an address topup does not know is left out
 		{Body: []byte(`{"kind":"seen","chain":"ETH","to":"0x00000000000000000000000000000000000000b2","amount":"1","tx_hash":"0x01","sequence":1}`)},
 	}
@@ -113,7 +150,7 @@ func TestBatchReportsEachStageOnce(t *testing.T) {
 	if err := h.HandleBatch(t.Context(), batch); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []broker.Delivery{event(t, 1, events.KindRemoved, 2), event(t, 0, events.KindRemoved, 3)} {
+	for _, d := range []broker.Delivery{f.event(t, 1, events.KindRemoved, 2), f.event(t, 0, events.KindRemoved, 3)} {
 		if err := h.Handle(t.Context(), d); err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +159,7 @@ func TestBatchReportsEachStageOnce(t *testing.T) {
 	if got := reported(t, gdb); !slices.Equal(got, want) {
 		t.Fatalf("after the redelivery and the reorg: reported %v, want %v", got, want)
 	}
-	id := func(n uint) string { return contract.DepositID("ETH", "0x"+fmt.Sprintf("%064x", 1), n) }
+	id := func(n uint) string { return contract.DepositID("ETH", f.evs[0].TxHash, n) }
 	wantStatus := map[string]int{id(0): 1, id(1): 0, id(2): 1}
 	if got := statuses(t, gdb); !maps.Equal(got, wantStatus) {
 		t.Fatalf("deposits %v, want %v", got, wantStatus)
@@ -130,8 +167,9 @@ func TestBatchReportsEachStageOnce(t *testing.T) {
 }
 
 func TestBatchWithGarbageFails(t *testing.T) {
-	h, gdb := setup(t)
-	err := h.HandleBatch(t.Context(), []broker.Delivery{event(t, 0, events.KindSeen, 1), {Body: []byte("not json")}})
+	f := setup(t, 1)
+	h, gdb := f.h, f.db
+	err := h.HandleBatch(t.Context(), []broker.Delivery{f.event(t, 0, events.KindSeen, 1), {Body: []byte("not json")}})
 	if _, poison := broker.IsPoison(err); !poison {
 		t.Fatalf("error %v, want a poison error so that the broker handles each alone", err)
 	}
@@ -144,12 +182,13 @@ func TestBatchWithGarbageFails(t *testing.T) {
 // first delivery) still report each stage once: the loser of a first insert
 // runs again and finds the row.
 func TestConcurrentBatchesReportOnce(t *testing.T) {
-	h, gdb := setup(t)
+	f := setup(t, 20)
+	h, gdb := f.h, f.db
 	var batches [][]broker.Delivery
 	for w := range 4 {
 		var b []broker.Delivery
-		for n := range uint(20) {
-			b = append(b, event(t, (n+uint(w)*5)%20, events.KindSeen, 1))
+		for n := range 20 {
+			b = append(b, f.event(t, (n+w*5)%20, events.KindSeen, 1))
 		}
 		batches = append(batches, b)
 	}

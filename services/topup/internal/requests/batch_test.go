@@ -16,6 +16,7 @@ import (
 	"paysuite/pkg/events"
 	"paysuite/pkg/hdwallet"
 	"paysuite/pkg/outbox"
+	"paysuite/pkg/request"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/tokens"
 	"paysuite/services/topup/internal/requests"
@@ -23,6 +24,17 @@ import (
 )
 
 var secret = []byte("topup-secret")
+
+// internal is the internal messages' key of the tests.
+var internal = mustKeys("topup-internal-secret")
+
+func mustKeys(secret string) events.Keys {
+	k, err := events.NewKeys([]byte(secret))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
 
 func setup(t *testing.T) (*requests.Handler, *gorm.DB) {
 	t.Helper()
@@ -39,16 +51,28 @@ func setup(t *testing.T) (*requests.Handler, *gorm.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &requests.Handler{
+	h := &requests.Handler{
 		Store: store.New(gdb), Names: contract.DefaultNames(), Chain: "ETH", Tokens: toks, Keys: keys,
-		Secret: secret, MaxClockSkew: time.Minute, Sealer: sign.Sealer{Secret: secret}, Log: zerolog.Nop(),
-		OnCommit: func() {},
-	}, gdb
+		Internal: internal, Sealer: sign.Sealer{Secret: secret}, Log: zerolog.Nop(), OnCommit: func() {},
+	}
+	h.Gate = &request.Gate{Secrets: [][]byte{secret}, MaxSkew: time.Minute, Sealer: h.Sealer, Replay: h.Replay,
+		Log: zerolog.Nop()}
+	return h, gdb
 }
 
 func topup(t *testing.T, fields map[string]any) broker.Delivery {
 	t.Helper()
 	body, err := sign.Seal(secret, fields, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return broker.Delivery{Body: body}
+}
+
+// stale is a correctly signed request an hour old.
+func stale(t *testing.T, fields map[string]any) broker.Delivery {
+	t.Helper()
+	body, err := sign.Seal(secret, fields, time.Now().Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,8 +154,13 @@ func TestBatchRegistersEachRequest(t *testing.T) {
 	if msgs[0].RoutingKey != events.AddressListKey {
 		t.Fatalf("first message routed to %s", msgs[0].RoutingKey)
 	}
+	// Sealed for the listener and pay: nobody else can make one.
+	data, err := internal.Open(broker.Delivery{Body: msgs[0].Body, RoutingKey: msgs[0].RoutingKey})
+	if err != nil {
+		t.Fatalf("address list not sealed: %v", err)
+	}
 	var list events.AddressList
-	if err := json.Unmarshal(msgs[0].Body, &list); err != nil {
+	if err := json.Unmarshal(data, &list); err != nil {
 		t.Fatal(err)
 	}
 	if list.Chain != "ETH" || list.Owner != events.OwnerTopup || len(list.Addresses) != 3 {
@@ -176,6 +205,8 @@ func TestBatchWithOtherRequestsFails(t *testing.T) {
 		{"a repeat", []broker.Delivery{topup(t, map[string]any{"request_id": "known"})}},
 		{"garbage", []broker.Delivery{{Body: []byte("not json")}}},
 		{"a bad signature", []broker.Delivery{{Body: []byte(`{"request_id":"x","timestamp":1,"sign":"00"}`)}}},
+		{"a stale timestamp", []broker.Delivery{stale(t, map[string]any{"request_id": "old"})}},
+		{"a return", []broker.Delivery{topup(t, map[string]any{"request_id": "ret", "event": "registered", "status": 1})}},
 		{"a refusal", []broker.Delivery{topup(t, map[string]any{"request_id": "bad", "address": "0x12"})}},
 		{"an unknown token", []broker.Delivery{topup(t, map[string]any{"request_id": "tok", "symbol": "DOGE"})}},
 		{"an address taken", []broker.Delivery{topup(t, map[string]any{"request_id": "again", "address": "0x00000000000000000000000000000000000000BB"})}},

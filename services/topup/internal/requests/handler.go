@@ -1,15 +1,14 @@
-// Package requests handles topup requests: it checks them, allocates or records
-// the address to watch, asks the chain-listener to watch it, and answers.
+// Package requests handles topup requests: the gate admits them, then it
+// checks them, allocates or records the address to watch, asks the
+// chain-listener to watch it, and answers.
 package requests
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/rs/zerolog"
 	"gorm.io/gorm"
@@ -34,21 +33,23 @@ type Publisher interface {
 
 // Handler processes the topup request queue.
 type Handler struct {
-	Store        *store.Store
-	Publisher    Publisher
-	Names        contract.Names
-	Chain        string
-	Tokens       tokens.List
-	Keys         *hdwallet.XPub
-	Secret       []byte
-	MaxClockSkew time.Duration
-	Sealer       sign.Sealer
-	Log          zerolog.Logger
+	Store     *store.Store
+	Publisher Publisher
+	// Gate admits requests: what is not a correctly signed, fresh request
+	// never reaches the flow.
+	Gate   *request.Gate
+	Names  contract.Names
+	Chain  string
+	Tokens tokens.List
+	Keys   *hdwallet.XPub
+	// Internal seals the address lists for the listener and pay.
+	Internal events.Keys
+	Sealer   sign.Sealer
+	Log      zerolog.Logger
 	// OnCommit wakes the outbox relay.
 	OnCommit func()
 	// Observe counts requests by outcome (registered, repeated, or an error code); optional.
 	Observe func(outcome string)
-	Now     func() time.Time
 }
 
 // topupRequest is a checked topup request; unknown fields are ignored.
@@ -63,10 +64,12 @@ type topupRequest struct {
 
 // Handle is the broker handler for pay.topup.queue.
 func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
-	env, err := request.Open(d.Body)
-	if err != nil {
-		return err
-	}
+	return h.Gate.Handle(ctx, d, h.accept)
+}
+
+// accept handles an admitted request: a new one registers its address, a
+// repeated one gets the original answer, an invalid one is refused.
+func (h *Handler) accept(ctx context.Context, env request.Envelope) error {
 	req := topupRequest{RequestID: env.RequestID}
 	log := h.Log.With().Str("request_id", req.RequestID).Logger()
 
@@ -98,17 +101,29 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 		h.observe("registered")
 		return nil
 	}
-	// A repeated request_id gets the original answer, byte for byte.
 	h.observe("repeated")
-	return h.Publisher.Publish(ctx, h.Names.Exchange, h.Names.TopupReturnKey,
-		broker.Message{Body: existing.ReturnBody, MessageID: req.RequestID + ":registered"})
+	return h.resend(ctx, existing)
 }
 
-// check authenticates the request and validates its fields, filling req.
-func (h *Handler) check(env request.Envelope, req *topupRequest) error {
-	if err := env.Authenticate(h.Secret, h.now(), h.MaxClockSkew); err != nil {
-		return err
+// Replay answers a correctly signed repeat of requestID whatever its
+// timestamp (request.Gate): a known request gets its original answer.
+func (h *Handler) Replay(ctx context.Context, requestID string) (bool, error) {
+	existing, err := h.Store.ByRequestID(ctx, requestID)
+	if err != nil || existing == nil {
+		return false, err
 	}
+	h.observe("repeated")
+	return true, h.resend(ctx, existing)
+}
+
+// resend publishes the answer of a registration again, byte for byte.
+func (h *Handler) resend(ctx context.Context, reg *store.Registration) error {
+	return h.Publisher.Publish(ctx, h.Names.Exchange, h.Names.TopupReturnKey,
+		broker.Message{Body: reg.ReturnBody, MessageID: reg.RequestID + ":registered"})
+}
+
+// check validates the fields of an admitted request, filling req.
+func (h *Handler) check(env request.Envelope, req *topupRequest) error {
 	var err error
 	for _, f := range []struct {
 		name string
@@ -154,20 +169,22 @@ func (h *Handler) check(env request.Envelope, req *topupRequest) error {
 	return nil
 }
 
-// errHandleAlone fails a batch that holds anything but new, valid requests
-// for distinct addresses: the broker then hands each of its requests to Handle.
+// errHandleAlone fails a batch that holds anything but new, admitted, valid
+// requests for distinct addresses: the broker then hands each of its requests
+// to Handle.
 var errHandleAlone = errors.New("batch holds a request to handle alone")
 
 // HandleBatch registers several new, valid requests in one transaction with a
 // fixed number of statements: under load it saves a commit and several round
-// trips per request. Anything else (a refusal, a repeat, an address taken)
-// fails the batch, whose requests Handle then takes one by one.
+// trips per request. Anything else (a message the gate does not admit, a
+// refusal, a repeat, an address taken) fails the batch, whose requests Handle
+// then takes one by one.
 func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 	regs := make([]*store.Registration, 0, len(ds))
 	requestIDs := make([]string, 0, len(ds))
 	seen := map[string]bool{}
 	for _, d := range ds {
-		env, err := request.Open(d.Body)
+		env, err := h.Gate.Admit(d.Body)
 		if err != nil {
 			return errHandleAlone
 		}
@@ -237,7 +254,7 @@ func (h *Handler) insert(ctx context.Context, regs []*store.Registration) error 
 		if err := store.SetAnswers(tx, regs); err != nil {
 			return err
 		}
-		lists, err := announcements(regs)
+		lists, err := h.announcements(regs)
 		if err != nil {
 			return err
 		}
@@ -253,8 +270,7 @@ func (h *Handler) register(ctx context.Context, req topupRequest) (*store.Regist
 			// Either the same request_id raced on another worker, or the address is
 			// registered already: tell which.
 			if again, ferr := h.Store.ByRequestID(ctx, req.RequestID); ferr == nil && again != nil {
-				return again, h.Publisher.Publish(ctx, h.Names.Exchange, h.Names.TopupReturnKey,
-					broker.Message{Body: again.ReturnBody, MessageID: req.RequestID + ":registered"})
+				return again, h.resend(ctx, again)
 			}
 			if req.Address != "" {
 				return nil, request.Refusal{Code: contract.ErrAddressInUse, Message: "the address is registered under another request_id"}
@@ -298,7 +314,7 @@ func (h *Handler) answer(reg *store.Registration) (outbox.Message, error) {
 // the index of each allocated one: the listener watches them all and pay
 // learns the allocated ones, from one message for a batch instead of two per
 // registration. regs have their addresses (answer ran).
-func announcements(regs []*store.Registration) ([]outbox.Message, error) {
+func (h *Handler) announcements(regs []*store.Registration) ([]outbox.Message, error) {
 	lists := map[string]*events.AddressList{}
 	var chains []string
 	for _, reg := range regs {
@@ -318,13 +334,12 @@ func announcements(regs []*store.Registration) ([]outbox.Message, error) {
 	msgs := make([]outbox.Message, 0, len(chains))
 	for _, chain := range chains {
 		l := lists[chain]
-		body, err := json.Marshal(l)
+		// Named after its first address, as the one-address forms are.
+		m, err := h.Internal.Message(events.AddressListKey, "addresses:"+l.Addresses[0].Address, l)
 		if err != nil {
 			return nil, err
 		}
-		// Named after its first address, as the one-address forms are.
-		msgs = append(msgs, outbox.Message{Exchange: events.Exchange, RoutingKey: events.AddressListKey,
-			MessageID: "addresses:" + l.Addresses[0].Address, Body: body})
+		msgs = append(msgs, m)
 	}
 	return msgs, nil
 }
@@ -350,13 +365,6 @@ func (h *Handler) observe(outcome string) {
 	if h.Observe != nil {
 		h.Observe(outcome)
 	}
-}
-
-func (h *Handler) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
-	}
-	return time.Now()
 }
 
 func optional(s string) *string {

@@ -40,26 +40,28 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	hot := keystore.Address(key)
 	log = log.With().Str("hot_wallet", strings.ToLower(hot.Hex())).Logger()
 
+	node, err := dialNode(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+
 	base, err := service.Start(ctx, service.Options{
 		HTTPAddr: cfg.HTTPAddr, Profiling: cfg.Profiling, DB: cfg.DB, Migrations: store.Migrations(),
 		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Outbox: true,
+		Name: "withdraw", InternalSecrets: cfg.InternalSecrets(),
 	}, log)
 	if err != nil {
 		return err
 	}
 	gdb, mq := base.DB, base.MQ
-	node, err := txsender.Dial(ctx, cfg.RPCURL)
-	if err != nil {
-		return err
-	}
-	defer node.Close()
 
 	sealer := sign.Sealer{Secret: []byte(cfg.SignSecret)}
 	m := txsender.NewMetrics(base.Ops.Registry(), prometheus.CounterOpts{
 		Name: "paysuite_withdrawals_total",
 		Help: "Final withdrawal answers written after a transaction was sent, by status (1 success, 0 failed).",
 	})
-	hooks := &payouts.Hooks{Names: cfg.Names, Sealer: sealer, Log: log, OnCommit: base.Kick, OnFinal: m.Final}
+	hooks := &payouts.Hooks{Names: cfg.Names, Sealer: sealer, Keys: base.Keys, Log: log, OnCommit: base.Kick, OnFinal: m.Final}
 	keys := func(_ context.Context, from common.Address) (*ecdsa.PrivateKey, error) {
 		if from == hot {
 			return key, nil
@@ -83,7 +85,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 
 	handler := &requests.Handler{
 		DB: gdb, Sender: sender, Publisher: mq, Names: cfg.Names, Chain: cfg.Chain, Tokens: cfg.Tokens,
-		HotWallet: hot, Secret: []byte(cfg.SignSecret), MaxClockSkew: cfg.MaxClockSkew, Sealer: sealer,
+		HotWallet: hot, Secrets: cfg.SignSecrets(), MaxClockSkew: cfg.MaxClockSkew, Sealer: sealer, Keys: base.Keys,
 		MinUSDT: cfg.MinUSDT, Log: log, OnCommit: base.Kick,
 	}
 	log.Info().Str("chain", cfg.Chain).Uint64("confirmations", cfg.Sender.Confirmations).Msg("withdraw started")

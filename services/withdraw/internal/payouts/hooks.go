@@ -1,12 +1,12 @@
 // Package payouts turns the transaction sender's progress on withdrawals into
 // returns: the submitted notice when the transaction is first broadcast, and
 // the one final answer when it is confirmed (or reverted), stored with the
-// withdrawal and queued in the outbox in the sender's own transaction.
+// withdrawal and queued in the outbox in the sender's own transaction; and
+// the operator alerts about withdrawals, sealed for the other services.
 package payouts
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -26,7 +26,9 @@ import (
 type Hooks struct {
 	Names  contract.Names
 	Sealer sign.Sealer
-	Log    zerolog.Logger
+	// Keys seal the alerts sent to the other services.
+	Keys events.Keys
+	Log  zerolog.Logger
 	// OnCommit wakes the outbox relay.
 	OnCommit func()
 	// OnFinal, if set, is told the status of each final answer stored (for
@@ -105,19 +107,24 @@ func (h *Hooks) Final(_ context.Context, tx *gorm.DB, s *txsender.Send) error {
 		MessageID: w.RequestID + ":" + contract.EventWithdraw, Body: body}}
 	log := h.Log.With().Str("request_id", w.RequestID).Str("tx_hash", out.TxHash).Logger()
 	if out.Status == contract.StatusFailed {
-		alert, err := json.Marshal(events.Alert{Kind: events.AlertPayoutFailed, Key: w.RequestID, Service: "withdraw",
-			Message: fmt.Sprintf("withdrawal %s failed (%s) after its transaction %s was sent", w.RequestID, out.Error, s.TxHash),
-			At:      time.Now().Unix()})
+		alert, err := Alert(h.Keys, events.AlertPayoutFailed, w.RequestID, w.RequestID,
+			fmt.Sprintf("withdrawal %s failed (%s) after its transaction %s was sent", w.RequestID, out.Error, s.TxHash), time.Now())
 		if err != nil {
 			return err
 		}
-		msgs = append(msgs, outbox.Message{Exchange: events.Exchange, RoutingKey: events.AlertKey(events.AlertPayoutFailed),
-			MessageID: "alert:" + events.AlertPayoutFailed + ":withdraw:" + w.RequestID, Body: alert})
+		msgs = append(msgs, alert)
 		log.Error().Str("error", out.Error).Msg("withdrawal failed")
 	} else {
 		log.Info().Str("fee", out.Fee).Msg("withdrawal confirmed")
 	}
 	return outbox.Add(tx, msgs...)
+}
+
+// Alert is the outbox message of an operator alert of kind about requestID,
+// sealed with keys: the other services act only on what the suite sent.
+func Alert(keys events.Keys, kind, key, requestID, message string, at time.Time) (outbox.Message, error) {
+	return keys.Message(events.AlertKey(kind), "alert:"+kind+":withdraw:"+requestID,
+		events.Alert{Kind: kind, Key: key, Service: "withdraw", Message: message, At: at.Unix()})
 }
 
 // Committed wakes the outbox relay.

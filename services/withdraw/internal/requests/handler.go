@@ -6,7 +6,6 @@ package requests
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -31,6 +30,7 @@ import (
 	"paysuite/pkg/sign"
 	"paysuite/pkg/tokens"
 	"paysuite/pkg/txsender"
+	"paysuite/services/withdraw/internal/payouts"
 	"paysuite/services/withdraw/internal/returns"
 	"paysuite/services/withdraw/internal/store"
 )
@@ -48,16 +48,20 @@ func SendKey(requestID string) string { return "withdraw:" + requestID }
 
 // Handler processes the withdraw request queue.
 type Handler struct {
-	DB           *gorm.DB
-	Sender       *txsender.Sender
-	Publisher    Publisher
-	Names        contract.Names
-	Chain        string
-	Tokens       tokens.List
-	HotWallet    common.Address
-	Secret       []byte
+	DB        *gorm.DB
+	Sender    *txsender.Sender
+	Publisher Publisher
+	Names     contract.Names
+	Chain     string
+	Tokens    tokens.List
+	HotWallet common.Address
+	// Secrets verify requests, the current one first (config SignSecrets);
+	// Sealer signs the returns with the current one.
+	Secrets      [][]byte
 	MaxClockSkew time.Duration
 	Sealer       sign.Sealer
+	// Keys seal the alerts sent to the other services.
+	Keys events.Keys
 	// MinUSDT, when not nil, is the hot wallet balance under which a
 	// low_balance alert is raised.
 	MinUSDT *big.Int
@@ -82,33 +86,20 @@ type withdrawRequest struct {
 	amountOK    bool
 }
 
-// Handle is the broker handler for the withdraw request queue.
+// Handle is the broker handler for the withdraw request queue: the intake
+// passes on what is a request and answers anything else itself.
 func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
-	env, err := request.Open(d.Body)
-	if err != nil {
-		return err
-	}
+	return h.intake().Handle(ctx, d, h.accept)
+}
+
+// accept handles an authenticated request: a repeat gets its stored returns,
+// a new one is checked, then signed with what the other workers have ready.
+func (h *Handler) accept(ctx context.Context, env request.Envelope) error {
 	id := env.RequestID
 	log := h.Log.With().Str("request_id", id).Logger()
 	req := withdrawRequest{RequestID: id, Chain: h.Chain, Symbol: "USDT"}
-
-	// Unauthenticated requests are answered but leave no trace: they must not be
-	// able to claim a request_id.
-	if err := env.Authenticate(h.Secret, h.now(), h.MaxClockSkew); err != nil {
-		var ref request.Refusal
-		if !errors.As(err, &ref) {
-			return err
-		}
-		h.defaults(env, &req)
-		log.Info().Str("error", ref.Code).Msg("withdraw request refused")
-		return h.publishFinal(ctx, id, h.failure(req, ref), ref.Code)
-	}
-	existing, err := store.Find(h.DB.WithContext(ctx), id)
-	if err != nil {
+	if known, err := h.replay(ctx, id); err != nil || known {
 		return err
-	}
-	if existing != nil {
-		return h.repeat(ctx, existing)
 	}
 	if ref := h.check(env, &req); ref != nil {
 		log.Info().Str("error", ref.Code).Msg("withdraw request refused")
@@ -121,7 +112,7 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 	// Signed with what the other workers have ready, like a batch; anything
 	// unusual (a refusal, a race on the request_id, a failure) is left to
 	// submit, which stores refusals and answers repeats.
-	err = h.signFresh(ctx, []withdrawRequest{req})
+	err := h.signFresh(ctx, []withdrawRequest{req})
 	if err == nil {
 		return nil
 	}
@@ -298,14 +289,11 @@ func (h *Handler) signTogether(ctx context.Context, jobs []*signJob) error {
 // fresh opens an authenticated, valid request never seen before; ok is false
 // for anything else, which Handle answers.
 func (h *Handler) fresh(ctx context.Context, d broker.Delivery) (req withdrawRequest, ok bool, err error) {
-	env, err := request.Open(d.Body)
+	env, err := h.intake().Admit(d.Body)
 	if err != nil {
 		return req, false, nil
 	}
 	req = withdrawRequest{RequestID: env.RequestID, Chain: h.Chain, Symbol: "USDT"}
-	if env.Authenticate(h.Secret, h.now(), h.MaxClockSkew) != nil {
-		return req, false, nil
-	}
 	existing, err := store.Find(h.DB.WithContext(ctx), req.RequestID)
 	if err != nil || existing != nil {
 		return req, false, err
@@ -327,20 +315,6 @@ const (
 	maxCallbackBytes = 2048
 	addressBytes     = 42
 )
-
-// defaults fills chain and symbol from the request where they are usable, for
-// the answer to a request refused before its fields were checked.
-func (h *Handler) defaults(env request.Envelope, req *withdrawRequest) {
-	if c, ok := env.Bytes("chain", maxNameBytes); ok && c != "" {
-		req.Chain = c
-	}
-	if s, ok := env.Bytes("symbol", maxNameBytes); ok && s != "" {
-		req.Symbol = s
-		if t, ok := h.Tokens.BySymbol(s); ok {
-			req.Symbol = t.Symbol
-		}
-	}
-}
 
 func refuse(code, message string) *request.Refusal {
 	return &request.Refusal{Code: code, Message: message}
@@ -774,37 +748,11 @@ func isLowBalance(code string) bool {
 
 // alert queues an operator alert in tx.
 func (h *Handler) alert(tx *gorm.DB, kind, key, requestID, message string) error {
-	body, err := json.Marshal(events.Alert{Kind: kind, Key: key, Service: "withdraw", Message: message, At: h.now().Unix()})
+	msg, err := payouts.Alert(h.Keys, kind, key, requestID, message, h.now())
 	if err != nil {
 		return err
 	}
-	return outbox.Add(tx, outbox.Message{Exchange: events.Exchange, RoutingKey: events.AlertKey(kind),
-		MessageID: "alert:" + kind + ":withdraw:" + requestID, Body: body})
-}
-
-// repeat answers a request_id seen before with what it was answered: the final
-// return if there is one, else the submitted notice if there is one. Nothing
-// else happens: funds never move twice.
-func (h *Handler) repeat(ctx context.Context, w *store.Withdrawal) error {
-	switch {
-	case w.FinalBody != nil:
-		return h.Publisher.Publish(ctx, h.Names.Exchange, h.Names.WithdrawReturnKey,
-			broker.Message{Body: w.FinalBody, MessageID: w.RequestID + ":" + contract.EventWithdraw})
-	case w.SubmittedBody != nil:
-		return h.Publisher.Publish(ctx, h.Names.Exchange, h.Names.WithdrawReturnKey,
-			broker.Message{Body: w.SubmittedBody, MessageID: w.RequestID + ":" + contract.EventSubmitted})
-	}
-	return nil
-}
-
-// publishFinal sends an answer that is not stored (unauthenticated requests).
-func (h *Handler) publishFinal(ctx context.Context, id string, v returns.Withdraw, code string) error {
-	body, err := h.Sealer.Seal(v)
-	if err != nil {
-		return err
-	}
-	return h.Publisher.Publish(ctx, h.Names.Exchange, h.Names.WithdrawReturnKey,
-		broker.Message{Body: body, MessageID: id + ":" + contract.EventWithdraw + ":" + code})
+	return outbox.Add(tx, msg)
 }
 
 func (h *Handler) hot() string { return strings.ToLower(h.HotWallet.Hex()) }

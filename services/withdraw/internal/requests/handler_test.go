@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -26,6 +27,7 @@ import (
 	"paysuite/pkg/ethtx"
 	"paysuite/pkg/events"
 	"paysuite/pkg/hdwallet"
+	"paysuite/pkg/outbox"
 	"paysuite/pkg/request"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/tokens"
@@ -38,7 +40,10 @@ import (
 // development chain and the real transaction sender; only the publisher of
 // repeated answers is a recorder (the broker itself is tested in pkg/broker).
 
-const testSecret = "handler-test-secret"
+const (
+	testSecret         = "handler-test-secret"
+	testInternalSecret = "handler-test-internal-secret"
+)
 
 // fixture is one hot wallet on a fresh chain and schema, shared by the
 // replicas a test starts.
@@ -51,6 +56,7 @@ type fixture struct {
 	hot   common.Address
 	token common.Address
 	pub   *recordingPublisher
+	keys  events.Keys
 }
 
 // hotUSDT is what the hot wallet of a fixture holds, in base units (1,000 USDT).
@@ -72,8 +78,12 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys, err := events.NewKeys([]byte(testInternalSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
 	f := &fixture{t: t, chain: chain, node: node, db: dbtest.Open(t, store.Migrations()), key: key,
-		hot: crypto.PubkeyToAddress(key.PublicKey), token: common.HexToAddress(erc20.DevTokenAddress), pub: &recordingPublisher{}}
+		hot: crypto.PubkeyToAddress(key.PublicKey), token: common.HexToAddress(erc20.DevTokenAddress), pub: &recordingPublisher{}, keys: keys}
 	funder, _, err := hdwallet.DevAccount(1)
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +135,7 @@ func (f *fixture) replica(name string, node txsender.Node) *Handler {
 	log := zerolog.New(zerolog.NewTestWriter(f.t)).Level(zerolog.WarnLevel).With().Str("replica", name).Logger()
 	sealer := sign.Sealer{Secret: []byte(testSecret)}
 	names := contract.DefaultNames()
-	hooks := &payouts.Hooks{Names: names, Sealer: sealer, Log: log, OnCommit: func() {}}
+	hooks := &payouts.Hooks{Names: names, Sealer: sealer, Keys: f.keys, Log: log, OnCommit: func() {}}
 	keys := func(_ context.Context, from common.Address) (*ecdsa.PrivateKey, error) {
 		if from == f.hot {
 			return f.key, nil
@@ -141,8 +151,8 @@ func (f *fixture) replica(name string, node txsender.Node) *Handler {
 		f.t.Fatal(err)
 	}
 	return &Handler{DB: f.db, Sender: sender, Publisher: f.pub, Names: names, Chain: "ETH", Tokens: list,
-		HotWallet: f.hot, Secret: []byte(testSecret), MaxClockSkew: 5 * time.Minute, Sealer: sealer,
-		Log: log, OnCommit: func() {}}
+		HotWallet: f.hot, Secrets: [][]byte{[]byte(testSecret)}, MaxClockSkew: 5 * time.Minute, Sealer: sealer,
+		Keys: f.keys, Log: log, OnCommit: func() {}}
 }
 
 // track runs the tracker of h until the test ends.
@@ -594,9 +604,24 @@ func TestBatchLowBalanceAlerts(t *testing.T) {
 	if n := len(f.sends()); n != 3 {
 		t.Fatalf("%d sends, want 3", n)
 	}
-	var ids []string
-	if err := f.db.Raw("SELECT message_id FROM outbox WHERE message_id LIKE 'alert:%' ORDER BY message_id").Scan(&ids).Error; err != nil {
+	var rows []outbox.Message
+	if err := f.db.Where("message_id LIKE 'alert:%'").Order("message_id").Find(&rows).Error; err != nil {
 		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range rows {
+		ids = append(ids, r.MessageID)
+		// Sealed for the other services: opened with the internal secret
+		// under the key it is routed with, and by nothing else.
+		data, err := f.keys.Open(broker.Delivery{Body: r.Body, RoutingKey: r.RoutingKey})
+		var a events.Alert
+		if err != nil || json.Unmarshal(data, &a) != nil || a.Kind != events.AlertLowBalance || a.Service != "withdraw" {
+			t.Fatalf("alert %s is not a sealed low_balance alert: %v %s", r.MessageID, err, r.Body)
+		}
+		other, _ := events.NewKeys([]byte(testSecret))
+		if _, err := other.Open(broker.Delivery{Body: r.Body, RoutingKey: r.RoutingKey}); err == nil {
+			t.Fatalf("alert %s opens with the signing secret", r.MessageID)
+		}
 	}
 	want := []string{"alert:" + events.AlertLowBalance + ":withdraw:low-1", "alert:" + events.AlertLowBalance + ":withdraw:low-2"}
 	if !slices.Equal(ids, want) {

@@ -1,0 +1,259 @@
+package app_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"math/big"
+	"net/url"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/rs/zerolog"
+	"gorm.io/gorm"
+
+	pkgconfig "paysuite/pkg/config"
+	"paysuite/pkg/db"
+	"paysuite/pkg/db/dbtest"
+	"paysuite/pkg/devchain"
+	"paysuite/pkg/erc20"
+	"paysuite/pkg/events"
+	"paysuite/pkg/hdwallet"
+	"paysuite/services/chain-listener/internal/app"
+	"paysuite/services/chain-listener/internal/config"
+)
+
+// internalSecret is the suite's INTERNAL_SECRET in these tests.
+const internalSecret = "listener-app-test-internal-secret"
+
+// deadQueue is the dead-letter queue of both virtual hosts (AMQP_DEAD_QUEUE's default).
+const deadQueue = "pay.dead.queue"
+
+// listener is a chain-listener run by app.Run against a development chain
+// mining on demand, fresh public and internal virtual hosts of the real
+// broker and a fresh schema of the real database.
+type listener struct {
+	t     *testing.T
+	chain *devchain.Chain
+	eth   *ethclient.Client
+	db    *gorm.DB
+	// conn is a connection to the internal virtual host and internal a
+	// channel on it, with confirms.
+	conn     *amqp.Connection
+	internal *amqp.Channel
+	keys     events.Keys
+}
+
+func startListener(t *testing.T) *listener {
+	t.Helper()
+	ctx := t.Context()
+	chain, err := devchain.Start(ctx, devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0"}, zerolog.Nop())
+	if err != nil {
+		t.Fatalf("start development chain: %v", err)
+	}
+	t.Cleanup(func() { _ = chain.Close() })
+	eth, err := ethclient.DialContext(ctx, chain.HTTPURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(eth.Close)
+	publicURL, internalURL := vhosts(t)
+	dbc := dbtest.Config(t)
+	for k, v := range map[string]string{
+		"DEV_MODE": "true", "INTERNAL_SECRET": internalSecret, "AMQP_URL": publicURL, "AMQP_INTERNAL_URL": internalURL,
+		"MYSQL_DSN": dbc.DSN, "MYSQL_SCHEMA": dbc.Schema, "ETH_RPC_URL": chain.HTTPURL(), "ETH_WS_URL": chain.WSURL(),
+		"START_BLOCK": "0", "POLL_INTERVAL": "100ms", "LEADER_TTL": "1s", "CONFIRMATIONS": "3", "HTTP_ADDR": "127.0.0.1:0",
+	} {
+		t.Setenv(k, v)
+	}
+	cfg, err := pkgconfig.Load[config.Config]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.Run(runCtx, cfg, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("listener stopped: %v", err)
+		}
+	})
+
+	l := &listener{t: t, chain: chain, eth: eth}
+	if l.keys, err = events.NewKeys([]byte(internalSecret)); err != nil {
+		t.Fatal(err)
+	}
+	if l.conn, err = amqp.Dial(internalURL); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.conn.Close() })
+	if l.internal, err = l.conn.Channel(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.internal.Confirm(false); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{events.WatchQueue, events.WatchListQueue, events.RescanQueue} {
+		l.waitFor("a consumer on "+q, func() bool {
+			info, err := l.inspect(q)
+			return err == nil && info.Consumers > 0
+		})
+	}
+	// The listener has migrated its schema by the time it consumes.
+	if l.db, err = db.Open(ctx, dbc, nil, zerolog.Nop()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := l.db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+	return l
+}
+
+// vhosts creates a public and an internal virtual host for one test and
+// returns their URLs; both are deleted when the test ends.
+func vhosts(t *testing.T) (public, internal string) {
+	t.Helper()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	base := "listener-test-" + hex.EncodeToString(b[:])
+	urls := make([]string, 2)
+	for i, name := range []string{base, base + "-internal"} {
+		rabbitmqctl(t, "add_vhost", name)
+		t.Cleanup(func() { rabbitmqctl(t, "delete_vhost", name) })
+		rabbitmqctl(t, "set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+		urls[i] = "amqp://guest:guest@127.0.0.1:5672/" + url.PathEscape(name)
+	}
+	return urls[0], urls[1]
+}
+
+func rabbitmqctl(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("rabbitmqctl", args...).CombinedOutput(); err != nil {
+		t.Fatalf("rabbitmqctl %v: %v\n%s", args, err, out)
+	}
+}
+
+func (l *listener) waitFor(what string, cond func() bool) {
+	l.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			l.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// publish sends body on the internal virtual host with routing key, through
+// exchange ("" is the default exchange, which routes to the queue named key).
+func (l *listener) publish(exchange, key, messageID string, body []byte) {
+	l.t.Helper()
+	conf, err := l.internal.PublishWithDeferredConfirmWithContext(l.t.Context(), exchange, key, false, false,
+		amqp.Publishing{ContentType: "application/json", DeliveryMode: amqp.Persistent, MessageId: messageID, Body: body})
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	if ok, err := conf.WaitContext(l.t.Context()); err != nil || !ok {
+		l.t.Fatalf("publish %s not confirmed: %v", messageID, err)
+	}
+}
+
+// inspect reads the state of queue on a channel of its own: the broker
+// closes a channel whose passive declare names a queue not declared yet.
+func (l *listener) inspect(queue string) (amqp.Queue, error) {
+	ch, err := l.conn.Channel()
+	if err != nil {
+		return amqp.Queue{}, err
+	}
+	defer ch.Close()
+	return ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+}
+
+// depth is the number of messages ready in queue.
+func (l *listener) depth(queue string) int {
+	l.t.Helper()
+	info, err := l.inspect(queue)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return info.Messages
+}
+
+// take removes and returns the messages ready in queue.
+func (l *listener) take(queue string) []amqp.Delivery {
+	l.t.Helper()
+	var out []amqp.Delivery
+	for {
+		d, ok, err := l.internal.Get(queue, true)
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		if !ok {
+			return out
+		}
+		out = append(out, d)
+	}
+}
+
+// count runs a COUNT query on the listener's schema.
+func (l *listener) count(query string, args ...any) int64 {
+	l.t.Helper()
+	var n int64
+	if err := l.db.Raw(query, args...).Scan(&n).Error; err != nil {
+		l.t.Fatal(err)
+	}
+	return n
+}
+
+// sendUSDT sends one base unit of test USDT from development account 1 to
+// each of to, and mines them into one block, whose number it returns.
+func (l *listener) sendUSDT(to ...common.Address) uint64 {
+	l.t.Helper()
+	key, _, err := hdwallet.DevAccount(1)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	opts := bind.NewKeyedTransactor(key, big.NewInt(devchain.ChainID))
+	token := erc20.NewToken(common.HexToAddress(erc20.DevTokenAddress), l.eth)
+	var last common.Hash
+	for _, addr := range to {
+		tx, err := token.Transfer(opts, addr, big.NewInt(1))
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		opts.Nonce = new(big.Int).SetUint64(tx.Nonce() + 1)
+		last = tx.Hash()
+	}
+	if err := l.chain.Mine(1); err != nil {
+		l.t.Fatal(err)
+	}
+	r, err := l.eth.TransactionReceipt(l.t.Context(), last)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return r.BlockNumber.Uint64()
+}
+
+// seal is body sealed by keys for routing key.
+func seal(t *testing.T, keys events.Keys, key string, v any) []byte {
+	t.Helper()
+	body, err := keys.Seal(key, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+// header reads a string header of a delivery.
+func header(d amqp.Delivery, name string) string {
+	s, _ := d.Headers[name].(string)
+	return s
+}
