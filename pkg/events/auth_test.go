@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"paysuite/pkg/broker"
+	"paysuite/pkg/outbox"
 )
 
 func mustKeys(t *testing.T, secrets ...string) Keys {
@@ -226,4 +227,31 @@ func isGuard(x ast.Expr) bool {
 func routesOnly(path string) bool {
 	return strings.Contains(path, "pkg/events/") || strings.Contains(path, "pkg/topology/") ||
 		strings.HasSuffix(path, "pkg/service/router.go")
+}
+
+func TestWithWebhook(t *testing.T) {
+	keys := mustKeys(t, "internal")
+	ret := outbox.Message{Exchange: "pay.exchange", RoutingKey: "pay.order.return", MessageID: "o-1:created",
+		Body: []byte(`{"request_id":"o-1","event":"created","status":1,"sign":"ab"}`)}
+	msgs, err := keys.WithWebhook("order", "o-1", "", ret)
+	if err != nil || len(msgs) != 1 || msgs[0].MessageID != ret.MessageID {
+		t.Fatalf("without callback: %+v, %v", msgs, err)
+	}
+	msgs, err = keys.WithWebhook("order", "o-1", "https://shop.example/hook", ret)
+	if err != nil || len(msgs) != 2 {
+		t.Fatalf("with callback: %+v, %v", msgs, err)
+	}
+	hook := msgs[1]
+	if hook.Exchange != Exchange || hook.RoutingKey != WebhookKey || hook.MessageID != "webhook:o-1:created" {
+		t.Fatalf("webhook message %+v", hook)
+	}
+	data, err := keys.Open(broker.Delivery{Body: hook.Body, RoutingKey: hook.RoutingKey})
+	var w Webhook
+	if err != nil || json.Unmarshal(data, &w) != nil {
+		t.Fatalf("open webhook: %v", err)
+	}
+	if w.Flow != "order" || w.RequestID != "o-1" || w.CallbackURL != "https://shop.example/hook" ||
+		w.MessageID != ret.MessageID || w.Body != string(ret.Body) {
+		t.Fatalf("webhook %+v", w)
+	}
 }

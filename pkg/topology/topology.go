@@ -37,6 +37,9 @@ func Suite(names contract.Names) broker.Topology {
 		Name: events.RescanQueue, Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.RescanKey}},
 	})
 	topo.Queues = append(topo.Queues, broker.Queue{
+		Name: events.WebhookQueue, Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.WebhookKey}},
+	})
+	topo.Queues = append(topo.Queues, broker.Queue{
 		Name: events.AlertQueue, Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.AlertBinding}},
 	})
 	for _, owner := range []string{events.OwnerTopup, events.OwnerMatcher, events.OwnerPay} {
