@@ -16,7 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"paysuite/pkg/broker"
-	"paysuite/pkg/outbox"
+	"paysuite/pkg/contract"
 )
 
 func mustKeys(t *testing.T, secrets ...string) Keys {
@@ -229,15 +229,19 @@ func routesOnly(path string) bool {
 		strings.HasSuffix(path, "pkg/service/router.go")
 }
 
-func TestWithWebhook(t *testing.T) {
+func TestReturnMessages(t *testing.T) {
 	keys := mustKeys(t, "internal")
-	ret := outbox.Message{Exchange: "pay.exchange", RoutingKey: "pay.order.return", MessageID: "o-1:created",
-		Body: []byte(`{"request_id":"o-1","event":"created","status":1,"sign":"ab"}`)}
-	msgs, err := keys.WithWebhook("order", "o-1", "", ret)
-	if err != nil || len(msgs) != 1 || msgs[0].MessageID != ret.MessageID {
-		t.Fatalf("without callback: %+v, %v", msgs, err)
+	flow := contract.DefaultNames().Order()
+	body := []byte(`{"request_id":"o-1","event":"created","status":1,"sign":"ab"}`)
+	for _, none := range []*string{nil, new(string)} {
+		msgs, err := Return{RequestID: "o-1", CallbackURL: none, MessageID: "o-1:created", Body: body}.Messages(keys, "pay.exchange", flow)
+		if err != nil || len(msgs) != 1 || msgs[0].MessageID != "o-1:created" || msgs[0].RoutingKey != flow.ReturnKey ||
+			msgs[0].Exchange != "pay.exchange" || string(msgs[0].Body) != string(body) {
+			t.Fatalf("without callback: %+v, %v", msgs, err)
+		}
 	}
-	msgs, err = keys.WithWebhook("order", "o-1", "https://shop.example/hook", ret)
+	callback := "https://shop.example/hook"
+	msgs, err := Return{RequestID: "o-1", CallbackURL: &callback, MessageID: "o-1:created", Body: body}.Messages(keys, "pay.exchange", flow)
 	if err != nil || len(msgs) != 2 {
 		t.Fatalf("with callback: %+v, %v", msgs, err)
 	}
@@ -250,8 +254,7 @@ func TestWithWebhook(t *testing.T) {
 	if err != nil || json.Unmarshal(data, &w) != nil {
 		t.Fatalf("open webhook: %v", err)
 	}
-	if w.Flow != "order" || w.RequestID != "o-1" || w.CallbackURL != "https://shop.example/hook" ||
-		w.MessageID != ret.MessageID || w.Body != string(ret.Body) {
+	if w.Flow != "order" || w.RequestID != "o-1" || w.CallbackURL != callback || w.MessageID != "o-1:created" || w.Body != string(body) {
 		t.Fatalf("webhook %+v", w)
 	}
 }

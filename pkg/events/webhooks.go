@@ -3,6 +3,7 @@ package events
 import (
 	"fmt"
 
+	"paysuite/pkg/contract"
 	"paysuite/pkg/outbox"
 )
 
@@ -31,17 +32,31 @@ type Webhook struct {
 	Body string `json:"body"`
 }
 
-// WithWebhook returns the outbox messages of one return: ret itself and,
-// when callbackURL is set, the sealed message that has the notifier deliver
-// it there. Services write every return of a request through it.
-func (k Keys) WithWebhook(flow, requestID, callbackURL string, ret outbox.Message) ([]outbox.Message, error) {
-	if callbackURL == "" {
+// Return is one return of a request on its way to the outbox.
+type Return struct {
+	RequestID string
+	// CallbackURL is the request's callback_url; nil or "" when it has none.
+	CallbackURL *string
+	// MessageID is the return's AMQP message_id.
+	MessageID string
+	// Body is the signed return.
+	Body []byte
+}
+
+// Messages returns the outbox messages of r, a return of flow: r itself for
+// the flow's return queue and, when the request has a callback_url, the
+// sealed Webhook that has the notifier deliver it there, to be written in one
+// transaction. Every return a service writes goes through it; a stored return
+// published again to a repeated request is not handed to the notifier again.
+func (r Return) Messages(keys Keys, exchange string, flow contract.Flow) ([]outbox.Message, error) {
+	ret := outbox.Message{Exchange: exchange, RoutingKey: flow.ReturnKey, MessageID: r.MessageID, Body: r.Body}
+	if r.CallbackURL == nil || *r.CallbackURL == "" {
 		return []outbox.Message{ret}, nil
 	}
-	hook, err := k.Message(WebhookKey, "webhook:"+ret.MessageID, Webhook{Flow: flow, RequestID: requestID,
-		CallbackURL: callbackURL, MessageID: ret.MessageID, Body: string(ret.Body)})
+	hook, err := keys.Message(WebhookKey, "webhook:"+r.MessageID, Webhook{Flow: flow.Name, RequestID: r.RequestID,
+		CallbackURL: *r.CallbackURL, MessageID: r.MessageID, Body: string(r.Body)})
 	if err != nil {
-		return nil, fmt.Errorf("webhook of %s: %w", ret.MessageID, err)
+		return nil, fmt.Errorf("webhook of %s: %w", r.MessageID, err)
 	}
 	return []outbox.Message{ret, hook}, nil
 }

@@ -60,8 +60,8 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		Sealer: sealer, Log: log, OnCommit: base.Kick, Witness: &witness.Witness{
 			Node: node, Chain: cfg.Chain, Tokens: cfg.Tokens, Confirmations: cfg.Confirmations,
 		}}
-	exp := &expiry.Expirer{Store: st, Names: cfg.Names, Sealer: sealer, Log: log, Interval: cfg.ExpiryInterval,
-		Batch: cfg.ExpiryBatch, OnCommit: base.Kick}
+	exp := &expiry.Expirer{Store: st, Names: cfg.Names, Sealer: sealer, Internal: base.Keys, Log: log,
+		Interval: cfg.ExpiryInterval, Batch: cfg.ExpiryBatch, OnCommit: base.Kick}
 	transfers := events.TransferQueue(events.OwnerMatcher)
 	log.Info().Str("chain", cfg.Chain).Uint64("chain_id", chainID).Str("shared_address", cfg.SharedAddress).Msg("matcher started")
 	return base.Run(ctx,

@@ -16,6 +16,7 @@ import (
 
 	"paysuite/pkg/broker"
 	pkgconfig "paysuite/pkg/config"
+	"paysuite/pkg/contract"
 	"paysuite/pkg/db"
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/events"
@@ -41,9 +42,9 @@ type suite struct {
 	public   *amqp.Channel
 	internal *amqp.Channel
 	keys     events.Keys
-	// returns, dead and alerts receive the return queue, and the internal
-	// side's dead-letter and alert queues.
-	returns, dead, alerts <-chan amqp.Delivery
+	// returns, dead, alerts and webhooks receive the return queue, and the
+	// internal side's dead-letter, alert and webhook queues.
+	returns, dead, alerts, webhooks <-chan amqp.Delivery
 }
 
 func start(t *testing.T) *suite {
@@ -83,6 +84,7 @@ func start(t *testing.T) *suite {
 	s.returns = consume(t, s.public, cfg.Names.OrderReturnQueue)
 	s.dead = consume(t, s.internal, cfg.Broker.DeadQueue)
 	s.alerts = consume(t, s.internal, events.AlertQueue)
+	s.webhooks = consume(t, s.internal, events.WebhookQueue)
 	gdb, err := db.Open(t.Context(), dbCfg, store.Migrations(), zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
@@ -200,8 +202,9 @@ func (s *suite) publishInternal(key string, body []byte) {
 
 // ret is one return as a business system reads it.
 type ret struct {
-	body   []byte
-	fields map[string]any
+	body      []byte
+	messageID string
+	fields    map[string]any
 }
 
 func (r ret) str(name string) string { s, _ := r.fields[name].(string); return s }
@@ -212,7 +215,7 @@ func (s *suite) next() ret {
 	s.t.Helper()
 	select {
 	case d := <-s.returns:
-		r := ret{body: d.Body}
+		r := ret{body: d.Body, messageID: d.MessageId}
 		if err := json.Unmarshal(d.Body, &r.fields); err != nil {
 			s.t.Fatalf("return %s: %v", d.Body, err)
 		}
@@ -266,6 +269,26 @@ func (s *suite) alert() events.Alert {
 	case <-time.After(30 * time.Second):
 		s.t.Fatal("no alert within 30s")
 		return events.Alert{}
+	}
+}
+
+// webhook waits for the next message to the notifier and checks that it
+// opens with the suite's keys and hands over r, byte for byte, for callback.
+func (s *suite) webhook(r ret, callback string) {
+	s.t.Helper()
+	select {
+	case d := <-s.webhooks:
+		data, err := s.keys.Open(broker.Delivery{Body: d.Body, RoutingKey: d.RoutingKey})
+		var w events.Webhook
+		if err != nil || json.Unmarshal(data, &w) != nil {
+			s.t.Fatalf("webhook %s: %v", d.Body, err)
+		}
+		if w.Flow != contract.FlowOrder || w.RequestID != r.str("request_id") || w.CallbackURL != callback ||
+			w.MessageID != r.messageID || w.Body != string(r.body) {
+			s.t.Fatalf("webhook %+v, want return %s (message_id %s) for %s", w, r.body, r.messageID, callback)
+		}
+	case <-time.After(30 * time.Second):
+		s.t.Fatalf("no webhook of %s within 30s", r.body)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"paysuite/pkg/contract"
+	"paysuite/pkg/events"
 	"paysuite/pkg/money"
 	"paysuite/pkg/outbox"
 	"paysuite/pkg/sign"
@@ -24,9 +25,11 @@ import (
 
 // Expirer runs the expiry loop.
 type Expirer struct {
-	Store    *store.Store
-	Names    contract.Names
-	Sealer   sign.Sealer
+	Store  *store.Store
+	Names  contract.Names
+	Sealer sign.Sealer
+	// Internal seals the webhooks of returns for the notifier.
+	Internal events.Keys
 	Log      zerolog.Logger
 	Interval time.Duration
 	Batch    int
@@ -99,8 +102,12 @@ func (e *Expirer) ExpireDue(ctx context.Context) (int, error) {
 			if err := store.UpdateOrder(tx, o.ID, store.StateExpired, false); err != nil {
 				return err
 			}
-			msgs = append(msgs, outbox.Message{Exchange: e.Names.Exchange, RoutingKey: e.Names.OrderReturnKey,
-				MessageID: o.RequestID + ":expired", Body: body})
+			ret, err := events.Return{RequestID: o.RequestID, CallbackURL: o.CallbackURL,
+				MessageID: o.RequestID + ":expired", Body: body}.Messages(e.Internal, e.Names.Exchange, e.Names.Order())
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, ret...)
 			expired = append(expired, o.RequestID)
 		}
 		return outbox.Add(tx, msgs...)

@@ -47,7 +47,7 @@ type Handler struct {
 	SharedAddress string
 	// Witness confirms on the node every transfer reported confirmed.
 	Witness *witness.Witness
-	// Internal seals the operator alerts.
+	// Internal seals the operator alerts and the webhooks of returns.
 	Internal events.Keys
 	Sealer   sign.Sealer
 	Log      zerolog.Logger
@@ -257,8 +257,13 @@ func (h *Handler) applyToOrder(tx *gorm.DB, order *store.Order, id string, ev ev
 		if err != nil {
 			return err
 		}
-		msgs = append(msgs, outbox.Message{Exchange: h.Names.Exchange, RoutingKey: h.Names.OrderReturnKey,
-			MessageID: fmt.Sprintf("%s:paid:%s:%d:%d", order.RequestID, id, status, ev.Sequence), Body: body})
+		paid, err := events.Return{RequestID: order.RequestID, CallbackURL: order.CallbackURL,
+			MessageID: fmt.Sprintf("%s:paid:%s:%d:%d", order.RequestID, id, status, ev.Sequence),
+			Body:      body}.Messages(h.Internal, h.Names.Exchange, h.Names.Order())
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, paid...)
 	}
 	res.statuses = statuses
 	if prevState == store.PaymentSeen && pay.State == store.PaymentRemoved {

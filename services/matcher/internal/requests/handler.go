@@ -63,7 +63,8 @@ type Handler struct {
 	OffsetDecimals int32
 	// MaxOffsetSteps bounds the offset search.
 	MaxOffsetSteps int
-	// Internal seals the watch requests for the listener.
+	// Internal seals the watch requests for the listener and the webhooks of
+	// returns for the notifier.
 	Internal events.Keys
 	Sealer   sign.Sealer
 	Log      zerolog.Logger
@@ -148,8 +149,14 @@ func (h *Handler) defaults(req *orderRequest) {
 }
 
 // check validates the fields and fills req; values are set only once valid, so
-// that a refusal echoes nothing invalid.
+// that a refusal echoes nothing invalid. A valid callback_url is read first:
+// a refusal on another field is a return of the request too, and goes there.
 func (h *Handler) check(fields sign.Fields, req *orderRequest) *request.Refusal {
+	callback, callbackOK := stringField(fields, "callback_url", maxCallbackBytes)
+	callbackOK = callbackOK && (callback == "" || validCallback(callback))
+	if callbackOK {
+		req.CallbackURL = callback
+	}
 	chain, chainOK := stringField(fields, "chain", maxFieldChars)
 	symbol, symbolOK := stringField(fields, "symbol", maxFieldChars)
 	if chainOK {
@@ -205,11 +212,9 @@ func (h *Handler) check(fields sign.Fields, req *orderRequest) *request.Refusal 
 	default:
 		req.ExpiresIn = expiresIn
 	}
-	callback, ok := stringField(fields, "callback_url", maxCallbackBytes)
-	if !ok || (callback != "" && !validCallback(callback)) {
+	if !callbackOK {
 		return &request.Refusal{Code: contract.ErrInvalidRequest, Message: "callback_url must be an absolute http(s) URL"}
 	}
-	req.CallbackURL = callback
 	return nil
 }
 
@@ -328,9 +333,12 @@ func (h *Handler) insert(ctx context.Context, req orderRequest, payAmount *big.I
 			return err
 		}
 		o.CreatedBody = body
-		msgs = append(msgs, outbox.Message{Exchange: h.Names.Exchange, RoutingKey: h.Names.OrderReturnKey,
-			MessageID: req.RequestID + ":created", Body: body})
-		return outbox.Add(tx, msgs...)
+		created, err := events.Return{RequestID: req.RequestID, CallbackURL: &req.CallbackURL,
+			MessageID: req.RequestID + ":created", Body: body}.Messages(h.Internal, h.Names.Exchange, h.Names.Order())
+		if err != nil {
+			return err
+		}
+		return outbox.Add(tx, append(msgs, created...)...)
 	})
 	if err != nil {
 		return nil, err
@@ -338,7 +346,8 @@ func (h *Handler) insert(ctx context.Context, req orderRequest, payAmount *big.I
 	return o, nil
 }
 
-// resend publishes the stored created return again, byte for byte.
+// resend publishes the stored created return again, byte for byte; its
+// webhook went with it the first time.
 func (h *Handler) resend(ctx context.Context, o *store.Order) error {
 	err := h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return outbox.Add(tx, outbox.Message{Exchange: h.Names.Exchange, RoutingKey: h.Names.OrderReturnKey,
@@ -351,7 +360,8 @@ func (h *Handler) resend(ctx context.Context, o *store.Order) error {
 	return nil
 }
 
-// refuse answers a request with status 0; it has no other effect.
+// refuse answers a request with status 0 (and so to its callback_url); it
+// has no other effect.
 func (h *Handler) refuse(ctx context.Context, req orderRequest, ref request.Refusal) error {
 	h.defaults(&req)
 	body, err := h.Sealer.Seal(returns.Refusal(req.RequestID, req.OrderID, req.Chain, req.Symbol, req.Amount,
@@ -359,10 +369,12 @@ func (h *Handler) refuse(ctx context.Context, req orderRequest, ref request.Refu
 	if err != nil {
 		return err
 	}
-	err = h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return outbox.Add(tx, outbox.Message{Exchange: h.Names.Exchange, RoutingKey: h.Names.OrderReturnKey,
-			MessageID: req.RequestID + ":created:" + ref.Code, Body: body})
-	})
+	msgs, err := events.Return{RequestID: req.RequestID, CallbackURL: &req.CallbackURL,
+		MessageID: req.RequestID + ":created:" + ref.Code, Body: body}.Messages(h.Internal, h.Names.Exchange, h.Names.Order())
+	if err != nil {
+		return err
+	}
+	err = h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error { return outbox.Add(tx, msgs...) })
 	if err != nil {
 		return fmt.Errorf("refuse %s: %w", req.RequestID, err)
 	}

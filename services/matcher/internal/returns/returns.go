@@ -2,9 +2,7 @@
 // and the order schemas in proto/ describe them.
 package returns
 
-import (
-	"paysuite/pkg/contract"
-)
+import "paysuite/pkg/contract"
 
 // Created answers an order request: where and how much to pay, or why not.
 type Created struct {

@@ -49,7 +49,8 @@ type Engine struct {
 	HotWallet common.Address
 	Names     contract.Names
 	Sealer    sign.Sealer
-	// Keys seal the alerts sent to the other services.
+	// Keys seal the alerts sent to the other services and the webhooks of
+	// returns for the notifier.
 	Keys events.Keys
 	// FundingConfirmations is the depth the gas funding must reach first.
 	FundingConfirmations uint64
@@ -333,8 +334,12 @@ func (e *Engine) finish(tx *gorm.DB, p *store.Payment, out returns.Pay, alertMsg
 		e.OnFinal(out.Status)
 	}
 	p.FinalBody = body
-	if err := outbox.Add(tx, outbox.Message{Exchange: e.Names.Exchange, RoutingKey: e.Names.PayReturnKey,
-		MessageID: p.RequestID + ":" + contract.EventPay, Body: body}); err != nil {
+	msgs, err := events.Return{RequestID: p.RequestID, CallbackURL: p.CallbackURL,
+		MessageID: p.RequestID + ":" + contract.EventPay, Body: body}.Messages(e.Keys, e.Names.Exchange, e.Names.Pay())
+	if err != nil {
+		return err
+	}
+	if err := outbox.Add(tx, msgs...); err != nil {
 		return err
 	}
 	if alertMsg != "" {

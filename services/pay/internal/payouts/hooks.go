@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"paysuite/pkg/contract"
+	"paysuite/pkg/events"
 	"paysuite/pkg/outbox"
 	"paysuite/pkg/txsender"
 	"paysuite/services/pay/internal/returns"
@@ -44,8 +45,12 @@ func (e *Engine) Broadcast(_ context.Context, tx *gorm.DB, s *txsender.Send) err
 	if err := tx.Model(p).Update("submitted_body", body).Error; err != nil {
 		return fmt.Errorf("store submitted notice of %s: %w", p.RequestID, err)
 	}
-	return outbox.Add(tx, outbox.Message{Exchange: e.Names.Exchange, RoutingKey: e.Names.PayReturnKey,
-		MessageID: p.RequestID + ":" + contract.EventSubmitted, Body: body})
+	msgs, err := events.Return{RequestID: p.RequestID, CallbackURL: p.CallbackURL,
+		MessageID: p.RequestID + ":" + contract.EventSubmitted, Body: body}.Messages(e.Keys, e.Names.Exchange, e.Names.Pay())
+	if err != nil {
+		return err
+	}
+	return outbox.Add(tx, msgs...)
 }
 
 // Final moves a payment on when one of its sends is final: after the gas

@@ -117,8 +117,15 @@ func refuse(code, message string) *payouts.Refusal {
 	return &payouts.Refusal{Code: code, Message: message}
 }
 
-// check validates the fields in the contract's order and fills req.
+// check validates the fields in the contract's order and fills req. A valid
+// callback_url is read first: a refusal on another field is a return of the
+// request too, and goes there.
 func (h *Handler) check(ctx context.Context, env request.Envelope, req *payRequest) (*payouts.Refusal, error) {
+	cb, cbOK := env.Bytes("callback_url", maxCallbackBytes)
+	cbOK = cbOK && validCallback(cb)
+	if cbOK {
+		req.CallbackURL = cb
+	}
 	chain, chainOK := env.Bytes("chain", maxNameBytes)
 	symbol, symbolOK := env.Bytes("symbol", maxNameBytes)
 	if !chainOK {
@@ -146,11 +153,9 @@ func (h *Handler) check(ctx context.Context, env request.Envelope, req *payReque
 		return refuse(contract.ErrUnknownToken, "token "+req.Symbol+" is not configured on "+req.Chain), nil
 	}
 	req.Token, req.Symbol = tok, tok.Symbol
-	cb, ok := env.Bytes("callback_url", maxCallbackBytes)
-	if !ok || !validCallback(cb) {
+	if !cbOK {
 		return refuse(contract.ErrInvalidRequest, "callback_url must be an absolute http(s) URL"), nil
 	}
-	req.CallbackURL = cb
 	to, ok := env.Bytes("to_address", addressBytes)
 	if !ok || !contract.ValidAddress(to) {
 		return refuse(contract.ErrInvalidAddress, "to_address must be 0x followed by 40 hex digits"), nil

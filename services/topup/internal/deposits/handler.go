@@ -41,7 +41,7 @@ type Handler struct {
 	Names contract.Names
 	// Witness confirms on the node every transfer reported confirmed.
 	Witness *witness.Witness
-	// Internal seals the operator alerts.
+	// Internal seals the operator alerts and the webhooks of returns.
 	Internal events.Keys
 	Sealer   sign.Sealer
 	Log      zerolog.Logger
@@ -237,10 +237,13 @@ func (h *Handler) record(tx *gorm.DB, deps []*deposit) error {
 			if err != nil {
 				return err
 			}
-			msgs = append(msgs, outbox.Message{
-				Exchange: h.Names.Exchange, RoutingKey: h.Names.TopupReturnKey,
-				MessageID: fmt.Sprintf("%s:deposit:%s:%d:%d", dep.reg.RequestID, id, status, dep.ev.Sequence), Body: body,
-			})
+			ret, err := events.Return{RequestID: dep.reg.RequestID, CallbackURL: dep.reg.CallbackURL,
+				MessageID: fmt.Sprintf("%s:deposit:%s:%d:%d", dep.reg.RequestID, id, status, dep.ev.Sequence),
+				Body:      body}.Messages(h.Internal, h.Names.Exchange, h.Names.Topup())
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, ret...)
 		}
 	}
 	if err := outbox.Add(tx, msgs...); err != nil {

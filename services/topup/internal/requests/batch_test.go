@@ -141,15 +141,15 @@ func TestBatchRegistersEachRequest(t *testing.T) {
 			t.Errorf("%s: stored answer not signed: %v", r.RequestID, err)
 		}
 	}
-	// An answer each and, first, one list of the three addresses with the
-	// derivation index of the two allocated ones: the listener and pay hear
-	// of an address before its owner does.
+	// An answer each, the webhook of b-3's after it and, first, one list of
+	// the three addresses with the derivation index of the two allocated
+	// ones: the listener and pay hear of an address before its owner does.
 	var msgs []outbox.Message
 	if err := gdb.Order("id").Find(&msgs).Error; err != nil {
 		t.Fatal(err)
 	}
-	if len(msgs) != 4 {
-		t.Fatalf("%d outbox messages, want 4", len(msgs))
+	if len(msgs) != 5 {
+		t.Fatalf("%d outbox messages, want 5", len(msgs))
 	}
 	if msgs[0].RoutingKey != events.AddressListKey {
 		t.Fatalf("first message routed to %s", msgs[0].RoutingKey)
@@ -180,10 +180,19 @@ func TestBatchRegistersEachRequest(t *testing.T) {
 			t.Errorf("%s (id %d): allocated address listed with index %v", r.RequestID, r.ID, e.Index)
 		}
 	}
-	for _, m := range msgs[1:] {
+	for _, m := range msgs[1:4] {
 		if m.RoutingKey != h.Names.TopupReturnKey || !strings.HasSuffix(m.MessageID, ":registered") {
 			t.Errorf("message %s routed to %s, want an answer", m.MessageID, m.RoutingKey)
 		}
+	}
+	data, err = internal.Open(broker.Delivery{Body: msgs[4].Body, RoutingKey: msgs[4].RoutingKey})
+	var hook events.Webhook
+	if err != nil || json.Unmarshal(data, &hook) != nil {
+		t.Fatalf("webhook %s not sealed: %v", msgs[4].Body, err)
+	}
+	if msgs[4].RoutingKey != events.WebhookKey || hook.RequestID != "b-3" || hook.CallbackURL != "https://shop.example/hook" ||
+		hook.MessageID != msgs[3].MessageID || hook.Body != string(msgs[3].Body) {
+		t.Fatalf("webhook %+v routed to %s, want b-3's answer", hook, msgs[4].RoutingKey)
 	}
 }
 

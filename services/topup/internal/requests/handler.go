@@ -42,7 +42,8 @@ type Handler struct {
 	Chain  string
 	Tokens tokens.List
 	Keys   *hdwallet.XPub
-	// Internal seals the address lists for the listener and pay.
+	// Internal seals the address lists for the listener and pay, and the
+	// webhooks of returns for the notifier.
 	Internal events.Keys
 	Sealer   sign.Sealer
 	Log      zerolog.Logger
@@ -122,8 +123,15 @@ func (h *Handler) resend(ctx context.Context, reg *store.Registration) error {
 		broker.Message{Body: reg.ReturnBody, MessageID: reg.RequestID + ":registered"})
 }
 
-// check validates the fields of an admitted request, filling req.
+// check validates the fields of an admitted request, filling req. A valid
+// callback_url is read first: a refusal on another field is a return of the
+// request too, and goes there.
 func (h *Handler) check(env request.Envelope, req *topupRequest) error {
+	callback, callbackErr := env.String("callback_url", 2048)
+	callbackOK := callbackErr == nil && validCallback(callback)
+	if callbackOK {
+		req.CallbackURL = callback
+	}
 	var err error
 	for _, f := range []struct {
 		name string
@@ -131,7 +139,7 @@ func (h *Handler) check(env request.Envelope, req *topupRequest) error {
 		dst  *string
 	}{
 		{"chain", 32, &req.Chain}, {"symbol", 32, &req.Symbol}, {"address", 42, &req.Address},
-		{"user_id", 64, &req.UserID}, {"callback_url", 2048, &req.CallbackURL},
+		{"user_id", 64, &req.UserID},
 	} {
 		if *f.dst, err = env.String(f.name, f.max); err != nil {
 			if f.name == "address" {
@@ -139,6 +147,9 @@ func (h *Handler) check(env request.Envelope, req *topupRequest) error {
 			}
 			return err
 		}
+	}
+	if callbackErr != nil {
+		return callbackErr
 	}
 	if req.Chain == "" {
 		req.Chain = h.Chain
@@ -160,13 +171,19 @@ func (h *Handler) check(env request.Envelope, req *topupRequest) error {
 		}
 		req.Address = contract.NormalizeAddress(req.Address)
 	}
-	if req.CallbackURL != "" {
-		u, err := url.Parse(req.CallbackURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return request.Refusal{Code: contract.ErrInvalidRequest, Message: "callback_url must be an absolute http(s) URL"}
-		}
+	if !callbackOK {
+		return request.Refusal{Code: contract.ErrInvalidRequest, Message: "callback_url must be an absolute http(s) URL"}
 	}
 	return nil
+}
+
+// validCallback tells an absent callback_url or an absolute http(s) URL.
+func validCallback(s string) bool {
+	if s == "" {
+		return true
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // errHandleAlone fails a batch that holds anything but new, admitted, valid
@@ -249,7 +266,7 @@ func (h *Handler) insert(ctx context.Context, regs []*store.Registration) error 
 			if err != nil {
 				return err
 			}
-			msgs = append(msgs, m)
+			msgs = append(msgs, m...)
 		}
 		if err := store.SetAnswers(tx, regs); err != nil {
 			return err
@@ -284,12 +301,13 @@ func (h *Handler) register(ctx context.Context, req topupRequest) (*store.Regist
 
 // answer completes an inserted registration: it derives the address of an
 // allocated one from its id (unique and never reused, across replicas), seals
-// the registered answer into reg.ReturnBody, and returns the answer's message.
-func (h *Handler) answer(reg *store.Registration) (outbox.Message, error) {
+// the registered answer into reg.ReturnBody, and returns the answer's outbox
+// messages.
+func (h *Handler) answer(reg *store.Registration) ([]outbox.Message, error) {
 	if reg.Allocated {
 		addr, err := h.Keys.Address(uint32(reg.ID))
 		if err != nil {
-			return outbox.Message{}, fmt.Errorf("derive address %d: %w", reg.ID, err)
+			return nil, fmt.Errorf("derive address %d: %w", reg.ID, err)
 		}
 		a := strings.ToLower(addr.Hex())
 		reg.Address = &a
@@ -303,11 +321,11 @@ func (h *Handler) answer(reg *store.Registration) (outbox.Message, error) {
 		Chain: reg.Chain, Symbol: reg.Symbol, Address: *reg.Address, UserID: userID,
 	})
 	if err != nil {
-		return outbox.Message{}, err
+		return nil, err
 	}
 	reg.ReturnBody = body
-	return outbox.Message{Exchange: h.Names.Exchange, RoutingKey: h.Names.TopupReturnKey,
-		MessageID: reg.RequestID + ":registered", Body: body}, nil
+	return events.Return{RequestID: reg.RequestID, CallbackURL: reg.CallbackURL,
+		MessageID: reg.RequestID + ":registered", Body: body}.Messages(h.Internal, h.Names.Exchange, h.Names.Topup())
 }
 
 // announcements returns, per chain, one list of the addresses of regs, with
@@ -344,7 +362,8 @@ func (h *Handler) announcements(regs []*store.Registration) ([]outbox.Message, e
 	return msgs, nil
 }
 
-// refuse answers a request with status 0; it has no other effect.
+// refuse answers a request with status 0, through the outbox like every
+// return (and so to its callback_url); it has no other effect.
 func (h *Handler) refuse(ctx context.Context, req topupRequest, ref request.Refusal) error {
 	chain, symbol := req.Chain, req.Symbol
 	if chain == "" {
@@ -357,8 +376,16 @@ func (h *Handler) refuse(ctx context.Context, req topupRequest, ref request.Refu
 	if err != nil {
 		return err
 	}
-	return h.Publisher.Publish(ctx, h.Names.Exchange, h.Names.TopupReturnKey,
-		broker.Message{Body: body, MessageID: req.RequestID + ":registered:" + ref.Code})
+	msgs, err := events.Return{RequestID: req.RequestID, CallbackURL: &req.CallbackURL,
+		MessageID: req.RequestID + ":registered:" + ref.Code, Body: body}.Messages(h.Internal, h.Names.Exchange, h.Names.Topup())
+	if err != nil {
+		return err
+	}
+	if err := h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error { return outbox.Add(tx, msgs...) }); err != nil {
+		return fmt.Errorf("refuse %s: %w", req.RequestID, err)
+	}
+	h.OnCommit()
+	return nil
 }
 
 func (h *Handler) observe(outcome string) {

@@ -2,9 +2,7 @@
 // schemas in proto/ describe them.
 package returns
 
-import (
-	"paysuite/pkg/contract"
-)
+import "paysuite/pkg/contract"
 
 // Registered answers a topup request.
 type Registered struct {

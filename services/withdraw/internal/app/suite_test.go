@@ -57,6 +57,7 @@ type suite struct {
 	internal *broker.Client
 	returns  <-chan broker.Delivery // the flow's return queue
 	alerts   <-chan broker.Delivery // the operator alerts, in the internal virtual host
+	webhooks <-chan broker.Delivery // the returns handed to the notifier, in the internal virtual host
 }
 
 // newSuite prepares everything but withdraw itself (start).
@@ -108,8 +109,8 @@ func newSuite(t *testing.T) *suite {
 		public: dial(t, cfg.Broker, public), internal: dial(t, internalCfg, internal)}
 }
 
-// start runs withdraw until the test ends and follows its return queue and the
-// operator alerts.
+// start runs withdraw until the test ends and follows its return queue, the
+// operator alerts and the notifier's webhook queue.
 func (s *suite) start() {
 	s.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -129,6 +130,7 @@ func (s *suite) start() {
 	})
 	s.returns = follow(s.t, s.public, s.cfg.Names.WithdrawReturnQueue)
 	s.alerts = follow(s.t, s.internal, events.AlertQueue)
+	s.webhooks = follow(s.t, s.internal, events.WebhookQueue)
 }
 
 // publish sends body straight to queue through the default exchange, as

@@ -26,7 +26,8 @@ import (
 type Hooks struct {
 	Names  contract.Names
 	Sealer sign.Sealer
-	// Keys seal the alerts sent to the other services.
+	// Keys seal the alerts sent to the other services and the webhooks of
+	// returns for the notifier.
 	Keys events.Keys
 	Log  zerolog.Logger
 	// OnCommit wakes the outbox relay.
@@ -59,8 +60,12 @@ func (h *Hooks) Broadcast(_ context.Context, tx *gorm.DB, s *txsender.Send) erro
 	if err := tx.Model(w).Update("submitted_body", body).Error; err != nil {
 		return fmt.Errorf("store submitted notice of %s: %w", w.RequestID, err)
 	}
-	return outbox.Add(tx, outbox.Message{Exchange: h.Names.Exchange, RoutingKey: h.Names.WithdrawReturnKey,
-		MessageID: w.RequestID + ":" + contract.EventSubmitted, Body: body})
+	msgs, err := events.Return{RequestID: w.RequestID, CallbackURL: w.CallbackURL,
+		MessageID: w.RequestID + ":" + contract.EventSubmitted, Body: body}.Messages(h.Keys, h.Names.Exchange, h.Names.Withdraw())
+	if err != nil {
+		return err
+	}
+	return outbox.Add(tx, msgs...)
 }
 
 // Final stores and queues the final answer, once, with an operator alert when
@@ -103,8 +108,11 @@ func (h *Hooks) Final(_ context.Context, tx *gorm.DB, s *txsender.Send) error {
 	if h.OnFinal != nil {
 		h.OnFinal(out.Status)
 	}
-	msgs := []outbox.Message{{Exchange: h.Names.Exchange, RoutingKey: h.Names.WithdrawReturnKey,
-		MessageID: w.RequestID + ":" + contract.EventWithdraw, Body: body}}
+	msgs, err := events.Return{RequestID: w.RequestID, CallbackURL: w.CallbackURL,
+		MessageID: w.RequestID + ":" + contract.EventWithdraw, Body: body}.Messages(h.Keys, h.Names.Exchange, h.Names.Withdraw())
+	if err != nil {
+		return err
+	}
 	log := h.Log.With().Str("request_id", w.RequestID).Str("tx_hash", out.TxHash).Logger()
 	if out.Status == contract.StatusFailed {
 		alert, err := Alert(h.Keys, events.AlertPayoutFailed, w.RequestID, w.RequestID,

@@ -60,7 +60,8 @@ type Handler struct {
 	Secrets      [][]byte
 	MaxClockSkew time.Duration
 	Sealer       sign.Sealer
-	// Keys seal the alerts sent to the other services.
+	// Keys seal the alerts sent to the other services and the webhooks of
+	// returns for the notifier.
 	Keys events.Keys
 	// MinUSDT, when not nil, is the hot wallet balance under which a
 	// low_balance alert is raised.
@@ -320,8 +321,15 @@ func refuse(code, message string) *request.Refusal {
 	return &request.Refusal{Code: code, Message: message}
 }
 
-// check validates the fields in the contract's order and fills req.
+// check validates the fields in the contract's order and fills req. A valid
+// callback_url is read first: a refusal on another field is a return of the
+// request too, and goes there.
 func (h *Handler) check(env request.Envelope, req *withdrawRequest) *request.Refusal {
+	cb, cbOK := env.Bytes("callback_url", maxCallbackBytes)
+	cbOK = cbOK && validCallback(cb)
+	if cbOK {
+		req.CallbackURL = cb
+	}
 	chain, chainOK := env.Bytes("chain", maxNameBytes)
 	symbol, symbolOK := env.Bytes("symbol", maxNameBytes)
 	if !chainOK {
@@ -344,11 +352,9 @@ func (h *Handler) check(env request.Envelope, req *withdrawRequest) *request.Ref
 		return refuse(contract.ErrUnknownToken, "token "+req.Symbol+" is not configured on "+req.Chain)
 	}
 	req.Token, req.Symbol = tok, tok.Symbol
-	cb, ok := env.Bytes("callback_url", maxCallbackBytes)
-	if !ok || !validCallback(cb) {
+	if !cbOK {
 		return refuse(contract.ErrInvalidRequest, "callback_url must be an absolute http(s) URL")
 	}
-	req.CallbackURL = cb
 	to, ok := env.Bytes("to_address", addressBytes)
 	if !ok || !contract.ValidAddress(to) {
 		return refuse(contract.ErrInvalidAddress, "to_address must be 0x followed by 40 hex digits")
@@ -730,8 +736,12 @@ func (h *Handler) finishRefused(tx *gorm.DB, w *store.Withdrawal, req withdrawRe
 	if err != nil {
 		return fmt.Errorf("store refusal: %w", err)
 	}
-	if err := outbox.Add(tx, outbox.Message{Exchange: h.Names.Exchange, RoutingKey: h.Names.WithdrawReturnKey,
-		MessageID: req.RequestID + ":" + contract.EventWithdraw, Body: body}); err != nil {
+	msgs, err := events.Return{RequestID: req.RequestID, CallbackURL: w.CallbackURL,
+		MessageID: req.RequestID + ":" + contract.EventWithdraw, Body: body}.Messages(h.Keys, h.Names.Exchange, h.Names.Withdraw())
+	if err != nil {
+		return err
+	}
+	if err := outbox.Add(tx, msgs...); err != nil {
 		return err
 	}
 	if isLowBalance(ref.Code) {

@@ -32,7 +32,8 @@ func (h *Handler) replay(ctx context.Context, requestID string) (bool, error) {
 
 // repeat answers a request_id seen before with what it was answered: the final
 // return if there is one, else the submitted notice if there is one. Nothing
-// else happens: funds never move twice.
+// else happens: funds never move twice, and the notifier had each return
+// when it was written.
 func (h *Handler) repeat(ctx context.Context, w *store.Withdrawal) error {
 	switch {
 	case w.FinalBody != nil:

@@ -1,0 +1,90 @@
+package app
+
+import (
+	"encoding/json"
+	"maps"
+	"testing"
+	"time"
+
+	"paysuite/pkg/contract"
+	"paysuite/pkg/events"
+)
+
+// TestWebhooksOfEveryReturn: each return of a withdrawal with callback_url
+// (submitted, final, a stored refusal too) is handed to the notifier once,
+// sealed, as published; a withdrawal without one, a request whose
+// callback_url is refused and repeated requests hand over nothing. Webhooks
+// leave the outbox in the order of their returns, so the next webhook after
+// a return that must have none is the next expected one.
+func TestWebhooksOfEveryReturn(t *testing.T) {
+	s := newSuite(t)
+	s.start()
+	queue := s.cfg.Names.WithdrawQueue
+	const hook = "https://shop.example/withdrawals"
+	withdrawal := func(id string, fields map[string]any) []byte {
+		f := map[string]any{"request_id": id, "to_address": s.address("to").Hex(), "amount": "1"}
+		maps.Copy(f, fields)
+		return s.request(currentSecret, f, time.Now())
+	}
+
+	s.publish(s.public, queue, withdrawal("w-1", map[string]any{"callback_url": hook}))
+	s.expectWebhook(s.expect("w-1", contract.EventSubmitted, contract.StatusPending), hook)
+	final := s.expect("w-1", contract.EventWithdraw, contract.StatusSuccess)
+	s.expectWebhook(final, hook)
+	s.publish(s.public, queue, withdrawal("w-2", map[string]any{"amount": "5000000", "callback_url": hook}))
+	refused := s.expect("w-2", contract.EventWithdraw, contract.StatusFailed)
+	if refused.str("error") != contract.ErrInsufficientBalance {
+		t.Fatalf("refusal %s, want insufficient_balance", refused.Body)
+	}
+	s.expectWebhook(refused, hook)
+
+	// Without callback_url: no webhook.
+	s.publish(s.public, queue, withdrawal("w-3", nil))
+	s.expect("w-3", contract.EventSubmitted, contract.StatusPending)
+	s.expect("w-3", contract.EventWithdraw, contract.StatusSuccess)
+	// Repeated, fresh and stale: the stored return again, no second webhook.
+	for _, r := range []answer{final, refused} {
+		s.publish(s.public, queue, withdrawal(r.str("request_id"), map[string]any{"amount": r.str("amount"), "callback_url": hook}))
+		if again := s.next(s.returns, "repeat"); again.MessageID != r.MessageID || string(again.Body) != string(r.Body) {
+			t.Fatalf("repeat answered %s, want the stored %s", again.Body, r.Body)
+		}
+	}
+	s.publish(s.public, queue, s.request(currentSecret, map[string]any{"request_id": "w-1", "callback_url": hook},
+		time.Now().Add(-time.Hour)))
+	s.expect("w-1", contract.EventWithdraw, contract.StatusSuccess)
+	// A refused callback_url gets no webhook.
+	s.publish(s.public, queue, withdrawal("w-4", map[string]any{"callback_url": "ftp://shop.example"}))
+	if r := s.expect("w-4", contract.EventWithdraw, contract.StatusFailed); r.str("error") != contract.ErrInvalidRequest {
+		t.Fatalf("refusal %s, want invalid_request", r.Body)
+	}
+
+	// A refusal on a field checked before callback_url still goes there,
+	// and is the next webhook.
+	s.publish(s.public, queue, withdrawal("w-5", map[string]any{"symbol": "DOGE", "callback_url": hook}))
+	refused = s.expect("w-5", contract.EventWithdraw, contract.StatusFailed)
+	if refused.str("error") != contract.ErrUnknownToken {
+		t.Fatalf("refusal %s, want unknown_token", refused.Body)
+	}
+	s.expectWebhook(refused, hook)
+}
+
+// expectWebhook reads the next message to the notifier and checks that it
+// opens with the internal secret and hands over r, byte for byte, for
+// callback.
+func (s *suite) expectWebhook(r answer, callback string) {
+	s.t.Helper()
+	keys, err := events.NewKeys(internalSecret)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	d := s.next(s.webhooks, "webhook of "+r.str("request_id")+" "+r.str("event"))
+	data, err := keys.Open(d.Delivery)
+	var w events.Webhook
+	if err != nil || json.Unmarshal(data, &w) != nil {
+		s.t.Fatalf("webhook %s is not sealed: %v", d.Body, err)
+	}
+	if w.Flow != contract.FlowWithdraw || w.RequestID != r.str("request_id") || w.CallbackURL != callback ||
+		w.MessageID != r.MessageID || w.Body != string(r.Body) {
+		s.t.Fatalf("webhook %+v, want return %s (message_id %s) for %s", w, r.Body, r.MessageID, callback)
+	}
+}
