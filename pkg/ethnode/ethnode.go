@@ -33,6 +33,7 @@ func Dial(ctx context.Context, url string, check func(chainID uint64) error, log
 				c.Close()
 				return nil, err
 			}
+			log.Info().Uint64("chain_id", id).Msg("node connected")
 			return c, nil
 		}
 		log.Warn().Err(err).Dur("retry_in", backoff).Msg("node not answering yet")

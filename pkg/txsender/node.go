@@ -43,7 +43,12 @@ func Dial(ctx context.Context, url string) (*RPCNode, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial node: %w", err)
 	}
-	return &RPCNode{Client: ethclient.NewClient(c), rpc: c}, nil
+	return NewRPCNode(c), nil
+}
+
+// NewRPCNode is a Node over the connection c (see ethnode.Dial).
+func NewRPCNode(c *rpc.Client) *RPCNode {
+	return &RPCNode{Client: ethclient.NewClient(c), rpc: c}
 }
 
 // receiptBatch bounds one batch request.

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"paysuite/pkg/broker"
+	"paysuite/pkg/ethnode"
 	"paysuite/pkg/events"
 	"paysuite/pkg/service"
 	"paysuite/pkg/topology"
@@ -37,14 +38,12 @@ const Name = "chain-listener"
 
 // Run starts the listener and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
-	node, err := chain.Dial(ctx, cfg.RPCURL)
+	rpcClient, err := ethnode.Dial(ctx, cfg.RPCURL, cfg.CheckDevChain, log)
 	if err != nil {
 		return err
 	}
+	node := chain.New(rpcClient)
 	defer node.Close()
-	if err := checkNode(ctx, node, cfg.CheckDevChain, log); err != nil {
-		return err
-	}
 	base, err := service.Start(ctx, service.Options{
 		HTTPAddr: cfg.HTTPAddr, Profiling: cfg.Profiling, DB: cfg.DB, Migrations: store.Migrations(),
 		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Outbox: true,

@@ -36,23 +36,14 @@ func Dial(ctx context.Context, url string) (*RPC, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", url, err)
 	}
-	return &RPC{rpc: c, eth: ethclient.NewClient(c)}, nil
+	return New(c), nil
 }
+
+// New talks over the connection c (see ethnode.Dial).
+func New(c *rpc.Client) *RPC { return &RPC{rpc: c, eth: ethclient.NewClient(c)} }
 
 // Close closes the connection.
 func (r *RPC) Close() { r.rpc.Close() }
-
-// ChainID returns the node's chain id.
-func (r *RPC) ChainID(ctx context.Context) (uint64, error) {
-	id, err := r.eth.ChainID(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("read chain id: %w", err)
-	}
-	if !id.IsUint64() {
-		return 0, fmt.Errorf("chain id %s does not fit 64 bits", id)
-	}
-	return id.Uint64(), nil
-}
 
 // Head returns the number of the newest block.
 func (r *RPC) Head(ctx context.Context) (uint64, error) {

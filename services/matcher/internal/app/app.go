@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"paysuite/pkg/broker"
+	"paysuite/pkg/ethnode"
 	"paysuite/pkg/events"
 	"paysuite/pkg/outbox"
 	"paysuite/pkg/request"
@@ -26,14 +27,11 @@ import (
 
 // Run starts the matcher and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
-	node, chainID, err := witness.Dial(ctx, cfg.RPCURL, log)
+	node, err := ethnode.Dial(ctx, cfg.RPCURL, cfg.CheckDevChain, log)
 	if err != nil {
 		return err
 	}
 	defer node.Close()
-	if err := cfg.CheckDevChain(chainID); err != nil {
-		return err
-	}
 	base, err := service.Start(ctx, service.Options{
 		HTTPAddr: cfg.HTTPAddr, Profiling: cfg.Profiling, DB: cfg.DB, Migrations: store.Migrations(),
 		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Outbox: true,
@@ -63,7 +61,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	exp := &expiry.Expirer{Store: st, Names: cfg.Names, Sealer: sealer, Internal: base.Keys, Log: log,
 		Interval: cfg.ExpiryInterval, Batch: cfg.ExpiryBatch, OnCommit: base.Kick}
 	transfers := events.TransferQueue(events.OwnerMatcher)
-	log.Info().Str("chain", cfg.Chain).Uint64("chain_id", chainID).Str("shared_address", cfg.SharedAddress).Msg("matcher started")
+	log.Info().Str("chain", cfg.Chain).Str("shared_address", cfg.SharedAddress).Msg("matcher started")
 	return base.Run(ctx,
 		exp.Run,
 		func(ctx context.Context) error {

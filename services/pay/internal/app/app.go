@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"paysuite/pkg/broker"
+	"paysuite/pkg/ethnode"
 	"paysuite/pkg/events"
 	"paysuite/pkg/service"
 	"paysuite/pkg/sign"
@@ -38,10 +39,13 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		return err
 	}
 
-	node, err := dialNode(ctx, cfg)
+	// Before anything else: the development mode is refused on a real
+	// chain before a schema, a queue or a development account is touched.
+	rpcClient, err := ethnode.Dial(ctx, cfg.RPCURL, cfg.CheckDevChain, log)
 	if err != nil {
 		return err
 	}
+	node := txsender.NewRPCNode(rpcClient)
 	defer node.Close()
 
 	base, err := service.Start(ctx, service.Options{

@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"paysuite/pkg/broker"
+	"paysuite/pkg/ethnode"
 	"paysuite/pkg/events"
 	"paysuite/pkg/request"
 	"paysuite/pkg/service"
@@ -29,14 +30,11 @@ const (
 
 // Run starts topup and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
-	node, chainID, err := witness.Dial(ctx, cfg.RPCURL, log)
+	node, err := ethnode.Dial(ctx, cfg.RPCURL, cfg.CheckDevChain, log)
 	if err != nil {
 		return err
 	}
 	defer node.Close()
-	if err := cfg.CheckDevChain(chainID); err != nil {
-		return err
-	}
 	base, err := service.Start(ctx, service.Options{
 		HTTPAddr: cfg.HTTPAddr, Profiling: cfg.Profiling, DB: cfg.DB, Migrations: store.Migrations(),
 		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Outbox: true,
@@ -61,7 +59,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 			Node: node, Chain: cfg.Chain, Tokens: cfg.Tokens, Confirmations: cfg.Confirmations,
 		}}
 	transfers := events.TransferQueue(events.OwnerTopup)
-	log.Info().Str("chain", cfg.Chain).Uint64("chain_id", chainID).Msg("topup started")
+	log.Info().Str("chain", cfg.Chain).Msg("topup started")
 	return base.Run(ctx,
 		func(ctx context.Context) error {
 			return base.MQ.ConsumeBatches(ctx, cfg.Names.TopupQueue, cfg.Workers, reqs.Handle,

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"paysuite/pkg/broker"
+	"paysuite/pkg/ethnode"
 	"paysuite/pkg/keystore"
 	"paysuite/pkg/service"
 	"paysuite/pkg/sign"
@@ -40,10 +41,13 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	hot := keystore.Address(key)
 	log = log.With().Str("hot_wallet", strings.ToLower(hot.Hex())).Logger()
 
-	node, err := dialNode(ctx, cfg)
+	// Before anything else: the development mode is refused on a real
+	// chain before a schema, a queue or a development account is touched.
+	rpcClient, err := ethnode.Dial(ctx, cfg.RPCURL, cfg.CheckDevChain, log)
 	if err != nil {
 		return err
 	}
+	node := txsender.NewRPCNode(rpcClient)
 	defer node.Close()
 
 	base, err := service.Start(ctx, service.Options{
