@@ -51,11 +51,8 @@ permissions() {
 		IFS=: read -r svc short queue <<<"$svc"
 		local own='pay\..*' read='^(pay\.exchange'
 		[[ -n $queue ]] && read+="|pay\\.$queue\\.queue"
-		if [[ $svc == notifier ]]; then
-			# Its copies queue, bound on the public exchange.
-			own+='|internal\.notifier\.copies\.queue'
-			read+='|pay\.dead\.queue|internal\.notifier\.copies\.queue'
-		fi
+		# The notifier watches the depth of the dead-letter queue.
+		[[ $svc == notifier ]] && read+='|pay\.dead\.queue'
 		read+=')$'
 		echo "$svc $PUBLIC_VHOST ^($own)\$ ^($own|amq\\.default)\$ $read"
 		local iread="^(pay\\.internal|internal\\.$short\\..*"

@@ -210,7 +210,13 @@ type publisher struct {
 
 func (s *Suite) newPublisher() *publisher {
 	s.t.Helper()
-	conn, err := amqp.Dial(s.AMQPURL)
+	return s.newPublisherAt(s.AMQPURL)
+}
+
+// newPublisherAt is newPublisher on the virtual host at url.
+func (s *Suite) newPublisherAt(url string) *publisher {
+	s.t.Helper()
+	conn, err := amqp.Dial(url)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -248,8 +254,14 @@ func (p *publisher) send(key string, fields map[string]any) {
 	if err != nil {
 		p.tb.Fatal(err)
 	}
-	dc, err := p.ch.PublishWithDeferredConfirmWithContext(p.tb.Context(), "pay.exchange", key, true, false,
-		amqp.Publishing{ContentType: "application/json", DeliveryMode: amqp.Persistent, Body: body})
+	p.publish("pay.exchange", key, "", body)
+}
+
+// publish sends body as it is to exchange with key.
+func (p *publisher) publish(exchange, key, messageID string, body []byte) {
+	p.tb.Helper()
+	dc, err := p.ch.PublishWithDeferredConfirmWithContext(p.tb.Context(), exchange, key, true, false,
+		amqp.Publishing{ContentType: "application/json", DeliveryMode: amqp.Persistent, MessageId: messageID, Body: body})
 	if err != nil {
 		p.tb.Fatalf("publish: %v", err)
 	}

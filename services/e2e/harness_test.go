@@ -170,10 +170,9 @@ func NewSuite(t testing.TB) *Suite {
 func (s *Suite) internalVhost() string { return s.vhost + "-internal" }
 
 // urlOf is the address of the virtual host that holds queue: the internal
-// queues are in the internal one, except the notifier's copies queue, which
-// is bound on the public exchange.
+// queues are in the internal one.
 func (s *Suite) urlOf(queue string) string {
-	if strings.HasPrefix(queue, "internal.") && queue != copiesQueue {
+	if strings.HasPrefix(queue, "internal.") {
 		return s.InternalURL
 	}
 	return s.AMQPURL

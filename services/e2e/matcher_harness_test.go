@@ -29,7 +29,6 @@ const (
 	alertQueue       = "internal.notifier.alerts.queue"
 	listenerWatch    = "internal.listener.watch.queue"
 	listenerWatches  = "internal.listener.watchlist.queue"
-	copiesQueue      = "internal.notifier.copies.queue"
 	devWebhookSecret = "dev-webhook-secret"
 )
 
@@ -138,6 +137,7 @@ func checkOrderReturns(t *testing.T, s *Suite, msgs []Message) {
 type hook struct {
 	ID     string
 	Body   string
+	Header http.Header
 	At     time.Time
 	Status int
 }
@@ -186,7 +186,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	n := len(r.calls) + 1
 	status := r.respond(n)
-	r.calls = append(r.calls, hook{ID: id, Body: string(body), At: time.Now(), Status: status})
+	r.calls = append(r.calls, hook{ID: id, Body: string(body), Header: req.Header.Clone(), At: time.Now(), Status: status})
 	if status == 0 {
 		r.inside++
 	}

@@ -2,12 +2,17 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"paysuite/pkg/events"
 )
 
 // delivery is one line of `notifier deliveries --json`.
@@ -56,7 +61,7 @@ func startNotifier(t *testing.T, extra ...string) (*Suite, *Collector) {
 	s.Start("matcher", haltOnRace)
 	s.Start("notifier", append([]string{haltOnRace, "WEBHOOK_POLL_INTERVAL=100ms"}, extra...)...)
 	s.WaitConsumers(orderQueue, 1)
-	s.WaitConsumers(copiesQueue, 1)
+	s.WaitConsumers(events.WebhookQueue, 1)
 	s.WaitConsumers(alertQueue, 1)
 	return s, s.Collect(orderReturn)
 }
@@ -108,8 +113,8 @@ func TestWebhookRetriesGoneAndSlowEndpoint(t *testing.T) {
 		t.Fatalf("the unanswered attempts ended before the healthy delivery")
 	}
 	t.Logf("healthy webhook delivered %s after its return, while %d attempts hang", okCall.At.Sub(okCreated.At), hang.Hanging())
-	if okCall.Body != string(okCreated.Body) {
-		t.Fatalf("webhook body is not the return exactly:\n%s\n%s", okCall.Body, okCreated.Body)
+	if okCall.Body != string(okCreated.Body) || okCall.ID != okCreated.MessageID {
+		t.Fatalf("webhook %s is not the return %s exactly:\n%s\n%s", okCall.ID, okCreated.MessageID, okCall.Body, okCreated.Body)
 	}
 
 	calls := waitCalls(t, flaky, "four attempts", 4)
@@ -185,35 +190,36 @@ func TestWebhookRetriesGoneAndSlowEndpoint(t *testing.T) {
 	}
 }
 
-// TestAlertTelegramFailedWithdrawalsAndDeadLetters: failed withdrawals (seen on
-// the copies of their final returns) and a non-empty dead-letter queue each
-// produce one Telegram message, not one per message or per check. The
-// withdrawals' webhooks are delivered too.
-func TestAlertTelegramFailedWithdrawalsAndDeadLetters(t *testing.T) {
+// TestAlertTelegramRefusedWithdrawalsAndDeadLetters: withdrawals refused for
+// lack of funds (each raising a low_balance alert in withdraw) and a non-empty
+// dead-letter queue each produce one Telegram message, not one per message or
+// per check. The refusals are delivered as webhooks too.
+func TestAlertTelegramRefusedWithdrawalsAndDeadLetters(t *testing.T) {
 	const token, chat = "4242:test-token", "-1001234"
 	bot := NewBotAPI(t, token, chat)
 	s, _ := startNotifier(t, "TELEGRAM_BOT_TOKEN="+token, "TELEGRAM_CHAT_ID="+chat, "TELEGRAM_API_URL="+bot.URL,
 		"ALERT_DLQ_INTERVAL=300ms", "ALERT_MIN_INTERVAL=1h")
-	withdrawReturns := s.Collect("pay.withdraw.return.queue")
+	s.startPayout("withdraw", "withdraw", withdrawQueue, 1, "DEV_FUND_TOKENS=1000")
+	withdrawReturns := s.Collect(withdrawReturn)
 	rcv := NewReceiver(t, func(int) int { return 200 })
 
-	const failures = 3
-	for i := range failures {
-		id := fmt.Sprintf("wd-%d", i)
-		s.Publish("pay.withdraw", map[string]any{"request_id": id, "to_address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
-			"amount": "5", "callback_url": rcv.URL})
-		s.Publish("pay.withdraw.return", map[string]any{"request_id": id, "event": "withdraw", "status": 0,
-			"error": "insufficient_balance", "message": "the hot wallet lacks the tokens", "chain": "ETH", "symbol": "USDT"})
+	const refusals = 3
+	for i := range refusals {
+		s.Publish(withdrawKey, map[string]any{"request_id": fmt.Sprintf("wd-%d", i),
+			"to_address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "amount": "5000", "callback_url": rcv.URL})
 	}
-	returns := withdrawReturns.WaitFor(t, "withdraw returns", wait, func(ms []Message) bool { return len(ms) >= failures })
-	bodies := map[string]bool{}
+	returns := withdrawReturns.WaitFor(t, "withdraw returns", wait, func(ms []Message) bool { return len(ms) >= refusals })
+	ids := map[string]string{} // message_id -> body
 	for _, m := range returns {
 		s.CheckReturn("withdraw.return.withdraw", m)
-		bodies[string(m.Body)] = true
+		if m.Num("status") != 0 || m.Str("error") != "insufficient_balance" {
+			t.Fatalf("withdrawal not refused for lack of funds: %s", m.Body)
+		}
+		ids[m.MessageID] = string(m.Body)
 	}
-	for _, call := range waitCalls(t, rcv, "withdraw webhooks", failures) {
-		if !bodies[call.Body] {
-			t.Fatalf("webhook body is not a return: %s", call.Body)
+	for _, call := range waitCalls(t, rcv, "withdraw webhooks", refusals) {
+		if body, ok := ids[call.ID]; !ok || body != call.Body {
+			t.Fatalf("webhook %s is not a return: %s", call.ID, call.Body)
 		}
 	}
 
@@ -230,19 +236,80 @@ func TestAlertTelegramFailedWithdrawalsAndDeadLetters(t *testing.T) {
 	// Several dead-letter checks later, still one message per incident.
 	time.Sleep(2 * time.Second)
 	msgs := bot.Messages()
-	var payout, deadLetters int
+	var lowBalance, deadLetters int
 	for _, m := range msgs {
 		switch {
-		case strings.Contains(m, "payout_failed") && strings.Contains(m, "insufficient_balance"):
-			payout++
+		case strings.Contains(m, "low_balance") && strings.Contains(m, "from withdraw") && strings.Contains(m, "insufficient_balance"):
+			lowBalance++
 		case strings.Contains(m, "dead_letters") && strings.Contains(m, "pay.dead.queue"):
 			deadLetters++
 		default:
 			t.Errorf("unexpected chat message %q", m)
 		}
 	}
-	if payout != 1 || deadLetters != 1 {
-		t.Fatalf("chat messages %q: want one payout_failed and one dead_letters", msgs)
+	if lowBalance != 1 || deadLetters != 1 {
+		t.Fatalf("chat messages %q: want one low_balance and one dead_letters", msgs)
+	}
+	rcv.CheckSignatures()
+}
+
+// TestWebhooksOfRequestStraightToQueue publishes a signed order with a
+// callback_url straight to its queue through the default exchange, as a
+// business system may, and pays it on chain: its created return and both
+// paid returns (seen, then confirmed) arrive as webhooks whose bodies are the
+// returns of the return queue byte for byte, whose webhook-id is each
+// return's message_id, and that verify with the official Standard Webhooks
+// library.
+func TestWebhooksOfRequestStraightToQueue(t *testing.T) {
+	s := NewSuite(t)
+	s.Start("chain-listener", haltOnRace)
+	s.Start("matcher", haltOnRace)
+	s.Start("notifier", haltOnRace, "WEBHOOK_POLL_INTERVAL=100ms")
+	s.WaitConsumers(listenerWatch, 1)
+	s.WaitConsumers(orderQueue, 1)
+	s.WaitConsumers(events.WebhookQueue, 1)
+	c := s.Collect(orderReturn)
+	rcv := NewReceiver(t, func(int) int { return 204 })
+
+	const id = "straight-1"
+	body := s.sealRequest(map[string]any{"request_id": id, "order_id": "o-" + id, "amount": "7.5", "callback_url": rcv.URL})
+	if err := tryPublish(t.Context(), s.AMQPURL, "", orderQueue, body); err != nil {
+		t.Fatal(err)
+	}
+	created := waitOrder(t, c, "created "+id, 1, returnOf(id, "created"))[0]
+	s.CheckReturn("order.return.created", created)
+	if created.Num("status") != 1 {
+		t.Fatalf("order refused: %s", created.Body)
+	}
+	s.SendUSDT(1, created.Str("pay_address"), created.Str("pay_amount"))
+	s.Mine(1)
+	seen := waitOrder(t, c, "seen payment", 1, paidOf(id, 2))[0]
+	s.Mine(confirmations)
+	confirmed := waitOrder(t, c, "confirmed payment", 1, paidOf(id, 1))[0]
+
+	wh, err := standardwebhooks.NewWebhook("whsec_" + base64.StdEncoding.EncodeToString([]byte(devWebhookSecret)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	returns := []Message{created, seen, confirmed}
+	calls := waitCalls(t, rcv, "three webhooks", len(returns))
+	for _, ret := range returns {
+		s.CheckReturn("order.return."+ret.Str("event"), ret)
+		var got []hook
+		for _, call := range calls {
+			if call.ID == ret.MessageID {
+				got = append(got, call)
+			}
+		}
+		if len(got) != 1 || got[0].Body != string(ret.Body) {
+			t.Fatalf("return %s (message_id %q): webhooks %+v", ret.Body, ret.MessageID, got)
+		}
+		if err := wh.Verify([]byte(got[0].Body), got[0].Header); err != nil {
+			t.Errorf("webhook %s does not verify: %v", got[0].ID, err)
+		}
+	}
+	if len(calls) != len(returns) {
+		t.Fatalf("%d webhooks for %d returns", len(calls), len(returns))
 	}
 	rcv.CheckSignatures()
 }

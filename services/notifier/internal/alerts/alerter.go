@@ -54,8 +54,8 @@ func (a *Alerter) kicks() chan struct{} {
 	return a.kick
 }
 
-// Kick wakes the sender after alerts were queued in a caller's transaction.
-func (a *Alerter) Kick() {
+// wake wakes the sender after an alert was queued.
+func (a *Alerter) wake() {
 	select {
 	case a.kicks() <- struct{}{}:
 	default:
@@ -71,22 +71,17 @@ func (a *Alerter) Raise(ctx context.Context, al events.Alert) error {
 		a.logOnly(al)
 		return nil
 	}
-	err := a.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return a.RaiseTx(tx, al) })
+	err := a.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return a.raise(tx, al) })
 	if err != nil {
 		return fmt.Errorf("raise %s alert: %w", al.Kind, err)
 	}
-	a.Kick()
+	a.wake()
 	return nil
 }
 
-// RaiseTx records an alert inside the caller's transaction: it queues a chat
-// message when none was sent for (kind, key) within MinInterval, else counts
-// it for the next summary. The caller calls Kick after the commit.
-func (a *Alerter) RaiseTx(tx *gorm.DB, al events.Alert) error {
-	if !a.Enabled() {
-		a.logOnly(al)
-		return nil
-	}
+// raise records an alert in tx: it queues a chat message when none was sent
+// for (kind, key) within MinInterval, else counts it for the next summary.
+func (a *Alerter) raise(tx *gorm.DB, al events.Alert) error {
 	kind, key, msg := cut(al.Kind, maxKindLen), cut(al.Key, maxKeyLen), cut(al.Message, maxMessageLen)
 	// A new (kind, key) starts as long ago, so its first alert goes out at once.
 	if err := tx.Exec(`INSERT IGNORE INTO alert_state (kind, akey, last_sent_at, suppressed, last_message)

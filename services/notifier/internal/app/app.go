@@ -21,27 +21,17 @@ import (
 	"paysuite/services/notifier/internal/admin"
 	"paysuite/services/notifier/internal/alerts"
 	"paysuite/services/notifier/internal/config"
-	"paysuite/services/notifier/internal/copies"
+	"paysuite/services/notifier/internal/inbox"
 	"paysuite/services/notifier/internal/store"
 	"paysuite/services/notifier/internal/webhook"
 )
 
-// copiesBatch is the most copies recorded in one transaction; batches form
-// only while every copy worker is busy.
-const copiesBatch = 50
-
-// Topology is the suite's topology plus the notifier's copies queue, bound on
-// the public exchange to every request and return key: the topic exchange
-// gives it a copy of each message without taking anything from the flows.
-func Topology(cfg config.Config) broker.Topology {
-	topo := topology.Suite(cfg.Names)
-	q := broker.Queue{Name: cfg.CopiesQueue}
-	for _, key := range copies.Bindings(cfg.Names) {
-		q.Bindings = append(q.Bindings, broker.Binding{Exchange: cfg.Names.Exchange, Key: key})
-	}
-	topo.Queues = append(topo.Queues, q)
-	return topo
-}
+// Consumers of the Webhook messages: batches of up to webhookBatch messages,
+// one transaction each, form only while every worker is busy.
+const (
+	webhookWorkers = 4
+	webhookBatch   = 50
+)
 
 // Name is the service's name, in its logs and alerts.
 const Name = "notifier"
@@ -50,7 +40,7 @@ const Name = "notifier"
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	base, err := service.Start(ctx, service.Options{
 		HTTPAddr: cfg.HTTPAddr, Profiling: cfg.Profiling, DB: cfg.DB, Migrations: store.Migrations(),
-		Broker: cfg.Broker, Topology: Topology(cfg), Name: Name, InternalSecrets: cfg.InternalSecrets(),
+		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Name: Name, InternalSecrets: cfg.InternalSecrets(),
 	}, log)
 	if err != nil {
 		return err
@@ -69,7 +59,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	if deliverer.Metrics, err = webhook.NewMetrics(base.Ops.Registry()); err != nil {
 		return err
 	}
-	handler := copies.NewHandler(cfg.Names, st, cfg.SignSecrets(), alerter, deliverer.Kick, log)
+	webhooks := &inbox.Handler{Store: st, OnDeliveries: deliverer.Kick, Log: log}
 	internal, err := cfg.Broker.Internal()
 	if err != nil {
 		return err
@@ -80,17 +70,18 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		Alerter: alerter, Log: log}
 	internalDLQ := &alerts.DeadLetterWatch{URL: internal.URL, Queue: cfg.Broker.DeadQueue, Vhost: "internal",
 		Interval: cfg.DLQInterval, Alerter: alerter, Log: log}
-	log.Info().Str("copies_queue", cfg.CopiesQueue).Int("webhook_workers", cfg.Workers).
+	log.Info().Int("webhook_workers", cfg.Workers).
 		Bool("telegram", alerter.Enabled()).Msg("notifier started")
 	return base.Run(ctx,
 		deliverer.Run,
 		alerter.Run,
 		dlq.Run,
 		internalDLQ.Run,
-		func(ctx context.Context) error { return handler.RunJanitor(ctx, cfg.OrphanTTL, time.Minute) },
 		func(ctx context.Context) error {
-			return base.MQ.ConsumeBatches(ctx, cfg.CopiesQueue, cfg.CopyWorkers, handler.Handle,
-				broker.Batching{Max: copiesBatch, Handler: handler.HandleBatch})
+			// A forged Webhook message is dead-lettered by the guard: nobody
+			// without the internal secret makes the notifier call a URL.
+			return base.Guard().Consume(ctx, events.WebhookQueue, webhookWorkers, webhooks.Handle,
+				broker.Batching{Max: webhookBatch, Handler: webhooks.HandleBatch})
 		},
 		func(ctx context.Context) error {
 			// A forged alert is dead-lettered by the guard and never reaches

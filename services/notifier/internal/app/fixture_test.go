@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os/exec"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +23,7 @@ import (
 	pkgconfig "paysuite/pkg/config"
 	"paysuite/pkg/db"
 	"paysuite/pkg/db/dbtest"
+	"paysuite/pkg/events"
 	"paysuite/services/notifier/internal/app"
 	"paysuite/services/notifier/internal/config"
 )
@@ -29,7 +32,6 @@ import (
 const (
 	internalSecret = "notifier-app-test-internal-secret"
 	signSecret     = "notifier-app-test-sign-secret"
-	signPrevious   = "notifier-app-test-sign-secret-before"
 	// webhookSecret and webhookPrevious are a rotation in progress.
 	webhookSecret   = "whsec_Y3VycmVudC13ZWJob29rLWtleS0wMTIzNDU2Nzg5"
 	webhookPrevious = "whsec_cHJldmlvdXMtd2ViaG9vay1rZXktMDEyMzQ1Njc4OQ=="
@@ -58,11 +60,11 @@ func startNotifier(t *testing.T) *notifier {
 	n.public, n.internal = openVhost(t, name), openVhost(t, name+"-internal")
 	dbc := dbtest.Config(t)
 	for k, v := range map[string]string{
-		"DEV_MODE": "true", "SIGN_SECRET": signSecret, "SIGN_SECRET_PREVIOUS": signPrevious, "INTERNAL_SECRET": internalSecret,
+		"DEV_MODE": "true", "SIGN_SECRET": signSecret, "INTERNAL_SECRET": internalSecret,
 		"AMQP_URL": n.public.url, "AMQP_INTERNAL_URL": n.internal.url, "MYSQL_DSN": dbc.DSN, "MYSQL_SCHEMA": dbc.Schema,
 		"HTTP_ADDR": "127.0.0.1:0", "WEBHOOK_SECRET": webhookSecret, "WEBHOOK_SECRET_PREVIOUS": webhookPrevious,
-		"WEBHOOK_POLL_INTERVAL": "50ms", "NOTIFIER_COPY_WORKERS": "1",
-		"TELEGRAM_API_URL": n.chat.srv.URL, "TELEGRAM_BOT_TOKEN": botToken, "TELEGRAM_CHAT_ID": "-1001",
+		"WEBHOOK_POLL_INTERVAL": "50ms", "TELEGRAM_API_URL": n.chat.srv.URL, "TELEGRAM_BOT_TOKEN": botToken,
+		"TELEGRAM_CHAT_ID": "-1001",
 	} {
 		t.Setenv(k, v)
 	}
@@ -80,12 +82,9 @@ func startNotifier(t *testing.T) *notifier {
 			t.Errorf("notifier stopped: %v", err)
 		}
 	})
-	for _, q := range []struct {
-		v     *vhost
-		queue string
-	}{{n.internal, "internal.notifier.alerts.queue"}, {n.public, cfg.CopiesQueue}} {
-		waitFor(t, "a consumer on "+q.queue, func() bool {
-			info, err := q.v.inspect(q.queue)
+	for _, queue := range []string{events.AlertQueue, events.WebhookQueue} {
+		waitFor(t, "a consumer on "+queue, func() bool {
+			info, err := n.internal.inspect(queue)
 			return err == nil && info.Consumers > 0
 		})
 	}
@@ -105,6 +104,7 @@ func startNotifier(t *testing.T) *notifier {
 // connection and a channel in confirm mode.
 type vhost struct {
 	t    *testing.T
+	name string
 	url  string
 	conn *amqp.Connection
 	ch   *amqp.Channel
@@ -115,7 +115,7 @@ func openVhost(t *testing.T, name string) *vhost {
 	rabbitmqctl(t, "add_vhost", name)
 	t.Cleanup(func() { rabbitmqctl(t, "delete_vhost", name) })
 	rabbitmqctl(t, "set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-	v := &vhost{t: t, url: "amqp://guest:guest@127.0.0.1:5672/" + url.PathEscape(name)}
+	v := &vhost{t: t, name: name, url: "amqp://guest:guest@127.0.0.1:5672/" + url.PathEscape(name)}
 	var err error
 	if v.conn, err = amqp.Dial(v.url); err != nil {
 		t.Fatal(err)
@@ -146,6 +146,33 @@ func (v *vhost) inspect(queue string) (amqp.Queue, error) {
 	}
 	defer ch.Close()
 	return ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+}
+
+// queues lists the queues of the virtual host with their messages, ready
+// and unacknowledged: a queue whose messages are all acknowledged holds 0.
+func (v *vhost) queues() map[string]int {
+	v.t.Helper()
+	out, err := exec.Command("rabbitmqctl", "list_queues", "-p", v.name, "-q", "--no-table-headers", "name", "messages").Output()
+	if err != nil {
+		v.t.Fatalf("list queues of %s: %v", v.name, err)
+	}
+	qs := map[string]int{}
+	for line := range strings.Lines(string(out)) {
+		name, count, ok := strings.Cut(strings.TrimSpace(line), "\t")
+		n, err := strconv.Atoi(count)
+		if !ok || err != nil {
+			v.t.Fatalf("list queues of %s: %q", v.name, line)
+		}
+		qs[name] = n
+	}
+	return qs
+}
+
+// waitSettled waits until every message of queue was acknowledged: its
+// handler committed what it does with it.
+func (v *vhost) waitSettled(queue string) {
+	v.t.Helper()
+	waitFor(v.t, "every message of "+queue+" acknowledged", func() bool { return v.queues()[queue] == 0 })
 }
 
 // publish sends body through exchange ("" routes to the queue named key).

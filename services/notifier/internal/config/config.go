@@ -32,9 +32,6 @@ type Config struct {
 	Names  contract.Names
 
 	Schema string `env:"MYSQL_SCHEMA" envDefault:"paysuite_notifier"`
-	// CopiesQueue receives a copy of every public request and return.
-	CopiesQueue string `env:"NOTIFIER_COPIES_QUEUE" envDefault:"internal.notifier.copies.queue"`
-	CopyWorkers int    `env:"NOTIFIER_COPY_WORKERS" envDefault:"8"`
 
 	// WebhookSecretText signs the webhooks, written as Standard Webhooks
 	// writes secrets: "whsec_" and the base64 of the key. Never logged.
@@ -49,8 +46,7 @@ type Config struct {
 	PollInterval              time.Duration `env:"WEBHOOK_POLL_INTERVAL" envDefault:"500ms"`
 	// AllowPrivate lets webhooks reach private, loopback and link-local
 	// addresses; in development mode loopback is allowed anyway.
-	AllowPrivate bool          `env:"WEBHOOK_ALLOW_PRIVATE" envDefault:"false"`
-	OrphanTTL    time.Duration `env:"WEBHOOK_ORPHAN_TTL" envDefault:"1h"`
+	AllowPrivate bool `env:"WEBHOOK_ALLOW_PRIVATE" envDefault:"false"`
 
 	TelegramAPIURL string `env:"TELEGRAM_API_URL" envDefault:"https://api.telegram.org"`
 	// TelegramToken enables the operator alerts; never logged.
@@ -81,12 +77,6 @@ func (c *Config) Validate() error {
 	if err := c.Names.Validate(); err != nil {
 		return err
 	}
-	if strings.TrimSpace(c.CopiesQueue) == "" {
-		return config.VarError("NOTIFIER_COPIES_QUEUE", "must not be empty")
-	}
-	if c.CopyWorkers < 1 {
-		return config.VarError("NOTIFIER_COPY_WORKERS", "must be at least 1")
-	}
 	if c.WebhookSecretText == "" {
 		if !c.DevMode {
 			return config.VarError("WEBHOOK_SECRET", "required unless DEV_MODE=true")
@@ -111,9 +101,6 @@ func (c *Config) Validate() error {
 	}
 	if c.PollInterval <= 0 {
 		return config.VarError("WEBHOOK_POLL_INTERVAL", "must be positive")
-	}
-	if c.OrphanTTL <= 0 {
-		return config.VarError("WEBHOOK_ORPHAN_TTL", "must be positive")
 	}
 	c.Policy = webhook.Policy{AllowPrivate: c.AllowPrivate, AllowLoopback: c.DevMode}
 	if u, err := url.Parse(c.TelegramAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

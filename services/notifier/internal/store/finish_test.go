@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"paysuite/pkg/db/dbtest"
 	"paysuite/services/notifier/internal/store"
 )
@@ -22,14 +20,12 @@ func TestFinishBatch(t *testing.T) {
 		"ok": "https://a.example/ok", "retry": "https://a.example/retry", "failed": "https://a.example/failed",
 		"gone": "https://b.example/gone", "gone-other": "https://b.example/gone", "stolen": "https://a.example/stolen",
 	}
-	var reqs []store.Request
-	var rets []store.Return
+	var hooks []store.Webhook
 	for id, url := range urls {
-		reqs = append(reqs, store.Request{Flow: "order", RequestID: id, CallbackURL: url})
-		rets = append(rets, store.Return{Flow: "order", RequestID: id, Event: "created", Status: 1,
-			WebhookID: "msg_" + id, Body: []byte(`{}`)})
+		hooks = append(hooks, store.Webhook{Flow: "order", RequestID: id, MessageID: id + ":created", Event: "created",
+			Status: 1, URL: url, Body: []byte(`{}`)})
 	}
-	if _, err := st.RecordCopies(t.Context(), reqs, rets); err != nil {
+	if _, err := st.AddDeliveries(t.Context(), hooks); err != nil {
 		t.Fatal(err)
 	}
 	claimed, err := st.Claim(t.Context(), "me", 10, map[string]int{}, 10, time.Minute)
@@ -114,8 +110,8 @@ func TestFinishBatch(t *testing.T) {
 func TestRelease(t *testing.T) {
 	gdb := dbtest.Open(t, store.Migrations())
 	st := store.New(gdb)
-	_, err := st.RecordCopies(t.Context(), []store.Request{{Flow: "order", RequestID: "r", CallbackURL: "https://a.example/"}},
-		[]store.Return{{Flow: "order", RequestID: "r", Event: "created", Status: 1, WebhookID: "msg_r", Body: []byte(`{}`)}})
+	_, err := st.AddDeliveries(t.Context(), []store.Webhook{{Flow: "order", RequestID: "r", MessageID: "r:created",
+		Event: "created", Status: 1, URL: "https://a.example/", Body: []byte(`{}`)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,37 +131,5 @@ func TestRelease(t *testing.T) {
 	again, err := st.Claim(t.Context(), "other", 10, map[string]int{}, 10, time.Hour)
 	if err != nil || len(again) != 1 || again[0].Attempts != 1 || again[0].RoundAttempts != 1 {
 		t.Fatalf("after release: %+v (%v)", again, err)
-	}
-}
-
-// TestSettleAfterCutShortSettling: a return recorded as waiting, its request
-// committed by a batch that died before settling, then the return's copy
-// redelivered: one delivery, and no return left waiting.
-func TestSettleAfterCutShortSettling(t *testing.T) {
-	gdb := dbtest.Open(t, store.Migrations())
-	st := store.New(gdb)
-	ret := store.Return{Flow: "order", RequestID: "o-1", Event: "created", Status: 1, WebhookID: "msg_o-1", Body: []byte(`{}`)}
-	if _, err := st.RecordCopies(t.Context(), nil, []store.Return{ret}); err != nil {
-		t.Fatal(err)
-	}
-	// The request's batch commits and stops there, as if the process died.
-	if err := gdb.Transaction(func(tx *gorm.DB) error {
-		_, err := store.RecordCopiesTx(tx, []store.Request{{Flow: "order", RequestID: "o-1", CallbackURL: "https://a.example/hook"}}, nil)
-		return err
-	}, store.CopiesTxOptions()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.RecordCopies(t.Context(), nil, []store.Return{ret}); err != nil {
-		t.Fatal(err)
-	}
-	var deliveries, waiting int64
-	if err := gdb.Raw("SELECT COUNT(*) FROM deliveries").Scan(&deliveries).Error; err != nil {
-		t.Fatal(err)
-	}
-	if err := gdb.Raw("SELECT COUNT(*) FROM orphan_returns").Scan(&waiting).Error; err != nil {
-		t.Fatal(err)
-	}
-	if deliveries != 1 || waiting != 0 {
-		t.Fatalf("%d deliveries and %d returns waiting, want 1 and 0", deliveries, waiting)
 	}
 }

@@ -1,5 +1,5 @@
-// Package store persists the notifier's state in its own schema: the requests
-// that asked for webhooks, the webhook deliveries and their attempts, and the
+// Package store persists the notifier's state in its own schema: the webhook
+// deliveries and their attempts, the endpoints that answered 410 Gone, and the
 // operator alerts waiting to be sent.
 package store
 
@@ -60,16 +60,6 @@ func New(gdb *gorm.DB) *Store { return &Store{db: gdb} }
 
 // DB returns the handle for transactions.
 func (s *Store) DB() *gorm.DB { return s.db }
-
-// DeleteOrphans drops the returns that waited longer than ttl for their request.
-func (s *Store) DeleteOrphans(ctx context.Context, ttl time.Duration) (int64, error) {
-	res := s.db.WithContext(ctx).Exec("DELETE FROM orphan_returns WHERE created_at < NOW(6) - INTERVAL ? MICROSECOND LIMIT 5000",
-		ttl.Microseconds())
-	if res.Error != nil {
-		return 0, fmt.Errorf("drop old waiting returns: %w", res.Error)
-	}
-	return res.RowsAffected, nil
-}
 
 // URLHash is the key of an endpoint: hex SHA-256 of its URL.
 func URLHash(u string) string {

@@ -87,14 +87,12 @@ func run(t *testing.T, d *webhook.Deliverer) {
 	t.Cleanup(func() { cancel(); <-done })
 }
 
-// addReturn records a request with callback and one return of it.
+// addReturn records the delivery of a return of requestID to callback.
 func addReturn(t *testing.T, gdb *gorm.DB, requestID, callback string) {
 	t.Helper()
 	body := fmt.Sprintf(`{"request_id":%q,"event":"created","status":1}`, requestID)
-	_, err := store.New(gdb).RecordCopies(t.Context(),
-		[]store.Request{{Flow: "order", RequestID: requestID, CallbackURL: callback}},
-		[]store.Return{{Flow: "order", RequestID: requestID, Event: "created", Status: 1,
-			WebhookID: webhook.ID("order", requestID, "created", 1, "", "", ""), Body: []byte(body)}})
+	_, err := store.New(gdb).AddDeliveries(t.Context(), []store.Webhook{{Flow: "order", RequestID: requestID,
+		MessageID: requestID + ":created", Event: "created", Status: 1, URL: callback, Body: []byte(body)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -55,16 +54,4 @@ func Signature(secrets [][]byte, id string, timestamp int64, body []byte) string
 		sigs[i] = "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
 	}
 	return strings.Join(sigs, " ")
-}
-
-// ID is the webhook-id of a return: stable for the same return, whichever
-// replica and however often it is seen, and distinct for distinct returns (the
-// fields receivers dedupe on, plus the error of a refusal).
-func ID(flow, requestID, event string, status int, depositID, txHash, errorCode string) string {
-	h := sha256.New()
-	for _, part := range []string{flow, requestID, event, strconv.Itoa(status), depositID, txHash, errorCode} {
-		h.Write([]byte(part))
-		h.Write([]byte{0})
-	}
-	return "msg_" + hex.EncodeToString(h.Sum(nil)[:20])
 }
