@@ -2,11 +2,7 @@ package app_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"math/big"
-	"net/url"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -17,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 	"gorm.io/gorm"
 
+	"paysuite/pkg/broker/brokertest"
 	pkgconfig "paysuite/pkg/config"
 	"paysuite/pkg/db"
 	"paysuite/pkg/db/dbtest"
@@ -62,10 +59,10 @@ func startListener(t *testing.T) *listener {
 		t.Fatal(err)
 	}
 	t.Cleanup(eth.Close)
-	publicURL, internalURL := vhosts(t)
+	vhosts := brokertest.NewVhosts(t, "listener-test")
 	dbc := dbtest.Config(t)
 	for k, v := range map[string]string{
-		"DEV_MODE": "true", "INTERNAL_SECRET": internalSecret, "AMQP_URL": publicURL, "AMQP_INTERNAL_URL": internalURL,
+		"DEV_MODE": "true", "INTERNAL_SECRET": internalSecret, "AMQP_URL": vhosts.Public, "AMQP_INTERNAL_URL": vhosts.Internal,
 		"MYSQL_DSN": dbc.DSN, "MYSQL_SCHEMA": dbc.Schema, "ETH_RPC_URL": chain.HTTPURL(), "ETH_WS_URL": chain.WSURL(),
 		"START_BLOCK": "0", "POLL_INTERVAL": "100ms", "LEADER_TTL": "1s", "CONFIRMATIONS": "3", "HTTP_ADDR": "127.0.0.1:0",
 	} {
@@ -89,7 +86,7 @@ func startListener(t *testing.T) *listener {
 	if l.keys, err = events.NewKeys([]byte(internalSecret)); err != nil {
 		t.Fatal(err)
 	}
-	if l.conn, err = amqp.Dial(internalURL); err != nil {
+	if l.conn, err = amqp.Dial(vhosts.Internal); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = l.conn.Close() })
@@ -115,30 +112,6 @@ func startListener(t *testing.T) *listener {
 		}
 	})
 	return l
-}
-
-// vhosts creates a public and an internal virtual host for one test and
-// returns their URLs; both are deleted when the test ends.
-func vhosts(t *testing.T) (public, internal string) {
-	t.Helper()
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	base := "listener-test-" + hex.EncodeToString(b[:])
-	urls := make([]string, 2)
-	for i, name := range []string{base, base + "-internal"} {
-		rabbitmqctl(t, "add_vhost", name)
-		t.Cleanup(func() { rabbitmqctl(t, "delete_vhost", name) })
-		rabbitmqctl(t, "set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-		urls[i] = "amqp://guest:guest@127.0.0.1:5672/" + url.PathEscape(name)
-	}
-	return urls[0], urls[1]
-}
-
-func rabbitmqctl(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command("rabbitmqctl", args...).CombinedOutput(); err != nil {
-		t.Fatalf("rabbitmqctl %v: %v\n%s", args, err, out)
-	}
 }
 
 func (l *listener) waitFor(what string, cond func() bool) {

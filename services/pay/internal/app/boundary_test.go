@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"paysuite/pkg/broker"
+	"paysuite/pkg/broker/brokertest"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/ethtx"
 	"paysuite/pkg/events"
@@ -129,7 +130,7 @@ func TestForgedAddressesAreNotLearned(t *testing.T) {
 		// Genuine, but sealed for the other queue's routing key.
 		{"", seal(keys, events.AddressKey, list(6))},
 	}
-	dead := follow(t, s.internal, s.cfg.Broker.DeadQueue)
+	dead := brokertest.Follow(t, s.internal, s.cfg.Broker.DeadQueue)
 	for _, f := range forgeries {
 		if f.key == "" {
 			s.publish(s.internal, events.AddressListQueue(events.OwnerPay), f.body)
@@ -142,7 +143,7 @@ func TestForgedAddressesAreNotLearned(t *testing.T) {
 	queues := []string{events.AddressQueue(events.OwnerPay), events.AddressListQueue(events.OwnerPay)}
 	for range forgeries {
 		d := s.next(dead, "a dead-lettered forgery")
-		reason, _ := d.Headers[broker.HeaderDeadReason].(string)
+		reason := brokertest.DeadReason(d.Delivery)
 		from, _ := d.Headers[broker.HeaderOriginalQueue].(string)
 		if !strings.Contains(reason, "not authenticated") || !slices.Contains(queues, from) {
 			t.Fatalf("dead letter from %q with reason %q, want an unauthenticated message of pay's address queues", from, reason)
@@ -173,7 +174,7 @@ func (s *suite) learn(i uint32) common.Address {
 	if err := s.internal.Publish(s.t.Context(), events.Exchange, events.AddressKey, broker.Message{Body: body}); err != nil {
 		s.t.Fatal(err)
 	}
-	deadline := time.Now().Add(wait)
+	deadline := time.Now().Add(brokertest.Wait)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for !slices.Contains(s.known(), strings.ToLower(addr.Hex())) {
@@ -244,7 +245,7 @@ func (s *suite) expectSealedAlert(kind string) {
 // address, and the tokens of holders.
 func (s *suite) state(user common.Address, holders ...common.Address) map[string]string {
 	s.t.Helper()
-	deadline := time.Now().Add(wait)
+	deadline := time.Now().Add(brokertest.Wait)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for s.count("outbox") != 0 {

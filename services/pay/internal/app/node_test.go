@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/rs/zerolog"
 
+	"paysuite/pkg/broker/brokertest"
 	pkgconfig "paysuite/pkg/config"
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/devchain"
@@ -31,7 +33,7 @@ func TestDevModeRefusedOnAnotherChain(t *testing.T) {
 	for k, v := range map[string]string{
 		"DEV_MODE": "true", "ETH_RPC_URL": node.URL, "MYSQL_DSN": dbCfg.DSN, "MYSQL_SCHEMA": dbCfg.Schema,
 		// A virtual host that does not exist: the service must not get there.
-		"AMQP_URL": brokerURL + "pay-test-absent-" + randomID(t), "HTTP_ADDR": "127.0.0.1:0",
+		"AMQP_URL": brokertest.URL + "pay-test-absent-" + rand.Text(), "HTTP_ADDR": "127.0.0.1:0",
 	} {
 		t.Setenv(k, v)
 	}
@@ -39,7 +41,7 @@ func TestDevModeRefusedOnAnotherChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), wait)
+	ctx, cancel := context.WithTimeout(t.Context(), brokertest.Wait)
 	defer cancel()
 	err = Run(ctx, cfg, zerolog.Nop())
 	if err == nil || !strings.Contains(err.Error(), "DEV_MODE: refused: the node's chain id is 1,") {

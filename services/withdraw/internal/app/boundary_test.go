@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"paysuite/pkg/broker/brokertest"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/ethtx"
 	"paysuite/pkg/events"
@@ -109,7 +110,7 @@ func (s *suite) expectSealedAlert(kind string) {
 // wallet's balances and nonce and the tokens of holders.
 func (s *suite) state(holders ...common.Address) map[string]string {
 	s.t.Helper()
-	deadline := time.Now().Add(wait)
+	deadline := time.Now().Add(brokertest.Wait)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for s.count("outbox") != 0 {

@@ -2,11 +2,7 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"net/url"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"paysuite/pkg/broker"
+	"paysuite/pkg/broker/brokertest"
 	pkgconfig "paysuite/pkg/config"
 	"paysuite/pkg/db"
 	"paysuite/pkg/db/dbtest"
@@ -36,12 +33,6 @@ var (
 	previousSecret = []byte("suite-test-previous-secret")
 	internalSecret = []byte("suite-test-internal-secret")
 )
-
-// brokerURL is the test broker, without a virtual host.
-const brokerURL = "amqp://guest:guest@127.0.0.1:5672/"
-
-// wait bounds every wait for an outcome.
-const wait = time.Minute
 
 // suite is withdraw run as its main runs it (Run), against the real broker in
 // two virtual hosts of its own (the public one business systems use, and the
@@ -64,8 +55,7 @@ type suite struct {
 func newSuite(t *testing.T) *suite {
 	t.Helper()
 	dbCfg := dbtest.Config(t)
-	id := randomID(t)
-	publicURL, internalURL := vhost(t, "withdraw-test-"+id), vhost(t, "withdraw-test-internal-"+id)
+	vhosts := brokertest.NewVhosts(t, "withdraw-test")
 	chain, err := devchain.Start(t.Context(), devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0",
 		BlockPeriod: 200 * time.Millisecond}, zerolog.Nop())
 	if err != nil {
@@ -74,7 +64,7 @@ func newSuite(t *testing.T) *suite {
 	t.Cleanup(func() { _ = chain.Close() })
 	for k, v := range map[string]string{
 		"DEV_MODE": "true", "SIGN_SECRET": string(currentSecret), "SIGN_SECRET_PREVIOUS": string(previousSecret),
-		"INTERNAL_SECRET": string(internalSecret), "AMQP_URL": publicURL, "AMQP_INTERNAL_URL": internalURL,
+		"INTERNAL_SECRET": string(internalSecret), "AMQP_URL": vhosts.Public, "AMQP_INTERNAL_URL": vhosts.Internal,
 		"AMQP_REQUEUE_DELAY": "50ms", "MYSQL_DSN": dbCfg.DSN, "MYSQL_SCHEMA": dbCfg.Schema,
 		"ETH_RPC_URL": chain.HTTPURL(), "CONFIRMATIONS": "2", "POLL_INTERVAL": "100ms", "HTTP_ADDR": "127.0.0.1:0",
 		// One worker: the answers come in the order of the messages.
@@ -101,12 +91,8 @@ func newSuite(t *testing.T) *suite {
 	}
 	t.Cleanup(eth.Close)
 	public, internal := topology.Split(topology.Suite(cfg.Names))
-	internalCfg, err := cfg.Broker.Internal()
-	if err != nil {
-		t.Fatal(err)
-	}
 	return &suite{t: t, cfg: cfg, chain: chain, eth: eth, db: gdb,
-		public: dial(t, cfg.Broker, public), internal: dial(t, internalCfg, internal)}
+		public: brokertest.Dial(t, vhosts.Public, public), internal: brokertest.Dial(t, vhosts.Internal, internal)}
 }
 
 // start runs withdraw until the test ends and follows its return queue, the
@@ -128,9 +114,9 @@ func (s *suite) start() {
 			s.t.Errorf("withdraw stopped: %v", runErr)
 		}
 	})
-	s.returns = follow(s.t, s.public, s.cfg.Names.WithdrawReturnQueue)
-	s.alerts = follow(s.t, s.internal, events.AlertQueue)
-	s.webhooks = follow(s.t, s.internal, events.WebhookQueue)
+	s.returns = brokertest.Follow(s.t, s.public, s.cfg.Names.WithdrawReturnQueue)
+	s.alerts = brokertest.Follow(s.t, s.internal, events.AlertQueue)
+	s.webhooks = brokertest.Follow(s.t, s.internal, events.WebhookQueue)
 }
 
 // publish sends body straight to queue through the default exchange, as
@@ -170,17 +156,12 @@ func (a answer) str(name string) string {
 // next is the next message of ch, parsed.
 func (s *suite) next(ch <-chan broker.Delivery, what string) answer {
 	s.t.Helper()
-	select {
-	case d := <-ch:
-		f, err := sign.ParseFields(d.Body)
-		if err != nil {
-			s.t.Fatalf("%s: not a JSON object: %s", what, d.Body)
-		}
-		return answer{Delivery: d, fields: f}
-	case <-time.After(wait):
-		s.t.Fatalf("%s: nothing within %s", what, wait)
+	d := brokertest.Next(s.t, ch, what)
+	f, err := sign.ParseFields(d.Body)
+	if err != nil {
+		s.t.Fatalf("%s: not a JSON object: %s", what, d.Body)
 	}
-	return answer{}
+	return answer{Delivery: d, fields: f}
 }
 
 // expect reads the next return and checks that it is the event of requestID
@@ -212,61 +193,4 @@ func (s *suite) expectRejected(requestID, code string) answer {
 		}
 	}
 	return a
-}
-
-// follow consumes queue until the test ends.
-func follow(t *testing.T, client *broker.Client, queue string) <-chan broker.Delivery {
-	t.Helper()
-	ch := make(chan broker.Delivery, 256)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		err := client.Consume(ctx, queue, 1, func(_ context.Context, d broker.Delivery) error {
-			ch <- d
-			return nil
-		})
-		if err != nil {
-			t.Errorf("follow %s: %v", queue, err)
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	return ch
-}
-
-// dial connects the test to a virtual host, declaring topo as the services do.
-func dial(t *testing.T, cfg broker.Config, topo broker.Topology) *broker.Client {
-	t.Helper()
-	cfg.Name = "test-" + t.Name()
-	c, err := broker.Dial(t.Context(), cfg, topo, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
-// vhost creates a virtual host for the test and returns its URL.
-func vhost(t *testing.T, name string) string {
-	t.Helper()
-	rabbitmqctl(t, "add_vhost", name)
-	t.Cleanup(func() { rabbitmqctl(t, "delete_vhost", name) })
-	rabbitmqctl(t, "set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-	return brokerURL + url.PathEscape(name)
-}
-
-func rabbitmqctl(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command("rabbitmqctl", args...).CombinedOutput(); err != nil {
-		t.Fatalf("rabbitmqctl %v: %v\n%s", args, err, out)
-	}
-}
-
-func randomID(t *testing.T) string {
-	t.Helper()
-	var b [5]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b[:])
 }
