@@ -50,9 +50,17 @@ func Config(t testing.TB) db.Config {
 // when the test ends.
 func Open(t testing.TB, migrations fs.FS) *gorm.DB {
 	t.Helper()
+	return OpenConfig(t, Config(t), migrations)
+}
+
+// OpenConfig opens the schema of cfg with the given migrations (nil for none), as a
+// service does, and closes it when the test ends: the test's own handle on the schema
+// of a service it runs.
+func OpenConfig(t testing.TB, cfg db.Config, migrations fs.FS) *gorm.DB {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	gdb, err := db.Open(ctx, Config(t), migrations, zerolog.Nop())
+	gdb, err := db.Open(ctx, cfg, migrations, zerolog.Nop())
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}

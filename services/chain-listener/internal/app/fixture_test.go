@@ -1,10 +1,8 @@
 package app_test
 
 import (
-	"context"
 	"math/big"
 	"testing"
-	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
@@ -14,15 +12,13 @@ import (
 	"gorm.io/gorm"
 
 	"paysuite/pkg/broker/brokertest"
-	pkgconfig "paysuite/pkg/config"
-	"paysuite/pkg/db"
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/devchain"
 	"paysuite/pkg/erc20"
 	"paysuite/pkg/events"
 	"paysuite/pkg/hdwallet"
+	"paysuite/pkg/service/servicetest"
 	"paysuite/services/chain-listener/internal/app"
-	"paysuite/services/chain-listener/internal/config"
 )
 
 // internalSecret is the suite's INTERNAL_SECRET in these tests.
@@ -61,26 +57,11 @@ func startListener(t *testing.T) *listener {
 	t.Cleanup(eth.Close)
 	vhosts := brokertest.NewVhosts(t, "listener-test")
 	dbc := dbtest.Config(t)
-	for k, v := range map[string]string{
+	servicetest.Start(t, map[string]string{
 		"DEV_MODE": "true", "INTERNAL_SECRET": internalSecret, "AMQP_URL": vhosts.Public, "AMQP_INTERNAL_URL": vhosts.Internal,
 		"MYSQL_DSN": dbc.DSN, "MYSQL_SCHEMA": dbc.Schema, "ETH_RPC_URL": chain.HTTPURL(), "ETH_WS_URL": chain.WSURL(),
 		"START_BLOCK": "0", "POLL_INTERVAL": "100ms", "LEADER_TTL": "1s", "CONFIRMATIONS": "3", "HTTP_ADDR": "127.0.0.1:0",
-	} {
-		t.Setenv(k, v)
-	}
-	cfg, err := pkgconfig.Load[config.Config]()
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- app.Run(runCtx, cfg, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("listener stopped: %v", err)
-		}
-	})
+	}, app.Run)
 
 	l := &listener{t: t, chain: chain, eth: eth}
 	if l.keys, err = events.NewKeys([]byte(internalSecret)); err != nil {
@@ -97,32 +78,14 @@ func startListener(t *testing.T) *listener {
 		t.Fatal(err)
 	}
 	for _, q := range []string{events.WatchQueue, events.WatchListQueue, events.RescanQueue} {
-		l.waitFor("a consumer on "+q, func() bool {
+		servicetest.Eventually(t, "a consumer on "+q, func() bool {
 			info, err := l.inspect(q)
 			return err == nil && info.Consumers > 0
 		})
 	}
 	// The listener has migrated its schema by the time it consumes.
-	if l.db, err = db.Open(ctx, dbc, nil, zerolog.Nop()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if sqlDB, err := l.db.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
-	})
+	l.db = dbtest.OpenConfig(t, dbc, nil)
 	return l
-}
-
-func (l *listener) waitFor(what string, cond func() bool) {
-	l.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			l.t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // publish sends body on the internal virtual host with routing key, through

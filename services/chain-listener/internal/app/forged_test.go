@@ -9,6 +9,7 @@ import (
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/events"
+	"paysuite/pkg/service/servicetest"
 )
 
 // TestOnlySealedMessagesCount publishes forged watch requests, address lists
@@ -72,7 +73,7 @@ func TestOnlySealedMessagesCount(t *testing.T) {
 	for _, f := range forged {
 		l.publish(f.exchange, f.key, f.id, f.body)
 	}
-	l.waitFor("every forged message dead-lettered", func() bool { return l.depth(deadQueue) >= len(forged) })
+	servicetest.Eventually(t, "every forged message dead-lettered", func() bool { return l.depth(deadQueue) >= len(forged) })
 	dead := map[string]string{}
 	for _, d := range l.take(deadQueue) {
 		dead[d.MessageId] = header(d, broker.HeaderOriginalQueue) + ": " + header(d, broker.HeaderDeadReason)
@@ -91,7 +92,7 @@ func TestOnlySealedMessagesCount(t *testing.T) {
 	if n := l.count("SELECT COUNT(*) FROM rescans"); n != 0 {
 		t.Errorf("%d rescans recorded from forged requests", n)
 	}
-	l.waitFor("an alert per forged message", func() bool { return l.depth(events.AlertQueue) >= len(forged) })
+	servicetest.Eventually(t, "an alert per forged message", func() bool { return l.depth(events.AlertQueue) >= len(forged) })
 	for _, d := range l.take(events.AlertQueue) {
 		data, err := l.keys.Open(broker.Delivery{Body: d.Body, RoutingKey: d.RoutingKey})
 		var a events.Alert
@@ -104,13 +105,13 @@ func TestOnlySealedMessagesCount(t *testing.T) {
 	l.publish(events.Exchange, events.WatchKey, "watch-sealed", seal(t, l.keys, events.WatchKey, watch(a1)))
 	l.publish(events.Exchange, events.AddressListKey, "list-sealed", seal(t, l.keys, events.AddressListKey, list(a2)))
 	l.publish(events.Exchange, events.RescanKey, "rescan-sealed", seal(t, l.keys, events.RescanKey, rescan))
-	l.waitFor("both addresses watched", func() bool { return l.count("SELECT COUNT(*) FROM watched") == 2 })
-	l.waitFor("the rescan done", func() bool {
+	servicetest.Eventually(t, "both addresses watched", func() bool { return l.count("SELECT COUNT(*) FROM watched") == 2 })
+	servicetest.Eventually(t, "the rescan done", func() bool {
 		return l.count("SELECT COUNT(*) FROM rescans WHERE from_block = 1 AND to_block = 2 AND done = 1") == 1
 	})
 
 	block := l.sendUSDT(a1, forgedAddr, a2)
-	l.waitFor("the block scanned", func() bool {
+	servicetest.Eventually(t, "the block scanned", func() bool {
 		return l.count("SELECT COUNT(*) FROM cursor_state WHERE block_number >= ?", block) == 1
 	})
 	if n := l.count("SELECT COUNT(*) FROM transfers WHERE to_address = ?", strings.ToLower(forgedAddr.Hex())); n != 0 {
@@ -118,7 +119,7 @@ func TestOnlySealedMessagesCount(t *testing.T) {
 	}
 	for owner, addr := range map[string]common.Address{events.OwnerTopup: a1, events.OwnerMatcher: a2} {
 		queue := events.TransferQueue(owner)
-		l.waitFor("the transfer event for "+owner, func() bool { return l.depth(queue) >= 1 })
+		servicetest.Eventually(t, "the transfer event for "+owner, func() bool { return l.depth(queue) >= 1 })
 		got := l.take(queue)
 		if len(got) != 1 {
 			t.Fatalf("%d transfer events for %s, want 1", len(got), owner)

@@ -38,15 +38,15 @@ func TestGateAnswersWhatIsNotARequest(t *testing.T) {
 	s.expect("g-1", contract.EventRejected, contract.StatusFailed, contract.ErrBadSignature)
 
 	s.request(map[string]any{"request_id": "g-1", "order_id": "o-1", "amount": "5"}, secret, time.Now().Add(-time.Hour))
-	if again := s.next(); string(again.body) != string(created.body) {
-		t.Fatalf("stale signed repeat answered %s, want the stored %s", again.body, created.body)
+	if again := s.next(); string(again.Body) != string(created.Body) {
+		t.Fatalf("stale signed repeat answered %s, want the stored %s", again.Body, created.Body)
 	}
 	s.request(map[string]any{"request_id": "g-unknown", "order_id": "o-x", "amount": "5"}, secret, time.Now().Add(-time.Hour))
 	s.expect("g-unknown", contract.EventRejected, contract.StatusFailed, contract.ErrStaleTimestamp)
 
-	s.publishRequest(created.body)
+	s.publishRequest(created.Body)
 	rejected := s.expect("g-1", contract.EventRejected, contract.StatusFailed, contract.ErrInvalidRequest)
-	s.publishRequest(rejected.body)
+	s.publishRequest(rejected.Body)
 	s.expect("g-1", contract.EventRejected, contract.StatusFailed, contract.ErrInvalidRequest)
 
 	// A fresh order is answered next: nothing else was queued before it.
@@ -66,16 +66,16 @@ func TestPaymentsWitnessed(t *testing.T) {
 	s := start(t)
 	s.request(map[string]any{"request_id": "p-1", "order_id": "o-1", "amount": "7.5"}, []byte(s.cfg.SignSecret), time.Now())
 	created := s.expect("p-1", contract.EventCreated, contract.StatusSuccess, "")
-	amount, err := money.Parse(created.str("pay_amount"), 6)
+	amount, err := money.Parse(created.Str("pay_amount"), 6)
 	if err != nil {
 		t.Fatal(err)
 	}
 	units := money.ToBaseUnits(amount, 6)
 
-	ev := s.chain.Pay([]common.Address{common.HexToAddress(created.str("pay_address"))}, []int64{units.Int64()})[0]
+	ev := s.chain.Pay([]common.Address{common.HexToAddress(created.Str("pay_address"))}, []int64{units.Int64()})[0]
 	s.transfer(s.keys, ev)
-	if p := s.expect("p-1", contract.EventPaid, contract.StatusPending, ""); p.str("paid_amount") != "7.5" {
-		t.Fatalf("pending payment %s", p.body)
+	if p := s.expect("p-1", contract.EventPaid, contract.StatusPending, ""); p.Str("paid_amount") != "7.5" {
+		t.Fatalf("pending payment %s", p.Body)
 	}
 	s.chain.Mine(depth - 1)
 
@@ -126,8 +126,8 @@ func TestPaymentsWitnessed(t *testing.T) {
 
 	// The genuine confirmation is the next return: none of the above made one.
 	s.transfer(s.keys, witnesstest.Confirmed(ev, depth))
-	if p := s.expect("p-1", contract.EventPaid, contract.StatusSuccess, ""); p.str("tx_hash") != ev.TxHash {
-		t.Fatalf("confirmed payment %s", p.body)
+	if p := s.expect("p-1", contract.EventPaid, contract.StatusSuccess, ""); p.Str("tx_hash") != ev.TxHash {
+		t.Fatalf("confirmed payment %s", p.Body)
 	}
 	if st := s.state("p-1"); st != store.StatePaid {
 		t.Fatalf("order %s after its confirmed payment", st)

@@ -26,11 +26,11 @@ func TestWebhooksOfEveryReturn(t *testing.T) {
 	s.request(order, secret, time.Now())
 	created := s.expect("w-1", contract.EventCreated, contract.StatusSuccess, "")
 	s.webhook(created, hook)
-	amount, err := money.Parse(created.str("pay_amount"), 6)
+	amount, err := money.Parse(created.Str("pay_amount"), 6)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := s.chain.Pay([]common.Address{common.HexToAddress(created.str("pay_address"))},
+	ev := s.chain.Pay([]common.Address{common.HexToAddress(created.Str("pay_address"))},
 		[]int64{money.ToBaseUnits(amount, 6).Int64()})[0]
 	s.transfer(s.keys, ev)
 	s.webhook(s.expect("w-1", contract.EventPaid, contract.StatusPending, ""), hook)
@@ -49,8 +49,8 @@ func TestWebhooksOfEveryReturn(t *testing.T) {
 	s.expect("w-3", contract.EventExpired, contract.StatusFailed, contract.ErrExpired)
 	// Repeated, fresh and stale: the stored return again, no second webhook.
 	s.request(order, secret, time.Now())
-	if again := s.next(); string(again.body) != string(created.body) || again.messageID != created.messageID {
-		t.Fatalf("repeat answered %s, want the stored %s", again.body, created.body)
+	if again := s.next(); string(again.Body) != string(created.Body) || again.MessageID != created.MessageID {
+		t.Fatalf("repeat answered %s, want the stored %s", again.Body, created.Body)
 	}
 	s.request(order, secret, time.Now().Add(-time.Hour))
 	s.expect("w-1", contract.EventCreated, contract.StatusSuccess, "")

@@ -21,6 +21,7 @@ import (
 	"paysuite/pkg/events"
 	"paysuite/pkg/hdwallet"
 	"paysuite/pkg/keystore"
+	"paysuite/pkg/service/servicetest"
 	"paysuite/services/pay/internal/store"
 )
 
@@ -34,8 +35,7 @@ import (
 // signed with the previous secret is accepted, and every return is signed
 // with the current one.
 func TestOnlySignedRequestsMoveFunds(t *testing.T) {
-	s := newSuite(t)
-	s.start()
+	s := start(t)
 	queue := s.cfg.Names.PayQueue
 	user := s.learn(1)
 	merchant, other := s.address("merchant"), s.address("other")
@@ -46,12 +46,12 @@ func TestOnlySignedRequestsMoveFunds(t *testing.T) {
 	s.publish(s.public, queue, s.request(previousSecret, payment("p-paid", merchant.Hex(), "2.5"), time.Now()))
 	submitted := s.expect("p-paid", contract.EventSubmitted, contract.StatusPending)
 	final := s.expect("p-paid", contract.EventPay, contract.StatusSuccess)
-	if final.str("paid_from") != store.PaidFromHot {
-		t.Fatalf("paid from %s, want the hot wallet (the user's address is empty)", final.str("paid_from"))
+	if final.Str("paid_from") != store.PaidFromHot {
+		t.Fatalf("paid from %s, want the hot wallet (the user's address is empty)", final.Str("paid_from"))
 	}
 	s.publish(s.public, queue, s.request(currentSecret, payment("p-refused", merchant.Hex(), "5000000"), time.Now()))
 	refused := s.expect("p-refused", contract.EventPay, contract.StatusFailed)
-	if refused.str("error") != contract.ErrInsufficientBalance {
+	if refused.Str("error") != contract.ErrInsufficientBalance {
 		t.Fatalf("refusal %s, want insufficient_balance", refused.Body)
 	}
 	s.expectSealedAlert(events.AlertLowBalance)
@@ -69,17 +69,17 @@ func TestOnlySignedRequestsMoveFunds(t *testing.T) {
 	s.publish(s.public, queue, s.request(currentSecret, forged, time.Now()))
 	rejected := s.expectRejected("p-paid", contract.ErrBadSignature)
 	s.expectRejected("p-paid", contract.ErrBadSignature)
-	again := s.next(s.returns, "the stale signed repeat")
+	again := s.next("the stale signed repeat")
 	if !bytes.Equal(again.Body, final.Body) || again.MessageID != final.MessageID {
 		t.Fatalf("stale signed repeat answered %s (%s), want the stored %s (%s)", again.Body, again.MessageID, final.Body, final.MessageID)
 	}
 
-	returns := []answer{submitted, final, refused, rejected}
+	returns := []servicetest.Return{submitted, final, refused, rejected}
 	for _, r := range returns {
 		s.publish(s.public, queue, r.Body)
 	}
 	for _, r := range returns {
-		s.expectRejected(r.str("request_id"), contract.ErrInvalidRequest)
+		s.expectRejected(r.Str("request_id"), contract.ErrInvalidRequest)
 	}
 	// Every answer before this one's has been read: there was none but those.
 	s.publish(s.public, queue, []byte(`{"request_id":"p-last"}`))
@@ -95,9 +95,8 @@ func TestOnlySignedRequestsMoveFunds(t *testing.T) {
 // sent to another queue) is dead-lettered with the reason, raises an alert,
 // and teaches pay nothing.
 func TestForgedAddressesAreNotLearned(t *testing.T) {
-	s := newSuite(t)
-	s.start()
-	keys, other := s.keys(internalSecret), s.keys([]byte("not-the-internal-secret"))
+	s := start(t)
+	keys, other := s.keys, s.newKeys([]byte("not-the-internal-secret"))
 	one := func(i uint32) events.AddressAllocated {
 		return events.AddressAllocated{Chain: s.cfg.Chain, Address: strings.ToLower(s.deposit(i).Hex()), Index: i}
 	}
@@ -142,8 +141,8 @@ func TestForgedAddressesAreNotLearned(t *testing.T) {
 	}
 	queues := []string{events.AddressQueue(events.OwnerPay), events.AddressListQueue(events.OwnerPay)}
 	for range forgeries {
-		d := s.next(dead, "a dead-lettered forgery")
-		reason := brokertest.DeadReason(d.Delivery)
+		d := brokertest.Next(t, dead, "a dead-lettered forgery")
+		reason := brokertest.DeadReason(d)
 		from, _ := d.Headers[broker.HeaderOriginalQueue].(string)
 		if !strings.Contains(reason, "not authenticated") || !slices.Contains(queues, from) {
 			t.Fatalf("dead letter from %q with reason %q, want an unauthenticated message of pay's address queues", from, reason)
@@ -166,7 +165,7 @@ func TestForgedAddressesAreNotLearned(t *testing.T) {
 func (s *suite) learn(i uint32) common.Address {
 	s.t.Helper()
 	addr := s.deposit(i)
-	body, err := s.keys(internalSecret).Seal(events.AddressKey,
+	body, err := s.keys.Seal(events.AddressKey,
 		events.AddressAllocated{Chain: s.cfg.Chain, Address: strings.ToLower(addr.Hex()), Index: i})
 	if err != nil {
 		s.t.Fatal(err)
@@ -174,15 +173,9 @@ func (s *suite) learn(i uint32) common.Address {
 	if err := s.internal.Publish(s.t.Context(), events.Exchange, events.AddressKey, broker.Message{Body: body}); err != nil {
 		s.t.Fatal(err)
 	}
-	deadline := time.Now().Add(brokertest.Wait)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for !slices.Contains(s.known(), strings.ToLower(addr.Hex())) {
-		if time.Now().After(deadline) {
-			s.t.Fatalf("pay did not learn deposit index %d", i)
-		}
-		<-tick.C
-	}
+	servicetest.Eventually(s.t, fmt.Sprintf("pay learns deposit index %d", i), func() bool {
+		return slices.Contains(s.known(), strings.ToLower(addr.Hex()))
+	})
 	return addr
 }
 
@@ -207,7 +200,7 @@ func (s *suite) deposit(i uint32) common.Address {
 	return crypto.PubkeyToAddress(key.PublicKey)
 }
 
-func (s *suite) keys(secret []byte) events.Keys {
+func (s *suite) newKeys(secret []byte) events.Keys {
 	s.t.Helper()
 	k, err := events.NewKeys(secret)
 	if err != nil {
@@ -225,18 +218,7 @@ func (s *suite) address(name string) common.Address {
 // is sealed with the internal secret, and comes from pay.
 func (s *suite) expectSealedAlert(kind string) {
 	s.t.Helper()
-	keys := s.keys(internalSecret)
-	for {
-		a := s.next(s.alerts, kind+" alert")
-		data, err := keys.Open(a.Delivery)
-		var alert events.Alert
-		if err != nil || json.Unmarshal(data, &alert) != nil || alert.Service != "pay" {
-			s.t.Fatalf("alert %s is not a sealed alert of pay: %v", a.Body, err)
-		}
-		if alert.Kind == kind {
-			return
-		}
-	}
+	servicetest.ExpectAlert(s.t, s.keys, s.alerts, "pay", kind)
 }
 
 // state is what a forged message must not change: the payments and the
@@ -245,15 +227,7 @@ func (s *suite) expectSealedAlert(kind string) {
 // address, and the tokens of holders.
 func (s *suite) state(user common.Address, holders ...common.Address) map[string]string {
 	s.t.Helper()
-	deadline := time.Now().Add(brokertest.Wait)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for s.count("outbox") != 0 {
-		if time.Now().After(deadline) {
-			s.t.Fatal("the outbox was not published")
-		}
-		<-tick.C
-	}
+	servicetest.Eventually(s.t, "the outbox published", func() bool { return s.count("outbox") == 0 })
 	var payments []store.Payment
 	if err := s.db.Order("request_id").Find(&payments).Error; err != nil {
 		s.t.Fatal(err)

@@ -1,13 +1,12 @@
 package app
 
 import (
-	"encoding/json"
 	"maps"
 	"testing"
 	"time"
 
 	"paysuite/pkg/contract"
-	"paysuite/pkg/events"
+	"paysuite/pkg/service/servicetest"
 )
 
 // TestWebhooksOfEveryReturn: each return of a payment with callback_url
@@ -17,8 +16,7 @@ import (
 // outbox in the order of their returns, so the next webhook after a return
 // that must have none is the next expected one.
 func TestWebhooksOfEveryReturn(t *testing.T) {
-	s := newSuite(t)
-	s.start()
+	s := start(t)
 	queue := s.cfg.Names.PayQueue
 	user := s.learn(1)
 	const hook = "https://shop.example/payments"
@@ -35,7 +33,7 @@ func TestWebhooksOfEveryReturn(t *testing.T) {
 	s.expectWebhook(final, hook)
 	s.publish(s.public, queue, payment("p-2", map[string]any{"amount": "5000000", "callback_url": hook}))
 	refused := s.expect("p-2", contract.EventPay, contract.StatusFailed)
-	if refused.str("error") != contract.ErrInsufficientBalance {
+	if refused.Str("error") != contract.ErrInsufficientBalance {
 		t.Fatalf("refusal %s, want insufficient_balance", refused.Body)
 	}
 	s.expectWebhook(refused, hook)
@@ -45,9 +43,9 @@ func TestWebhooksOfEveryReturn(t *testing.T) {
 	s.expect("p-3", contract.EventSubmitted, contract.StatusPending)
 	s.expect("p-3", contract.EventPay, contract.StatusSuccess)
 	// Repeated, fresh and stale: the stored return again, no second webhook.
-	for _, r := range []answer{final, refused} {
-		s.publish(s.public, queue, payment(r.str("request_id"), map[string]any{"amount": r.str("amount"), "callback_url": hook}))
-		if again := s.next(s.returns, "repeat"); again.MessageID != r.MessageID || string(again.Body) != string(r.Body) {
+	for _, r := range []servicetest.Return{final, refused} {
+		s.publish(s.public, queue, payment(r.Str("request_id"), map[string]any{"amount": r.Str("amount"), "callback_url": hook}))
+		if again := s.next("repeat"); again.MessageID != r.MessageID || string(again.Body) != string(r.Body) {
 			t.Fatalf("repeat answered %s, want the stored %s", again.Body, r.Body)
 		}
 	}
@@ -56,7 +54,7 @@ func TestWebhooksOfEveryReturn(t *testing.T) {
 	s.expect("p-1", contract.EventPay, contract.StatusSuccess)
 	// A refused callback_url gets no webhook.
 	s.publish(s.public, queue, payment("p-4", map[string]any{"callback_url": "ftp://shop.example"}))
-	if r := s.expect("p-4", contract.EventPay, contract.StatusFailed); r.str("error") != contract.ErrInvalidRequest {
+	if r := s.expect("p-4", contract.EventPay, contract.StatusFailed); r.Str("error") != contract.ErrInvalidRequest {
 		t.Fatalf("refusal %s, want invalid_request", r.Body)
 	}
 
@@ -64,7 +62,7 @@ func TestWebhooksOfEveryReturn(t *testing.T) {
 	// and is the next webhook.
 	s.publish(s.public, queue, payment("p-5", map[string]any{"symbol": "DOGE", "callback_url": hook}))
 	refused = s.expect("p-5", contract.EventPay, contract.StatusFailed)
-	if refused.str("error") != contract.ErrUnknownToken {
+	if refused.Str("error") != contract.ErrUnknownToken {
 		t.Fatalf("refusal %s, want unknown_token", refused.Body)
 	}
 	s.expectWebhook(refused, hook)
@@ -73,20 +71,7 @@ func TestWebhooksOfEveryReturn(t *testing.T) {
 // expectWebhook reads the next message to the notifier and checks that it
 // opens with the internal secret and hands over r, byte for byte, for
 // callback.
-func (s *suite) expectWebhook(r answer, callback string) {
+func (s *suite) expectWebhook(r servicetest.Return, callback string) {
 	s.t.Helper()
-	keys, err := events.NewKeys(internalSecret)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	d := s.next(s.webhooks, "webhook of "+r.str("request_id")+" "+r.str("event"))
-	data, err := keys.Open(d.Delivery)
-	var w events.Webhook
-	if err != nil || json.Unmarshal(data, &w) != nil {
-		s.t.Fatalf("webhook %s is not sealed: %v", d.Body, err)
-	}
-	if w.Flow != contract.FlowPay || w.RequestID != r.str("request_id") || w.CallbackURL != callback ||
-		w.MessageID != r.MessageID || w.Body != string(r.Body) {
-		s.t.Fatalf("webhook %+v, want return %s (message_id %s) for %s", w, r.Body, r.MessageID, callback)
-	}
+	servicetest.ExpectWebhook(s.t, s.keys, s.webhooks, contract.FlowPay, r, callback)
 }

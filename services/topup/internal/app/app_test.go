@@ -32,15 +32,15 @@ func TestGateAnswersWhatIsNotARequest(t *testing.T) {
 	s.expect("g-1", contract.EventRejected, contract.StatusFailed, contract.ErrBadSignature)
 
 	s.request(map[string]any{"request_id": "g-1", "user_id": "u"}, secret, time.Now().Add(-time.Hour))
-	if again := s.next(); string(again.body) != string(registered.body) {
-		t.Fatalf("stale signed repeat answered %s, want the stored %s", again.body, registered.body)
+	if again := s.next(); string(again.Body) != string(registered.Body) {
+		t.Fatalf("stale signed repeat answered %s, want the stored %s", again.Body, registered.Body)
 	}
 	s.request(map[string]any{"request_id": "g-unknown"}, secret, time.Now().Add(-time.Hour))
 	s.expect("g-unknown", contract.EventRejected, contract.StatusFailed, contract.ErrStaleTimestamp)
 
-	s.publishRequest(registered.body)
+	s.publishRequest(registered.Body)
 	rejected := s.expect("g-1", contract.EventRejected, contract.StatusFailed, contract.ErrInvalidRequest)
-	s.publishRequest(rejected.body)
+	s.publishRequest(rejected.Body)
 	s.expect("g-1", contract.EventRejected, contract.StatusFailed, contract.ErrInvalidRequest)
 
 	// A fresh request is answered next: nothing else was queued before it.
@@ -58,13 +58,13 @@ func TestGateAnswersWhatIsNotARequest(t *testing.T) {
 func TestDepositsWitnessed(t *testing.T) {
 	s := start(t)
 	s.request(map[string]any{"request_id": "d-1"}, []byte(s.cfg.SignSecret), time.Now())
-	addr := s.expect("d-1", contract.EventRegistered, contract.StatusSuccess, "").str("address")
+	addr := s.expect("d-1", contract.EventRegistered, contract.StatusSuccess, "").Str("address")
 
 	ev := s.chain.Pay([]common.Address{common.HexToAddress(addr)}, []int64{12_345_678})[0]
 	s.transfer(s.keys, ev)
 	pending := s.expect("d-1", contract.EventDeposit, contract.StatusPending, "")
-	if pending.str("amount") != "12.345678" || pending.str("tx_hash") != ev.TxHash {
-		t.Fatalf("pending deposit %s", pending.body)
+	if pending.Str("amount") != "12.345678" || pending.Str("tx_hash") != ev.TxHash {
+		t.Fatalf("pending deposit %s", pending.Body)
 	}
 	s.chain.Mine(depth - 1)
 
@@ -111,8 +111,8 @@ func TestDepositsWitnessed(t *testing.T) {
 	// The genuine confirmation is the next return: none of the above made one.
 	s.transfer(s.keys, witnesstest.Confirmed(ev, depth))
 	confirmed := s.expect("d-1", contract.EventDeposit, contract.StatusSuccess, "")
-	if confirmed.str("amount") != "12.345678" || confirmed.num("confirmations") < depth {
-		t.Fatalf("confirmed deposit %s", confirmed.body)
+	if confirmed.Str("amount") != "12.345678" || confirmed.Int("confirmations") < depth {
+		t.Fatalf("confirmed deposit %s", confirmed.Body)
 	}
 	if n := s.count("SELECT COUNT(*) FROM deposits"); n != 1 {
 		t.Fatalf("%d deposits recorded, want 1", n)

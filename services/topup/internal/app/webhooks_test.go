@@ -25,7 +25,7 @@ func TestWebhooksOfEveryReturn(t *testing.T) {
 	registered := s.expect("w-1", contract.EventRegistered, contract.StatusSuccess, "")
 	s.webhook(registered, hook)
 
-	ev := s.chain.Pay([]common.Address{common.HexToAddress(registered.str("address"))}, []int64{1_000_000})[0]
+	ev := s.chain.Pay([]common.Address{common.HexToAddress(registered.Str("address"))}, []int64{1_000_000})[0]
 	s.transfer(s.keys, ev)
 	s.webhook(s.expect("w-1", contract.EventDeposit, contract.StatusPending, ""), hook)
 	s.chain.Mine(depth - 1)
@@ -35,13 +35,13 @@ func TestWebhooksOfEveryReturn(t *testing.T) {
 	// Without callback_url, deposit included: no webhook.
 	s.request(map[string]any{"request_id": "w-2"}, secret, time.Now())
 	plain := s.expect("w-2", contract.EventRegistered, contract.StatusSuccess, "")
-	ev = s.chain.Pay([]common.Address{common.HexToAddress(plain.str("address"))}, []int64{2_000_000})[0]
+	ev = s.chain.Pay([]common.Address{common.HexToAddress(plain.Str("address"))}, []int64{2_000_000})[0]
 	s.transfer(s.keys, ev)
 	s.expect("w-2", contract.EventDeposit, contract.StatusPending, "")
 	// Repeated, fresh and stale: the stored return again, no second webhook.
 	s.request(map[string]any{"request_id": "w-1", "callback_url": hook}, secret, time.Now())
-	if again := s.next(); string(again.body) != string(registered.body) || again.messageID != registered.messageID {
-		t.Fatalf("repeat answered %s, want the stored %s", again.body, registered.body)
+	if again := s.next(); string(again.Body) != string(registered.Body) || again.MessageID != registered.MessageID {
+		t.Fatalf("repeat answered %s, want the stored %s", again.Body, registered.Body)
 	}
 	s.request(map[string]any{"request_id": "w-1", "callback_url": hook}, secret, time.Now().Add(-time.Hour))
 	s.expect("w-1", contract.EventRegistered, contract.StatusSuccess, "")

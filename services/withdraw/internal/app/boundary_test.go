@@ -12,11 +12,11 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
-	"paysuite/pkg/broker/brokertest"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/ethtx"
 	"paysuite/pkg/events"
 	"paysuite/pkg/keystore"
+	"paysuite/pkg/service/servicetest"
 	"paysuite/services/withdraw/internal/store"
 )
 
@@ -30,8 +30,7 @@ import (
 // previous secret is accepted, and every return is signed with the current
 // one.
 func TestOnlySignedRequestsMoveFunds(t *testing.T) {
-	s := newSuite(t)
-	s.start()
+	s := start(t)
 	queue := s.cfg.Names.WithdrawQueue
 	paid, other := s.address("paid"), s.address("other")
 
@@ -42,7 +41,7 @@ func TestOnlySignedRequestsMoveFunds(t *testing.T) {
 	s.publish(s.public, queue, s.request(currentSecret, map[string]any{
 		"request_id": "w-refused", "to_address": paid.Hex(), "amount": "5000000"}, time.Now()))
 	refused := s.expect("w-refused", contract.EventWithdraw, contract.StatusFailed)
-	if refused.str("error") != contract.ErrInsufficientBalance {
+	if refused.Str("error") != contract.ErrInsufficientBalance {
 		t.Fatalf("refusal %s, want insufficient_balance", refused.Body)
 	}
 	s.expectSealedAlert(events.AlertLowBalance)
@@ -59,17 +58,17 @@ func TestOnlySignedRequestsMoveFunds(t *testing.T) {
 	s.publish(s.public, queue, s.request(currentSecret, forged, time.Now()))
 	rejected := s.expectRejected("w-paid", contract.ErrBadSignature)
 	s.expectRejected("w-paid", contract.ErrBadSignature)
-	again := s.next(s.returns, "the stale signed repeat")
+	again := s.next("the stale signed repeat")
 	if !bytes.Equal(again.Body, final.Body) || again.MessageID != final.MessageID {
 		t.Fatalf("stale signed repeat answered %s (%s), want the stored %s (%s)", again.Body, again.MessageID, final.Body, final.MessageID)
 	}
 
-	returns := []answer{submitted, final, refused, rejected}
+	returns := []servicetest.Return{submitted, final, refused, rejected}
 	for _, r := range returns {
 		s.publish(s.public, queue, r.Body)
 	}
 	for _, r := range returns {
-		s.expectRejected(r.str("request_id"), contract.ErrInvalidRequest)
+		s.expectRejected(r.Str("request_id"), contract.ErrInvalidRequest)
 	}
 	// Every answer before this one's has been read: there was none but those.
 	s.publish(s.public, queue, []byte(`{"request_id":"w-last"}`))
@@ -88,21 +87,7 @@ func (s *suite) address(name string) common.Address {
 // is sealed with the internal secret, and comes from withdraw.
 func (s *suite) expectSealedAlert(kind string) {
 	s.t.Helper()
-	keys, err := events.NewKeys(internalSecret)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	for {
-		a := s.next(s.alerts, kind+" alert")
-		data, err := keys.Open(a.Delivery)
-		var alert events.Alert
-		if err != nil || json.Unmarshal(data, &alert) != nil || alert.Service != "withdraw" {
-			s.t.Fatalf("alert %s is not a sealed alert of withdraw: %v", a.Body, err)
-		}
-		if alert.Kind == kind {
-			return
-		}
-	}
+	servicetest.ExpectAlert(s.t, s.keys, s.alerts, "withdraw", kind)
 }
 
 // state is what a forged message must not change: the withdrawals, the
@@ -110,15 +95,7 @@ func (s *suite) expectSealedAlert(kind string) {
 // wallet's balances and nonce and the tokens of holders.
 func (s *suite) state(holders ...common.Address) map[string]string {
 	s.t.Helper()
-	deadline := time.Now().Add(brokertest.Wait)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for s.count("outbox") != 0 {
-		if time.Now().After(deadline) {
-			s.t.Fatal("the outbox was not published")
-		}
-		<-tick.C
-	}
+	servicetest.Eventually(s.t, "the outbox published", func() bool { return s.count("outbox") == 0 })
 	var rows []store.Withdrawal
 	if err := s.db.Order("request_id").Find(&rows).Error; err != nil {
 		s.t.Fatal(err)

@@ -1,13 +1,12 @@
 package app
 
 import (
-	"encoding/json"
 	"maps"
 	"testing"
 	"time"
 
 	"paysuite/pkg/contract"
-	"paysuite/pkg/events"
+	"paysuite/pkg/service/servicetest"
 )
 
 // TestWebhooksOfEveryReturn: each return of a withdrawal with callback_url
@@ -17,8 +16,7 @@ import (
 // leave the outbox in the order of their returns, so the next webhook after
 // a return that must have none is the next expected one.
 func TestWebhooksOfEveryReturn(t *testing.T) {
-	s := newSuite(t)
-	s.start()
+	s := start(t)
 	queue := s.cfg.Names.WithdrawQueue
 	const hook = "https://shop.example/withdrawals"
 	withdrawal := func(id string, fields map[string]any) []byte {
@@ -33,7 +31,7 @@ func TestWebhooksOfEveryReturn(t *testing.T) {
 	s.expectWebhook(final, hook)
 	s.publish(s.public, queue, withdrawal("w-2", map[string]any{"amount": "5000000", "callback_url": hook}))
 	refused := s.expect("w-2", contract.EventWithdraw, contract.StatusFailed)
-	if refused.str("error") != contract.ErrInsufficientBalance {
+	if refused.Str("error") != contract.ErrInsufficientBalance {
 		t.Fatalf("refusal %s, want insufficient_balance", refused.Body)
 	}
 	s.expectWebhook(refused, hook)
@@ -43,9 +41,9 @@ func TestWebhooksOfEveryReturn(t *testing.T) {
 	s.expect("w-3", contract.EventSubmitted, contract.StatusPending)
 	s.expect("w-3", contract.EventWithdraw, contract.StatusSuccess)
 	// Repeated, fresh and stale: the stored return again, no second webhook.
-	for _, r := range []answer{final, refused} {
-		s.publish(s.public, queue, withdrawal(r.str("request_id"), map[string]any{"amount": r.str("amount"), "callback_url": hook}))
-		if again := s.next(s.returns, "repeat"); again.MessageID != r.MessageID || string(again.Body) != string(r.Body) {
+	for _, r := range []servicetest.Return{final, refused} {
+		s.publish(s.public, queue, withdrawal(r.Str("request_id"), map[string]any{"amount": r.Str("amount"), "callback_url": hook}))
+		if again := s.next("repeat"); again.MessageID != r.MessageID || string(again.Body) != string(r.Body) {
 			t.Fatalf("repeat answered %s, want the stored %s", again.Body, r.Body)
 		}
 	}
@@ -54,7 +52,7 @@ func TestWebhooksOfEveryReturn(t *testing.T) {
 	s.expect("w-1", contract.EventWithdraw, contract.StatusSuccess)
 	// A refused callback_url gets no webhook.
 	s.publish(s.public, queue, withdrawal("w-4", map[string]any{"callback_url": "ftp://shop.example"}))
-	if r := s.expect("w-4", contract.EventWithdraw, contract.StatusFailed); r.str("error") != contract.ErrInvalidRequest {
+	if r := s.expect("w-4", contract.EventWithdraw, contract.StatusFailed); r.Str("error") != contract.ErrInvalidRequest {
 		t.Fatalf("refusal %s, want invalid_request", r.Body)
 	}
 
@@ -62,7 +60,7 @@ func TestWebhooksOfEveryReturn(t *testing.T) {
 	// and is the next webhook.
 	s.publish(s.public, queue, withdrawal("w-5", map[string]any{"symbol": "DOGE", "callback_url": hook}))
 	refused = s.expect("w-5", contract.EventWithdraw, contract.StatusFailed)
-	if refused.str("error") != contract.ErrUnknownToken {
+	if refused.Str("error") != contract.ErrUnknownToken {
 		t.Fatalf("refusal %s, want unknown_token", refused.Body)
 	}
 	s.expectWebhook(refused, hook)
@@ -71,20 +69,7 @@ func TestWebhooksOfEveryReturn(t *testing.T) {
 // expectWebhook reads the next message to the notifier and checks that it
 // opens with the internal secret and hands over r, byte for byte, for
 // callback.
-func (s *suite) expectWebhook(r answer, callback string) {
+func (s *suite) expectWebhook(r servicetest.Return, callback string) {
 	s.t.Helper()
-	keys, err := events.NewKeys(internalSecret)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	d := s.next(s.webhooks, "webhook of "+r.str("request_id")+" "+r.str("event"))
-	data, err := keys.Open(d.Delivery)
-	var w events.Webhook
-	if err != nil || json.Unmarshal(data, &w) != nil {
-		s.t.Fatalf("webhook %s is not sealed: %v", d.Body, err)
-	}
-	if w.Flow != contract.FlowWithdraw || w.RequestID != r.str("request_id") || w.CallbackURL != callback ||
-		w.MessageID != r.MessageID || w.Body != string(r.Body) {
-		s.t.Fatalf("webhook %+v, want return %s (message_id %s) for %s", w, r.Body, r.MessageID, callback)
-	}
+	servicetest.ExpectWebhook(s.t, s.keys, s.webhooks, contract.FlowWithdraw, r, callback)
 }
