@@ -76,7 +76,22 @@ func (k Keys) Seal(key string, v any) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seal internal message %s: %w", key, err)
 	}
-	return json.Marshal(envelope{Key: key, Data: data, MAC: hex.EncodeToString(mac(k.secrets[0], key, data))})
+	quotedKey, err := json.Marshal(key)
+	if err != nil {
+		return nil, fmt.Errorf("seal internal message %s: %w", key, err)
+	}
+	// The envelope written by hand: json.Marshal of an envelope would
+	// validate and compact data, which json.Marshal has just produced, once
+	// more (the listener seals one message per transfer, thousands a block).
+	sum := mac(k.secrets[0], key, data)
+	out := make([]byte, 0, len(`{"key":,"data":,"mac":""}`)+len(quotedKey)+len(data)+2*len(sum))
+	out = append(out, `{"key":`...)
+	out = append(out, quotedKey...)
+	out = append(out, `,"data":`...)
+	out = append(out, data...)
+	out = append(out, `,"mac":"`...)
+	out = hex.AppendEncode(out, sum)
+	return append(out, `"}`...), nil
 }
 
 // Message is an outbox message for the internal exchange, sealed for key.

@@ -258,3 +258,23 @@ func TestReturnMessages(t *testing.T) {
 		t.Fatalf("webhook %+v", w)
 	}
 }
+
+// BenchmarkSealTransfer: the listener seals one message per transfer event it
+// writes, thousands per block.
+func BenchmarkSealTransfer(b *testing.B) {
+	keys, err := NewKeys([]byte("a benchmark's internal secret, 32+ characters"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := Transfer{Kind: KindSeen, Chain: "ETH", Symbol: "USDT", Token: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+		Decimals: 6, TxHash: "0x" + strings.Repeat("ab", 32), LogIndex: 7, BlockNumber: 123456,
+		BlockHash: "0x" + strings.Repeat("cd", 32), From: "0x" + strings.Repeat("01", 20), To: "0x" + strings.Repeat("02", 20),
+		Amount: "12345678", Confirmations: 1, Sequence: 1}
+	key := TransferKey(OwnerTopup)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := keys.Message(key, "id", ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
