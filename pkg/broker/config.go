@@ -37,10 +37,17 @@ type Config struct {
 	// Name is shown to operators as the connection name in the management UI;
 	// empty means "<program>@<hostname>".
 	Name string `env:"AMQP_CONNECTION_NAME"`
+	// MaxMessageBytes bounds the body of a message a consumer hands to its
+	// handler; a larger one is dead-lettered unread (contract section 1:
+	// 64 KiB), so a few huge messages cannot exhaust a service's memory.
+	MaxMessageBytes int `env:"AMQP_MAX_MESSAGE_BYTES" envDefault:"65536"`
 	// RequeueDelay is how long a consumer waits before requeueing a message
 	// whose handler failed, so a failing dependency does not cause a hot loop.
 	RequeueDelay time.Duration `env:"AMQP_REQUEUE_DELAY" envDefault:"1s"`
 }
+
+// defaultMaxMessageBytes is the contract's bound on a message (section 1).
+const defaultMaxMessageBytes = 64 << 10
 
 // InternalVhost is the virtual host of the internal messages when
 // AMQP_INTERNAL_URL is not set.
@@ -81,6 +88,9 @@ func (c *Config) setDefaults() {
 	if c.RequeueDelay == 0 {
 		c.RequeueDelay = defaultRequeueIn
 	}
+	if c.MaxMessageBytes == 0 {
+		c.MaxMessageBytes = defaultMaxMessageBytes
+	}
 }
 
 // Validate reports every invalid setting; each error names its environment variable.
@@ -107,6 +117,9 @@ func (c Config) Validate() error {
 	}
 	if strings.TrimSpace(c.DeadQueue) == "" {
 		errs = append(errs, errors.New("AMQP_DEAD_QUEUE: must not be empty"))
+	}
+	if c.MaxMessageBytes < 1 {
+		errs = append(errs, fmt.Errorf("AMQP_MAX_MESSAGE_BYTES: must be positive, got %d", c.MaxMessageBytes))
 	}
 	if c.RequeueDelay < 0 {
 		errs = append(errs, fmt.Errorf("AMQP_REQUEUE_DELAY: must not be negative, got %s", c.RequeueDelay))

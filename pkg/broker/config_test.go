@@ -30,12 +30,13 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Fatalf("Validate: %v", err)
 	}
 	want := Config{
-		URL:          "amqp://guest:guest@127.0.0.1:5672/",
-		QueueType:    "quorum",
-		Prefetch:     64,
-		DeadQueue:    "pay.dead.queue",
-		Name:         "topup",
-		RequeueDelay: 250 * time.Millisecond,
+		URL:             "amqp://guest:guest@127.0.0.1:5672/",
+		QueueType:       "quorum",
+		Prefetch:        64,
+		DeadQueue:       "pay.dead.queue",
+		Name:            "topup",
+		RequeueDelay:    250 * time.Millisecond,
+		MaxMessageBytes: 64 << 10,
 	}
 	if cfg != want {
 		t.Fatalf("cfg = %+v, want %+v", cfg, want)
@@ -43,7 +44,8 @@ func TestConfigFromEnv(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	valid := Config{URL: "amqp://guest:guest@127.0.0.1:5672/", QueueType: "classic", Prefetch: 64, DeadQueue: "pay.dead.queue", RequeueDelay: time.Second}
+	valid := Config{URL: "amqp://guest:guest@127.0.0.1:5672/", QueueType: "classic", Prefetch: 64, DeadQueue: "pay.dead.queue",
+		RequeueDelay: time.Second, MaxMessageBytes: 64 << 10}
 	tests := []struct {
 		name    string
 		mutate  func(*Config)
@@ -57,6 +59,7 @@ func TestConfigValidate(t *testing.T) {
 		{name: "zero prefetch", mutate: func(c *Config) { c.Prefetch = 0 }, wantErr: "AMQP_PREFETCH"},
 		{name: "empty dead queue", mutate: func(c *Config) { c.DeadQueue = " " }, wantErr: "AMQP_DEAD_QUEUE"},
 		{name: "negative requeue delay", mutate: func(c *Config) { c.RequeueDelay = -time.Second }, wantErr: "AMQP_REQUEUE_DELAY"},
+		{name: "no message size", mutate: func(c *Config) { c.MaxMessageBytes = 0 }, wantErr: "AMQP_MAX_MESSAGE_BYTES"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -204,6 +205,10 @@ func prefetch(configured, workers int, b Batching) int {
 // or, for a single delivery or when the batch handler fails, handles each one
 // alone.
 func (c *Client) handleBatch(ctx, handlerCtx context.Context, queue string, batch []amqp.Delivery, handler Handler, bh BatchHandler, log zerolog.Logger) {
+	if slices.ContainsFunc(batch, c.oversized) {
+		// Each delivery alone: handle dead-letters the oversized ones unread.
+		bh = nil
+	}
 	if len(batch) > 1 && bh != nil {
 		ds := make([]Delivery, len(batch))
 		for i, d := range batch {
@@ -243,12 +248,22 @@ func delivery(d amqp.Delivery) Delivery {
 	}
 }
 
-// handle runs the handler on one delivery and settles it.
+// oversized tells a delivery whose body is over Config.MaxMessageBytes: it
+// never reaches a handler.
+func (c *Client) oversized(d amqp.Delivery) bool { return len(d.Body) > c.cfg.MaxMessageBytes }
+
+// handle runs the handler on one delivery and settles it; an oversized one
+// is dead-lettered without running it.
 func (c *Client) handle(ctx, handlerCtx context.Context, queue string, d amqp.Delivery, handler Handler, log zerolog.Logger) {
 	log = log.With().Str("message_id", d.MessageId).Str("routing_key", d.RoutingKey).Logger()
 	m := c.metrics.Load()
 	began := time.Now()
-	err := runHandler(handlerCtx, handler, delivery(d))
+	var err error
+	if c.oversized(d) {
+		err = Poison(fmt.Sprintf("message of %d bytes is larger than the %d-byte limit", len(d.Body), c.cfg.MaxMessageBytes))
+	} else {
+		err = runHandler(handlerCtx, handler, delivery(d))
+	}
 	m.observeHandler(queue, time.Since(began))
 	if err == nil {
 		m.consumedOne(queue, OutcomeAck)

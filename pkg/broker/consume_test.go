@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -347,6 +348,56 @@ func TestPrefetch(t *testing.T) {
 	} {
 		if got := prefetch(c.configured, c.workers, c.b); got != c.want {
 			t.Errorf("prefetch(%d, %d, max %d) = %d, want %d", c.configured, c.workers, c.b.Max, got, c.want)
+		}
+	}
+}
+
+// A message over the size limit never reaches the handler, alone or in a
+// batch: it is dead-lettered with the reason, and the others of its batch are
+// handled.
+func TestOversizedGoesToDeadQueue(t *testing.T) {
+	f := newFixture(t, QueueTypeClassic)
+	f.cfg.MaxMessageBytes = 1024
+	c := f.dial(t)
+	var handled atomic.Int32
+	var largest atomic.Int64
+	handler := func(_ context.Context, d Delivery) error {
+		handled.Add(1)
+		if n := int64(len(d.Body)); n > largest.Load() {
+			largest.Store(n)
+		}
+		return nil
+	}
+	batch := Batching{Max: 8, Handler: func(ctx context.Context, ds []Delivery) error {
+		for _, d := range ds {
+			_ = handler(ctx, d)
+		}
+		return nil
+	}}
+	for i, size := range []int{10, 1024, 1025, 10, 64 << 10} {
+		body := []byte(strings.Repeat("x", size))
+		if err := c.Publish(t.Context(), f.exchange, f.key, Message{Body: body, MessageID: fmt.Sprintf("m-%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- c.ConsumeBatches(ctx, f.queue, 1, handler, batch) }()
+	waitFor(t, 10*time.Second, "two dead letters and three handled", func() bool {
+		return queueDepth(t, f.cfg.DeadQueue) == 2 && handled.Load() == 3
+	})
+	cancel()
+	if err := waitResult(t, done, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if largest.Load() > 1024 {
+		t.Fatalf("a handler saw a body of %d bytes", largest.Load())
+	}
+	for range 2 {
+		d := getOne(t, f.cfg.DeadQueue)
+		reason, _ := d.Headers[HeaderDeadReason].(string)
+		if len(d.Body) <= 1024 || !strings.Contains(reason, "larger than the 1024-byte limit") {
+			t.Fatalf("dead letter of %d bytes, reason %q", len(d.Body), reason)
 		}
 	}
 }
