@@ -103,6 +103,12 @@ func (k Keys) Message(key, messageID string, v any) (outbox.Message, error) {
 	return outbox.Message{Exchange: Exchange, RoutingKey: key, MessageID: messageID, Body: body}, nil
 }
 
+// Alert is the outbox message of the operator alert a, sealed for the
+// routing key of its kind: the one way the services raise alerts.
+func (k Keys) Alert(messageID string, a Alert) (outbox.Message, error) {
+	return k.Message(AlertKey(a.Kind), messageID, a)
+}
+
 // Open authenticates a delivery and returns the data it carries. Anything
 // else is a poison error (dead-lettered, with the reason): not an envelope,
 // sealed for another routing key than the one it came with, or a MAC that
@@ -190,10 +196,9 @@ func (g Guard) forged(ctx context.Context, queue string, err error) {
 	g.Log.Warn().Str("queue", queue).Str("reason", reason).Msg("unauthenticated internal message dead-lettered")
 	alert := Alert{Kind: AlertForgedMessage, Key: queue, Service: g.Service, At: time.Now().Unix(),
 		Message: fmt.Sprintf("%s dead-lettered a message on %s that is not from the suite (%s): someone with broker access is forging internal messages", g.Service, queue, reason)}
-	key := AlertKey(AlertForgedMessage)
-	body, err := g.Keys.Seal(key, alert)
+	msg, err := g.Keys.Alert(fmt.Sprintf("alert:%s:%s:%d", AlertForgedMessage, queue, time.Now().UnixNano()), alert)
 	if err == nil {
-		err = g.MQ.Publish(ctx, Exchange, key, broker.Message{Body: body, MessageID: fmt.Sprintf("alert:%s:%s:%d", AlertForgedMessage, queue, time.Now().UnixNano())})
+		err = g.MQ.Publish(ctx, msg.Exchange, msg.RoutingKey, broker.Message{Body: msg.Body, MessageID: msg.MessageID})
 	}
 	if err != nil {
 		g.Log.Error().Err(err).Msg("alert about a forged internal message not sent")

@@ -278,3 +278,17 @@ func BenchmarkSealTransfer(b *testing.B) {
 		}
 	}
 }
+
+func TestAlertRoutedByKind(t *testing.T) {
+	keys := mustKeys(t, "internal")
+	a := Alert{Kind: AlertLowBalance, Key: "0xhot", Service: "withdraw", Message: "short", At: 1}
+	msg, err := keys.Alert("alert:1", a)
+	if err != nil || msg.Exchange != Exchange || msg.RoutingKey != AlertKey(AlertLowBalance) || msg.MessageID != "alert:1" {
+		t.Fatalf("alert message %+v, %v", msg, err)
+	}
+	data, err := keys.Open(broker.Delivery{Body: msg.Body, RoutingKey: msg.RoutingKey})
+	var got Alert
+	if err != nil || json.Unmarshal(data, &got) != nil || got != a {
+		t.Fatalf("opened %s, %v", data, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"paysuite/pkg/events"
+	"paysuite/pkg/outbox"
 )
 
 // AlertNotOnChain is the kind of the operator alert raised when the chain
@@ -20,6 +21,14 @@ type Refuted struct {
 
 func (r *Refuted) Error() string {
 	return "transfer " + r.Transfer + " is not on chain as claimed: " + r.Reason
+}
+
+// AlertMessage is the sealed outbox message of the alert service raises
+// about r, carried by the event of sequence seq: a redelivery of that event
+// raises it under the same message id.
+func (r *Refuted) AlertMessage(keys events.Keys, service string, seq uint64, at time.Time) (outbox.Message, error) {
+	a := r.Alert(service, at)
+	return keys.Alert(fmt.Sprintf("alert:%s:%s:%d", a.Kind, r.Transfer, seq), a)
 }
 
 // Alert is the operator alert service raises about r. Its key is the

@@ -396,7 +396,7 @@ func unmatchedState(kind string) string {
 
 // alertMessage seals an operator alert for the outbox.
 func (h *Handler) alertMessage(a events.Alert, transferID string, seq uint64) (outbox.Message, error) {
-	m, err := h.Internal.Message(events.AlertKey(a.Kind), fmt.Sprintf("alert:%s:%s:%d", a.Kind, transferID, seq), a)
+	m, err := h.Internal.Alert(fmt.Sprintf("alert:%s:%s:%d", a.Kind, transferID, seq), a)
 	if err != nil {
 		return outbox.Message{}, fmt.Errorf("seal alert: %w", err)
 	}
@@ -406,7 +406,7 @@ func (h *Handler) alertMessage(a events.Alert, transferID string, seq uint64) (o
 // dismiss raises the operator alert about a transfer the chain contradicts
 // and dead-letters its event: nothing is counted.
 func (h *Handler) dismiss(ctx context.Context, ev events.Transfer, ref *witness.Refuted) error {
-	msg, err := h.alertMessage(ref.Alert("matcher", time.Now()), ref.Transfer, ev.Sequence)
+	msg, err := ref.AlertMessage(h.Internal, "matcher", ev.Sequence, time.Now())
 	if err != nil {
 		return err
 	}

@@ -351,7 +351,7 @@ func (e *Engine) finish(tx *gorm.DB, p *store.Payment, out returns.Pay, alertMsg
 // alert queues an operator alert in tx, sealed: the other services act only
 // on what the suite sent.
 func (e *Engine) alert(tx *gorm.DB, kind, key, requestID, message string) error {
-	msg, err := e.Keys.Message(events.AlertKey(kind), "alert:"+kind+":pay:"+requestID,
+	msg, err := e.Keys.Alert("alert:"+kind+":pay:"+requestID,
 		events.Alert{Kind: kind, Key: key, Service: "pay", Message: message, At: time.Now().Unix()})
 	if err != nil {
 		return err

@@ -184,9 +184,7 @@ func (h *Handler) witness(ctx context.Context, deps []*deposit) error {
 // dismiss raises the operator alert about a transfer the chain contradicts
 // and dead-letters its event: nothing is credited.
 func (h *Handler) dismiss(ctx context.Context, dep *deposit, ref *witness.Refuted) error {
-	alert := ref.Alert("topup", time.Now())
-	id := fmt.Sprintf("alert:%s:%s:%d", alert.Kind, ref.Transfer, dep.ev.Sequence)
-	msg, err := h.Internal.Message(events.AlertKey(alert.Kind), id, alert)
+	msg, err := ref.AlertMessage(h.Internal, "topup", dep.ev.Sequence, time.Now())
 	if err != nil {
 		return err
 	}

@@ -131,7 +131,7 @@ func (h *Hooks) Final(_ context.Context, tx *gorm.DB, s *txsender.Send) error {
 // Alert is the outbox message of an operator alert of kind about requestID,
 // sealed with keys: the other services act only on what the suite sent.
 func Alert(keys events.Keys, kind, key, requestID, message string, at time.Time) (outbox.Message, error) {
-	return keys.Message(events.AlertKey(kind), "alert:"+kind+":withdraw:"+requestID,
+	return keys.Alert("alert:"+kind+":withdraw:"+requestID,
 		events.Alert{Kind: kind, Key: key, Service: "withdraw", Message: message, At: at.Unix()})
 }
 
