@@ -134,6 +134,26 @@ const (
 	AlertListenerBehind = "listener_behind" // the listener is too many blocks behind the head
 	AlertDeadLetters    = "dead_letters"    // messages are waiting in the dead-letter queue
 	AlertForgedMessage  = "forged_message"  // an internal message failed authentication
+	// AlertRetriesExhausted: a message failed every attempt and was dead-lettered.
+	AlertRetriesExhausted = "retries_exhausted"
+	// AlertReorgTooDeep: a reorganisation reached below the block hashes the
+	// listener keeps; it cannot tell what changed and stops scanning.
+	AlertReorgTooDeep = "reorg_too_deep"
+	// AlertConfirmedRemoved: a deposit or payment already reported confirmed
+	// left the canonical chain.
+	AlertConfirmedRemoved = "confirmed_removed"
+	// AlertBackfillWaiting: addresses have waited longer than expected for
+	// the listener to scan the blocks since they were handed out.
+	AlertBackfillWaiting = "backfill_waiting"
+	// AlertNonceMismatch: a signing service's stored nonces and the chain's
+	// disagree; it stops signing for that address until an operator repairs it.
+	AlertNonceMismatch = "nonce_mismatch"
+	// AlertStuckTransaction: a send is still unmined after its bounded
+	// replacements.
+	AlertStuckTransaction = "stuck_transaction"
+	// AlertTokensNotMoved: a mined token transfer holds no Transfer log of
+	// the tokens (the token returned false): the payout failed.
+	AlertTokensNotMoved = "tokens_not_moved"
 )
 
 // Alert is one operator alert. Key groups alerts of one incident for rate limiting
