@@ -75,6 +75,18 @@ chaos: infra ## Fault injection under mixed load (also restarts RabbitMQ and Mar
 bench: infra ## Run the benchmarks at full size and write BENCHMARKS.md (BENCH_SHORT=1: a quick check).
 	@scripts/bench.sh
 
+# How long `make fuzz` runs each fuzz target.
+FUZZTIME ?= 20s
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target (func Fuzz* in pkg/ and services/) for FUZZTIME (default 20s), one after another.
+	@for file in $$(grep -rl --include='*_test.go' '^func Fuzz' pkg services | sort); do \
+		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$file"); do \
+			echo "go test -run '^$$' -fuzz '^$$name$$' -fuzztime $(FUZZTIME) ./$$(dirname "$$file")"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "./$$(dirname "$$file")"; \
+		done; \
+	done
+
 .PHONY: tidy-check
 tidy-check: ## Fail if any module's go.mod or go.sum is not what `go mod tidy` makes of it.
 	@failed=0; \

@@ -61,6 +61,27 @@ type topicPermission struct {
 	Read     string `json:"read"`
 }
 
+// policy is a RabbitMQ policy: the dead-letter policies of
+// scripts/broker-users.sh.
+type policy struct {
+	Vhost      string          `json:"vhost"`
+	Name       string          `json:"name"`
+	Pattern    string          `json:"pattern"`
+	ApplyTo    string          `json:"apply-to"`
+	Definition json.RawMessage `json:"definition"`
+	Priority   int             `json:"priority"`
+}
+
+// line is p as scripts/broker-users.sh --print writes it, for comparing.
+func (p policy) line() string {
+	var def bytes.Buffer
+	if err := json.Compact(&def, p.Definition); err != nil {
+		def.Reset()
+		def.Write(p.Definition)
+	}
+	return fmt.Sprintf("policy %s %s %s %d %s %s", p.Vhost, p.Name, p.ApplyTo, p.Priority, p.Pattern, def.Bytes())
+}
+
 type brokerUser struct {
 	Name             string   `json:"name"`
 	PasswordHash     string   `json:"password_hash"`
@@ -80,6 +101,7 @@ type definitions struct {
 	Vhosts           []vhostDef        `json:"vhosts"`
 	Permissions      []permission      `json:"permissions"`
 	TopicPermissions []topicPermission `json:"topic_permissions"`
+	Policies         []policy          `json:"policies"`
 }
 
 // brokerGrants runs scripts/broker-users.sh --print, with the default virtual
@@ -115,7 +137,7 @@ func parseGrants(text string) ([]permission, []topicPermission, error) {
 	for line := range strings.Lines(text) {
 		f := strings.Fields(line)
 		switch {
-		case len(f) == 0:
+		case len(f) == 0, len(f) == 7 && f[0] == "policy":
 		case len(f) == 6 && f[0] == "topic":
 			topics = append(topics, topicPermission{User: f[1], Vhost: f[2], Exchange: f[3], Write: f[4], Read: f[5]})
 		case len(f) == 5 && f[0] != "topic":
@@ -125,6 +147,40 @@ func parseGrants(text string) ([]permission, []topicPermission, error) {
 		}
 	}
 	return perms, topics, nil
+}
+
+// brokerPolicies are the policies of scripts/broker-users.sh --print:
+// "policy <vhost> <name> <apply-to> <priority> <pattern> <definition>".
+func brokerPolicies(t *testing.T) []policy {
+	t.Helper()
+	out, err := exec.CommandContext(t.Context(), "bash", brokerUsersScript, "--print").Output()
+	if err != nil {
+		t.Fatalf("%s --print: %v", brokerUsersScript, err)
+	}
+	var ps []policy
+	for line := range strings.Lines(string(out)) {
+		f := strings.Fields(line)
+		if len(f) != 7 || f[0] != "policy" {
+			continue
+		}
+		var prio int
+		if _, err := fmt.Sscan(f[4], &prio); err != nil || !json.Valid([]byte(f[6])) {
+			t.Fatalf("%s --print: policy line not understood: %q", brokerUsersScript, line)
+		}
+		ps = append(ps, policy{Vhost: f[1], Name: f[2], ApplyTo: f[3], Priority: prio, Pattern: f[5], Definition: json.RawMessage(f[6])})
+	}
+	if len(ps) == 0 {
+		t.Fatalf("%s --print: no policies", brokerUsersScript)
+	}
+	return ps
+}
+
+func policyLines(ps []policy) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.line()
+	}
+	return out
 }
 
 // devPassword is a user's password in development: its name
@@ -259,6 +315,7 @@ func diffSets[T comparable](t *testing.T, what string, got, want []T) {
 // rewrites the file after a change to the script.
 func TestBrokerDefinitions(t *testing.T) {
 	perms, topics := brokerGrants(t)
+	policies := brokerPolicies(t)
 	if *update {
 		var old definitions
 		if _, err := os.Stat(definitionsFile); err == nil {
@@ -268,6 +325,7 @@ func TestBrokerDefinitions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		d.Policies = policies
 		if err := writeDefinitions(d); err != nil {
 			t.Fatal(err)
 		}
@@ -311,6 +369,7 @@ func TestBrokerDefinitions(t *testing.T) {
 	diffSets(t, "user", gotUsers, wantUsers)
 	diffSets(t, "permission", d.Permissions, append(slices.Clone(perms), operatorPermissions(vhosts)...))
 	diffSets(t, "topic permission", d.TopicPermissions, topics)
+	diffSets(t, "policy", policyLines(d.Policies), policyLines(policies))
 }
 
 func TestPasswordHashing(t *testing.T) {

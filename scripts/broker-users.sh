@@ -5,7 +5,9 @@
 #     (paysuite.internal), on which business systems have no permissions at all;
 #   - the user of business systems, which may publish requests and read returns,
 #     nothing more: no declaring, no consuming requests, no publishing returns;
-#   - one user per service, with what that service needs.
+#   - one user per service, with what that service needs;
+#   - in both virtual hosts, the policies that route what the broker itself
+#     dead-letters to pay.dead.queue (see policies below).
 #
 # It runs rabbitmqctl on the RabbitMQ node (as root, or as the rabbitmq user) and is
 # idempotent: it compares what the broker holds with what it should hold and changes
@@ -19,7 +21,8 @@
 #                                          environment, BUSINESS_AMQP_PASSWORD and
 #                                          <SERVICE>_AMQP_PASSWORD (TOPUP_, MATCHER_,
 #                                          WITHDRAW_, PAY_, NOTIFIER_, LISTENER_)
-#   scripts/broker-users.sh --print        print the permissions it sets, one per line
+#   scripts/broker-users.sh --print        print the permissions and policies it sets,
+#                                          one per line
 #
 # The public names are the contract's defaults; a deployment that renames them
 # adapts the patterns below.
@@ -62,6 +65,30 @@ permissions() {
 	done
 }
 
+# The dead-letter route and the quorum delivery limit that the suite declares as
+# queue arguments (pkg/broker, queueArgs), as policies: every queue but the
+# dead-letter queue sends what the broker dead-letters (a message a consumer
+# rejects, or one over a quorum queue's delivery limit) to pay.dead.queue, so the
+# broker never drops a message silently. A queue declared before these arguments
+# existed cannot be given them without being deleted; the policy gives it the same
+# effect. Arguments take precedence over a policy for the dead-letter route; for
+# the delivery limit the lower of the two applies. Two policies because RabbitMQ
+# 3.10 applies none with delivery-limit to a classic queue, and a queue follows
+# only its highest-priority policy that applies to it: quorum queues the first,
+# classic queues the second. DELIVERY_LIMIT is broker.QuorumDeliveryLimit. A
+# deployment with policies of its own on these queues merges them into these.
+readonly DEAD_QUEUE=pay.dead.queue DELIVERY_LIMIT=100
+readonly POLICY_PATTERN='^(pay|internal)\.(?!dead\.queue$)'
+
+# policies prints "policy <vhost> <name> <apply-to> <priority> <pattern> <definition>".
+policies() {
+	local vhost route="\"dead-letter-exchange\":\"\",\"dead-letter-routing-key\":\"$DEAD_QUEUE\""
+	for vhost in "$PUBLIC_VHOST" "$INTERNAL_VHOST"; do
+		echo "policy $vhost paysuite-dead-letter-quorum queues 1 $POLICY_PATTERN {$route,\"delivery-limit\":$DELIVERY_LIMIT}"
+		echo "policy $vhost paysuite-dead-letter queues 0 $POLICY_PATTERN {$route}"
+	done
+}
+
 users() { permissions | awk '$1 != "topic" {print $1}' | sort -u; }
 
 password_of() {
@@ -85,6 +112,15 @@ current() {
 		ctl list_permissions -p "$vhost" 2>/dev/null | awk -v v="$vhost" 'NR > 1 && $1 != "guest" {print $1, v, $2, $3, $4}'
 	done
 	ctl list_topic_permissions -p "$PUBLIC_VHOST" 2>/dev/null | awk -v v="$PUBLIC_VHOST" 'NR > 1 {print "topic", $1, v, $2, $3, $4}'
+}
+
+# current_policies prints the suite's policies the broker holds, as policies prints them.
+current_policies() {
+	local vhost
+	for vhost in "$PUBLIC_VHOST" "$INTERNAL_VHOST"; do
+		ctl list_policies -p "$vhost" 2>/dev/null |
+			awk -F'\t' 'NR > 1 && $2 ~ /^paysuite-/ {print "policy", $1, $2, $4, $6, $3, $5}'
+	done
 }
 
 apply() {
@@ -113,12 +149,17 @@ apply() {
 	if [[ $DEV == 1 ]] && grep -qx guest <<<"$existing"; then
 		ctl set_permissions -p "$INTERNAL_VHOST" guest '.*' '.*' '.*'
 	fi
+	local name applyto priority pattern definition
+	while read -r kind vhost name applyto priority pattern definition; do
+		ctl set_policy -p "$vhost" --apply-to "$applyto" --priority "$priority" "$name" "$pattern" "$definition" >/dev/null
+	done < <(policies)
 }
 
 DEV=0
 case "${1:-}" in
 --print)
 	permissions
+	policies
 	exit 0
 	;;
 --dev) DEV=1 ;;
@@ -134,8 +175,10 @@ guest_ok=1
 if [[ $DEV == 1 ]]; then
 	ctl list_user_permissions guest 2>/dev/null | grep -q "^$INTERNAL_VHOST[[:space:]]" || guest_ok=0
 fi
-if [[ "$want" == "$have" && $guest_ok == 1 && $DEV == 1 ]]; then
+want_policies=$(policies | sort)
+have_policies=$(current_policies | sort)
+if [[ "$want" == "$have" && "$want_policies" == "$have_policies" && $guest_ok == 1 && $DEV == 1 ]]; then
 	exit 0
 fi
 apply
-log "virtual host $INTERNAL_VHOST, the business user and the service users are in place"
+log "virtual host $INTERNAL_VHOST, the business user, the service users and the dead-letter policies are in place"

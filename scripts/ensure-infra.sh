@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ensure-infra.sh makes sure the local RabbitMQ and MariaDB that the suite and its
 # tests use are reachable: RabbitMQ on 127.0.0.1:5672 (guest/guest, with the virtual
-# host of internal messages and the development users of scripts/broker-users.sh) and
+# host of internal messages, the development users and dead-letter policies of
+# scripts/broker-users.sh, and a 2 MiB bound on messages) and
 # MariaDB on 127.0.0.1:3306 (root, empty password, over TCP).
 #
 # For each server: if its port answers, nothing is done (so the common case takes a
@@ -261,6 +262,36 @@ ensure_mariadb() {
 	log "MariaDB root logs in over TCP"
 }
 
+# The largest message the local broker accepts, as deploy/rabbitmq/rabbitmq.conf sets
+# it for deployments: above the 1 MiB body that the suite must still take and
+# dead-letter as too_large (it refuses anything over AMQP_MAX_MESSAGE_BYTES, 64 KiB),
+# far below RabbitMQ's default of 128 MiB, so a huge message is refused by the broker
+# itself before any consumer holds it.
+readonly RABBITMQ_MAX_MESSAGE_SIZE=2097152
+
+# rabbitmq_limit_message_size sets max_message_size on the running node. A node
+# reads it when a channel opens, so it holds for every channel opened afterwards,
+# until the node restarts; every make up / make test sets it again. Needs
+# rabbitmqctl, so root.
+rabbitmq_limit_message_size() {
+	command -v rabbitmqctl >/dev/null 2>&1 || PATH="/usr/sbin:$PATH"
+	command -v rabbitmqctl >/dev/null 2>&1 || return 0
+	if [[ "$DRY_RUN" == 1 ]]; then
+		log "dry-run: would set RabbitMQ's max_message_size to $RABBITMQ_MAX_MESSAGE_SIZE"
+		return 0
+	fi
+	if ! is_root; then
+		log "not root: leaving RabbitMQ's max_message_size as it is (want $RABBITMQ_MAX_MESSAGE_SIZE)"
+		return 0
+	fi
+	local current
+	current=$(rabbitmqctl -q eval 'application:get_env(rabbit, max_message_size).' 2>/dev/null || true)
+	[[ "$current" == "{ok,$RABBITMQ_MAX_MESSAGE_SIZE}" ]] && return 0
+	log "limiting RabbitMQ messages to $RABBITMQ_MAX_MESSAGE_SIZE bytes (max_message_size; was $current)"
+	rabbitmqctl -q eval "application:set_env(rabbit, max_message_size, $RABBITMQ_MAX_MESSAGE_SIZE)." >/dev/null ||
+		die "could not set RabbitMQ's max_message_size"
+}
+
 # ensure_broker_users gives the local RabbitMQ the internal virtual host and the
 # development users (scripts/broker-users.sh --dev); it needs rabbitmqctl, so root.
 ensure_broker_users() {
@@ -283,6 +314,7 @@ main() {
 		die "usage: $0 [--dry-run]"
 	fi
 	ensure_rabbitmq
+	rabbitmq_limit_message_size
 	ensure_broker_users
 	ensure_mariadb
 }

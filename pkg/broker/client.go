@@ -64,6 +64,9 @@ type Client struct {
 	// metrics is nil until RegisterMetrics.
 	metrics atomic.Pointer[metrics]
 
+	// onDeadLetter is nil until OnDeadLetter.
+	onDeadLetter atomic.Pointer[func(DeadLetter)]
+
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 }
@@ -129,16 +132,10 @@ func (c *Client) connect(ctx context.Context) (*session, chan *amqp.Error, error
 	}
 	// Registered before declaring, so a loss during declaration is not missed.
 	closes := conn.NotifyClose(make(chan *amqp.Error, 1))
-	ch, err := conn.Channel()
-	if err != nil {
-		_ = conn.Close()
-		return nil, nil, fmt.Errorf("open channel for topology: %w", err)
-	}
-	if err := declare(ch, c.cfg, c.topo); err != nil {
+	if err := declare(conn, c.cfg, c.topo, c.log); err != nil {
 		_ = conn.Close()
 		return nil, nil, err
 	}
-	_ = ch.Close()
 	return &session{conn: conn, lost: make(chan struct{})}, closes, nil
 }
 
@@ -250,6 +247,12 @@ func (c *Client) forceReconnect(sess *session, reason error) {
 	c.log.Warn().Err(reason).Msg("connection unusable; forcing reconnect")
 	_ = sess.conn.Close()
 }
+
+// OnDeadLetter makes the client's consumers call fn after each message they
+// dead-letter, once the dead letter is confirmed and the original acked (an
+// operator alert, say). fn runs on the consumer's worker: it must return
+// quickly and must not wait for the broker.
+func (c *Client) OnDeadLetter(fn func(DeadLetter)) { c.onDeadLetter.Store(&fn) }
 
 // Ready reports whether the connection is currently up.
 func (c *Client) Ready() bool {

@@ -41,10 +41,35 @@ type Config struct {
 	// handler; a larger one is dead-lettered unread (contract section 1:
 	// 64 KiB), so a few huge messages cannot exhaust a service's memory.
 	MaxMessageBytes int `env:"AMQP_MAX_MESSAGE_BYTES" envDefault:"65536"`
-	// RequeueDelay is how long a consumer waits before requeueing a message
-	// whose handler failed, so a failing dependency does not cause a hot loop.
+	// RequeueDelay is how long a consumer waits before it retries a message
+	// whose handler failed for the first time; the wait doubles with every
+	// further failure up to RetryBackoffMax, so a failing dependency does not
+	// cause a hot loop.
 	RequeueDelay time.Duration `env:"AMQP_REQUEUE_DELAY" envDefault:"1s"`
+	// RetryBackoffMax caps the wait between two attempts at a message.
+	RetryBackoffMax time.Duration `env:"AMQP_RETRY_BACKOFF_MAX" envDefault:"30s"`
+	// MaxAttempts is how many times a handler may fail on one message before
+	// it is dead-lettered (contract section 1: no message is retried
+	// forever). With the default backoff, 10 attempts span about two and a
+	// half minutes: enough to ride out a database or broker restart.
+	MaxAttempts int `env:"AMQP_MAX_ATTEMPTS" envDefault:"10"`
 }
+
+// QuorumDeliveryLimit is the x-delivery-limit of every quorum queue the suite
+// declares (and of the policy of scripts/broker-users.sh). It is one fixed
+// number because every service declares every queue and the broker refuses a
+// redeclaration with another value. The consumer counts its own attempts in a
+// header and republishes a fresh copy for each, so the broker's count only
+// grows when a consumer dies holding a message or a republish fails; the
+// limit is the backstop that dead-letters instead of looping, and stays above
+// MaxAttempts.
+const QuorumDeliveryLimit = 100
+
+// Defaults of the retry policy.
+const (
+	defaultMaxAttempts     = 10
+	defaultRetryBackoffMax = 30 * time.Second
+)
 
 // defaultMaxMessageBytes is the contract's bound on a message (section 1).
 const defaultMaxMessageBytes = 64 << 10
@@ -91,6 +116,12 @@ func (c *Config) setDefaults() {
 	if c.MaxMessageBytes == 0 {
 		c.MaxMessageBytes = defaultMaxMessageBytes
 	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = defaultMaxAttempts
+	}
+	if c.RetryBackoffMax == 0 {
+		c.RetryBackoffMax = max(defaultRetryBackoffMax, c.RequeueDelay)
+	}
 }
 
 // Validate reports every invalid setting; each error names its environment variable.
@@ -123,6 +154,12 @@ func (c Config) Validate() error {
 	}
 	if c.RequeueDelay < 0 {
 		errs = append(errs, fmt.Errorf("AMQP_REQUEUE_DELAY: must not be negative, got %s", c.RequeueDelay))
+	}
+	if c.RetryBackoffMax < c.RequeueDelay {
+		errs = append(errs, fmt.Errorf("AMQP_RETRY_BACKOFF_MAX: must be at least AMQP_REQUEUE_DELAY (%s), got %s", c.RequeueDelay, c.RetryBackoffMax))
+	}
+	if c.MaxAttempts < 1 || c.MaxAttempts >= QuorumDeliveryLimit {
+		errs = append(errs, fmt.Errorf("AMQP_MAX_ATTEMPTS: must be between 1 and %d, got %d", QuorumDeliveryLimit-1, c.MaxAttempts))
 	}
 	return errors.Join(errs...)
 }

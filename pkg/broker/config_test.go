@@ -37,6 +37,8 @@ func TestConfigFromEnv(t *testing.T) {
 		Name:            "topup",
 		RequeueDelay:    250 * time.Millisecond,
 		MaxMessageBytes: 64 << 10,
+		RetryBackoffMax: 30 * time.Second,
+		MaxAttempts:     10,
 	}
 	if cfg != want {
 		t.Fatalf("cfg = %+v, want %+v", cfg, want)
@@ -45,7 +47,7 @@ func TestConfigFromEnv(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	valid := Config{URL: "amqp://guest:guest@127.0.0.1:5672/", QueueType: "classic", Prefetch: 64, DeadQueue: "pay.dead.queue",
-		RequeueDelay: time.Second, MaxMessageBytes: 64 << 10}
+		RequeueDelay: time.Second, MaxMessageBytes: 64 << 10, RetryBackoffMax: 30 * time.Second, MaxAttempts: 10}
 	tests := []struct {
 		name    string
 		mutate  func(*Config)
@@ -60,6 +62,10 @@ func TestConfigValidate(t *testing.T) {
 		{name: "empty dead queue", mutate: func(c *Config) { c.DeadQueue = " " }, wantErr: "AMQP_DEAD_QUEUE"},
 		{name: "negative requeue delay", mutate: func(c *Config) { c.RequeueDelay = -time.Second }, wantErr: "AMQP_REQUEUE_DELAY"},
 		{name: "no message size", mutate: func(c *Config) { c.MaxMessageBytes = 0 }, wantErr: "AMQP_MAX_MESSAGE_BYTES"},
+		{name: "one attempt", mutate: func(c *Config) { c.MaxAttempts = 1 }},
+		{name: "no attempts", mutate: func(c *Config) { c.MaxAttempts = 0 }, wantErr: "AMQP_MAX_ATTEMPTS"},
+		{name: "attempts reach the delivery limit", mutate: func(c *Config) { c.MaxAttempts = QuorumDeliveryLimit }, wantErr: "AMQP_MAX_ATTEMPTS"},
+		{name: "backoff cap below the first delay", mutate: func(c *Config) { c.RetryBackoffMax = time.Millisecond }, wantErr: "AMQP_RETRY_BACKOFF_MAX"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,19 +21,25 @@ const (
 
 // Delivery is one received message, as handed to a Handler.
 type Delivery struct {
-	Body        []byte
-	Headers     amqp.Table
+	Body    []byte
+	Headers amqp.Table
+	// RoutingKey and Exchange are those the message was first published
+	// with, also when a consumer republished it for another attempt.
 	RoutingKey  string
 	Exchange    string
 	MessageID   string
 	ContentType string
-	// Redelivered is set when the broker delivered this message before
-	// (a handler failed, or a consumer went away without acking it).
+	// Redelivered is set when the message was delivered before (a handler
+	// failed, or a consumer went away without acking it).
 	Redelivered bool
+	// Attempts is how many times handlers failed on the message before.
+	Attempts int
 }
 
 // Handler processes one delivery. nil acks it; an error made with Poison
-// dead-letters it; any other error requeues it for a later attempt.
+// dead-letters it; any other error (or a panic) makes the consumer try again
+// after a backoff, up to Config.MaxAttempts times in all, and then
+// dead-letters it.
 type Handler func(ctx context.Context, d Delivery) error
 
 // BatchHandler processes several deliveries at once, all or nothing (in one
@@ -212,7 +218,7 @@ func (c *Client) handleBatch(ctx, handlerCtx context.Context, queue string, batc
 	if len(batch) > 1 && bh != nil {
 		ds := make([]Delivery, len(batch))
 		for i, d := range batch {
-			ds[i] = delivery(d)
+			ds[i] = toDelivery(d)
 		}
 		m := c.metrics.Load()
 		began := time.Now()
@@ -236,15 +242,18 @@ func (c *Client) handleBatch(ctx, handlerCtx context.Context, queue string, batc
 	}
 }
 
-func delivery(d amqp.Delivery) Delivery {
+func toDelivery(d amqp.Delivery) Delivery {
+	attempts, _ := attemptsOf(d.Headers)
+	exchange, key := origin(d)
 	return Delivery{
 		Body:        d.Body,
 		Headers:     d.Headers,
-		RoutingKey:  d.RoutingKey,
-		Exchange:    d.Exchange,
+		RoutingKey:  key,
+		Exchange:    exchange,
 		MessageID:   d.MessageId,
 		ContentType: d.ContentType,
-		Redelivered: d.Redelivered,
+		Redelivered: d.Redelivered || attempts > 0,
+		Attempts:    attempts,
 	}
 }
 
@@ -252,18 +261,20 @@ func delivery(d amqp.Delivery) Delivery {
 // never reaches a handler.
 func (c *Client) oversized(d amqp.Delivery) bool { return len(d.Body) > c.cfg.MaxMessageBytes }
 
-// handle runs the handler on one delivery and settles it; an oversized one
-// is dead-lettered without running it.
+// handle runs the handler on one delivery and settles it: ack on success,
+// dead letter for an oversized or poison message or after the last attempt,
+// otherwise another attempt later (retry).
 func (c *Client) handle(ctx, handlerCtx context.Context, queue string, d amqp.Delivery, handler Handler, log zerolog.Logger) {
 	log = log.With().Str("message_id", d.MessageId).Str("routing_key", d.RoutingKey).Logger()
 	m := c.metrics.Load()
-	began := time.Now()
-	var err error
+	attempts, _ := attemptsOf(d.Headers)
 	if c.oversized(d) {
-		err = Poison(fmt.Sprintf("message of %d bytes is larger than the %d-byte limit", len(d.Body), c.cfg.MaxMessageBytes))
-	} else {
-		err = runHandler(handlerCtx, handler, delivery(d))
+		c.settleDead(ctx, handlerCtx, queue, d, DeadLetter{Code: DeadCodeTooLarge, Attempts: attempts,
+			Reason: fmt.Sprintf("too_large: message of %d bytes is larger than the %d-byte limit", len(d.Body), c.cfg.MaxMessageBytes)}, log)
+		return
 	}
+	began := time.Now()
+	err := runHandler(handlerCtx, handler, toDelivery(d))
 	m.observeHandler(queue, time.Since(began))
 	if err == nil {
 		m.consumedOne(queue, OutcomeAck)
@@ -272,27 +283,44 @@ func (c *Client) handle(ctx, handlerCtx context.Context, queue string, d amqp.De
 		}
 		return
 	}
+	attempts++
 	if reason, ok := IsPoison(err); ok {
-		if dlErr := c.deadLetter(handlerCtx, queue, d, reason); dlErr != nil {
-			log.Error().Err(dlErr).Str("reason", reason).Msg("dead-lettering failed; requeueing")
-			m.consumedOne(queue, OutcomeRequeue)
-			c.requeue(ctx, d, log)
-			return
-		}
-		m.consumedOne(queue, OutcomeDeadLetter)
-		if err := d.Ack(false); err != nil {
-			log.Warn().Err(err).Msg("ack after dead-lettering failed; the broker will redeliver")
-		}
-		log.Warn().Str("reason", reason).Str("dead_queue", c.cfg.DeadQueue).Msg("message dead-lettered")
+		c.settleDead(ctx, handlerCtx, queue, d, DeadLetter{Code: DeadCodePoison, Reason: reason, Attempts: attempts}, log)
 		return
 	}
-	log.Warn().Err(err).Dur("requeue_in", c.cfg.RequeueDelay).Msg("handler failed; requeueing")
-	m.consumedOne(queue, OutcomeRequeue)
-	c.requeue(ctx, d, log)
+	if attempts >= c.cfg.MaxAttempts {
+		log.Error().Err(err).Int("attempts", attempts).Msg("handler failed on every attempt; dead-lettering")
+		c.settleDead(ctx, handlerCtx, queue, d, DeadLetter{Code: DeadCodeRetriesExhausted, Reason: exhaustedReason(attempts, err), Attempts: attempts}, log)
+		return
+	}
+	c.retry(ctx, handlerCtx, queue, d, attempts, err, log)
+}
+
+// settleDead dead-letters d and acks it, then tells the OnDeadLetter hook; if
+// the dead letter cannot be published, d is requeued instead.
+func (c *Client) settleDead(ctx, handlerCtx context.Context, queue string, d amqp.Delivery, dl DeadLetter, log zerolog.Logger) {
+	m := c.metrics.Load()
+	dl.Queue, dl.MessageID = queue, d.MessageId
+	if err := c.deadLetter(handlerCtx, queue, d, dl); err != nil {
+		log.Error().Err(err).Str("reason", dl.Reason).Msg("dead-lettering failed; requeueing")
+		m.consumedOne(queue, OutcomeRequeue)
+		c.requeue(ctx, d, log)
+		return
+	}
+	m.consumedOne(queue, OutcomeDeadLetter)
+	if err := d.Ack(false); err != nil {
+		log.Warn().Err(err).Msg("ack after dead-lettering failed; the broker will redeliver")
+	}
+	log.Warn().Str("code", dl.Code).Str("reason", dl.Reason).Int("attempts", dl.Attempts).Str("dead_queue", c.cfg.DeadQueue).
+		Msg("message dead-lettered")
+	if fn := c.onDeadLetter.Load(); fn != nil {
+		(*fn)(dl)
+	}
 }
 
 // requeue returns d to its queue after Config.RequeueDelay (at once if the
-// consumer is stopping), so a failing dependency is not retried in a hot loop.
+// consumer is stopping), so a failing dead-letter publish is not retried in
+// a hot loop.
 func (c *Client) requeue(ctx context.Context, d amqp.Delivery, log zerolog.Logger) {
 	sleep(ctx, c.cfg.RequeueDelay)
 	if err := d.Nack(false, true); err != nil {
@@ -301,7 +329,7 @@ func (c *Client) requeue(ctx context.Context, d amqp.Delivery, log zerolog.Logge
 }
 
 // runHandler calls handler, turning a panic into an error so one bad message
-// cannot take the service down; the message is requeued like any failure.
+// cannot take the service down; the message is retried like after any failure.
 func runHandler(ctx context.Context, handler Handler, d Delivery) (err error) {
 	defer func() {
 		if r := recover(); r != nil {

@@ -49,24 +49,28 @@ func TestRoundTrip(t *testing.T) {
 			if n := queueDepth(t, f.queue); n != 0 {
 				t.Fatalf("queue depth after ack = %d, want 0", n)
 			}
-			assertQueueType(t, f.queue, queueType)
+			assertQueueType(t, f.cfg, f.queue, queueType)
 		})
 	}
 }
 
-// assertQueueType checks the declared type: redeclaring a queue with another
-// x-queue-type fails with PRECONDITION_FAILED.
-func assertQueueType(t *testing.T, queue, want string) {
+// assertQueueType checks the declared type and arguments: redeclaring a
+// queue with another x-queue-type (or other arguments) fails with
+// PRECONDITION_FAILED.
+func assertQueueType(t *testing.T, cfg Config, queue, want string) {
 	t.Helper()
 	other := QueueTypeQuorum
 	if want == QueueTypeQuorum {
 		other = QueueTypeClassic
 	}
+	cfg.QueueType = want
+	args := queueArgs(cfg, queue)
 	err := withAdmin(func(ch *amqp.Channel) error {
-		if _, err := ch.QueueDeclare(queue, true, false, false, false, amqp.Table{"x-queue-type": want}); err != nil {
-			return fmt.Errorf("redeclare as %s: %w", want, err)
+		if _, err := ch.QueueDeclare(queue, true, false, false, false, args); err != nil {
+			return fmt.Errorf("redeclare as %s with %v: %w", want, args, err)
 		}
-		_, err := ch.QueueDeclare(queue, true, false, false, false, amqp.Table{"x-queue-type": other})
+		cfg.QueueType = other
+		_, err := ch.QueueDeclare(queue, true, false, false, false, queueArgs(cfg, queue))
 		var ae *amqp.Error
 		if !errors.As(err, &ae) || ae.Code != amqp.PreconditionFailed {
 			return fmt.Errorf("redeclare as %s: err = %v, want PRECONDITION_FAILED", other, err)
@@ -107,6 +111,9 @@ func TestPoisonGoesToDeadQueue(t *testing.T) {
 	d := getOne(t, f.cfg.DeadQueue)
 	if string(d.Body) != string(msg.Body) || d.MessageId != "p-1" {
 		t.Fatalf("dead letter body %q id %q, want the original", d.Body, d.MessageId)
+	}
+	if d.Headers[HeaderDeadCode] != DeadCodePoison || d.Headers[HeaderAttempts] != int64(1) {
+		t.Errorf("code %v attempts %v, want poison after 1", d.Headers[HeaderDeadCode], d.Headers[HeaderAttempts])
 	}
 	wantHeaders := map[string]string{
 		HeaderDeadReason:         "bad json",
@@ -396,7 +403,8 @@ func TestOversizedGoesToDeadQueue(t *testing.T) {
 	for range 2 {
 		d := getOne(t, f.cfg.DeadQueue)
 		reason, _ := d.Headers[HeaderDeadReason].(string)
-		if len(d.Body) <= 1024 || !strings.Contains(reason, "larger than the 1024-byte limit") {
+		if len(d.Body) <= 1024 || !strings.HasPrefix(reason, "too_large: ") || !strings.Contains(reason, "larger than the 1024-byte limit") ||
+			d.Headers[HeaderDeadCode] != DeadCodeTooLarge {
 			t.Fatalf("dead letter of %d bytes, reason %q", len(d.Body), reason)
 		}
 	}

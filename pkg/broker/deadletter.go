@@ -10,14 +10,42 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
-// Headers added to a dead-lettered message.
+// Headers added to a dead-lettered message. HeaderAttempts and the original
+// exchange and routing key are also carried by a message the consumer
+// republishes for another attempt.
 const (
 	HeaderDeadReason         = "x-dead-reason"
+	HeaderDeadCode           = "x-dead-code"
 	HeaderOriginalQueue      = "x-original-queue"
 	HeaderOriginalExchange   = "x-original-exchange"
 	HeaderOriginalRoutingKey = "x-original-routing-key"
 	HeaderDeadAt             = "x-dead-at"
+	// HeaderAttempts is how many times the handlers failed on the message.
+	HeaderAttempts = "x-attempts"
 )
+
+// Dead-letter codes, in HeaderDeadCode: stable, for machines to branch on
+// (HeaderDeadReason is for people).
+const (
+	// DeadCodeTooLarge: the body is over Config.MaxMessageBytes; it was
+	// never handed to a handler.
+	DeadCodeTooLarge = "too_large"
+	// DeadCodePoison: the handler said the message can never be processed
+	// (Poison).
+	DeadCodePoison = "poison"
+	// DeadCodeRetriesExhausted: the handler failed Config.MaxAttempts times.
+	DeadCodeRetriesExhausted = "retries_exhausted"
+)
+
+// DeadLetter describes a message a consumer moved to the dead-letter queue,
+// as handed to the hook set with Client.OnDeadLetter.
+type DeadLetter struct {
+	Queue     string
+	Code      string
+	Reason    string
+	Attempts  int
+	MessageID string
+}
 
 // deadLetterTimeout bounds the dead-letter publish; if it expires the message
 // is requeued rather than held by a stuck handler.
@@ -53,13 +81,16 @@ func IsPoison(err error) (reason string, ok bool) {
 
 // deadLetter publishes the original body and headers, plus why and where
 // from, to the dead-letter queue, and returns once the broker confirmed it.
-func (c *Client) deadLetter(ctx context.Context, queue string, d amqp.Delivery, reason string) error {
-	headers := make(amqp.Table, len(d.Headers)+5)
+func (c *Client) deadLetter(ctx context.Context, queue string, d amqp.Delivery, dl DeadLetter) error {
+	headers := make(amqp.Table, len(d.Headers)+7)
 	maps.Copy(headers, d.Headers)
-	headers[HeaderDeadReason] = reason
+	exchange, key := origin(d)
+	headers[HeaderDeadReason] = dl.Reason
+	headers[HeaderDeadCode] = dl.Code
+	headers[HeaderAttempts] = int64(dl.Attempts)
 	headers[HeaderOriginalQueue] = queue
-	headers[HeaderOriginalExchange] = d.Exchange
-	headers[HeaderOriginalRoutingKey] = d.RoutingKey
+	headers[HeaderOriginalExchange] = exchange
+	headers[HeaderOriginalRoutingKey] = key
 	headers[HeaderDeadAt] = time.Now().UTC().Format(time.RFC3339)
 
 	ctx, cancel := context.WithTimeout(ctx, deadLetterTimeout)

@@ -33,7 +33,7 @@ func newMetrics() *metrics {
 	return &metrics{
 		consumed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "paysuite_messages_consumed_total",
-			Help: "Messages taken from a queue, by queue and outcome (ack, dead_letter, requeue).",
+			Help: "Messages taken from a queue, by queue and outcome (ack, dead_letter, requeue: to be tried again).",
 		}, []string{"queue", "outcome"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "paysuite_handler_duration_seconds",

@@ -48,12 +48,19 @@ type Message struct {
 // broker nack (ErrNacked) is an error. While the connection is down it waits
 // for the reconnect and publishes again, until ctx is done; a message whose
 // confirm was lost with the connection may therefore be delivered twice.
-func (c *Client) Publish(ctx context.Context, exchange, key string, msg Message) (err error) {
-	defer func() { c.metrics.Load().publishedOne(exchange, err) }()
+func (c *Client) Publish(ctx context.Context, exchange, key string, msg Message) error {
 	pub, err := msg.publishing()
 	if err != nil {
-		return fmt.Errorf("publish to exchange %q key %q: %w", exchange, key, err)
+		err = fmt.Errorf("publish to exchange %q key %q: %w", exchange, key, err)
+		c.metrics.Load().publishedOne(exchange, err)
+		return err
 	}
+	return c.publish(ctx, exchange, key, pub)
+}
+
+// publish is Publish of a message whose AMQP properties are already set.
+func (c *Client) publish(ctx context.Context, exchange, key string, pub amqp.Publishing) (err error) {
+	defer func() { c.metrics.Load().publishedOne(exchange, err) }()
 	var retry retryPolicy
 	for {
 		err := c.publishOnce(ctx, exchange, key, pub)

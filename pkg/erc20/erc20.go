@@ -1,5 +1,6 @@
-// Package erc20 holds the test USDT contract of the development chain (source, compiled artifacts and Go
-// bindings) and small helpers to deploy it and to read and move any ERC-20 token.
+// Package erc20 holds the test tokens (the test USDT of the development chain, and FalseUSDT, which
+// returns false instead of reverting: sources, compiled artifacts and Go bindings), small helpers to
+// deploy them and to read and move any ERC-20 token, and the range-checked builders of its call data.
 package erc20
 
 //go:generate bash generate.sh
@@ -98,12 +99,12 @@ func (t *Token) Symbol(ctx context.Context) (string, error) {
 	return s, nil
 }
 
-// Transfer signs and sends transfer(to, amount) from opts.From; amount is in base units.
-// The transaction is only sent, not waited for.
+// Transfer signs and sends transfer(to, amount) from opts.From; amount is in base units and must
+// pass CheckAmount. The transaction is only sent, not waited for.
 func (t *Token) Transfer(opts *bind.TransactOpts, to common.Address, amount *big.Int) (*types.Transaction, error) {
-	data, err := t.abi.TryPackTransfer(to, amount)
+	data, err := TransferCall(to, amount)
 	if err != nil {
-		return nil, fmt.Errorf("pack transfer: %w", err)
+		return nil, err
 	}
 	tx, err := bind.Transact(t.contract, opts, data)
 	if err != nil {

@@ -15,12 +15,23 @@ import (
 )
 
 func TestArtifactsInSync(t *testing.T) {
-	bin, err := os.ReadFile("TestUSDT.bin")
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		bin  string
+		meta *bind.MetaData
+	}{
+		{"TestUSDT.bin", &TestUSDTMetaData},
+		{"FalseUSDT.bin", &FalseUSDTMetaData},
+	} {
+		bin, err := os.ReadFile(tc.bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := strings.TrimPrefix(tc.meta.Bin, "0x"), strings.TrimSpace(string(bin)); got != want {
+			t.Errorf("the Go binding's bytecode differs from %s: run go generate ./pkg/erc20", tc.bin)
+		}
 	}
-	if got, want := strings.TrimPrefix(TestUSDTMetaData.Bin, "0x"), strings.TrimSpace(string(bin)); got != want {
-		t.Error("testusdt.go bytecode differs from TestUSDT.bin: run go generate ./pkg/erc20")
+	if got, want := NewFalseUSDT().GetABI().Events["Transfer"].ID, TransferEventTopic(); got != want {
+		t.Errorf("FalseUSDT's Transfer event is %s, want the ERC-20 one %s", got, want)
 	}
 	if got, want := TransferEventTopic(), NewTestUSDT().GetABI().Events["Transfer"].ID; got != want {
 		t.Errorf("TransferEventTopic() = %s, ABI says %s", got, want)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates TestUSDT.abi, TestUSDT.bin and the Go bindings testusdt.go from TestUSDT.sol.
+# Regenerates the compiled artifacts (<Name>.abi, <Name>.bin) and the Go bindings of every contract
+# here from its .sol source: TestUSDT (testusdt.go) and FalseUSDT (falseusdt.go).
 # Needs node/npm (the pinned solcjs is installed into .solc/node_modules) and the Go toolchain.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -7,6 +8,9 @@ cd "$(dirname "$0")"
 (cd .solc && npm ci --no-audit --no-fund --silent)
 node .solc/compile.js
 
-go run github.com/ethereum/go-ethereum/cmd/abigen@v1.17.10 --v2 \
-	--abi TestUSDT.abi --bin TestUSDT.bin --pkg erc20 --type TestUSDT --out testusdt.go
-chmod 644 testusdt.go
+for pair in TestUSDT:testusdt.go FalseUSDT:falseusdt.go; do
+	name=${pair%%:*} out=${pair#*:}
+	go run github.com/ethereum/go-ethereum/cmd/abigen@v1.17.10 --v2 \
+		--abi "$name.abi" --bin "$name.bin" --pkg erc20 --type "$name" --out "$out"
+	chmod 644 "$out"
+done

@@ -2,7 +2,8 @@
 // starts after the service, reads the chain id and has it checked
 // (config.Common.CheckDevChain) before the service trusts the node with
 // anything, so that the development mode, whose keys and secrets are public,
-// never runs against a real chain.
+// never runs against a real chain. The node's URL may carry a provider's API
+// key: errors and logs name the node by redact.URL only.
 package ethnode
 
 import (
@@ -13,6 +14,8 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/rs/zerolog"
+
+	"paysuite/pkg/redact"
 )
 
 // Wait bounds the wait for the node at start, as service.Start bounds the
@@ -33,7 +36,7 @@ func Dial(ctx context.Context, url string, check func(chainID uint64) error, log
 				c.Close()
 				return nil, err
 			}
-			log.Info().Uint64("chain_id", id).Msg("node connected")
+			log.Info().Str("node", redact.URL(url)).Uint64("chain_id", id).Msg("node connected")
 			return c, nil
 		}
 		log.Warn().Err(err).Dur("retry_in", backoff).Msg("node not answering yet")
@@ -46,15 +49,16 @@ func Dial(ctx context.Context, url string, check func(chainID uint64) error, log
 	}
 }
 
+// chainID dials url and asks its chain id; its errors hide url's secrets.
 func chainID(ctx context.Context, url string) (*rpc.Client, uint64, error) {
 	c, err := rpc.DialContext(ctx, url)
 	if err != nil {
-		return nil, 0, fmt.Errorf("dial node: %w", err)
+		return nil, 0, fmt.Errorf("dial node %s: %w", redact.URL(url), redact.Error(err, url))
 	}
 	var id hexutil.Uint64
 	if err := c.CallContext(ctx, &id, "eth_chainId"); err != nil {
 		c.Close()
-		return nil, 0, fmt.Errorf("node chain id: %w", err)
+		return nil, 0, fmt.Errorf("node %s chain id: %w", redact.URL(url), redact.Error(err, url))
 	}
 	return c, uint64(id), nil
 }

@@ -1,9 +1,12 @@
 package ethnode_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -94,5 +97,48 @@ func TestDialWaitsForTheNode(t *testing.T) {
 		}
 	case <-time.After(ethnode.Wait):
 		t.Fatal("Dial never connected to the node that came up")
+	}
+}
+
+// A node URL's API key and credentials appear neither in the error of a dial
+// that fails nor in the log lines of its retries.
+func TestDialHidesTheURLSecrets(t *testing.T) {
+	const key, password = "0123456789abcdef0123456789abcdef", "s3cret-pass"
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	_ = l.Close()
+	// A provider that refuses the key and quotes it back.
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "invalid project id "+strings.TrimPrefix(r.URL.Path, "/v3/"), http.StatusUnauthorized)
+	}))
+	t.Cleanup(refusing.Close)
+	cases := []struct{ name, url string }{
+		{"key in the path, node down", "http://" + closed + "/v3/" + key},
+		{"key in the query, node down", "http://" + closed + "/rpc?apikey=" + key},
+		{"credentials over WebSocket, node down", "ws://user:" + password + "@" + closed + "/" + key},
+		{"key refused and quoted back", refusing.URL + "/v3/" + key},
+		{"URL that does not parse", "http://node.example:port/v3/" + key},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+			defer cancel()
+			_, err := ethnode.Dial(ctx, c.url, func(uint64) error { return nil }, zerolog.New(&logs))
+			if err == nil {
+				t.Fatal("Dial succeeded")
+			}
+			if logs.Len() == 0 {
+				t.Fatal("no retry was logged")
+			}
+			for _, out := range []string{err.Error(), logs.String()} {
+				if strings.Contains(out, key) || strings.Contains(out, password) {
+					t.Errorf("the secret shows in %q", out)
+				}
+			}
+		})
 	}
 }

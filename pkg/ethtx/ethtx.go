@@ -112,9 +112,14 @@ func TransferToken(ctx context.Context, c *ethclient.Client, key *ecdsa.PrivateK
 	return TransferTokenWith(ctx, c, nil, key, token, to, amount)
 }
 
-// TransferTokenWith is TransferToken with nonces taken from nonces.
+// TransferTokenWith is TransferToken with nonces taken from nonces. amount must
+// be within 0 < amount <= 2^256-1 (erc20.CheckAmount).
 func TransferTokenWith(ctx context.Context, c *ethclient.Client, nonces *Nonces, key *ecdsa.PrivateKey, token, to common.Address, amount *big.Int) (*types.Transaction, error) {
-	return SendWith(ctx, c, nonces, key, token, erc20.NewTestUSDT().PackTransfer(to, amount), nil)
+	data, err := erc20.TransferCall(to, amount)
+	if err != nil {
+		return nil, err
+	}
+	return SendWith(ctx, c, nonces, key, token, data, nil)
 }
 
 // TokenBalance reads balanceOf(holder) of token at the latest block.

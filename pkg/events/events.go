@@ -66,6 +66,11 @@ type ListedAddress struct {
 	// Index is set for an address derived (allocated) by Owner, absent for
 	// one it was given to watch.
 	Index *uint32 `json:"index,omitempty"`
+	// FromBlock is the first block in which transfers into Address must be
+	// found: the chain head when Owner handed the address out. Absent in
+	// registrations of older versions; the listener then looks back a fixed
+	// window from where it is.
+	FromBlock *uint64 `json:"from_block,omitempty"`
 }
 
 // TransferKey is the routing key of transfer events for the service named owner.
@@ -86,6 +91,8 @@ type WatchAddress struct {
 	Chain   string `json:"chain"`
 	Address string `json:"address"` // lowercase 0x-hex
 	Owner   string `json:"owner"`
+	// FromBlock is as in ListedAddress.
+	FromBlock *uint64 `json:"from_block,omitempty"`
 }
 
 // Transfer kinds, in the order a transfer can go through them.
@@ -137,7 +144,8 @@ const (
 	// AlertRetriesExhausted: a message failed every attempt and was dead-lettered.
 	AlertRetriesExhausted = "retries_exhausted"
 	// AlertReorgTooDeep: a reorganisation reached below the block hashes the
-	// listener keeps; it cannot tell what changed and stops scanning.
+	// listener keeps; it cannot tell what changed and holds its cursor,
+	// retrying, until the node's chain matches its kept blocks again.
 	AlertReorgTooDeep = "reorg_too_deep"
 	// AlertConfirmedRemoved: a deposit or payment already reported confirmed
 	// left the canonical chain.

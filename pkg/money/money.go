@@ -16,19 +16,32 @@ import (
 // ErrInvalidAmount is wrapped by every parse error.
 var ErrInvalidAmount = errors.New("invalid amount")
 
-// MaxDigits bounds the integer digits of an amount: a uint256 has 78 decimal digits.
-const MaxDigits = 78
+// MaxBaseUnitDigits is the most decimal digits an amount may have in base
+// units. An amount must fit both a uint256 on chain (2^256-1, 78 digits) and
+// the DECIMAL(65,0) columns that store it (10^65-1); the column is the
+// tighter bound.
+const MaxBaseUnitDigits = 65
+
+// MaxBaseUnits returns the largest amount accepted, in base units: 10^65-1,
+// the smaller of 2^256-1 and what a DECIMAL(65,0) column holds.
+func MaxBaseUnits() *big.Int {
+	limit := new(big.Int).Exp(big.NewInt(10), big.NewInt(MaxBaseUnitDigits), nil)
+	return limit.Sub(limit, big.NewInt(1))
+}
 
 // maxInput bounds the raw text so that absurd inputs are refused before any work.
 const maxInput = 256
 
-// maxExponent bounds exponent notation; beyond it no amount could fit in MaxDigits.
+// maxExponent bounds exponent notation, checked before any number is built:
+// no amount within MaxBaseUnitDigits needs a larger one.
 const maxExponent = 200
 
 // ParseJSON reads an amount from a JSON value: a string ("12.5") or a number (12.5),
 // the number read exactly from its literal text, never through float64.
 func ParseJSON(raw json.RawMessage, decimals int32) (decimal.Decimal, error) {
-	raw = bytes.TrimSpace(raw)
+	// JSON's whitespace only: bytes.TrimSpace would also take "\v" and U+0085,
+	// which make the text no JSON at all.
+	raw = bytes.Trim(raw, " \t\r\n")
 	switch {
 	case len(raw) == 0 || string(raw) == "null":
 		return decimal.Zero, invalid("missing")
@@ -51,7 +64,10 @@ func ParseJSON(raw json.RawMessage, decimals int32) (decimal.Decimal, error) {
 }
 
 // Parse reads a positive decimal amount with at most decimals fractional digits
-// (trailing zeros do not count). Exponent notation is accepted when exact.
+// (trailing zeros do not count) and at most MaxBaseUnits in base units.
+// Exponent notation is accepted when exact. The text's length, its exponent
+// and its digit count are bounded before any number is built, so that an
+// absurd input ("1e999999999") costs no more than a valid one.
 func Parse(s string, decimals int32) (decimal.Decimal, error) {
 	if decimals < 0 {
 		return decimal.Zero, fmt.Errorf("%w: negative decimals %d", ErrInvalidAmount, decimals)
@@ -105,8 +121,10 @@ func Parse(s string, decimals int32) (decimal.Decimal, error) {
 	if scale > int64(decimals) {
 		return decimal.Zero, invalid(fmt.Sprintf("more than %d decimal places", decimals))
 	}
-	if int64(len(digits))-scale > MaxDigits {
-		return decimal.Zero, invalid("too many digits")
+	// In base units the amount is digits followed by decimals-scale zeros; at
+	// most MaxBaseUnitDigits digits is at most MaxBaseUnits.
+	if int64(len(digits))+int64(decimals)-scale > MaxBaseUnitDigits {
+		return decimal.Zero, invalid(fmt.Sprintf("more than %d digits in base units", MaxBaseUnitDigits))
 	}
 	n, ok := new(big.Int).SetString(digits, 10)
 	if !ok {

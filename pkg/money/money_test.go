@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -29,7 +30,10 @@ func TestParse(t *testing.T) {
 		{"10e-7", 6, "0.000001"},
 		{"5", 0, "5"},
 		{"5.0", 0, "5"},
-		{strings.Repeat("9", 78), 0, strings.Repeat("9", 78)},
+		{strings.Repeat("9", 65), 0, strings.Repeat("9", 65)},
+		{strings.Repeat("9", 59) + ".999999", 6, strings.Repeat("9", 59) + ".999999"},
+		{"1e58", 6, "1" + strings.Repeat("0", 58)},
+		{"1e46", 18, "1" + strings.Repeat("0", 46)},
 		{"", 6, ""},
 		{"abc", 6, ""},
 		{"12.5.1", 6, ""},
@@ -55,7 +59,19 @@ func TestParse(t *testing.T) {
 		{"0x10", 6, ""},
 		{"1_000", 6, ""},
 		{strings.Repeat("9", 79), 0, ""},
+		{strings.Repeat("9", 66), 0, ""},
+		{"1" + strings.Repeat("0", 59), 6, ""},
+		{"1e59", 6, ""},
+		{"1e47", 18, ""},
+		{"1e65", 0, ""},
+		{"1e70", 6, ""},
+		{"1e999999999", 6, ""},
+		{"1e-999999999", 6, ""},
 		{"1e78", 0, ""},
+		// 2^256 base units at 6 decimals, and 2^256-1: beyond the column.
+		{"115792089237316195423570985008687907853269984665640564039457.584007913129639936", 6, ""},
+		{"115792089237316195423570985008687907853269984665640564039457.584007913129639935", 6, ""},
+		{"0." + strings.Repeat("0", 200) + "1", 6, ""},
 		{strings.Repeat("1", 300), 6, ""},
 	}
 	for _, tt := range tests {
@@ -108,6 +124,10 @@ func TestParseJSON(t *testing.T) {
 		{`12.5x`, ""},
 		{`"12.5`, ""},
 		{`"abc"`, ""},
+		{"12.5\v", ""}, // not JSON whitespace
+		{"\u00a012.5", ""},
+		{`1e70`, ""},
+		{`"1e70"`, ""},
 	}
 	for _, tt := range tests {
 		d, err := ParseJSON(json.RawMessage(tt.raw), 6)
@@ -199,35 +219,63 @@ func TestFormat(t *testing.T) {
 	}
 }
 
-func FuzzRoundTrip(f *testing.F) {
-	for _, s := range []string{"12.5", "0.000001", "100", "1e3", "1.500000000", "123456789012345678901234567890.123456", "9.99e-5"} {
-		f.Add(s, uint8(6))
-		f.Add(s, uint8(18))
+func TestMaxBaseUnits(t *testing.T) {
+	uint256Max := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1))
+	largest := MaxBaseUnits()
+	if want := strings.Repeat("9", MaxBaseUnitDigits); largest.String() != want {
+		t.Fatalf("MaxBaseUnits() = %s, want %s (DECIMAL(65,0))", largest, want)
 	}
-	f.Fuzz(func(t *testing.T, s string, dec uint8) {
-		decimals := int32(dec % 40)
-		d, err := Parse(s, decimals)
-		if err != nil {
-			if !errors.Is(err, ErrInvalidAmount) {
-				t.Fatalf("Parse(%q) error %v does not wrap ErrInvalidAmount", s, err)
+	if largest.Cmp(uint256Max) > 0 {
+		t.Fatalf("MaxBaseUnits() = %s is beyond a uint256", largest)
+	}
+	largest.SetInt64(0) // a fresh value each call: callers may change it
+	if MaxBaseUnits().Sign() == 0 {
+		t.Fatal("MaxBaseUnits() shares its value between calls")
+	}
+	for _, decimals := range []int32{0, 6, 18} {
+		d := FromBaseUnits(MaxBaseUnits(), decimals)
+		if _, err := Parse(Format(d), decimals); err != nil {
+			t.Errorf("the largest amount at %d decimals is refused: %v", decimals, err)
+		}
+		over := FromBaseUnits(new(big.Int).Add(MaxBaseUnits(), big.NewInt(1)), decimals)
+		if _, err := Parse(Format(over), decimals); !errors.Is(err, ErrInvalidAmount) {
+			t.Errorf("one base unit beyond the largest amount at %d decimals: %v, want invalid", decimals, err)
+		}
+	}
+}
+
+// Absurd amounts are refused from their text, before a number is built: a
+// refusal allocates a few hundred bytes (its error), whatever the input.
+func TestAbsurdAmountsRefusedCheaply(t *testing.T) {
+	inputs := []string{
+		"1e999999999", "1e-999999999", "9e99999999999999999999", "1e70", "1e66",
+		strings.Repeat("9", 200), strings.Repeat("9", 100_000), "1." + strings.Repeat("0", 100_000) + "1",
+	}
+	for _, in := range inputs {
+		raw := json.RawMessage(in)
+		for name, parse := range map[string]func() error{
+			"Parse":     func() error { _, err := Parse(in, 6); return err },
+			"ParseJSON": func() error { _, err := ParseJSON(raw, 6); return err },
+		} {
+			if err := parse(); !errors.Is(err, ErrInvalidAmount) {
+				t.Fatalf("%s(%.20s…) = %v, want invalid", name, in, err)
 			}
-			return
+			if n := bytesPerCall(50, func() { _ = parse() }); n > 4096 {
+				t.Errorf("%s(%.20s…) allocates %d bytes to refuse it", name, in, n)
+			}
 		}
-		formatted := Format(d)
-		base := ToBaseUnits(d, decimals)
-		if got := Format(FromBaseUnits(base, decimals)); got != formatted {
-			t.Fatalf("round trip of %q at %d decimals: %s != %s", s, decimals, got, formatted)
-		}
-		again, err := Parse(formatted, decimals)
-		if err != nil || !again.Equal(d) {
-			t.Fatalf("Parse(Format(%q)) = %s, %v", s, again, err)
-		}
-		if strings.ContainsAny(formatted, "eE") || (strings.Contains(formatted, ".") && strings.HasSuffix(formatted, "0")) {
-			t.Fatalf("Format(%q) = %s is not canonical", s, formatted)
-		}
-		raw, _ := json.Marshal(formatted)
-		if fromJSON, err := ParseJSON(raw, decimals); err != nil || !fromJSON.Equal(d) {
-			t.Fatalf("ParseJSON(%s) = %s, %v", raw, fromJSON, err)
-		}
-	})
+	}
+}
+
+// bytesPerCall is what f allocates on average over n calls. Bytes, not
+// allocations: under the race detector sync.Pool drops its items at random,
+// so the count of allocations varies, but not their size.
+func bytesPerCall(n int, f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range n {
+		f()
+	}
+	runtime.ReadMemStats(&after)
+	return (after.TotalAlloc - before.TotalAlloc) / uint64(n)
 }

@@ -89,6 +89,8 @@ type Base struct {
 	Keys events.Keys
 	name string
 	log  zerolog.Logger
+	// alerting holds a slot per dead-letter alert being sent.
+	alerting chan struct{}
 }
 
 // Guard checks the internal messages the service consumes: consume every
@@ -128,7 +130,10 @@ func Start(ctx context.Context, opts Options, log zerolog.Logger) (*Base, error)
 		closeDB(gdb)
 		return nil, fmt.Errorf("internal messages: %w", err)
 	}
-	b := &Base{DB: gdb, MQ: mq, Internal: imq, Ops: ops.New(opts.HTTPAddr, log), Keys: keys, name: opts.Name, log: log}
+	b := &Base{DB: gdb, MQ: mq, Internal: imq, Ops: ops.New(opts.HTTPAddr, log), Keys: keys, name: opts.Name, log: log,
+		alerting: make(chan struct{}, deadLetterAlertSlots)}
+	mq.OnDeadLetter(b.alertDeadLetter)
+	imq.OnDeadLetter(b.alertDeadLetter)
 	if opts.Profiling {
 		b.Ops.EnableProfiling()
 	}
@@ -187,6 +192,48 @@ func (b *Base) Run(ctx context.Context, parts ...func(context.Context) error) er
 		return nil
 	}
 	return err
+}
+
+// A dead-letter alert is sent in the background, at most
+// deadLetterAlertSlots at once and each for at most deadLetterAlertTimeout:
+// past that it is only logged, so a burst of failures neither holds a
+// consumer nor piles up.
+const (
+	deadLetterAlertSlots   = 4
+	deadLetterAlertTimeout = 10 * time.Second
+)
+
+// alertDeadLetter raises a retries_exhausted alert, grouped by queue, for a
+// message dead-lettered after failing every attempt: something the suite
+// should have processed was not. Poison and oversized messages are the
+// sender's doing; the notifier's dead-letter watch reports those. A dead
+// letter of the alert queue itself raises none, lest it feed itself.
+func (b *Base) alertDeadLetter(dl broker.DeadLetter) {
+	if dl.Code != broker.DeadCodeRetriesExhausted || dl.Queue == events.AlertQueue {
+		return
+	}
+	select {
+	case b.alerting <- struct{}{}:
+	default:
+		b.log.Error().Str("queue", dl.Queue).Msg("too many dead-letter alerts in flight; this one is only logged")
+		return
+	}
+	go func() {
+		defer func() { <-b.alerting }()
+		ctx, cancel := context.WithTimeout(context.Background(), deadLetterAlertTimeout)
+		defer cancel()
+		now := time.Now()
+		alert := events.Alert{Kind: events.AlertRetriesExhausted, Key: dl.Queue, Service: b.name, At: now.Unix(),
+			Message: fmt.Sprintf("%s gave up on a message of %s after %d failed attempts and dead-lettered it; its %s header holds the last error",
+				b.name, dl.Queue, dl.Attempts, broker.HeaderDeadReason)}
+		msg, err := b.Keys.Alert(fmt.Sprintf("alert:%s:%s:%d", events.AlertRetriesExhausted, dl.Queue, now.UnixNano()), alert)
+		if err == nil {
+			err = b.Internal.Publish(ctx, msg.Exchange, msg.RoutingKey, broker.Message{Body: msg.Body, MessageID: msg.MessageID})
+		}
+		if err != nil {
+			b.log.Error().Err(err).Str("queue", dl.Queue).Msg("alert about a dead-lettered message not sent")
+		}
+	}()
 }
 
 func (b *Base) closeBroker() {

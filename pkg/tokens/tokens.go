@@ -5,9 +5,14 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ethereum/go-ethereum/common"
 )
+
+// MaxSymbolLen is the longest symbol: the narrowest symbol columns of the
+// suite's schemas (topup's and the chain-listener's) are VARCHAR(16).
+const MaxSymbolLen = 16
 
 // Token is one ERC-20 contract the suite handles on a chain.
 type Token struct {
@@ -38,6 +43,9 @@ func Parse(s string) (List, error) {
 		symbol := strings.ToUpper(strings.TrimSpace(parts[0]))
 		if symbol == "" || seen[symbol] {
 			return nil, fmt.Errorf("token %q: empty or repeated symbol", entry)
+		}
+		if utf8.RuneCountInString(symbol) > MaxSymbolLen {
+			return nil, fmt.Errorf("token %q: symbol longer than %d characters", entry, MaxSymbolLen)
 		}
 		if !common.IsHexAddress(parts[1]) {
 			return nil, fmt.Errorf("token %q: invalid contract address", entry)

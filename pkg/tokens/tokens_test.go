@@ -15,6 +15,9 @@ func TestParse(t *testing.T) {
 		{"USDT:0xnothex:6", true, 0},
 		{"USDT:0x5FbDB2315678afecb367f032d93F642f64180aa3:-1", true, 0},
 		{DevUSDT + "," + DevUSDT, true, 0},
+		{"ABCDEFGHIJKLMNOP:0x5FbDB2315678afecb367f032d93F642f64180aa3:6", false, 1}, // 16 characters
+		{"ABCDEFGHIJKLMNOPQ:0x5FbDB2315678afecb367f032d93F642f64180aa3:6", true, 0},
+		{"ÜÜÜÜÜÜÜÜÜÜÜÜÜÜÜÜ:0x5FbDB2315678afecb367f032d93F642f64180aa3:6", false, 1}, // 16 characters, 32 bytes
 	}
 	for _, c := range cases {
 		list, err := Parse(c.in)

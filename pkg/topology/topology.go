@@ -27,12 +27,14 @@ func Suite(names contract.Names) broker.Topology {
 	topo.Queues = append(topo.Queues, broker.Queue{
 		Name: events.WatchListQueue, Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.AddressListKey}},
 	})
-	topo.Queues = append(topo.Queues, broker.Queue{
-		Name: events.AddressQueue(events.OwnerPay), Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.AddressKey}},
-	})
-	topo.Queues = append(topo.Queues, broker.Queue{
-		Name: events.AddressListQueue(events.OwnerPay), Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.AddressListKey}},
-	})
+	// Pay signs for the allocated addresses; withdraw refuses them as recipients.
+	for _, learner := range []string{events.OwnerPay, contract.FlowWithdraw} {
+		topo.Queues = append(topo.Queues, broker.Queue{
+			Name: events.AddressQueue(learner), Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.AddressKey}},
+		}, broker.Queue{
+			Name: events.AddressListQueue(learner), Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.AddressListKey}},
+		})
+	}
 	topo.Queues = append(topo.Queues, broker.Queue{
 		Name: events.RescanQueue, Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.RescanKey}},
 	})

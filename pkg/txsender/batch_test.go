@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/big"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,7 +33,7 @@ func (e *env) transfers(prefix string, n int) ([]txsender.Request, []common.Addr
 		to[i] = crypto.PubkeyToAddress(k.PublicKey)
 		key := fmt.Sprintf("%s-%d", prefix, i)
 		reqs[i] = txsender.Request{Key: key, Purpose: "test", Ref: key, From: e.from, To: e.token,
-			Data: txsender.TransferData(to[i], big.NewInt(int64(100+i)))}
+			Data: e.transferData(to[i], int64(100+i))}
 	}
 	return reqs, to
 }

@@ -92,8 +92,11 @@ func DevFund(ctx context.Context, db *gorm.DB, node Node, f DevFunding, log zero
 			}
 		}
 		if needTok && !known(ctx, node, tokTx) {
-			amount := new(big.Int).Sub(f.Tokens, tokBal)
-			if tokTx, err = devSend(ctx, node, signer, key, funder, f.Token, nil, TransferData(f.Wallet, amount)); err != nil {
+			data, err := TransferData(f.Wallet, new(big.Int).Sub(f.Tokens, tokBal))
+			if err != nil {
+				return fmt.Errorf("dev funding: %w", err)
+			}
+			if tokTx, err = devSend(ctx, node, signer, key, funder, f.Token, nil, data); err != nil {
 				log.Debug().Err(err).Msg("dev funding: token transfer refused; retrying")
 			}
 		}

@@ -9,16 +9,18 @@ import (
 )
 
 // schemaSQL is the DDL of the sender's tables. Each service that sends creates
-// them in its own schema with a migration holding exactly this text (see Schema).
+// them in its own schema with migrations that end in exactly these tables (see Schema).
 //
 //go:embed schema.sql
 var schemaSQL string
 
 // Schema returns the DDL of the tables the sender uses (tx_nonces, tx_sends,
-// tx_attempts); a service's migration must contain it verbatim.
+// tx_attempts); a service's migrations must build the same tables (its store
+// test compares them on the database).
 func Schema() string { return schemaSQL }
 
-// States of a send. Only StateConfirmed, StateReverted and StateFailed are final.
+// States of a send. Only StateConfirmed, StateReverted, StateNotMoved and
+// StateFailed are final.
 const (
 	// StateSigned: signed and stored, not yet known to have reached the node.
 	StateSigned = "signed"
@@ -30,6 +32,11 @@ const (
 	StateConfirmed = "confirmed"
 	// StateReverted: mined with status 0 and the required confirmations; nothing moved but gas.
 	StateReverted = "reverted"
+	// StateNotMoved: a token transfer mined with status 1 and the required
+	// confirmations whose receipt lacks the token's Transfer event of what it
+	// asked for (the token returned false instead of reverting); LastError says
+	// what is missing. Nothing moved but gas.
+	StateNotMoved = "not_moved"
 	// StateFailed: its nonce was used by a transaction that is not one of its
 	// attempts (the key was used elsewhere), so it can never be mined.
 	StateFailed = "failed"
@@ -85,7 +92,7 @@ func (Send) TableName() string { return "tx_sends" }
 
 // Final reports whether the send has reached a final state.
 func (s *Send) Final() bool {
-	return s.State == StateConfirmed || s.State == StateReverted || s.State == StateFailed
+	return s.State == StateConfirmed || s.State == StateReverted || s.State == StateNotMoved || s.State == StateFailed
 }
 
 // FeeETH returns the fee paid (gas used × effective gas price) in ETH as a

@@ -88,8 +88,3 @@ func TokenBalance(ctx context.Context, n Node, token, holder common.Address, blo
 	}
 	return bal, nil
 }
-
-// TransferData is the call data of an ERC-20 transfer(to, amount).
-func TransferData(to common.Address, amount *big.Int) []byte {
-	return erc20.NewTestUSDT().PackTransfer(to, amount)
-}

@@ -4,11 +4,12 @@ CREATE TABLE tx_nonces (
   updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)
 ) ENGINE=InnoDB;
 
+-- send_key and ref hold request ids, which are compared byte for byte.
 CREATE TABLE tx_sends (
   id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
-  send_key VARCHAR(128) NOT NULL,
+  send_key VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   purpose VARCHAR(32) NOT NULL,
-  ref VARCHAR(128) NOT NULL,
+  ref VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   chain_id BIGINT UNSIGNED NOT NULL,
   from_address CHAR(42) NOT NULL,
   to_address CHAR(42) NOT NULL,

@@ -40,8 +40,13 @@ type Config struct {
 	// GasMarginPercent is added to the node's gas estimate of contract calls.
 	GasMarginPercent uint64 `env:"GAS_MARGIN_PERCENT" envDefault:"20"`
 	// ReplaceAfter is how long an attempt may stay unmined before it is replaced
-	// with higher fees.
+	// with higher fees (and the sending address's nonces are checked against
+	// the chain's).
 	ReplaceAfter time.Duration `env:"REPLACE_AFTER" envDefault:"30s"`
+	// MaxReplacements bounds the replacements of one send: a send still
+	// unmined after them, or whose fees reached MAX_FEE_GWEI/MAX_TIP_GWEI,
+	// raises a stuck_transaction alert instead of being replaced again.
+	MaxReplacements int `env:"MAX_REPLACEMENTS" envDefault:"10"`
 	// RebroadcastAfter is how often an unmined attempt is sent to the node again,
 	// in case the node dropped it.
 	RebroadcastAfter time.Duration `env:"REBROADCAST_AFTER" envDefault:"5s"`
@@ -54,6 +59,9 @@ type Config struct {
 
 	MaxFee *big.Int `env:"-"` // wei
 	MaxTip *big.Int `env:"-"` // wei
+	// DevMode, set by Validate, lets a new genesis reset the sender's chain
+	// state (CheckChain); otherwise another chain is refused.
+	DevMode bool `env:"-"`
 }
 
 // Validate checks the values and fills MaxFee and MaxTip; the crash hook is
@@ -81,6 +89,10 @@ func (c *Config) Validate(devMode bool) error {
 	if c.PollInterval <= 0 {
 		return config.VarError("POLL_INTERVAL", "must be positive")
 	}
+	if c.MaxReplacements < 0 || c.MaxReplacements > 1000 {
+		return config.VarError("MAX_REPLACEMENTS", "must be 0..1000")
+	}
+	c.DevMode = devMode
 	switch c.CrashAt {
 	case "":
 	case CrashAfterSign, CrashAfterBroadcast:
@@ -113,7 +125,7 @@ type Hooks interface {
 	// the node (its first accepted broadcast, or its receipt if that comes first).
 	Broadcast(ctx context.Context, tx *gorm.DB, s *Send) error
 	// Final is called once per send, when it reaches StateConfirmed,
-	// StateReverted or StateFailed.
+	// StateReverted, StateNotMoved or StateFailed.
 	Final(ctx context.Context, tx *gorm.DB, s *Send) error
 	// Committed is called after a transaction in which Broadcast or Final ran
 	// has committed (to wake an outbox relay, for instance).
@@ -126,6 +138,7 @@ type Sender struct {
 	node    Node
 	keys    Keys
 	hooks   Hooks
+	alerter Alerter // nil: alerts are only logged
 	cfg     Config
 	chainID *big.Int
 	signer  types.Signer
@@ -138,6 +151,9 @@ type Sender struct {
 	// quote per transaction.
 	feeAt          time.Time
 	feeTip, feeCap *big.Int
+	// checkedAt is when each address's nonces were last compared with the
+	// chain's by this process (see checkIfDue).
+	checkedAt map[common.Address]time.Time
 }
 
 // New builds a sender. cfg must have been validated.
@@ -149,9 +165,10 @@ func New(ctx context.Context, db *gorm.DB, node Node, keys Keys, hooks Hooks, cf
 	if err != nil {
 		return nil, fmt.Errorf("txsender: chain id: %w", err)
 	}
-	return &Sender{db: db, node: node, keys: keys, hooks: hooks, cfg: cfg, chainID: chainID,
+	alerter, _ := hooks.(Alerter)
+	return &Sender{db: db, node: node, keys: keys, hooks: ownHooks{hooks}, alerter: alerter, cfg: cfg, chainID: chainID,
 		signer: types.LatestSignerForChainID(chainID), log: log, kick: make(chan struct{}, 1),
-		inited: map[common.Address]bool{}}, nil
+		inited: map[common.Address]bool{}, checkedAt: map[common.Address]time.Time{}}, nil
 }
 
 // ChainID returns the chain id of the node.
@@ -259,6 +276,11 @@ func (s *Sender) SubmitBatch(ctx context.Context, tx *gorm.DB, reqs []Request) (
 	}
 	row, err := s.lockNonce(ctx, tx, from)
 	if err != nil {
+		return nil, fmt.Errorf("submit %s: %w", reqs[0].Key, err)
+	}
+	// An address whose nonces disagree with the chain's (CheckNonces) is
+	// signed for no more, whichever replica found it.
+	if err := haltOf(tx.WithContext(ctx), from); err != nil {
 		return nil, fmt.Errorf("submit %s: %w", reqs[0].Key, err)
 	}
 	for i, req := range reqs {

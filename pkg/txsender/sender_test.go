@@ -85,6 +85,7 @@ func newEnv(t *testing.T) *env {
 	gdb := dbtest.Open(t, fstest.MapFS{
 		"0001_txsender.sql": {Data: []byte(txsender.Schema())},
 		"0002_hooks.sql":    {Data: []byte(hookDDL)},
+		"0003_chain.sql":    {Data: []byte(txsender.ChainSchema())},
 	})
 	key, err := crypto.GenerateKey()
 	if err != nil {
@@ -131,7 +132,7 @@ func (e *env) mineInBackground(period time.Duration) {
 
 func testConfig() txsender.Config {
 	c := txsender.Config{Confirmations: 3, MaxFeeGwei: "100", MaxTipGwei: "2", GasMarginPercent: 20,
-		ReplaceAfter: time.Minute, RebroadcastAfter: 300 * time.Millisecond, PollInterval: 50 * time.Millisecond}
+		ReplaceAfter: time.Minute, MaxReplacements: 10, RebroadcastAfter: 300 * time.Millisecond, PollInterval: 50 * time.Millisecond}
 	return c
 }
 
@@ -175,7 +176,7 @@ func (e *env) submit(s *txsender.Sender, key string, to common.Address, amount i
 		var err error
 		send, err = s.Submit(e.t.Context(), tx, txsender.Request{
 			Key: key, Purpose: "test", Ref: key, From: e.from, To: e.token,
-			Data: txsender.TransferData(to, big.NewInt(amount)), GasLimit: gas,
+			Data: e.transferData(to, amount), GasLimit: gas,
 		})
 		return err
 	})
@@ -256,7 +257,7 @@ func TestReplicasUseContiguousNonces(t *testing.T) {
 				var err error
 				send, err = s.Submit(t.Context(), tx, txsender.Request{
 					Key: fmt.Sprintf("c-%d", i), From: e.from, To: e.token,
-					Data: txsender.TransferData(recipients[i], big.NewInt(int64(1000+i))),
+					Data: e.transferData(recipients[i], int64(1000+i)),
 				})
 				return err
 			})
@@ -480,7 +481,7 @@ func TestSubmitCheckAbortsWithoutConsumingNonce(t *testing.T) {
 	refused := errors.New("not enough")
 	err := e.db.Transaction(func(tx *gorm.DB) error {
 		_, err := s.Submit(t.Context(), tx, txsender.Request{Key: "chk-1", From: e.from, To: e.token,
-			Data:  txsender.TransferData(e.from, big.NewInt(1)),
+			Data:  e.transferData(e.from, 1),
 			Check: func(*gorm.DB, txsender.Quote) error { return refused }})
 		return err
 	})

@@ -188,11 +188,7 @@ func (s *Sender) finalize(ctx context.Context, send *Send, rcpt *types.Receipt) 
 			return errSkip
 		}
 		setMined(cur, rcpt)
-		if rcpt.Status == types.ReceiptStatusSuccessful {
-			cur.State = StateConfirmed
-		} else {
-			cur.State = StateReverted
-		}
+		s.settleMined(cur, rcpt)
 		if err := s.markBroadcast(ctx, tx, cur, now); err != nil {
 			return err
 		}
@@ -248,10 +244,20 @@ func (s *Sender) nonceLost(ctx context.Context, send *Send, atts []Attempt, head
 }
 
 // replace signs a new attempt with the same nonce and both fees raised by at
-// least 12.5%, stores it, then broadcasts it. It reports false when the fee
-// limits (or the sender's balance) leave no room for a raise.
+// least 12.5%, stores it, then broadcasts it. It reports false, without
+// replacing, when the sending address's nonces disagree with the chain's
+// (compared at most once per ReplaceAfter: see CheckNonces), and raises a
+// stuck_transaction alert instead when the send had its MaxReplacements or
+// the fee limits (or the sender's balance) leave no room for a raise.
 func (s *Sender) replace(ctx context.Context, send *Send, latest *Attempt) (bool, error) {
 	from := common.HexToAddress(send.From)
+	// Unmined in time: first make sure the chain can mine it at all.
+	if halted, err := s.checkIfDue(ctx, from, send.LastAttemptAt); err != nil || halted {
+		return false, err
+	}
+	if send.Attempts > s.cfg.MaxReplacements {
+		return false, s.stuck(ctx, send, fmt.Sprintf("%d replacements (MAX_REPLACEMENTS)", s.cfg.MaxReplacements))
+	}
 	tip, feeCap, err := s.fees(ctx)
 	if err != nil {
 		return false, err
@@ -274,7 +280,7 @@ func (s *Sender) replace(ctx context.Context, send *Send, latest *Attempt) (bool
 	if !ok {
 		s.log.Warn().Str("send", send.Key).Str("tx_hash", latest.TxHash).Str("fee_cap", latest.FeeCap).
 			Msg("transaction unmined but its fees cannot be raised further (MAX_FEE_GWEI/MAX_TIP_GWEI or balance)")
-		return false, nil
+		return false, s.stuck(ctx, send, "fees that cannot be raised further (MAX_FEE_GWEI/MAX_TIP_GWEI or balance)")
 	}
 	key, err := s.keys(ctx, from)
 	if err != nil || key == nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -76,12 +77,16 @@ func publish(ctx context.Context, cfg config, args []string) error {
 }
 
 // follow prints the messages of a return queue (or any queue) as they arrive.
+// It leaves them in the queue for the business systems that read it: what it
+// prints stays unacknowledged, and the broker hands it back when follow exits.
+// With --ack it takes them (acknowledges each once printed).
 func follow(ctx context.Context, cfg config, args []string) error {
 	fs := flag.NewFlagSet("follow", flag.ContinueOnError)
 	count := fs.Int("n", 0, "stop after this many messages (0: never)")
 	timeout := fs.Duration("t", 0, "stop after this long (0: never)")
+	ack := fs.Bool("ack", false, "take the messages it prints out of the queue")
 	if len(args) < 1 {
-		return errors.New("usage: payctl follow <flow|queue> [-n N] [-t DURATION]")
+		return errors.New("usage: payctl follow <flow|queue> [-n N] [-t DURATION] [--ack]")
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -104,6 +109,13 @@ func follow(ctx context.Context, cfg config, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *count > 0 && *count <= math.MaxUint16 {
+		// Hold no more messages than it prints: the others stay with the
+		// queue's other consumers.
+		if err := ch.Qos(*count, 0, false); err != nil {
+			return err
+		}
+	}
 	deliveries, err := ch.Consume(queue, "payctl", false, false, false, false, nil)
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", queue, err)
@@ -120,8 +132,10 @@ func follow(ctx context.Context, cfg config, args []string) error {
 				fmt.Printf("# dead-lettered: %s\n", reason)
 			}
 			fmt.Println(string(d.Body))
-			if err := d.Ack(false); err != nil {
-				return err
+			if *ack {
+				if err := d.Ack(false); err != nil {
+					return err
+				}
 			}
 		}
 	}

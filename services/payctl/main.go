@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"paysuite/pkg/redact"
 )
 
 const usage = `payctl: a command-line client for the payment suite
@@ -15,8 +17,9 @@ const usage = `payctl: a command-line client for the payment suite
 Usage:
   payctl publish <flow> key=value ...   publish a signed request (flow: topup, withdraw, pay, order);
                                         request_id and timestamp are filled in when missing
-  payctl follow <flow|queue> [-n N] [-t DURATION]
-                                        print messages of a return queue (consumes them)
+  payctl follow <flow|queue> [-n N] [-t DURATION] [--ack]
+                                        print messages of a return queue; they stay in it
+                                        (held until follow exits) unless --ack takes them
   payctl send-usdt <from-account> <to-address> <amount>
                                         send test USDT from development account 0-9
   payctl balance <address>              show the address's ETH and USDT balances
@@ -33,6 +36,10 @@ Usage:
                                         transfers in blocks from..to (at most 100000)
   payctl pending withdraw|pay           list withdrawals or payments not yet final
                                         (runs the withdraw or pay binary; WITHDRAW_BIN, PAY_BIN)
+  payctl repair-nonces withdraw|pay [--apply]
+                                        for addresses whose signing is stopped (nonces and chain
+                                        disagree): what was found and what the repair does;
+                                        --apply does it (runs the withdraw or pay binary)
 
 Environment: AMQP_URL, AMQP_EXCHANGE, SIGN_SECRET (default dev-secret), ETH_RPC_URL, TOKENS;
 rescan: AMQP_INTERNAL_URL (default AMQP_URL on the internal virtual host) and
@@ -65,6 +72,7 @@ func main() {
 		"redeliver":        notifierCommand("redeliver"),
 		"rescan":           rescan,
 		"pending":          pending,
+		"repair-nonces":    repairNonces,
 	}
 	cmd, ok := commands[os.Args[1]]
 	if !ok {
@@ -72,7 +80,8 @@ func main() {
 		os.Exit(2)
 	}
 	if err := cmd(ctx, cfg, os.Args[2:]); err != nil {
-		fmt.Fprintln(os.Stderr, "payctl:", err)
+		// ETH_RPC_URL may carry a provider's API key.
+		fmt.Fprintln(os.Stderr, "payctl:", redact.Error(err, cfg.RPCURL))
 		os.Exit(1)
 	}
 }

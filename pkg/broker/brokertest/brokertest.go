@@ -119,3 +119,9 @@ func DeadReason(d broker.Delivery) string {
 	reason, _ := d.Headers[broker.HeaderDeadReason].(string)
 	return reason
 }
+
+// DeadCode is the machine-readable code of a dead letter (broker.DeadCode...).
+func DeadCode(d broker.Delivery) string {
+	code, _ := d.Headers[broker.HeaderDeadCode].(string)
+	return code
+}

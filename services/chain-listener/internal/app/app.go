@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"gorm.io/gorm"
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/ethnode"
 	"paysuite/pkg/events"
+	"paysuite/pkg/outbox"
 	"paysuite/pkg/service"
 	"paysuite/pkg/topology"
 	"paysuite/services/chain-listener/internal/chain"
@@ -23,6 +25,7 @@ import (
 	"paysuite/services/chain-listener/internal/scanner"
 	"paysuite/services/chain-listener/internal/store"
 	"paysuite/services/chain-listener/internal/watchconsumer"
+	"paysuite/services/chain-listener/internal/watchdog"
 )
 
 // watchBatch is the most watch requests recorded with one statement; batches
@@ -61,17 +64,27 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		Tokens:        cfg.Tokens,
 		BatchBlocks:   cfg.BatchBlocks,
 		Backfill:      cfg.Backfill,
+		MaxBackfill:   cfg.MaxBackfill,
+		BackfillChunk: cfg.BackfillChunk,
 		Start:         cfg.Start,
 		DevMode:       cfg.DevMode,
 		Keys:          base.Keys,
 	}, log, base.Kick)
-	m := newMetrics(base.Ops.Registry())
+	dog := watchdog.New(watchdog.Options{
+		Chain: cfg.Chain, MaxLagBlocks: cfg.MaxLagBlocks, MaxLagFor: cfg.MaxLagFor,
+		BackfillAfter: cfg.BackfillAlertAfter, RepeatAfter: cfg.AlertRepeat, Interval: max(cfg.PollInterval, time.Second),
+	}, watchdog.Parts{
+		Head: node.Head, Cursor: scan.Cursor, Leading: lease.IsLeader, BackfillWaiting: st.BackfillWaiting,
+		Raise: alertRaiser(base),
+	}, log)
+	m := newMetrics(base.Ops.Registry(), dog.Lag)
 	base.Ops.AddCheck("chain", func(context.Context) error {
-		if behind := m.behind(); lease.IsLeader() && behind > cfg.MaxLagBlocks {
+		if behind := dog.Lag(); lease.IsLeader() && behind > cfg.MaxLagBlocks {
 			return fmt.Errorf("%d blocks behind the head (MAX_LAG_BLOCKS=%d)", behind, cfg.MaxLagBlocks)
 		}
 		return nil
 	})
+	base.Ops.AddCheck("reorg", dog.Ready)
 
 	wake := make(chan struct{}, 1)
 	notify := func() {
@@ -84,8 +97,9 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	watch := watchconsumer.Consumer{Chain: cfg.Chain, Recorder: st, Log: log}
 	parts := []func(context.Context) error{
 		lease.Run,
+		dog.Run,
 		func(ctx context.Context) error {
-			return follow(ctx, scan, lease, wake, &subscribed, cfg.PollInterval, m, log)
+			return follow(ctx, scan, lease, dog, wake, &subscribed, cfg.PollInterval, m, log)
 		},
 	}
 	// Every queue through the guard: a message the suite did not seal is
@@ -114,9 +128,11 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 }
 
 // follow runs the scanner while this replica leads: on every new head, and by
-// polling, faster while no head subscription is active.
-func follow(ctx context.Context, scan *scanner.Scanner, lease *leader.Lease, wake <-chan struct{},
-	subscribed *atomic.Bool, poll time.Duration, m *metrics, log zerolog.Logger) error {
+// polling, faster while no head subscription is active, and at once again
+// while backfills have blocks left. A reorganisation deeper than the kept
+// blocks is retried like any failure, and reported to the watchdog.
+func follow(ctx context.Context, scan *scanner.Scanner, lease *leader.Lease, dog *watchdog.Watchdog,
+	wake <-chan struct{}, subscribed *atomic.Bool, poll time.Duration, m *metrics, log zerolog.Logger) error {
 	failures := 0
 	for {
 		wait := poll
@@ -130,13 +146,20 @@ func follow(ctx context.Context, scan *scanner.Scanner, lease *leader.Lease, wak
 			switch {
 			case err == nil:
 				m.observe(head, scan.Cursor(), scan.Watched())
+				dog.Scanned()
 				failures = 0
+				if scan.Backfilling() {
+					wait = 0
+				}
 			case ctx.Err() != nil:
 				return nil
 			default:
 				scan.Reset()
 				failures++
-				if !errors.Is(err, leader.ErrNotLeader) {
+				switch {
+				case errors.Is(err, scanner.ErrReorgTooDeep):
+					dog.ReorgTooDeep(ctx, err)
+				case !errors.Is(err, leader.ErrNotLeader):
 					log.Error().Err(err).Msg("scan failed")
 				}
 				wait = min(time.Duration(failures)*poll, 30*time.Second)
@@ -160,4 +183,20 @@ func follow(ctx context.Context, scan *scanner.Scanner, lease *leader.Lease, wak
 func holderID() string {
 	host, _ := os.Hostname()
 	return fmt.Sprintf("%s:%d:%d", host, os.Getpid(), time.Now().UnixNano())
+}
+
+// alertRaiser publishes an alert through the outbox.
+func alertRaiser(base *service.Base) func(ctx context.Context, a events.Alert) error {
+	return func(ctx context.Context, a events.Alert) error {
+		msg, err := base.Keys.Alert(fmt.Sprintf("alert:%s:%s:%d", a.Kind, a.Key, time.Now().UnixNano()), a)
+		if err != nil {
+			return err
+		}
+		err = base.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return outbox.Add(tx, msg) })
+		if err != nil {
+			return fmt.Errorf("raise %s alert: %w", a.Kind, err)
+		}
+		base.Kick()
+		return nil
+	}
 }

@@ -1,7 +1,13 @@
 package app_test
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
 	"math/big"
+	"net"
+	"net/http"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
@@ -11,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 	"gorm.io/gorm"
 
+	"paysuite/pkg/broker"
 	"paysuite/pkg/broker/brokertest"
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/devchain"
@@ -40,9 +47,18 @@ type listener struct {
 	conn     *amqp.Connection
 	internal *amqp.Channel
 	keys     events.Keys
+	// http is the address of the listener's operational endpoints.
+	http string
 }
 
 func startListener(t *testing.T) *listener {
+	t.Helper()
+	return startListenerEnv(t, nil)
+}
+
+// startListenerEnv starts a listener whose environment holds extra on top
+// of the tests' defaults.
+func startListenerEnv(t *testing.T, extra map[string]string) *listener {
 	t.Helper()
 	ctx := t.Context()
 	chain, err := devchain.Start(ctx, devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0"}, zerolog.Nop())
@@ -57,13 +73,16 @@ func startListener(t *testing.T) *listener {
 	t.Cleanup(eth.Close)
 	vhosts := brokertest.NewVhosts(t, "listener-test")
 	dbc := dbtest.Config(t)
-	servicetest.Start(t, map[string]string{
+	httpAddr := freeAddr(t)
+	env := map[string]string{
 		"DEV_MODE": "true", "INTERNAL_SECRET": internalSecret, "AMQP_URL": vhosts.Public, "AMQP_INTERNAL_URL": vhosts.Internal,
 		"MYSQL_DSN": dbc.DSN, "MYSQL_SCHEMA": dbc.Schema, "ETH_RPC_URL": chain.HTTPURL(), "ETH_WS_URL": chain.WSURL(),
-		"START_BLOCK": "0", "POLL_INTERVAL": "100ms", "LEADER_TTL": "1s", "CONFIRMATIONS": "3", "HTTP_ADDR": "127.0.0.1:0",
-	}, app.Run)
+		"START_BLOCK": "0", "POLL_INTERVAL": "100ms", "LEADER_TTL": "1s", "CONFIRMATIONS": "3", "HTTP_ADDR": httpAddr,
+	}
+	maps.Copy(env, extra)
+	servicetest.Start(t, env, app.Run)
 
-	l := &listener{t: t, chain: chain, eth: eth}
+	l := &listener{t: t, chain: chain, eth: eth, http: httpAddr}
 	if l.keys, err = events.NewKeys([]byte(internalSecret)); err != nil {
 		t.Fatal(err)
 	}
@@ -153,15 +172,24 @@ func (l *listener) count(query string, args ...any) int64 {
 // each of to, and mines them into one block, whose number it returns.
 func (l *listener) sendUSDT(to ...common.Address) uint64 {
 	l.t.Helper()
+	return l.send(1, to...)
+}
+
+// send sends amount base units of test USDT from development account 1 to
+// each of to, and mines them into one block, whose number it returns.
+func (l *listener) send(amount int64, to ...common.Address) uint64 {
+	l.t.Helper()
 	key, _, err := hdwallet.DevAccount(1)
 	if err != nil {
 		l.t.Fatal(err)
 	}
 	opts := bind.NewKeyedTransactor(key, big.NewInt(devchain.ChainID))
-	token := erc20.NewToken(common.HexToAddress(erc20.DevTokenAddress), l.eth)
+	// The token's ABI without erc20.Token's checks, which refuse a zero amount.
+	usdt := erc20.NewTestUSDT()
+	token := usdt.Instance(l.eth, common.HexToAddress(erc20.DevTokenAddress))
 	var last common.Hash
 	for _, addr := range to {
-		tx, err := token.Transfer(opts, addr, big.NewInt(1))
+		tx, err := bind.Transact(token, opts, usdt.PackTransfer(addr, big.NewInt(amount)))
 		if err != nil {
 			l.t.Fatal(err)
 		}
@@ -176,6 +204,96 @@ func (l *listener) sendUSDT(to ...common.Address) uint64 {
 		l.t.Fatal(err)
 	}
 	return r.BlockNumber.Uint64()
+}
+
+// head is the development chain's newest block number.
+func (l *listener) head() uint64 {
+	l.t.Helper()
+	n, err := l.eth.BlockNumber(l.t.Context())
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return n
+}
+
+// caughtUp waits until the listener has scanned up to the chain's head.
+func (l *listener) caughtUp() {
+	l.t.Helper()
+	head := l.head()
+	servicetest.Eventually(l.t, fmt.Sprintf("the listener at block %d", head), func() bool {
+		return l.count("SELECT COUNT(*) FROM cursor_state WHERE block_number >= ?", head) == 1
+	})
+}
+
+// readyz returns the status code and body of the listener's /readyz.
+func (l *listener) readyz() (int, string) {
+	l.t.Helper()
+	resp, err := http.Get("http://" + l.http + "/readyz")
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// transfers opens the transfer events waiting in owner's queue.
+func (l *listener) transfers(owner string) []events.Transfer {
+	l.t.Helper()
+	var out []events.Transfer
+	for _, d := range l.take(events.TransferQueue(owner)) {
+		data, err := l.keys.Open(broker.Delivery{Body: d.Body, RoutingKey: d.RoutingKey})
+		var ev events.Transfer
+		if err != nil || json.Unmarshal(data, &ev) != nil {
+			l.t.Fatalf("transfer event %s does not open with the suite's keys: %v", d.MessageId, err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// alerts opens the alerts waiting in the notifier's queue.
+func (l *listener) alerts() []events.Alert {
+	l.t.Helper()
+	var out []events.Alert
+	for _, d := range l.take(events.AlertQueue) {
+		data, err := l.keys.Open(broker.Delivery{Body: d.Body, RoutingKey: d.RoutingKey})
+		var a events.Alert
+		if err != nil || json.Unmarshal(data, &a) != nil {
+			l.t.Fatalf("alert %s does not open with the suite's keys: %v", d.MessageId, err)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// waitAlert waits for an alert of kind from the listener, dropping others.
+func (l *listener) waitAlert(kind string) events.Alert {
+	l.t.Helper()
+	var found *events.Alert
+	servicetest.Eventually(l.t, "a "+kind+" alert", func() bool {
+		for _, a := range l.alerts() {
+			if a.Kind == kind && a.Service == app.Name {
+				found = &a
+			}
+		}
+		return found != nil
+	})
+	return *found
+}
+
+// freeAddr is a loopback address with a port free at the time of the call.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // seal is body sealed by keys for routing key.

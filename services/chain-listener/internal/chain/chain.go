@@ -15,6 +15,8 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/rs/zerolog"
+
+	"paysuite/pkg/redact"
 )
 
 // BlockRef identifies a block and its parent, all the scanner keeps of it.
@@ -34,7 +36,7 @@ type RPC struct {
 func Dial(ctx context.Context, url string) (*RPC, error) {
 	c, err := rpc.DialContext(ctx, url)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", url, err)
+		return nil, fmt.Errorf("dial %s: %w", redact.URL(url), redact.Error(err, url))
 	}
 	return New(c), nil
 }
@@ -132,7 +134,7 @@ func FollowHeads(ctx context.Context, wsURL string, log zerolog.Logger, notify f
 		if ctx.Err() != nil {
 			return
 		}
-		log.Warn().Err(err).Dur("retry_in", backoff).Msg("head subscription dropped; polling meanwhile")
+		log.Warn().Err(redact.Error(err, wsURL)).Dur("retry_in", backoff).Msg("head subscription dropped; polling meanwhile")
 		select {
 		case <-ctx.Done():
 			return

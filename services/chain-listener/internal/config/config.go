@@ -29,10 +29,26 @@ type Config struct {
 	StartBlock    string        `env:"START_BLOCK" envDefault:"latest"`
 	PollInterval  time.Duration `env:"POLL_INTERVAL" envDefault:"1s"`
 	BatchBlocks   uint64        `env:"SCAN_BATCH_BLOCKS" envDefault:"100"`
-	Backfill      uint64        `env:"WATCH_BACKFILL_BLOCKS" envDefault:"256"`
-	LeaderTTL     time.Duration `env:"LEADER_TTL" envDefault:"6s"`
-	Workers       int           `env:"WATCH_WORKERS" envDefault:"4"`
-	MaxLagBlocks  uint64        `env:"MAX_LAG_BLOCKS" envDefault:"50"`
+	// Backfill is how far back an address registered without a from block
+	// (by an owner of an older version) is looked for.
+	Backfill uint64 `env:"WATCH_BACKFILL_BLOCKS" envDefault:"256"`
+	// MaxBackfill bounds how far back any new address is looked for; older
+	// blocks take an operator's rescan.
+	MaxBackfill uint64 `env:"WATCH_BACKFILL_MAX_BLOCKS" envDefault:"100000"`
+	// BackfillChunk is the most blocks one backfill request covers.
+	BackfillChunk uint64 `env:"WATCH_BACKFILL_CHUNK_BLOCKS" envDefault:"2000"`
+	// BackfillAlertAfter is how long addresses may wait for their backfill
+	// before an alert.
+	BackfillAlertAfter time.Duration `env:"WATCH_BACKFILL_ALERT_AFTER" envDefault:"5m"`
+	LeaderTTL          time.Duration `env:"LEADER_TTL" envDefault:"6s"`
+	Workers            int           `env:"WATCH_WORKERS" envDefault:"4"`
+	// MaxLagBlocks is how far behind the head the leader may be: beyond it
+	// /readyz fails, and for longer than MaxLagFor an alert is raised.
+	MaxLagBlocks uint64        `env:"MAX_LAG_BLOCKS" envDefault:"50"`
+	MaxLagFor    time.Duration `env:"MAX_LAG_ALERT_AFTER" envDefault:"2m"`
+	// AlertRepeat is how often an alert is raised again while its
+	// condition lasts (the notifier rate-limits further).
+	AlertRepeat time.Duration `env:"REPEAT_ALERTS_AFTER" envDefault:"10m"`
 
 	Tokens tokens.List `env:"-"`
 	// Start is the first block to scan on a fresh database; nil means the head at first start.
@@ -58,8 +74,8 @@ func (c *Config) Validate() error {
 	if c.WSURL != "" && !strings.HasPrefix(c.WSURL, "ws://") && !strings.HasPrefix(c.WSURL, "wss://") {
 		return config.VarError("ETH_WS_URL", "must be a ws(s) URL or empty")
 	}
-	if c.Chain == "" {
-		return config.VarError("CHAIN", "must not be empty")
+	if err := config.CheckChain(c.Chain); err != nil {
+		return err
 	}
 	if c.Confirmations == 0 {
 		return config.VarError("CONFIRMATIONS", "must be at least 1")
@@ -87,6 +103,19 @@ func (c *Config) Validate() error {
 	}
 	if c.Workers < 1 {
 		return config.VarError("WATCH_WORKERS", "must be at least 1")
+	}
+	if c.MaxBackfill < max(c.Backfill, 1) {
+		return config.VarError("WATCH_BACKFILL_MAX_BLOCKS", "must be at least 1 and WATCH_BACKFILL_BLOCKS")
+	}
+	if c.BackfillChunk == 0 || c.BackfillChunk > 100000 {
+		return config.VarError("WATCH_BACKFILL_CHUNK_BLOCKS", "must be 1..100000")
+	}
+	for name, d := range map[string]time.Duration{
+		"WATCH_BACKFILL_ALERT_AFTER": c.BackfillAlertAfter, "MAX_LAG_ALERT_AFTER": c.MaxLagFor, "REPEAT_ALERTS_AFTER": c.AlertRepeat,
+	} {
+		if d <= 0 {
+			return config.VarError(name, "must be positive")
+		}
 	}
 	return nil
 }

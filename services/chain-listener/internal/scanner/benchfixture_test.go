@@ -261,7 +261,7 @@ func newBenchListener(tb testing.TB, c *benchChain, start uint64) *benchListener
 	tc := &timedChain{inner: c.node}
 	scan := scanner.New(tc, st, alwaysLeader{}, scanner.Options{
 		Chain: "ETH", Confirmations: benchConfirmations, Tokens: toks,
-		BatchBlocks: 100, Backfill: 256, Start: &start, DevMode: true, Keys: testKeys(tb),
+		BatchBlocks: 100, Backfill: 256, MaxBackfill: 100000, BackfillChunk: 2000, Start: &start, DevMode: true, Keys: testKeys(tb),
 	}, zerolog.Nop(), func() {})
 	return &benchListener{tb: tb, db: gdb, store: st, chain: tc, scan: scan}
 }

@@ -3,6 +3,7 @@ package scanner
 import (
 	"context"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 
 	"paysuite/services/chain-listener/internal/store"
@@ -46,7 +47,7 @@ func (s *Scanner) rescanOne(ctx context.Context, r store.Rescan) error {
 			return nil
 		}
 		to := min(from+s.opts.BatchBlocks-1, last)
-		logs, err := s.canonicalLogs(ctx, from, to)
+		logs, err := s.canonicalLogs(ctx, from, to, nil)
 		if err != nil {
 			return err
 		}
@@ -72,11 +73,12 @@ func (s *Scanner) rescanOne(ctx context.Context, r store.Rescan) error {
 	}
 }
 
-// canonicalLogs returns the token transfer logs of from..to that belong to
-// the fork the scanner followed. Blocks still kept are compared by hash; older
-// ones were pruned long past the confirmation depth and are taken as final.
-func (s *Scanner) canonicalLogs(ctx context.Context, from, to uint64) ([]types.Log, error) {
-	found, err := s.chain.TransferLogs(ctx, from, to, s.opts.Tokens.Addresses(), nil)
+// canonicalLogs returns the token transfer logs of from..to (with
+// recipients, only those to one of them) that belong to the fork the scanner
+// followed. Blocks still kept are compared by hash; older ones were pruned
+// long past the confirmation depth and are taken as final.
+func (s *Scanner) canonicalLogs(ctx context.Context, from, to uint64, recipients []common.Address) ([]types.Log, error) {
+	found, err := s.chain.TransferLogs(ctx, from, to, s.opts.Tokens.Addresses(), recipients)
 	if err != nil {
 		return nil, err
 	}

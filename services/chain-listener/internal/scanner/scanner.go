@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -42,7 +43,14 @@ type Options struct {
 	Confirmations uint64
 	Tokens        tokens.List
 	BatchBlocks   uint64
-	Backfill      uint64
+	// Backfill is how far back from the cursor an address registered without
+	// a from block is looked for.
+	Backfill uint64
+	// MaxBackfill bounds how far back from the cursor any address is looked for.
+	MaxBackfill uint64
+	// BackfillChunk is the most blocks one backfill request covers; a Step
+	// makes one, so a long backfill never holds up the scan of new blocks.
+	BackfillChunk uint64
 	// Start is the first block to scan on a fresh schema; nil means the current head.
 	Start *uint64
 	// DevMode lets a chain restarted from genesis reset the stored state.
@@ -67,6 +75,10 @@ type Scanner struct {
 	genesis string
 	cursor  store.Cursor
 	set     *watchset.Set
+	// progress mirrors cursor.BlockNumber for readers on other goroutines.
+	progress atomic.Uint64
+	// backfilling is set while backfills may have blocks left to look through.
+	backfilling atomic.Bool
 }
 
 // New builds a scanner; onCommit is called after each commit that wrote events.
@@ -90,8 +102,18 @@ func (s *Scanner) Watched() int {
 	return s.set.Len()
 }
 
-// Cursor returns the last processed block number.
-func (s *Scanner) Cursor() uint64 { return s.cursor.BlockNumber }
+// Cursor returns the last processed block number; safe on any goroutine.
+func (s *Scanner) Cursor() uint64 { return s.progress.Load() }
+
+// Backfilling reports whether backfills may have blocks left to look
+// through: the caller should step again at once rather than wait for a block.
+func (s *Scanner) Backfilling() bool { return s.backfilling.Load() }
+
+// setCursor moves the in-memory cursor (after the commit that stored it).
+func (s *Scanner) setCursor(c store.Cursor) {
+	s.cursor = c
+	s.progress.Store(c.BlockNumber)
+}
 
 // Step loads new watched addresses, backfills them, and scans up to the head.
 // It returns the head it reached.
@@ -101,7 +123,10 @@ func (s *Scanner) Step(ctx context.Context) (uint64, error) {
 			return 0, err
 		}
 	}
-	if err := s.backfill(ctx); err != nil {
+	if err := s.takeUpBackfills(ctx); err != nil {
+		return 0, err
+	}
+	if err := s.backfillChunk(ctx); err != nil {
 		return 0, err
 	}
 	if err := s.rescan(ctx); err != nil {
@@ -147,7 +172,7 @@ func (s *Scanner) load(ctx context.Context) error {
 			return err
 		}
 	}
-	s.cursor = *cur
+	s.setCursor(*cur)
 	set := watchset.New(1024)
 	err = s.store.EachWatched(ctx, func(address, owner string) {
 		set.Add(common.HexToAddress(address), owner)
@@ -280,7 +305,7 @@ func (s *Scanner) scanRange(ctx context.Context, head uint64) error {
 	if err != nil {
 		return err
 	}
-	s.cursor = store.Cursor{GenesisHash: s.genesis, BlockNumber: to, BlockHash: last.Hash.Hex()}
+	s.setCursor(store.Cursor{GenesisHash: s.genesis, BlockNumber: to, BlockHash: last.Hash.Hex()})
 	if len(matched) > 0 {
 		s.log.Debug().Uint64("from", from).Uint64("to", to).Int("transfers", len(matched)).Msg("scanned")
 	}
@@ -292,12 +317,16 @@ func (s *Scanner) keepBlocks() uint64 {
 	return max(2*s.opts.Confirmations, s.opts.Backfill) + 64
 }
 
-// filterWatched keeps logs that are well-formed transfers to a watched address.
+// filterWatched keeps logs that are well-formed transfers of a non-zero
+// amount to a watched address.
 func (s *Scanner) filterWatched(logs []types.Log, _ uint64) []types.Log {
 	out := logs[:0]
 	for _, l := range logs {
 		if len(l.Topics) != 3 || len(l.Data) != 32 {
 			continue // not an ERC-20 Transfer (ERC-721 has three indexed arguments)
+		}
+		if zero(l.Data) {
+			continue // moves nothing, and anyone can emit Transfer(x, you, 0): never a deposit or a payment
 		}
 		if _, ok := s.set.Owner(common.BytesToAddress(l.Topics[2].Bytes())); ok {
 			out = append(out, l)
@@ -437,13 +466,8 @@ func (s *Scanner) handleReorg(ctx context.Context) error {
 		if err := tx.SetStatus(ids, store.StatusRemoved); err != nil {
 			return err
 		}
-		confirmed, err := tx.TransfersWithStatus(store.StatusConfirmed, fork+1, s.cursor.BlockNumber)
-		if err != nil {
+		if err := s.removeConfirmed(tx, fork, depth); err != nil {
 			return err
-		}
-		for _, c := range confirmed {
-			s.log.Error().Str("deposit_id", c.ID).Uint64("depth", depth).
-				Msg("a confirmed transfer left the canonical chain: the reorganisation is deeper than the confirmation depth")
 		}
 		if err := tx.DeleteBlocksAbove(fork); err != nil {
 			return err
@@ -454,63 +478,8 @@ func (s *Scanner) handleReorg(ctx context.Context) error {
 		return err
 	}
 	s.log.Warn().Uint64("fork_block", fork).Uint64("depth", depth).Msg("chain reorganisation handled")
-	s.cursor = store.Cursor{GenesisHash: s.genesis, BlockNumber: fork, BlockHash: forkBlock.Hash}
+	s.setCursor(store.Cursor{GenesisHash: s.genesis, BlockNumber: fork, BlockHash: forkBlock.Hash})
 	return nil
-}
-
-// backfill loads addresses added since the last step into memory and reports
-// their transfers in the blocks already scanned, so an address registered just
-// before a deposit's block was processed misses nothing.
-func (s *Scanner) backfill(ctx context.Context) error {
-	for {
-		rows, err := s.store.PendingBackfill(ctx, 500)
-		if err != nil || len(rows) == 0 {
-			return err
-		}
-		addrs := make([]common.Address, len(rows))
-		ids := make([]uint64, len(rows))
-		for i, w := range rows {
-			addrs[i] = common.HexToAddress(w.Address)
-			ids[i] = w.ID
-			s.set.Add(addrs[i], w.Owner)
-		}
-		tip := s.cursor.BlockNumber
-		var logs []types.Log
-		if tip >= 1 {
-			from := uint64(1)
-			if tip > s.opts.Backfill {
-				from = tip - s.opts.Backfill + 1
-			}
-			found, err := s.chain.TransferLogs(ctx, from, tip, s.opts.Tokens.Addresses(), addrs)
-			if err != nil {
-				return err
-			}
-			kept, err := s.store.StoredHashes(ctx, from, tip)
-			if err != nil {
-				return err
-			}
-			for _, l := range found {
-				// Only logs of the fork the scanner followed; the others are reconciled
-				// by the reorg handling of the next scan.
-				if h, ok := kept[l.BlockNumber]; ok && h == l.BlockHash.Hex() {
-					logs = append(logs, l)
-				}
-			}
-			logs = s.filterWatched(logs, tip)
-		}
-		err = s.inTx(ctx, func(tx store.Tx) error {
-			if err := s.applySeen(tx, logs, tip); err != nil {
-				return err
-			}
-			return tx.ClearBackfill(ids)
-		})
-		if err != nil {
-			return err
-		}
-		if len(logs) > 0 {
-			s.log.Info().Int("addresses", len(rows)).Int("transfers", len(logs)).Msg("backfilled new watched addresses")
-		}
-	}
 }
 
 func blockRow(r chain.BlockRef) store.Block {
@@ -518,3 +487,12 @@ func blockRow(r chain.BlockRef) store.Block {
 }
 
 func lower(s string) string { return strings.ToLower(s) }
+
+func zero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -9,11 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"slices"
-	"strings"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 //go:embed migrations/*.sql
@@ -55,10 +52,17 @@ type Block struct {
 
 // Watched is an address whose incoming transfers are reported to its owner.
 type Watched struct {
-	ID              uint64 `gorm:"column:id;primaryKey"`
-	Address         string `gorm:"column:address"`
-	Owner           string `gorm:"column:owner"`
-	BackfillPending bool   `gorm:"column:backfill_pending"`
+	ID      uint64 `gorm:"column:id;primaryKey"`
+	Address string `gorm:"column:address"`
+	Owner   string `gorm:"column:owner"`
+	// FromBlock is the first block in which its transfers must be found, as
+	// registered; nil when the registration did not say.
+	FromBlock       *uint64 `gorm:"column:from_block"`
+	BackfillPending bool    `gorm:"column:backfill_pending"`
+	// BackfillNext..BackfillTo are the blocks the backfill has still to look
+	// through, set when the scanner takes the address up.
+	BackfillNext *uint64 `gorm:"column:backfill_next"`
+	BackfillTo   *uint64 `gorm:"column:backfill_to"`
 }
 
 // TableName maps Watched to its table.
@@ -108,7 +112,9 @@ func (s *Store) LoadCursor(ctx context.Context) (*Cursor, error) {
 // chain was restarted from genesis); watched addresses are kept and re-backfilled.
 func (s *Store) ResetChainState(ctx context.Context) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for _, q := range []string{"DELETE FROM cursor_state", "DELETE FROM blocks", "DELETE FROM transfers", "UPDATE watched SET backfill_pending = 1"} {
+		for _, q := range []string{"DELETE FROM cursor_state", "DELETE FROM blocks", "DELETE FROM transfers",
+			// The new chain is looked through from its start (bounded by the backfill's maximum).
+			"UPDATE watched SET backfill_pending = 1, from_block = 0, backfill_next = NULL, backfill_to = NULL"} {
 			if err := tx.Exec(q).Error; err != nil {
 				return fmt.Errorf("reset chain state: %w", err)
 			}
@@ -135,45 +141,6 @@ func (s *Store) EachWatched(ctx context.Context, fn func(address, owner string))
 		}
 		last = page[len(page)-1].ID
 	}
-}
-
-// PendingBackfill returns addresses added since the scanner last looked.
-func (s *Store) PendingBackfill(ctx context.Context, limit int) ([]Watched, error) {
-	var rows []Watched
-	err := s.db.WithContext(ctx).Where("backfill_pending = 1").Order("id").Limit(limit).Find(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("load pending backfills: %w", err)
-	}
-	return rows, nil
-}
-
-// AddWatched records addresses (address to owner) with one statement and
-// returns the owner on record for each: an address watched before keeps its
-// first owner.
-func (s *Store) AddWatched(ctx context.Context, owners map[string]string) (map[string]string, error) {
-	if len(owners) == 0 {
-		return map[string]string{}, nil
-	}
-	rows := make([]Watched, 0, len(owners))
-	addrs := make([]string, 0, len(owners))
-	for addr, owner := range owners {
-		rows = append(rows, Watched{Address: addr, Owner: owner, BackfillPending: true})
-		addrs = append(addrs, addr)
-	}
-	// Sorted, so concurrent batches take their locks in the same order.
-	slices.SortFunc(rows, func(a, b Watched) int { return strings.Compare(a.Address, b.Address) })
-	if err := s.db.WithContext(ctx).Clauses(clause.Insert{Modifier: "IGNORE"}).Create(&rows).Error; err != nil {
-		return nil, fmt.Errorf("add %d watched addresses: %w", len(rows), err)
-	}
-	var existing []Watched
-	if err := s.db.WithContext(ctx).Select("address", "owner").Where("address IN ?", addrs).Find(&existing).Error; err != nil {
-		return nil, fmt.Errorf("read %d watched addresses: %w", len(addrs), err)
-	}
-	recorded := make(map[string]string, len(existing))
-	for _, w := range existing {
-		recorded[w.Address] = w.Owner
-	}
-	return recorded, nil
 }
 
 // StoredBlock returns the processed block at number, if still kept.

@@ -108,11 +108,3 @@ func (t Tx) SetStatus(ids []string, status string) error {
 	}
 	return nil
 }
-
-// ClearBackfill marks watched addresses as backfilled.
-func (t Tx) ClearBackfill(ids []uint64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	return t.tx.Model(&Watched{}).Where("id IN ?", ids).Update("backfill_pending", false).Error
-}

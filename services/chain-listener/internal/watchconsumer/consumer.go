@@ -12,12 +12,13 @@ import (
 	"paysuite/pkg/broker"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/events"
+	"paysuite/services/chain-listener/internal/store"
 )
 
-// Recorder stores watched addresses (address to owner) and returns the owner
-// on record for each: the first owner of an address keeps it.
+// Recorder stores watched addresses (address to registration) and returns
+// the owner on record for each: the first owner of an address keeps it.
 type Recorder interface {
-	AddWatched(ctx context.Context, owners map[string]string) (map[string]string, error)
+	AddWatched(ctx context.Context, regs map[string]store.Registration) (map[string]string, error)
 }
 
 var ownerPattern = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
@@ -35,6 +36,7 @@ type watchRequest struct {
 	Chain     string                 `json:"chain"`
 	Owner     string                 `json:"owner"`
 	Address   string                 `json:"address"`
+	FromBlock *uint64                `json:"from_block"`
 	Addresses []events.ListedAddress `json:"addresses"`
 }
 
@@ -46,7 +48,7 @@ func (c Consumer) Handle(ctx context.Context, d broker.Delivery) error {
 // HandleBatch records several watch requests with one statement; a bad one
 // fails the batch, whose requests are then handled one by one.
 func (c Consumer) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
-	requested := make(map[string]string, len(ds))
+	requested := make(map[string]store.Registration, len(ds))
 	for _, d := range ds {
 		var msg watchRequest
 		if err := json.Unmarshal(d.Body, &msg); err != nil {
@@ -58,23 +60,20 @@ func (c Consumer) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 		if !ownerPattern.MatchString(msg.Owner) {
 			return broker.Poison("watch request with an invalid owner")
 		}
-		addrs := make([]string, 0, len(msg.Addresses)+1)
-		for _, a := range msg.Addresses {
-			addrs = append(addrs, a.Address)
-		}
+		addrs := msg.Addresses
 		if msg.Address != "" {
-			addrs = append(addrs, msg.Address)
+			addrs = append(addrs, events.ListedAddress{Address: msg.Address, FromBlock: msg.FromBlock})
 		}
 		if len(addrs) == 0 {
 			return broker.Poison("watch request without an address")
 		}
 		for _, a := range addrs {
-			if !contract.ValidAddress(a) {
+			if !contract.ValidAddress(a.Address) {
 				return broker.Poison("watch request with an invalid address")
 			}
-			addr := contract.NormalizeAddress(a)
+			addr := contract.NormalizeAddress(a.Address)
 			if _, seen := requested[addr]; !seen {
-				requested[addr] = msg.Owner
+				requested[addr] = store.Registration{Owner: msg.Owner, FromBlock: a.FromBlock}
 			}
 		}
 	}
@@ -82,9 +81,9 @@ func (c Consumer) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 	if err != nil {
 		return err
 	}
-	for addr, owner := range requested {
-		if recorded[addr] != owner {
-			c.Log.Warn().Str("address", addr).Str("owner", recorded[addr]).Str("requested_by", owner).
+	for addr, reg := range requested {
+		if recorded[addr] != reg.Owner {
+			c.Log.Warn().Str("address", addr).Str("owner", recorded[addr]).Str("requested_by", reg.Owner).
 				Msg("address already watched for another owner; keeping the first")
 		}
 	}

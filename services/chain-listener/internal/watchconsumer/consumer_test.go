@@ -106,3 +106,34 @@ func TestRefusesBadListWhole(t *testing.T) {
 		t.Fatalf("watched %v from refused batches", got)
 	}
 }
+
+// The block an address was handed out at is recorded from either form of
+// registration; a registration of an older version, without it, records none.
+func TestRecordsFromBlock(t *testing.T) {
+	c, gdb := setup(t)
+	at := uint64(1234)
+	tests := []struct {
+		name string
+		msg  any
+		addr string
+		want *uint64
+	}{
+		{"list with from_block", events.AddressList{Chain: "eth", Owner: "topup",
+			Addresses: []events.ListedAddress{{Address: addr(21), FromBlock: &at}}}, addr(21), &at},
+		{"watch with from_block", events.WatchAddress{Chain: "eth", Owner: "matcher", Address: addr(22), FromBlock: &at}, addr(22), &at},
+		{"list of an older version", list("topup", addr(23)), addr(23), nil},
+		{"watch of an older version", events.WatchAddress{Chain: "eth", Owner: "matcher", Address: addr(24)}, addr(24), nil},
+	}
+	for _, tc := range tests {
+		if err := c.Handle(t.Context(), delivery(t, tc.msg)); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var w store.Watched
+		if err := gdb.Where("address = ?", tc.addr).First(&w).Error; err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if (w.FromBlock == nil) != (tc.want == nil) || (w.FromBlock != nil && *w.FromBlock != *tc.want) || !w.BackfillPending {
+			t.Errorf("%s: from block %v, pending %v; want %v, pending", tc.name, w.FromBlock, w.BackfillPending, tc.want)
+		}
+	}
+}

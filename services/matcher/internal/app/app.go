@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/rs/zerolog"
 	"gorm.io/gorm"
@@ -48,7 +49,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	reqs := &requests.Handler{
 		Store: st, Names: cfg.Names, Chain: cfg.Chain, Tokens: cfg.Tokens, Keys: cfg.Keys,
 		SharedAddress: cfg.SharedAddress, OffsetDecimals: cfg.OffsetDecimals, MaxOffsetSteps: cfg.MaxOffsetSteps,
-		Internal: base.Keys, Sealer: sealer, Log: log, OnCommit: base.Kick,
+		Head: &ethnode.Head{Client: node, MaxAge: time.Second}, Internal: base.Keys, Sealer: sealer, Log: log, OnCommit: base.Kick,
 	}
 	reqs.Gate = &request.Gate{
 		Secrets: cfg.SignSecrets(), MaxSkew: cfg.MaxClockSkew, Publisher: base.MQ, Exchange: cfg.Names.Exchange,

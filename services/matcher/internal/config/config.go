@@ -74,8 +74,8 @@ func (c *Config) Validate() error {
 	if c.Confirmations == 0 {
 		return config.VarError("CONFIRMATIONS", "must be at least 1")
 	}
-	if c.Chain == "" {
-		return config.VarError("CHAIN", "must not be empty")
+	if err := config.CheckChain(c.Chain); err != nil {
+		return err
 	}
 	list, err := tokens.Parse(c.TokenList)
 	if err != nil {

@@ -4,7 +4,9 @@
 // transfers cover it, and keeps the transfers that match nothing for operators.
 // A transfer counts as confirmed only once the node witnesses it
 // (pkg/witness); one the chain contradicts is dead-lettered and alerted about,
-// never counted.
+// never counted. A payment reported seen that a reorganisation removes is
+// reported paid with status 0 (reorged); one already reported confirmed stays
+// confirmed, and operators are alerted.
 package matching
 
 import (
@@ -29,7 +31,8 @@ import (
 	"paysuite/services/matcher/internal/store"
 )
 
-// Alert kinds the matcher raises for operators.
+// Alert kinds the matcher raises for operators, besides the shared ones
+// (events.AlertConfirmedRemoved, the witness's).
 const (
 	AlertUnmatchedTransfer = "unmatched_transfer"
 	AlertPaymentReorged    = "payment_reorged"
@@ -118,7 +121,9 @@ type result struct {
 	requestID string
 	statuses  []int
 	reorged   bool
-	state     string
+	// confirmedRemoved: a payment reported confirmed left the canonical chain.
+	confirmedRemoved bool
+	state            string
 }
 
 func (r result) log(log zerolog.Logger) {
@@ -128,7 +133,10 @@ func (r result) log(log zerolog.Logger) {
 	case r.unmatched != "":
 		log.Warn().Str("reason", r.unmatched).Msg("transfer matches no order")
 	case r.reorged:
-		log.Warn().Str("request_id", r.requestID).Msg("a seen payment left the canonical chain; no longer counted")
+		log.Warn().Str("request_id", r.requestID).Msg("a seen payment left the canonical chain; reported reorged, no longer counted")
+	case r.confirmedRemoved:
+		log.Error().Str("request_id", r.requestID).
+			Msg("a confirmed payment left the canonical chain; it stays confirmed, operators alerted")
 	default:
 		log.Info().Str("request_id", r.requestID).Ints("statuses", r.statuses).Str("order_state", r.state).Msg("payment applied")
 	}
@@ -228,10 +236,6 @@ func (h *Handler) applyToOrder(tx *gorm.DB, order *store.Order, id string, ev ev
 		pay.Late = true
 	}
 	statuses := next(pay.State, ev.Kind)
-	if pay.State == store.PaymentConfirmed && ev.Kind == events.KindRemoved {
-		h.Log.Error().Str("transfer_id", id).Str("request_id", order.RequestID).
-			Msg("a confirmed payment left the canonical chain; it stays confirmed")
-	}
 	prevState := pay.State
 	pay.Seq, pay.BlockNumber = ev.Sequence, ev.BlockNumber
 	switch {
@@ -248,15 +252,22 @@ func (h *Handler) applyToOrder(tx *gorm.DB, order *store.Order, id string, ev ev
 
 	var msgs []outbox.Message
 	for _, status := range statuses {
-		body, err := h.Sealer.Seal(returns.Paid{
+		ret := returns.Paid{
 			RequestID: order.RequestID, Event: contract.EventPaid, Status: status, OrderID: order.OrderID,
 			Chain: order.Chain, Symbol: order.Symbol, Amount: FormatBase(order.Amount, order.Decimals),
 			PayAddress: order.PayAddress, PayAmount: FormatBase(order.PayAmount, order.Decimals),
 			PaidAmount: FormatBase(pay.Amount, order.Decimals), TxHash: pay.TxHash, BlockNumber: ev.BlockNumber, Late: pay.Late,
-		})
+		}
+		if status == contract.StatusFailed {
+			ret.Error, ret.Message = contract.ErrReorged, "the block holding the transfer left the canonical chain"
+		}
+		body, err := h.Sealer.Seal(ret)
 		if err != nil {
 			return err
 		}
+		// The event's sequence makes each stage of each life of the transfer
+		// its own return: a transfer seen again after a reorg is a new
+		// status 2 (another block), not a redelivery of the first.
 		paid, err := events.Return{RequestID: order.RequestID, CallbackURL: order.CallbackURL,
 			MessageID: fmt.Sprintf("%s:paid:%s:%d:%d", order.RequestID, id, status, ev.Sequence),
 			Body:      body}.Messages(h.Internal, h.Names.Exchange, h.Names.Order())
@@ -266,16 +277,12 @@ func (h *Handler) applyToOrder(tx *gorm.DB, order *store.Order, id string, ev ev
 		msgs = append(msgs, paid...)
 	}
 	res.statuses = statuses
-	if prevState == store.PaymentSeen && pay.State == store.PaymentRemoved {
-		res.reorged = true
-		alert, err := h.alertMessage(events.Alert{Kind: AlertPaymentReorged, Key: order.RequestID, Service: "matcher",
-			Message: fmt.Sprintf("payment %s of order %s (request %s) left the canonical chain after it was reported seen",
-				id, order.OrderID, order.RequestID),
-			At: time.Now().Unix()}, id, ev.Sequence)
-		if err != nil {
-			return err
-		}
-		msgs = append(msgs, alert)
+	alert, err := h.removalAlert(order, pay, prevState, ev, res)
+	if err != nil {
+		return err
+	}
+	if alert != nil {
+		msgs = append(msgs, *alert)
 	}
 
 	state, covered := settle(order, payments)
@@ -327,11 +334,45 @@ func TimelySum(payments []store.Payment) *big.Int {
 	return sum
 }
 
+// removalAlert is the operator alert due when ev removes a payment last in
+// state prev, or nil: a seen payment reported reorged (payment_reorged), or a
+// confirmed one, which stays confirmed since status 1 is final, so only an
+// operator can act on it (confirmed_removed).
+func (h *Handler) removalAlert(order *store.Order, pay *store.Payment, prev string, ev events.Transfer, res *result) (*outbox.Message, error) {
+	if ev.Kind != events.KindRemoved {
+		return nil, nil
+	}
+	id := pay.TransferID
+	var a events.Alert
+	switch prev {
+	case store.PaymentSeen:
+		res.reorged = true
+		a = events.Alert{Kind: AlertPaymentReorged, Key: order.RequestID,
+			Message: fmt.Sprintf("payment %s of order %s (request %s) left the canonical chain after it was reported seen; reported reorged",
+				id, order.OrderID, order.RequestID)}
+	case store.PaymentConfirmed:
+		res.confirmedRemoved = true
+		a = events.Alert{Kind: events.AlertConfirmedRemoved, Key: id,
+			Message: fmt.Sprintf("payment %s of %s %s to order %s (request %s) left the canonical chain after it was reported confirmed; "+
+				"it stays confirmed and counted: check the chain", id, FormatBase(pay.Amount, order.Decimals), order.Symbol,
+				order.OrderID, order.RequestID)}
+	default:
+		return nil, nil
+	}
+	a.Service, a.At = "matcher", time.Now().Unix()
+	m, err := h.alertMessage(a, id, ev.Sequence)
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
 // next returns the paid statuses to report, in order, when an event of kind
 // arrives for a payment last in state ("" when new). A payment is always
-// reported pending before it is reported confirmed; a removal is not a public
-// return (the order's paid schema has no failure status): the payment simply
-// stops counting, and if it is mined again it is reported anew from pending.
+// reported pending before it is reported confirmed. A removal is reported
+// (status 0, reorged) only after pending and before confirmed: a confirmed
+// payment stays confirmed. A payment mined again after its removal is
+// reported anew from pending.
 func next(state, kind string) []int {
 	switch kind {
 	case events.KindSeen:
@@ -345,53 +386,12 @@ func next(state, kind string) []int {
 		case store.PaymentSeen:
 			return []int{contract.StatusSuccess}
 		}
+	case events.KindRemoved:
+		if state == store.PaymentSeen {
+			return []int{contract.StatusFailed}
+		}
 	}
 	return nil
-}
-
-// recordUnmatched keeps a transfer no order claims and alerts the operators.
-func (h *Handler) recordUnmatched(tx *gorm.DB, id string, ev events.Transfer, reason string, res *result) error {
-	res.unmatched = reason
-	if err := store.SaveUnmatched(tx, store.Unmatched{
-		TransferID: id, Chain: ev.Chain, Symbol: ev.Symbol, Token: ev.Token, ToAddress: ev.To, FromAddress: ev.From,
-		TxHash: ev.TxHash, LogIndex: ev.LogIndex, Amount: ev.Amount, BlockNumber: ev.BlockNumber,
-		State: unmatchedState(ev.Kind), Seq: ev.Sequence, Reason: reason,
-	}); err != nil {
-		return err
-	}
-	alert, err := h.alertMessage(events.Alert{Kind: AlertUnmatchedTransfer, Key: ev.To, Service: "matcher",
-		Message: fmt.Sprintf("transfer %s of %s %s to %s matches no order: %s", id,
-			FormatBase(ev.Amount, ev.Decimals), ev.Symbol, ev.To, reason),
-		At: time.Now().Unix()}, id, ev.Sequence)
-	if err != nil {
-		return err
-	}
-	res.published = true
-	return outbox.Add(tx, alert)
-}
-
-// updateUnmatched follows the life of an unmatched transfer.
-func (h *Handler) updateUnmatched(tx *gorm.DB, un *store.Unmatched, ev events.Transfer, res *result) error {
-	if ev.Sequence <= un.Seq {
-		res.stale = true
-		return nil
-	}
-	res.unmatched = un.Reason
-	un.Seq, un.BlockNumber = ev.Sequence, ev.BlockNumber
-	if !(un.State == store.PaymentConfirmed && ev.Kind == events.KindRemoved) {
-		un.State = unmatchedState(ev.Kind)
-	}
-	return store.SaveUnmatched(tx, *un)
-}
-
-func unmatchedState(kind string) string {
-	switch kind {
-	case events.KindConfirmed:
-		return store.PaymentConfirmed
-	case events.KindRemoved:
-		return store.PaymentRemoved
-	}
-	return store.PaymentSeen
 }
 
 // alertMessage seals an operator alert for the outbox.

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 	"gorm.io/gorm"
 
+	"paysuite/pkg/broker"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/events"
@@ -128,6 +129,7 @@ func (f *fixture) expire() {
 
 type msg struct {
 	key    string
+	id     string // message_id
 	body   []byte
 	fields map[string]any
 }
@@ -138,15 +140,16 @@ func (f *fixture) news() []msg {
 	var rows []struct {
 		ID         uint64 `gorm:"column:id"`
 		RoutingKey string `gorm:"column:routing_key"`
+		MessageID  string `gorm:"column:message_id"`
 		Body       []byte `gorm:"column:body"`
 	}
-	if err := f.db.Raw("SELECT id, routing_key, body FROM outbox WHERE id > ? ORDER BY id", f.cursor).Scan(&rows).Error; err != nil {
+	if err := f.db.Raw("SELECT id, routing_key, message_id, body FROM outbox WHERE id > ? ORDER BY id", f.cursor).Scan(&rows).Error; err != nil {
 		f.t.Fatal(err)
 	}
 	var out []msg
 	for _, r := range rows {
 		f.cursor = r.ID
-		m := msg{key: r.RoutingKey, body: r.Body, fields: map[string]any{}}
+		m := msg{key: r.RoutingKey, id: r.MessageID, body: r.Body, fields: map[string]any{}}
 		if err := json.Unmarshal(r.Body, &m.fields); err != nil {
 			f.t.Fatal(err)
 		}
@@ -199,12 +202,14 @@ func (f *fixture) state(requestID string) (string, bool) {
 	return row.State, row.Covered
 }
 
-func addr(c string) string    { return "0x" + strings.Repeat(c, 40) }
-func alert() string           { return events.AlertKey(matching.AlertPaymentReorged) }
-func unmatchedKey() string    { return events.AlertKey(matching.AlertUnmatchedTransfer) }
-func (f *fixture) none()      { f.t.Helper(); f.expect() }
-func pending(a string) string { return "paid/2/" + a }
-func success(a string) string { return "paid/1/" + a }
+func addr(c string) string     { return "0x" + strings.Repeat(c, 40) }
+func alert() string            { return events.AlertKey(matching.AlertPaymentReorged) }
+func confirmedRemoved() string { return events.AlertKey(events.AlertConfirmedRemoved) }
+func unmatchedKey() string     { return events.AlertKey(matching.AlertUnmatchedTransfer) }
+func (f *fixture) none()       { f.t.Helper(); f.expect() }
+func pending(a string) string  { return "paid/2/" + a }
+func success(a string) string  { return "paid/1/" + a }
+func reorged(a string) string  { return "paid/0/" + a }
 
 func TestSplitPayment(t *testing.T) {
 	f := newFixture(t)
@@ -298,14 +303,23 @@ func TestLateBeforeExpiryLoop(t *testing.T) {
 	f.expect(success("10") + "/late")
 }
 
+// TestReorgRemovesSeenPayment: a payment reported seen that a reorg removes
+// is reported paid status 0 reorged, once however often the event comes, and
+// stops counting; mined again, it is reported anew with returns of its own.
 func TestReorgRemovesSeenPayment(t *testing.T) {
 	f := newFixture(t)
 	a := addr("e")
 	f.order("reorg", a, store.ModeAddress, "10000000", "10000000")
 	f.apply(events.KindSeen, a, "8", "10000000", 1)
-	f.expect(pending("10"))
+	first := f.expect(pending("10"))[0]
 	f.apply(events.KindRemoved, a, "8", "10000000", 2)
-	f.expect(alert())
+	msgs := f.expect(reorged("10"), alert())
+	if msgs[0].fields["error"] != contract.ErrReorged || msgs[0].fields["tx_hash"] != f.txh("8") {
+		t.Fatalf("reorged: %s", msgs[0].body)
+	}
+	f.apply(events.KindRemoved, a, "8", "10000000", 2) // redelivered
+	f.apply(events.KindRemoved, a, "8", "10000000", 3) // reported again by the listener
+	f.none()
 	if st, cov := f.state("reorg"); st != store.StateOpen || cov {
 		t.Fatalf("after removal: %s covered=%v", st, cov)
 	}
@@ -313,12 +327,18 @@ func TestReorgRemovesSeenPayment(t *testing.T) {
 	f.expire()
 	f.expect("expired/0/0")
 	// Mined again: reported anew, late since the order expired without it.
-	f.apply(events.KindSeen, a, "8", "10000000", 3)
-	f.expect(pending("10") + "/late")
-	f.apply(events.KindConfirmed, a, "8", "10000000", 4)
+	f.apply(events.KindSeen, a, "8", "10000000", 4)
+	again := f.expect(pending("10") + "/late")[0]
+	if again.id == first.id || again.id == msgs[0].id {
+		t.Fatalf("the second pending return reuses message_id %s", again.id)
+	}
+	f.apply(events.KindConfirmed, a, "8", "10000000", 5)
 	f.expect(success("10") + "/late")
 }
 
+// TestConfirmedPaymentIsNotUndone: status 1 is final, so a confirmed payment
+// that a reorg removes gets no return and stays counted, but operators are
+// alerted, once per event.
 func TestConfirmedPaymentIsNotUndone(t *testing.T) {
 	f := newFixture(t)
 	a := addr("f")
@@ -326,6 +346,14 @@ func TestConfirmedPaymentIsNotUndone(t *testing.T) {
 	f.apply(events.KindConfirmed, a, "9", "10000000", 2)
 	f.expect(pending("10"), success("10"))
 	f.apply(events.KindRemoved, a, "9", "10000000", 3)
+	msgs := f.expect(confirmedRemoved())
+	data, err := internal.Open(broker.Delivery{Body: msgs[0].body, RoutingKey: msgs[0].key})
+	var got events.Alert
+	if err != nil || json.Unmarshal(data, &got) != nil || got.Kind != events.AlertConfirmedRemoved ||
+		got.Service != "matcher" || !strings.Contains(got.Message, "o-deep") {
+		t.Fatalf("alert %s: %v", msgs[0].body, err)
+	}
+	f.apply(events.KindRemoved, a, "9", "10000000", 3) // redelivered
 	f.none()
 	if st, _ := f.state("deep"); st != store.StatePaid {
 		t.Fatalf("confirmed order became %s", st)

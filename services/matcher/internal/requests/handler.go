@@ -63,6 +63,12 @@ type Handler struct {
 	OffsetDecimals int32
 	// MaxOffsetSteps bounds the offset search.
 	MaxOffsetSteps int
+	// Head reads the chain head (never later than the true one), sent with
+	// each order address to the listener as the block from which its
+	// transfers must be found; optional.
+	Head interface {
+		Number(ctx context.Context) (uint64, error)
+	}
 	// Internal seals the watch requests for the listener and the webhooks of
 	// returns for the notifier.
 	Internal events.Keys
@@ -282,11 +288,30 @@ func (h *Handler) freePayAmount(ctx context.Context, req orderRequest) (*big.Int
 	return nil, request.Refusal{Code: contract.ErrInternal, Message: "no unique payable amount is free for this amount on the shared address"}
 }
 
+// head is the chain head read before an order address is handed out (no
+// transfer into it can be in an earlier block), or nil when it is not known:
+// the listener then looks back its fixed window.
+func (h *Handler) head(ctx context.Context) *uint64 {
+	if h.Head == nil {
+		return nil
+	}
+	n, err := h.Head.Number(ctx)
+	if err != nil {
+		h.Log.Warn().Err(err).Msg("chain head unknown: the order address is registered without its hand-out block")
+		return nil
+	}
+	return &n
+}
+
 // insert runs one attempt at recording the order.
 func (h *Handler) insert(ctx context.Context, req orderRequest, payAmount *big.Int) (*store.Order, error) {
 	o := &store.Order{RequestID: req.RequestID, OrderID: req.OrderID, Chain: req.Chain, Symbol: req.Symbol,
 		Decimals: req.token.Decimals, Amount: req.amountBase.String(), PayAmount: payAmount.String(),
 		Mode: req.Mode, State: store.StateOpen}
+	var from *uint64
+	if req.Mode == store.ModeAddress {
+		from = h.head(ctx)
+	}
 	err := h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var msgs []outbox.Message
 		if req.Mode == store.ModeAddress {
@@ -303,7 +328,7 @@ func (h *Handler) insert(ctx context.Context, req orderRequest, payAmount *big.I
 			}
 			o.PayAddress, o.AddressIndex = strings.ToLower(addr.Hex()), &index
 			watch, err := h.Internal.Message(events.WatchKey, "watch:"+o.PayAddress,
-				events.WatchAddress{Chain: req.Chain, Address: o.PayAddress, Owner: events.OwnerMatcher})
+				events.WatchAddress{Chain: req.Chain, Address: o.PayAddress, Owner: events.OwnerMatcher, FromBlock: from})
 			if err != nil {
 				return err
 			}

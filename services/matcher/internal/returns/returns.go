@@ -21,11 +21,14 @@ type Created struct {
 	Mode       string `json:"mode,omitempty"`
 }
 
-// Paid reports one stage of one transfer matched to an order.
+// Paid reports one stage of one transfer matched to an order: seen, confirmed,
+// or removed by a reorganisation after it was reported seen (status 0, reorged).
 type Paid struct {
 	RequestID   string `json:"request_id"`
 	Event       string `json:"event"`
 	Status      int    `json:"status"`
+	Error       string `json:"error,omitempty"`
+	Message     string `json:"message,omitempty"`
 	OrderID     string `json:"order_id"`
 	Chain       string `json:"chain"`
 	Symbol      string `json:"symbol"`

@@ -11,20 +11,23 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 	"gorm.io/gorm"
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/events"
+	"paysuite/services/notifier/internal/column"
 )
 
-// Limits of the alert_state columns.
+// Widths, in characters, of the alert_state columns, and of the service name
+// in a chat message: with them a message stays far below what a
+// telegram_queue.text holds (64 KiB).
 const (
 	maxKindLen    = 64
 	maxKeyLen     = 191
 	maxMessageLen = 1000
+	maxServiceLen = 64
 	// maxSendAttempts bounds the retries of one chat message.
 	maxSendAttempts = 20
 )
@@ -82,7 +85,8 @@ func (a *Alerter) Raise(ctx context.Context, al events.Alert) error {
 // raise records an alert in tx: it queues a chat message when none was sent
 // for (kind, key) within MinInterval, else counts it for the next summary.
 func (a *Alerter) raise(tx *gorm.DB, al events.Alert) error {
-	kind, key, msg := cut(al.Kind, maxKindLen), cut(al.Key, maxKeyLen), cut(al.Message, maxMessageLen)
+	al = fitted(al)
+	kind, key, msg := al.Kind, al.Key, al.Message
 	// A new (kind, key) starts as long ago, so its first alert goes out at once.
 	if err := tx.Exec(`INSERT IGNORE INTO alert_state (kind, akey, last_sent_at, suppressed, last_message)
 		VALUES (?, ?, '1970-01-02', 0, '')`, kind, key).Error; err != nil {
@@ -245,7 +249,7 @@ func enqueue(tx *gorm.DB, text string) error {
 	return nil
 }
 
-// format renders an alert as a chat message.
+// format renders a fitted alert as a chat message.
 func format(al events.Alert) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[paysuite] %s", al.Kind)
@@ -257,19 +261,15 @@ func format(al events.Alert) string {
 	}
 	if al.Message != "" {
 		b.WriteString(": ")
-		b.WriteString(cut(al.Message, maxMessageLen))
+		b.WriteString(al.Message)
 	}
 	return b.String()
 }
 
-// cut shortens s to at most n bytes without splitting a character.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s
+// fitted cuts the texts of an alert to the widths of the columns and of the
+// chat message.
+func fitted(al events.Alert) events.Alert {
+	al.Kind, al.Key = column.Fit(al.Kind, maxKindLen), column.Fit(al.Key, maxKeyLen)
+	al.Service, al.Message = column.Fit(al.Service, maxServiceLen), column.Fit(al.Message, maxMessageLen)
+	return al
 }

@@ -224,3 +224,21 @@ func canceled() context.Context {
 	cancel()
 	return ctx
 }
+
+// TestLongNonASCIIAlertSent raises an alert whose texts are longer than their
+// columns and not ASCII: it is recorded and sent, cut at a character.
+func TestLongNonASCIIAlertSent(t *testing.T) {
+	api := newBotAPI(t)
+	a := newAlerter(t, api, time.Hour)
+	key, msg := strings.Repeat("€", 300), strings.Repeat("é", 3000)
+	if err := a.Raise(t.Context(), events.Alert{Kind: strings.Repeat("ü", 100), Key: key, Service: "withdraw",
+		Message: msg}); err != nil {
+		t.Fatal(err)
+	}
+	sent := waitMessages(t, api, 1)[0]
+	want := "[paysuite] " + strings.Repeat("ü", 64) + " (" + strings.Repeat("€", 191) + ") from withdraw: " +
+		strings.Repeat("é", 1000)
+	if sent != want {
+		t.Fatalf("sent %d characters %.80q..., want the texts cut to 64, 191 and 1000 characters", len([]rune(sent)), sent)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"paysuite/pkg/topology"
 	"paysuite/services/notifier/internal/admin"
 	"paysuite/services/notifier/internal/alerts"
+	"paysuite/services/notifier/internal/column"
 	"paysuite/services/notifier/internal/config"
 	"paysuite/services/notifier/internal/inbox"
 	"paysuite/services/notifier/internal/store"
@@ -103,14 +104,15 @@ func Admin(ctx context.Context, cfg config.Config, args []string, log zerolog.Lo
 	return admin.Run(ctx, store.New(gdb), args, os.Stdout)
 }
 
+// maxReplicaNameLen is what the lease_owner and worker columns hold.
+const maxReplicaNameLen = 64
+
 // replicaName identifies this process in leases and attempt records.
 func replicaName() string {
 	host, _ := os.Hostname()
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	name := fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
-	if len(name) > 64 {
-		name = name[len(name)-64:]
-	}
-	return name
+	// The host is cut, not the suffix that tells replicas on one host apart.
+	suffix := fmt.Sprintf("-%d-%s", os.Getpid(), hex.EncodeToString(b[:]))
+	return column.Fit(host, maxReplicaNameLen-len(suffix)) + suffix
 }

@@ -22,6 +22,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
+
+	"paysuite/services/notifier/internal/column"
 )
 
 //go:embed migrations/*.sql
@@ -44,8 +46,13 @@ const (
 	StateGone      = "gone"
 )
 
-// maxErrorLen is what the error columns hold.
-const maxErrorLen = 1024
+// Widths of the columns that hold text from outside: characters of utf8mb4.
+const (
+	// maxErrorLen is what the error columns hold.
+	maxErrorLen = 1024
+	// maxHostLen is what deliveries.host holds.
+	maxHostLen = 255
+)
 
 // Store reads and writes the notifier's schema.
 type Store struct {
@@ -67,17 +74,14 @@ func URLHash(u string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Host is the host[:port] of an endpoint, lowercase, for per-host limits.
+// Host is the host[:port] of an endpoint, lowercase, for per-host limits; a
+// host longer than the column holds is cut (it only groups deliveries).
 func Host(u string) string {
 	parsed, err := url.Parse(u)
 	if err != nil {
 		return ""
 	}
-	h := strings.ToLower(parsed.Host)
-	if len(h) > 255 {
-		h = h[:255]
-	}
-	return h
+	return column.Fit(strings.ToLower(parsed.Host), maxHostLen)
 }
 
 // Delivery is one webhook and its progress.
@@ -341,13 +345,13 @@ func retireEndpoint(tx *gorm.DB, url string) error {
 	return nil
 }
 
-// truncated cuts an error message to what the error columns hold.
+// truncated fits an error message to the error columns.
 func truncated(msg *string) *string {
-	if msg == nil || len(*msg) <= maxErrorLen {
-		return msg
+	if msg == nil {
+		return nil
 	}
-	cut := (*msg)[:maxErrorLen]
-	return &cut
+	fit := column.Fit(*msg, maxErrorLen)
+	return &fit
 }
 
 // Filter selects deliveries for operators.

@@ -70,11 +70,21 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		Help: "Final payment answers written, by status (1 success, 0 failed).",
 	})
 	engine.OnFinal = m.Final
-	sender, err := txsender.New(ctx, gdb, node, w.Key, engine, cfg.Sender, log)
+	alerting := txsender.AlertingHooks{Hooks: engine, Alerter: txsender.OutboxAlerts{Keys: base.Keys, Service: "pay"}}
+	sender, err := txsender.New(ctx, gdb, node, w.Key, alerting, cfg.Sender, log)
 	if err != nil {
 		return err
 	}
 	engine.Sender = sender
+	// Before anything is signed: the node must serve the sends' chain (a
+	// development chain started afresh resets them), and the nonces of the
+	// hot wallet and of every address with unfinished sends must agree with
+	// it, or signing from that address stays stopped, alerted and shown by
+	// /readyz until an operator repairs them.
+	if err := sender.CheckChain(ctx, w.Hot()); err != nil {
+		return err
+	}
+	base.Ops.AddCheck("nonces", sender.Ready)
 
 	if cfg.DevMode && cfg.DevFund && len(cfg.Tokens) > 0 {
 		eth, tok := cfg.DevFunding(cfg.Tokens[0])
@@ -92,7 +102,8 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	}}
 	handler := &requests.Handler{
 		DB: gdb, Engine: engine, Sender: sender, Publisher: mq, Names: cfg.Names, Chain: cfg.Chain, Tokens: cfg.Tokens,
-		Secrets: cfg.SignSecrets(), MaxClockSkew: cfg.MaxClockSkew, Sealer: sealer, Log: log, OnCommit: base.Kick,
+		Secrets: cfg.SignSecrets(), MaxClockSkew: cfg.MaxClockSkew, Sealer: sealer, SuiteAddresses: cfg.SuiteAddresses,
+		Log: log, OnCommit: base.Kick,
 	}
 	log.Info().Str("chain", cfg.Chain).Uint64("confirmations", cfg.Sender.Confirmations).Msg("pay started")
 	parts := []func(context.Context) error{

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"maps"
 	"testing"
 	"time"
 
@@ -49,6 +50,12 @@ type suite struct {
 // operator alerts and the notifier's webhook queue.
 func start(t *testing.T) *suite {
 	t.Helper()
+	return startWith(t, nil)
+}
+
+// startWith is start with extra settings over the tests' defaults.
+func startWith(t *testing.T, extra map[string]string) *suite {
+	t.Helper()
 	dbCfg := dbtest.Config(t)
 	vhosts := brokertest.NewVhosts(t, "pay-test")
 	chain, err := devchain.Start(t.Context(), devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0",
@@ -66,14 +73,16 @@ func start(t *testing.T) *suite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := servicetest.Start(t, map[string]string{
+	env := map[string]string{
 		"DEV_MODE": "true", "SIGN_SECRET": string(currentSecret), "SIGN_SECRET_PREVIOUS": string(previousSecret),
 		"INTERNAL_SECRET": string(internalSecret), "AMQP_URL": vhosts.Public, "AMQP_INTERNAL_URL": vhosts.Internal,
 		"AMQP_REQUEUE_DELAY": "50ms", "MYSQL_DSN": dbCfg.DSN, "MYSQL_SCHEMA": dbCfg.Schema,
 		"ETH_RPC_URL": chain.HTTPURL(), "CONFIRMATIONS": "2", "POLL_INTERVAL": "100ms", "HTTP_ADDR": "127.0.0.1:0",
 		// One worker: the answers come in the order of the messages.
 		"PAY_WORKERS": "1",
-	}, Run)
+	}
+	maps.Copy(env, extra)
+	cfg := servicetest.Start(t, env, Run)
 	s := &suite{t: t, cfg: cfg, chain: chain, eth: eth, db: dbtest.OpenConfig(t, dbCfg, store.Migrations()), keys: keys}
 	s.public, s.internal = servicetest.Connect(t, vhosts, cfg.Names)
 	s.returns = brokertest.Follow(t, s.public, cfg.Names.PayReturnQueue)

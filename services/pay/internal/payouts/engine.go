@@ -125,7 +125,10 @@ func (e *Engine) userTokens(ctx context.Context, tx *gorm.DB, user, token common
 func (e *Engine) payFromUser(ctx context.Context, tx *gorm.DB, p *store.Payment) (*txsender.Send, error) {
 	user := common.HexToAddress(*p.UserAddress)
 	token := common.HexToAddress(*p.Token)
-	data := txsender.TransferData(common.HexToAddress(*p.ToAddress), bigOf(p.AmountUnits))
+	data, err := txsender.TransferData(common.HexToAddress(*p.ToAddress), bigOf(p.AmountUnits))
+	if err != nil {
+		return nil, err
+	}
 	q, err := e.Sender.Quote(ctx, user, token, nil, data, 0)
 	if errors.Is(err, txsender.ErrWouldRevert) {
 		// The token refuses a transfer from the user's address after all: the hot
@@ -258,10 +261,13 @@ func (e *Engine) submitTransfer(ctx context.Context, tx *gorm.DB, p *store.Payme
 			return nil
 		}
 	}
+	data, err := txsender.TransferData(common.HexToAddress(*p.ToAddress), bigOf(p.AmountUnits))
+	if err != nil {
+		return nil, err
+	}
 	send, err := e.Sender.Submit(ctx, tx, txsender.Request{
 		Key: key, Purpose: PurposePay, Ref: p.RequestID, From: payer, To: common.HexToAddress(*p.Token),
-		Data:  txsender.TransferData(common.HexToAddress(*p.ToAddress), bigOf(p.AmountUnits)),
-		Check: check,
+		Data: data, Check: check,
 	})
 	if err != nil {
 		return nil, err

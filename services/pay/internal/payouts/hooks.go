@@ -89,6 +89,10 @@ func (e *Engine) Final(ctx context.Context, tx *gorm.DB, s *txsender.Send) error
 		out.Status = contract.StatusSuccess
 	case txsender.StateReverted:
 		out.Status, out.Error, out.Message = contract.StatusFailed, contract.ErrReverted, "the transfer was mined but reverted: no tokens moved"
+	case txsender.StateNotMoved:
+		// Mined with status 1, but the token returned false instead of
+		// reverting: no Transfer event, nothing moved.
+		out.Status, out.Error, out.Message = contract.StatusFailed, contract.ErrReverted, notMovedMessage
 	default:
 		out.Status, out.Error, out.Message = contract.StatusFailed, contract.ErrInternal, "the transaction could not be mined: no tokens moved"
 	}
@@ -96,6 +100,15 @@ func (e *Engine) Final(ctx context.Context, tx *gorm.DB, s *txsender.Send) error
 		out.TxHash, out.BlockNumber, out.Fee = *s.MinedHash, s.BlockNumber, s.FeeETH()
 	}
 	log := e.Log.With().Str("request_id", p.RequestID).Str("tx_hash", out.TxHash).Logger()
+	if s.State == txsender.StateNotMoved {
+		log.Error().Str("error", out.Error).Str("token", s.To).Msg("payment failed: the token moved nothing")
+		if err := e.finish(tx, p, out, ""); err != nil {
+			return err
+		}
+		return e.alert(tx, events.AlertTokensNotMoved, p.RequestID, p.RequestID,
+			fmt.Sprintf("payment %s failed: its transaction %s was mined but the token %s moved nothing (%s)",
+				p.RequestID, out.TxHash, s.To, deref(s.LastError)))
+	}
 	if out.Status == contract.StatusFailed {
 		alert = fmt.Sprintf("payment %s failed (%s) after its transaction %s was sent", p.RequestID, out.Error, s.TxHash)
 		log.Error().Str("error", out.Error).Msg("payment failed")
@@ -104,6 +117,10 @@ func (e *Engine) Final(ctx context.Context, tx *gorm.DB, s *txsender.Send) error
 	}
 	return e.finish(tx, p, out, alert)
 }
+
+// notMovedMessage is the message of the final answer of a payment whose
+// transfer was mined without moving the tokens.
+const notMovedMessage = "the transfer was mined but the token moved nothing (no Transfer event: it returned false instead of reverting): no tokens moved"
 
 // afterFunding signs the transfer once the user's address has its gas: from the
 // user if it still holds the tokens, else from the hot wallet; or funds again
@@ -119,7 +136,10 @@ func (e *Engine) afterFunding(ctx context.Context, tx *gorm.DB, p *store.Payment
 	var send *txsender.Send
 	if free.Cmp(units) >= 0 {
 		if p.FundRounds >= maxFundingRounds {
-			data := txsender.TransferData(common.HexToAddress(*p.ToAddress), units)
+			data, err := txsender.TransferData(common.HexToAddress(*p.ToAddress), units)
+			if err != nil {
+				return err
+			}
 			q, err := e.Sender.Quote(ctx, user, token, nil, data, 0)
 			if err != nil {
 				return err

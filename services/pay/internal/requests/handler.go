@@ -47,7 +47,11 @@ type Handler struct {
 	Secrets      [][]byte
 	MaxClockSkew time.Duration
 	Sealer       sign.Sealer
-	Log          zerolog.Logger
+	// SuiteAddresses are the suite's other own wallets (withdraw's hot
+	// wallet): like pay's hot wallet, the token contracts, the suite's
+	// deposit addresses and the zero address, they are refused as recipients.
+	SuiteAddresses []common.Address
+	Log            zerolog.Logger
 	// OnCommit wakes the outbox relay.
 	OnCommit func()
 	Now      func() time.Time
@@ -163,7 +167,8 @@ func (h *Handler) check(ctx context.Context, env request.Envelope, req *payReque
 	req.To = contract.NormalizeAddress(to)
 	amount, err := money.ParseJSON(env.Fields["amount"], tok.Decimals)
 	if err != nil {
-		return refuse(contract.ErrInvalidAmount, fmt.Sprintf("amount must be a decimal > 0 with at most %d decimals", tok.Decimals)), nil
+		return refuse(contract.ErrInvalidAmount, fmt.Sprintf("amount must be a decimal > 0 with at most %d decimals, below 10^%d base units",
+			tok.Decimals, money.MaxBaseUnitDigits)), nil
 	}
 	req.Amount, req.Units, req.amountOK = amount, money.ToBaseUnits(amount, tok.Decimals), true
 	from, ok := env.Bytes("from_address", addressBytes)
@@ -178,7 +183,20 @@ func (h *Handler) check(ctx context.Context, env request.Envelope, req *payReque
 		return refuse(contract.ErrInvalidAddress, "from_address is not a deposit address of the suite"), nil
 	}
 	req.User = contract.NormalizeAddress(from)
-	return nil, nil
+	ref, err := h.recipients().Check(ctx, req.Chain, "to_address", common.HexToAddress(req.To))
+	if err != nil || ref == nil {
+		return nil, err
+	}
+	return refuse(ref.Code, ref.Message), nil
+}
+
+// recipients is the rule of the addresses a payment must not pay.
+func (h *Handler) recipients() request.Recipients {
+	return request.Recipients{Tokens: h.Tokens.Addresses(), Own: append([]common.Address{h.Engine.HotWallet}, h.SuiteAddresses...),
+		Deposit: func(ctx context.Context, chain string, addr common.Address) (bool, error) {
+			known, err := store.FindAddress(h.DB.WithContext(ctx), chain, addr)
+			return known != nil, err
+		}}
 }
 
 func validCallback(s string) bool {

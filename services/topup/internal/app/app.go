@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -28,6 +29,10 @@ const (
 	registrationBatch = 50
 )
 
+// headMaxAge is how long a read of the chain head serves new registrations:
+// an older head only widens the listener's backfill a little.
+const headMaxAge = time.Second
+
 // Run starts topup and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	node, err := ethnode.Dial(ctx, cfg.RPCURL, cfg.CheckDevChain, log)
@@ -48,7 +53,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	sealer := sign.Sealer{Secret: []byte(cfg.SignSecret)}
 	reqs := &requests.Handler{
 		Store: st, Publisher: base.MQ, Names: cfg.Names, Chain: cfg.Chain, Tokens: cfg.Tokens, Keys: cfg.Keys,
-		Internal: base.Keys, Sealer: sealer, Log: log, OnCommit: base.Kick, Observe: m.requests,
+		Head: &ethnode.Head{Client: node, MaxAge: headMaxAge}, WatchHistory: cfg.WatchHistory, Internal: base.Keys, Sealer: sealer, Log: log, OnCommit: base.Kick, Observe: m.requests,
 	}
 	reqs.Gate = &request.Gate{
 		Secrets: cfg.SignSecrets(), MaxSkew: cfg.MaxClockSkew, Publisher: base.MQ, Exchange: cfg.Names.Exchange,

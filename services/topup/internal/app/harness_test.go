@@ -153,3 +153,13 @@ func (s *suite) count(query string, args ...any) int64 {
 	}
 	return n
 }
+
+// head is the development chain's newest block number.
+func (s *suite) head() uint64 {
+	s.t.Helper()
+	n, err := s.chain.Eth.BlockNumber(s.t.Context())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return n
+}

@@ -35,6 +35,9 @@ type Config struct {
 	// cores 2 answered faster than 4 or 8 at 500 registrations/s (p99
 	// 75-101 ms against 108-136 and 165-292) and kept up with bursts.
 	Workers int `env:"TOPUP_WORKERS" envDefault:"2"`
+	// WatchHistory is how many blocks before its registration transfers into
+	// a given address (a request with address) are reported from.
+	WatchHistory uint64 `env:"TOPUP_WATCH_HISTORY_BLOCKS" envDefault:"256"`
 
 	Tokens tokens.List    `env:"-"`
 	Keys   *hdwallet.XPub `env:"-"`
@@ -59,8 +62,8 @@ func (c *Config) Validate() error {
 	if c.Confirmations == 0 {
 		return config.VarError("CONFIRMATIONS", "must be at least 1")
 	}
-	if c.Chain == "" {
-		return config.VarError("CHAIN", "must not be empty")
+	if err := config.CheckChain(c.Chain); err != nil {
+		return err
 	}
 	list, err := tokens.Parse(c.TokenList)
 	if err != nil {

@@ -57,6 +57,8 @@ type deposit struct {
 	base     returns.Deposit
 	log      zerolog.Logger
 	reported []int
+	// confirmedRemoved: the event removes a deposit already reported confirmed.
+	confirmedRemoved bool
 }
 
 // Handle is the broker handler for the internal transfer queue.
@@ -219,6 +221,13 @@ func (h *Handler) record(tx *gorm.DB, deps []*deposit) error {
 		if row == nil {
 			continue // a stale or repeated event
 		}
+		if dep.confirmedRemoved {
+			alert, err := h.confirmedRemovedAlert(dep)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, alert)
+		}
 		if rows[id] == nil {
 			created[id] = true
 		} else if !created[id] {
@@ -260,7 +269,9 @@ func apply(dep *deposit, row *store.Deposit) (*store.Deposit, []int) {
 	}
 	reported := next(row, ev.Kind)
 	if row != nil && len(reported) == 0 && row.Status == contract.StatusSuccess && ev.Kind == events.KindRemoved {
-		dep.log.Error().Msg("a confirmed deposit left the canonical chain; it stays confirmed")
+		dep.log.Error().Str("request_id", dep.reg.RequestID).
+			Msg("a confirmed deposit left the canonical chain; it stays confirmed, no return is sent, operators are alerted")
+		dep.confirmedRemoved = true
 	}
 	status := contract.StatusPending
 	if row != nil {
@@ -273,6 +284,25 @@ func apply(dep *deposit, row *store.Deposit) (*store.Deposit, []int) {
 		DepositID: dep.base.DepositID, RequestID: dep.reg.RequestID, Address: ev.To, Symbol: ev.Symbol,
 		Amount: dep.base.Amount, Status: status, Seq: ev.Sequence, TxHash: ev.TxHash, BlockNumber: ev.BlockNumber,
 	}, reported
+}
+
+// confirmedRemovedAlert is the operator alert about a deposit reported
+// confirmed (status 1) whose transfer then left the canonical chain, by a
+// reorganisation deeper than the confirmation depth. No return says so: the
+// contract never undoes a status 1, so the business system has credited it
+// and only an operator can settle it. One alert per removal event (its
+// sequence names it), so a redelivery raises it under the same message id.
+func (h *Handler) confirmedRemovedAlert(dep *deposit) (outbox.Message, error) {
+	id := dep.base.DepositID
+	a := events.Alert{Kind: events.AlertConfirmedRemoved, Key: id, Service: "topup", At: time.Now().Unix(),
+		Message: fmt.Sprintf("deposit %s of %s %s to %s (request_id %s, block %d) was reported confirmed and has "+
+			"left the canonical chain. It stays confirmed and no return was sent: check on chain whether "+
+			"the funds arrived again, and settle with the business system.", id, dep.base.Amount, dep.ev.Symbol, dep.ev.To, dep.reg.RequestID, dep.ev.BlockNumber)}
+	msg, err := h.Internal.Alert(fmt.Sprintf("alert:%s:%s:%d", a.Kind, id, dep.ev.Sequence), a)
+	if err != nil {
+		return outbox.Message{}, fmt.Errorf("seal the alert about deposit %s: %w", id, err)
+	}
+	return msg, nil
 }
 
 // pick returns the rows whose ids are in set, in id order so that statements

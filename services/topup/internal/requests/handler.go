@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 	"gorm.io/gorm"
@@ -31,6 +32,24 @@ type Publisher interface {
 	Publish(ctx context.Context, exchange, key string, msg broker.Message) error
 }
 
+// HeadReader reads the chain head.
+type HeadReader interface {
+	Number(ctx context.Context) (uint64, error)
+}
+
+// maxIndex is the last derivation index of a deposit address: the extended
+// public key derives non-hardened children only, below 2^31.
+const maxIndex = 1<<31 - 1
+
+// AlertAddressesExhausted is raised when a registration's id, its derivation
+// index, is beyond maxIndex: no address can be allocated until an operator
+// acts (a new TOPUP_XPUB and a fresh schema).
+const AlertAddressesExhausted = "addresses_exhausted"
+
+// errAddressesExhausted fails the registration of an allocated address whose
+// id is beyond maxIndex; the request is refused and an operator alerted.
+var errAddressesExhausted = errors.New("no deposit address left to allocate: registration id beyond the last derivation index")
+
 // Handler processes the topup request queue.
 type Handler struct {
 	Store     *store.Store
@@ -42,6 +61,13 @@ type Handler struct {
 	Chain  string
 	Tokens tokens.List
 	Keys   *hdwallet.XPub
+	// Head reads the chain head (never later than the true one), sent with
+	// each address to the listener as the block from which its transfers
+	// must be found; optional.
+	Head HeadReader
+	// WatchHistory is how many blocks before the head transfers into a given
+	// (watched, not allocated) address are looked for.
+	WatchHistory uint64
 	// Internal seals the address lists for the listener and pay, and the
 	// webhooks of returns for the notifier.
 	Internal events.Keys
@@ -90,6 +116,13 @@ func (h *Handler) accept(ctx context.Context, env request.Envelope) error {
 	}
 	if existing == nil {
 		existing, err = h.register(ctx, req)
+		if errors.Is(err, errAddressesExhausted) {
+			log.Error().Err(err).Msg("topup request refused")
+			if err := h.alertExhausted(ctx, req); err != nil {
+				return err
+			}
+			err = request.Refusal{Code: contract.ErrInternal, Message: "no deposit address can be allocated; an operator is alerted"}
+		}
 		var ref request.Refusal
 		if errors.As(err, &ref) {
 			h.observe(ref.Code)
@@ -224,9 +257,9 @@ func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 		return errHandleAlone
 	}
 	err = h.insert(ctx, regs)
-	if db.IsDuplicateKey(err) {
-		// A request raced on another worker, or an address is taken: Handle
-		// tells which, request by request.
+	if db.IsDuplicateKey(err) || errors.Is(err, errAddressesExhausted) {
+		// A request raced on another worker, an address is taken, or no
+		// address is left: Handle tells which, request by request.
 		return errHandleAlone
 	}
 	if err != nil {
@@ -256,6 +289,9 @@ func newRegistration(req topupRequest) *store.Registration {
 // addresses (for the listener and pay) in one transaction; the outbox
 // publishes the messages after the commit.
 func (h *Handler) insert(ctx context.Context, regs []*store.Registration) error {
+	// Read before the answers exist: no one can pay into an address before
+	// it is handed out, so no transfer into it is in a block before this one.
+	head := h.head(ctx)
 	return h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := store.InsertRegistrations(tx, regs); err != nil {
 			return err
@@ -271,7 +307,7 @@ func (h *Handler) insert(ctx context.Context, regs []*store.Registration) error 
 		if err := store.SetAnswers(tx, regs); err != nil {
 			return err
 		}
-		lists, err := h.announcements(regs)
+		lists, err := h.announcements(regs, head)
 		if err != nil {
 			return err
 		}
@@ -305,6 +341,9 @@ func (h *Handler) register(ctx context.Context, req topupRequest) (*store.Regist
 // messages.
 func (h *Handler) answer(reg *store.Registration) ([]outbox.Message, error) {
 	if reg.Allocated {
+		if reg.ID > maxIndex {
+			return nil, fmt.Errorf("register %s (id %d): %w", reg.RequestID, reg.ID, errAddressesExhausted)
+		}
 		addr, err := h.Keys.Address(uint32(reg.ID))
 		if err != nil {
 			return nil, fmt.Errorf("derive address %d: %w", reg.ID, err)
@@ -328,11 +367,27 @@ func (h *Handler) answer(reg *store.Registration) ([]outbox.Message, error) {
 		MessageID: reg.RequestID + ":registered", Body: body}.Messages(h.Internal, h.Names.Exchange, h.Names.Topup())
 }
 
+// head is the chain head to send with new addresses, or nil when it is not
+// known (the listener then looks back its fixed window).
+func (h *Handler) head(ctx context.Context) *uint64 {
+	if h.Head == nil {
+		return nil
+	}
+	n, err := h.Head.Number(ctx)
+	if err != nil {
+		h.Log.Warn().Err(err).Msg("chain head unknown: new addresses are registered without their hand-out block")
+		return nil
+	}
+	return &n
+}
+
 // announcements returns, per chain, one list of the addresses of regs, with
 // the index of each allocated one: the listener watches them all and pay
 // learns the allocated ones, from one message for a batch instead of two per
-// registration. regs have their addresses (answer ran).
-func (h *Handler) announcements(regs []*store.Registration) ([]outbox.Message, error) {
+// registration. regs have their addresses (answer ran). With head, each
+// address carries the block from which its transfers must be found: head
+// for an allocated one, WatchHistory blocks earlier for a given one.
+func (h *Handler) announcements(regs []*store.Registration, head *uint64) ([]outbox.Message, error) {
 	lists := map[string]*events.AddressList{}
 	var chains []string
 	for _, reg := range regs {
@@ -346,6 +401,13 @@ func (h *Handler) announcements(regs []*store.Registration) ([]outbox.Message, e
 		if reg.Allocated {
 			index := uint32(reg.ID)
 			e.Index = &index
+		}
+		if head != nil {
+			from := *head
+			if !reg.Allocated {
+				from -= min(from, h.WatchHistory)
+			}
+			e.FromBlock = &from
 		}
 		l.Addresses = append(l.Addresses, e)
 	}
@@ -383,6 +445,21 @@ func (h *Handler) refuse(ctx context.Context, req topupRequest, ref request.Refu
 	}
 	if err := h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error { return outbox.Add(tx, msgs...) }); err != nil {
 		return fmt.Errorf("refuse %s: %w", req.RequestID, err)
+	}
+	h.OnCommit()
+	return nil
+}
+
+// alertExhausted tells an operator that no deposit address can be allocated.
+func (h *Handler) alertExhausted(ctx context.Context, req topupRequest) error {
+	msg, err := h.Internal.Alert("alert:"+AlertAddressesExhausted+":"+req.RequestID, events.Alert{
+		Kind: AlertAddressesExhausted, Key: req.Chain, Service: "topup", At: time.Now().Unix(),
+		Message: fmt.Sprintf("request %s refused: the registration ids passed %d, the last derivation index of TOPUP_XPUB", req.RequestID, maxIndex)})
+	if err != nil {
+		return fmt.Errorf("seal alert: %w", err)
+	}
+	if err := h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error { return outbox.Add(tx, msg) }); err != nil {
+		return fmt.Errorf("alert %s: %w", AlertAddressesExhausted, err)
 	}
 	h.OnCommit()
 	return nil

@@ -22,11 +22,23 @@ const Usage = `Usage:
   withdraw                 run the service
   withdraw pending         list the withdrawals without a final answer yet:
                            request id, state, transaction state, hash, nonce and age
+  withdraw repair-nonces [--apply]
+                           for the hot wallet when its signing is stopped (its nonces
+                           and the chain's disagree): say what was found and what the
+                           repair does; with --apply do it and resume signing
 `
 
 // Admin runs an operator command against the service's schema.
 func Admin(ctx context.Context, cfg config.Config, args []string, out io.Writer, log zerolog.Logger) error {
-	if len(args) != 1 || args[0] != "pending" {
+	switch {
+	case len(args) == 1 && args[0] == "pending":
+	case len(args) >= 1 && args[0] == "repair-nonces":
+		apply, err := repairArgs(args[1:])
+		if err != nil {
+			return err
+		}
+		return repairNonces(ctx, cfg, apply, out, log)
+	default:
 		return ErrUsage
 	}
 	gdb, err := db.Open(ctx, cfg.DB, store.Migrations(), log)

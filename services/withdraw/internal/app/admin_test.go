@@ -54,7 +54,7 @@ func TestPrintPending(t *testing.T) {
 }
 
 func TestAdminUsage(t *testing.T) {
-	for _, args := range [][]string{nil, {"help"}, {"pending", "x"}} {
+	for _, args := range [][]string{nil, {"help"}, {"pending", "x"}, {"repair-nonces", "x"}, {"repair-nonces", "--apply", "x"}} {
 		if err := Admin(t.Context(), config.Config{}, args, &bytes.Buffer{}, zerolog.Nop()); !errors.Is(err, ErrUsage) {
 			t.Errorf("Admin(%q) = %v, want ErrUsage", args, err)
 		}

@@ -14,11 +14,13 @@ import (
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/ethnode"
+	"paysuite/pkg/events"
 	"paysuite/pkg/keystore"
 	"paysuite/pkg/service"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/topology"
 	"paysuite/pkg/txsender"
+	"paysuite/services/withdraw/internal/addresses"
 	"paysuite/services/withdraw/internal/config"
 	"paysuite/services/withdraw/internal/payouts"
 	"paysuite/services/withdraw/internal/requests"
@@ -72,10 +74,19 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		}
 		return nil, nil
 	}
-	sender, err := txsender.New(ctx, gdb, node, keys, hooks, cfg.Sender, log)
+	alerting := txsender.AlertingHooks{Hooks: hooks, Alerter: txsender.OutboxAlerts{Keys: base.Keys, Service: "withdraw"}}
+	sender, err := txsender.New(ctx, gdb, node, keys, alerting, cfg.Sender, log)
 	if err != nil {
 		return err
 	}
+	// Before anything is signed: the node must serve the sends' chain (a
+	// development chain started afresh resets them), and the hot wallet's
+	// nonces must agree with it, or signing from it stays stopped, alerted
+	// and shown by /readyz until an operator repairs them.
+	if err := sender.CheckChain(ctx, hot); err != nil {
+		return err
+	}
+	base.Ops.AddCheck("nonces", sender.Ready)
 
 	if cfg.DevMode && cfg.DevFund && len(cfg.Tokens) > 0 {
 		eth, tok := cfg.DevFunding(cfg.Tokens[0])
@@ -87,18 +98,28 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		}
 	}
 
+	deposits := &addresses.Book{DB: gdb, Chain: cfg.Chain, Log: log}
 	handler := &requests.Handler{
 		DB: gdb, Sender: sender, Publisher: mq, Names: cfg.Names, Chain: cfg.Chain, Tokens: cfg.Tokens,
 		HotWallet: hot, Secrets: cfg.SignSecrets(), MaxClockSkew: cfg.MaxClockSkew, Sealer: sealer, Keys: base.Keys,
-		MinUSDT: cfg.MinUSDT, Log: log, OnCommit: base.Kick,
+		MinUSDT: cfg.MinUSDT, SuiteAddresses: cfg.SuiteAddresses, Deposits: deposits.Contains, Log: log, OnCommit: base.Kick,
 	}
 	log.Info().Str("chain", cfg.Chain).Uint64("confirmations", cfg.Sender.Confirmations).Msg("withdraw started")
-	return base.Run(ctx,
+	parts := []func(context.Context) error{
 		sender.Run,
 		func(ctx context.Context) error { return m.WatchBalances(ctx, node, hot, cfg.Tokens, log) },
 		func(ctx context.Context) error {
 			return mq.ConsumeBatches(ctx, cfg.Names.WithdrawQueue, cfg.Workers, handler.Handle,
 				broker.Batching{Max: withdrawBatch, Handler: handler.HandleBatch})
 		},
-	)
+	}
+	// The deposit addresses withdraw refuses to pay into, learned only from
+	// what another service of the suite sealed.
+	guard := base.Guard()
+	for _, queue := range []string{events.AddressQueue(addresses.Owner), events.AddressListQueue(addresses.Owner)} {
+		parts = append(parts, func(ctx context.Context) error {
+			return guard.Consume(ctx, queue, 4, deposits.Handle, broker.Batching{})
+		})
+	}
+	return base.Run(ctx, parts...)
 }

@@ -6,6 +6,8 @@ import (
 	"math/big"
 	"strings"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"paysuite/pkg/broker"
 	"paysuite/pkg/config"
 	"paysuite/pkg/contract"
@@ -54,8 +56,15 @@ type Config struct {
 	// withdrawal leaves the hot wallet with less USDT than this.
 	HotWalletMinUSDT string `env:"HOT_WALLET_MIN_USDT"`
 
-	Tokens  tokens.List `env:"-"`
-	MinUSDT *big.Int    `env:"-"` // base units; nil when not set
+	// SuiteAddressList names the suite's own wallets this service does not
+	// know by itself (pay's hot wallet, any other wallet of the suite),
+	// comma-separated: they are refused as recipients (invalid_address), as
+	// are this service's hot wallet and the suite's deposit addresses.
+	SuiteAddressList []string `env:"SUITE_ADDRESSES" envSeparator:","`
+
+	Tokens         tokens.List      `env:"-"`
+	SuiteAddresses []common.Address `env:"-"`
+	MinUSDT        *big.Int         `env:"-"` // base units; nil when not set
 }
 
 // Validate checks the values and derives the parsed fields.
@@ -80,8 +89,8 @@ func (c *Config) Validate() error {
 		!strings.HasPrefix(c.RPCURL, "ws://") && !strings.HasPrefix(c.RPCURL, "wss://") {
 		return config.VarError("ETH_RPC_URL", "must be an http(s) or ws(s) URL")
 	}
-	if c.Chain == "" {
-		return config.VarError("CHAIN", "must not be empty")
+	if err := config.CheckChain(c.Chain); err != nil {
+		return err
 	}
 	list, err := tokens.Parse(c.TokenList)
 	if err != nil {
@@ -110,6 +119,16 @@ func (c *Config) Validate() error {
 			return config.VarError("HOT_WALLET_MIN_USDT", "%w", err)
 		}
 		c.MinUSDT = money.ToBaseUnits(d, usdt.Decimals)
+	}
+	c.SuiteAddresses = nil
+	for _, a := range c.SuiteAddressList {
+		if a = strings.TrimSpace(a); a == "" {
+			continue
+		}
+		if !contract.ValidAddress(a) {
+			return config.VarError("SUITE_ADDRESSES", "%q is not 0x followed by 40 hex digits", a)
+		}
+		c.SuiteAddresses = append(c.SuiteAddresses, common.HexToAddress(a))
 	}
 	return nil
 }

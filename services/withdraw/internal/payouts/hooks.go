@@ -88,6 +88,10 @@ func (h *Hooks) Final(_ context.Context, tx *gorm.DB, s *txsender.Send) error {
 		out.Status = contract.StatusSuccess
 	case txsender.StateReverted:
 		out.Status, out.Error, out.Message = contract.StatusFailed, contract.ErrReverted, "the transfer was mined but reverted: no tokens moved"
+	case txsender.StateNotMoved:
+		// Mined with status 1, but the token returned false instead of
+		// reverting: no Transfer event, nothing moved.
+		out.Status, out.Error, out.Message = contract.StatusFailed, contract.ErrReverted, notMovedMessage
 	default:
 		out.Status, out.Error, out.Message = contract.StatusFailed, contract.ErrInternal, "the transaction could not be mined: no tokens moved"
 	}
@@ -115,8 +119,12 @@ func (h *Hooks) Final(_ context.Context, tx *gorm.DB, s *txsender.Send) error {
 	}
 	log := h.Log.With().Str("request_id", w.RequestID).Str("tx_hash", out.TxHash).Logger()
 	if out.Status == contract.StatusFailed {
-		alert, err := Alert(h.Keys, events.AlertPayoutFailed, w.RequestID, w.RequestID,
-			fmt.Sprintf("withdrawal %s failed (%s) after its transaction %s was sent", w.RequestID, out.Error, s.TxHash), time.Now())
+		kind, text := events.AlertPayoutFailed, fmt.Sprintf("withdrawal %s failed (%s) after its transaction %s was sent", w.RequestID, out.Error, s.TxHash)
+		if s.State == txsender.StateNotMoved {
+			kind, text = events.AlertTokensNotMoved, fmt.Sprintf("withdrawal %s failed: its transaction %s was mined but the token %s moved nothing (%s)",
+				w.RequestID, out.TxHash, s.To, deref(s.LastError))
+		}
+		alert, err := Alert(h.Keys, kind, w.RequestID, w.RequestID, text, time.Now())
 		if err != nil {
 			return err
 		}
@@ -127,6 +135,10 @@ func (h *Hooks) Final(_ context.Context, tx *gorm.DB, s *txsender.Send) error {
 	}
 	return outbox.Add(tx, msgs...)
 }
+
+// notMovedMessage is the message of the final answer of a withdrawal whose
+// transfer was mined without moving the tokens.
+const notMovedMessage = "the transfer was mined but the token moved nothing (no Transfer event: it returned false instead of reverting): no tokens moved"
 
 // Alert is the outbox message of an operator alert of kind about requestID,
 // sealed with keys: the other services act only on what the suite sent.

@@ -1,6 +1,7 @@
 package requests
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -18,8 +19,14 @@ func TestCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	hot := common.HexToAddress("0x98E503f35D0a019cB0a251aD243a4cCFCF371F46")
-	h := &Handler{Chain: "ETH", Tokens: list, HotWallet: hot}
+	payHot := "0x00000000000000000000000000000000000000Aa"
+	deposit := "0x00000000000000000000000000000000000000d1"
+	h := &Handler{Chain: "ETH", Tokens: list, HotWallet: hot, SuiteAddresses: []common.Address{common.HexToAddress(payHot)},
+		Deposits: func(_ context.Context, chain string, addr common.Address) (bool, error) {
+			return chain == "ETH" && addr == common.HexToAddress(deposit), nil
+		}}
 	to := "0xAbCdEf0123456789aBcDeF0123456789AbCdEf01"
+	twoTo256 := "115792089237316195423570985008687907853269984665640564039457.584007913129639936"
 	tests := []struct {
 		name string
 		body string
@@ -34,6 +41,16 @@ func TestCheck(t *testing.T) {
 		{"zero", `{"to_address":"` + to + `","amount":"0"}`, contract.ErrInvalidAmount},
 		{"negative", `{"to_address":"` + to + `","amount":"-3"}`, contract.ErrInvalidAmount},
 		{"over-precise", `{"to_address":"` + to + `","amount":"0.0000001"}`, contract.ErrInvalidAmount},
+		{"huge exponent", `{"to_address":"` + to + `","amount":"1e70"}`, contract.ErrInvalidAmount},
+		{"huge exponent number", `{"to_address":"` + to + `","amount":1e999999999}`, contract.ErrInvalidAmount},
+		{"2^256 base units", `{"to_address":"` + to + `","amount":"` + twoTo256 + `"}`, contract.ErrInvalidAmount},
+		{"beyond the column", `{"to_address":"` + to + `","amount":"1` + strings.Repeat("0", 59) + `"}`, contract.ErrInvalidAmount},
+		{"largest amount", `{"to_address":"` + to + `","amount":"` + strings.Repeat("9", 59) + `.999999"}`, ""},
+		{"zero address", `{"to_address":"0x0000000000000000000000000000000000000000","amount":"1"}`, contract.ErrInvalidAddress},
+		{"token contract", `{"to_address":"` + strings.ToLower(list[0].Address.Hex()) + `","amount":"1"}`, contract.ErrInvalidAddress},
+		{"own hot wallet", `{"to_address":"` + hot.Hex() + `","amount":"1"}`, contract.ErrInvalidAddress},
+		{"pay's hot wallet", `{"to_address":"` + payHot + `","amount":"1"}`, contract.ErrInvalidAddress},
+		{"deposit address", `{"to_address":"` + deposit + `","amount":"1"}`, contract.ErrInvalidAddress},
 		{"missing amount", `{"to_address":"` + to + `"}`, contract.ErrInvalidAmount},
 		{"unknown chain", `{"to_address":"` + to + `","amount":"1","chain":"BSC"}`, contract.ErrUnknownChain},
 		{"unknown token", `{"to_address":"` + to + `","amount":"1","symbol":"USDC"}`, contract.ErrUnknownToken},
@@ -51,7 +68,10 @@ func TestCheck(t *testing.T) {
 				t.Fatal(err)
 			}
 			req := withdrawRequest{RequestID: "r", Chain: "ETH", Symbol: "USDT"}
-			ref := h.check(request.Envelope{Fields: fields, RequestID: "r"}, &req)
+			ref, err := h.check(t.Context(), request.Envelope{Fields: fields, RequestID: "r"}, &req)
+			if err != nil {
+				t.Fatal(err)
+			}
 			switch {
 			case tc.code == "" && ref != nil:
 				t.Fatalf("refused: %v", ref)

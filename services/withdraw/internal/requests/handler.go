@@ -66,7 +66,14 @@ type Handler struct {
 	// MinUSDT, when not nil, is the hot wallet balance under which a
 	// low_balance alert is raised.
 	MinUSDT *big.Int
-	Log     zerolog.Logger
+	// SuiteAddresses are the suite's other own wallets (pay's hot wallet):
+	// like the hot wallet, the token contracts and the zero address, they
+	// are refused as recipients.
+	SuiteAddresses []common.Address
+	// Deposits reports whether an address is a deposit address of the
+	// suite, refused as a recipient too; nil knows none.
+	Deposits func(ctx context.Context, chain string, addr common.Address) (bool, error)
+	Log      zerolog.Logger
 	// OnCommit wakes the outbox relay.
 	OnCommit func()
 	Now      func() time.Time
@@ -84,7 +91,9 @@ type withdrawRequest struct {
 	Units       *big.Int
 	To          string // lowercase, "" until checked
 	CallbackURL string
-	amountOK    bool
+	// Call is the token call that pays the request.
+	Call     []byte
+	amountOK bool
 }
 
 // Handle is the broker handler for the withdraw request queue: the intake
@@ -102,7 +111,11 @@ func (h *Handler) accept(ctx context.Context, env request.Envelope) error {
 	if known, err := h.replay(ctx, id); err != nil || known {
 		return err
 	}
-	if ref := h.check(env, &req); ref != nil {
+	ref, err := h.check(ctx, env, &req)
+	if err != nil {
+		return err // the suite's fault, not the requester's: retried, not answered
+	}
+	if ref != nil {
 		log.Info().Str("error", ref.Code).Msg("withdraw request refused")
 		return h.storeRefusal(ctx, req, *ref)
 	}
@@ -113,7 +126,7 @@ func (h *Handler) accept(ctx context.Context, env request.Envelope) error {
 	// Signed with what the other workers have ready, like a batch; anything
 	// unusual (a refusal, a race on the request_id, a failure) is left to
 	// submit, which stores refusals and answers repeats.
-	err := h.signFresh(ctx, []withdrawRequest{req})
+	err = h.signFresh(ctx, []withdrawRequest{req})
 	if err == nil {
 		return nil
 	}
@@ -160,7 +173,7 @@ func (h *Handler) signFresh(ctx context.Context, reqs []withdrawRequest) error {
 	g, gctx := errgroup.WithContext(ctx)
 	for i, req := range reqs {
 		g.Go(func() (err error) {
-			quotes[i], err = h.Sender.Quote(gctx, h.HotWallet, req.Token.Address, new(big.Int), h.transferData(req), 0)
+			quotes[i], err = h.Sender.Quote(gctx, h.HotWallet, req.Token.Address, new(big.Int), req.Call, 0)
 			return err
 		})
 	}
@@ -246,7 +259,7 @@ func (h *Handler) signTogether(ctx context.Context, jobs []*signJob) error {
 			lows = append(lows, "")
 			sendReqs = append(sendReqs, txsender.Request{
 				Key: key, Purpose: Purpose, Ref: req.RequestID, From: h.HotWallet, To: req.Token.Address,
-				Data: h.transferData(req), Quote: &j.quotes[i],
+				Data: req.Call, Quote: &j.quotes[i],
 				Check: func(tx *gorm.DB, q txsender.Quote) (err error) {
 					lows[k], err = batch.check(h, tx, req, q)
 					return err
@@ -299,8 +312,9 @@ func (h *Handler) fresh(ctx context.Context, d broker.Delivery) (req withdrawReq
 	if err != nil || existing != nil {
 		return req, false, err
 	}
-	if h.check(env, &req) != nil {
-		return req, false, nil
+	ref, err := h.check(ctx, env, &req)
+	if err != nil || ref != nil {
+		return req, false, err
 	}
 	return req, true, nil
 }
@@ -323,8 +337,9 @@ func refuse(code, message string) *request.Refusal {
 
 // check validates the fields in the contract's order and fills req. A valid
 // callback_url is read first: a refusal on another field is a return of the
-// request too, and goes there.
-func (h *Handler) check(env request.Envelope, req *withdrawRequest) *request.Refusal {
+// request too, and goes there. An error is the suite's own (a lookup
+// failed), not a refusal.
+func (h *Handler) check(ctx context.Context, env request.Envelope, req *withdrawRequest) (*request.Refusal, error) {
 	cb, cbOK := env.Bytes("callback_url", maxCallbackBytes)
 	cbOK = cbOK && validCallback(cb)
 	if cbOK {
@@ -333,43 +348,53 @@ func (h *Handler) check(env request.Envelope, req *withdrawRequest) *request.Ref
 	chain, chainOK := env.Bytes("chain", maxNameBytes)
 	symbol, symbolOK := env.Bytes("symbol", maxNameBytes)
 	if !chainOK {
-		return refuse(contract.ErrInvalidRequest, "chain must be a string of 1-32 characters")
+		return refuse(contract.ErrInvalidRequest, "chain must be a string of 1-32 characters"), nil
 	}
 	if chain != "" {
 		req.Chain = chain
 	}
 	if !symbolOK {
-		return refuse(contract.ErrInvalidRequest, "symbol must be a string of 1-32 characters")
+		return refuse(contract.ErrInvalidRequest, "symbol must be a string of 1-32 characters"), nil
 	}
 	if symbol != "" {
 		req.Symbol = symbol
 	}
 	if req.Chain != h.Chain {
-		return refuse(contract.ErrUnknownChain, "chain "+req.Chain+" is not configured")
+		return refuse(contract.ErrUnknownChain, "chain "+req.Chain+" is not configured"), nil
 	}
 	tok, ok := h.Tokens.BySymbol(req.Symbol)
 	if !ok {
-		return refuse(contract.ErrUnknownToken, "token "+req.Symbol+" is not configured on "+req.Chain)
+		return refuse(contract.ErrUnknownToken, "token "+req.Symbol+" is not configured on "+req.Chain), nil
 	}
 	req.Token, req.Symbol = tok, tok.Symbol
 	if !cbOK {
-		return refuse(contract.ErrInvalidRequest, "callback_url must be an absolute http(s) URL")
+		return refuse(contract.ErrInvalidRequest, "callback_url must be an absolute http(s) URL"), nil
 	}
 	to, ok := env.Bytes("to_address", addressBytes)
 	if !ok || !contract.ValidAddress(to) {
-		return refuse(contract.ErrInvalidAddress, "to_address must be 0x followed by 40 hex digits")
+		return refuse(contract.ErrInvalidAddress, "to_address must be 0x followed by 40 hex digits"), nil
 	}
 	req.To = contract.NormalizeAddress(to)
 	amount, err := money.ParseJSON(env.Fields["amount"], tok.Decimals)
 	if err != nil {
-		return refuse(contract.ErrInvalidAmount, fmt.Sprintf("amount must be a decimal > 0 with at most %d decimals", tok.Decimals))
+		return refuse(contract.ErrInvalidAmount, fmt.Sprintf("amount must be a decimal > 0 with at most %d decimals, below 10^%d base units",
+			tok.Decimals, money.MaxBaseUnitDigits)), nil
 	}
 	req.Amount, req.Units, req.amountOK = amount, money.ToBaseUnits(amount, tok.Decimals), true
+	if req.Call, err = txsender.TransferData(common.HexToAddress(req.To), req.Units); err != nil {
+		return refuse(contract.ErrInvalidAmount, err.Error()), nil // money.Parse keeps amounts far within a uint256
+	}
 	from, ok := env.Bytes("from_address", addressBytes)
 	if !ok || (from != "" && (!contract.ValidAddress(from) || common.HexToAddress(from) != h.HotWallet)) {
-		return refuse(contract.ErrInvalidAddress, "from_address must be the suite's hot wallet "+h.hot()+" or absent")
+		return refuse(contract.ErrInvalidAddress, "from_address must be the suite's hot wallet "+h.hot()+" or absent"), nil
 	}
-	return nil
+	return h.recipients().Check(ctx, req.Chain, "to_address", common.HexToAddress(req.To))
+}
+
+// recipients is the rule of the addresses a withdrawal must not pay.
+func (h *Handler) recipients() request.Recipients {
+	return request.Recipients{Tokens: h.Tokens.Addresses(), Own: append([]common.Address{h.HotWallet}, h.SuiteAddresses...),
+		Deposit: h.Deposits}
 }
 
 func validCallback(s string) bool {
@@ -457,7 +482,7 @@ func (h *Handler) signTx(ctx context.Context, tx *gorm.DB, req withdrawRequest) 
 	var lowAlert string
 	send, err := h.Sender.Submit(ctx, tx, txsender.Request{
 		Key: key, Purpose: Purpose, Ref: req.RequestID, From: h.HotWallet, To: req.Token.Address,
-		Data: h.transferData(req),
+		Data: req.Call,
 		Check: func(tx *gorm.DB, q txsender.Quote) (err error) {
 			lowAlert, err = h.checkFunds(ctx, tx, req, q)
 			return err
@@ -474,11 +499,6 @@ func (h *Handler) signTx(ctx context.Context, tx *gorm.DB, req withdrawRequest) 
 		return signing{sendID: send.ID, alerted: true}, h.alert(tx, events.AlertLowBalance, h.hot(), req.RequestID, lowAlert)
 	}
 	return signing{sendID: send.ID}, nil
-}
-
-// transferData is the token call that pays req.
-func (h *Handler) transferData(req withdrawRequest) []byte {
-	return txsender.TransferData(common.HexToAddress(req.To), req.Units)
 }
 
 // checkFunds runs under the hot wallet's nonce lock: the tokens and the ether

@@ -408,7 +408,7 @@ func (f *fixture) job(h *Handler, ds ...broker.Delivery) *signJob {
 	}
 	quotes := make([]txsender.Quote, len(reqs))
 	for i, req := range reqs {
-		q, err := h.Sender.Quote(f.t.Context(), h.HotWallet, req.Token.Address, new(big.Int), h.transferData(req), 0)
+		q, err := h.Sender.Quote(f.t.Context(), h.HotWallet, req.Token.Address, new(big.Int), req.Call, 0)
 		if err != nil {
 			f.t.Fatal(err)
 		}
