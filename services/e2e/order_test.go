@@ -193,6 +193,10 @@ func TestOrderReorg(t *testing.T) {
 	alerts.WaitFor(t, "payment_reorged alert", wait, func(ms []Message) bool {
 		return len(Find(ms, func(m Message) bool { return m.Str("kind") == "payment_reorged" && m.Str("key") == "ord-reorg" })) > 0
 	})
+	undone := waitOrder(t, c, "payment undone", 1, paidOf("ord-reorg", 0))[0]
+	if undone.Str("error") != "reorged" || undone.Str("tx_hash") != tx {
+		t.Fatalf("payment removed by the reorg answered %s", undone.Body)
+	}
 	s.Mine(confirmations + 1)
 	expired := waitOrder(t, c, "expired", 1, returnOf("ord-reorg", "expired"))[0]
 	if expired.Str("paid_amount") != "0" {
