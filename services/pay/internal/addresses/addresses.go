@@ -6,7 +6,6 @@ package addresses
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -16,7 +15,6 @@ import (
 	"gorm.io/gorm/clause"
 
 	"paysuite/pkg/broker"
-	"paysuite/pkg/contract"
 	"paysuite/pkg/events"
 	"paysuite/services/pay/internal/store"
 )
@@ -30,44 +28,16 @@ type Handler struct {
 	Log    zerolog.Logger
 }
 
-// announcement reads either form: events.AddressAllocated (one address) or
-// events.AddressList (several, of which those with an index are allocated).
-type announcement struct {
-	Chain     string                 `json:"chain"`
-	Owner     string                 `json:"owner"`
-	Address   string                 `json:"address"`
-	Index     uint32                 `json:"index"`
-	Addresses []events.ListedAddress `json:"addresses"`
-}
-
 // Handle stores the allocated addresses of one announcement, all or none.
+// Only topup's allocated addresses derive from the key pay's seed matches;
+// addresses given to topup to watch have nothing to sign with.
 func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
-	var a announcement
-	if err := json.Unmarshal(d.Body, &a); err != nil {
-		return broker.Poison("not an address announcement")
+	a, err := events.ReadAnnouncement(d.Body)
+	if err != nil {
+		return broker.Poison(err.Error())
 	}
-	list := a.Addresses
-	if a.Address != "" {
-		list = append(list, events.ListedAddress{Address: a.Address, Index: &a.Index})
-	}
-	if len(list) == 0 {
-		return broker.Poison("address announcement without an address")
-	}
-	for _, e := range list {
-		if !contract.ValidAddress(e.Address) {
-			return broker.Poison("not an address announcement")
-		}
-	}
-	// Only topup's addresses derive from the key pay's seed matches.
-	if a.Chain != h.Chain || (a.Owner != "" && a.Owner != events.OwnerTopup) {
-		h.Log.Debug().Str("chain", a.Chain).Str("owner", a.Owner).Int("addresses", len(list)).Msg("addresses not pay's ignored")
-		return nil
-	}
-	rows := make([]store.DepositAddress, 0, len(list))
-	for _, e := range list {
-		if e.Index == nil {
-			continue // given to topup to watch: not derived, nothing to sign with
-		}
+	var rows []store.DepositAddress
+	for _, e := range a.DepositAddresses(h.Chain) {
 		addr := common.HexToAddress(e.Address)
 		got, err := h.Derive(*e.Index)
 		if err != nil {

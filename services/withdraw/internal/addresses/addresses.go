@@ -6,7 +6,6 @@ package addresses
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -43,45 +42,17 @@ type Book struct {
 	Log   zerolog.Logger
 }
 
-// announcement reads either form: events.AddressAllocated (one address) or
-// events.AddressList (several, of which those with an index are allocated).
-type announcement struct {
-	Chain     string                 `json:"chain"`
-	Owner     string                 `json:"owner"`
-	Address   string                 `json:"address"`
-	Index     uint32                 `json:"index"`
-	Addresses []events.ListedAddress `json:"addresses"`
-}
-
 // Handle stores the allocated addresses of one announcement, all or none.
 // Addresses only given to topup to watch belong to business systems, not to
 // the suite, and are not stored.
 func (b *Book) Handle(ctx context.Context, d broker.Delivery) error {
-	var a announcement
-	if err := json.Unmarshal(d.Body, &a); err != nil {
-		return broker.Poison("not an address announcement")
+	a, err := events.ReadAnnouncement(d.Body)
+	if err != nil {
+		return broker.Poison(err.Error())
 	}
-	list := a.Addresses
-	if a.Address != "" {
-		list = append(list, events.ListedAddress{Address: a.Address, Index: &a.Index})
-	}
-	if len(list) == 0 {
-		return broker.Poison("address announcement without an address")
-	}
-	for _, e := range list {
-		if !contract.ValidAddress(e.Address) {
-			return broker.Poison("not an address announcement")
-		}
-	}
-	if a.Chain != b.Chain || (a.Owner != "" && a.Owner != events.OwnerTopup) {
-		b.Log.Debug().Str("chain", a.Chain).Str("owner", a.Owner).Int("addresses", len(list)).Msg("addresses not of withdraw's chain ignored")
-		return nil
-	}
-	rows := make([]depositAddress, 0, len(list))
-	for _, e := range list {
-		if e.Index != nil {
-			rows = append(rows, depositAddress{Address: strings.ToLower(e.Address), Chain: a.Chain, Index: *e.Index})
-		}
+	var rows []depositAddress
+	for _, e := range a.DepositAddresses(b.Chain) {
+		rows = append(rows, depositAddress{Address: strings.ToLower(e.Address), Chain: a.Chain, Index: *e.Index})
 	}
 	if len(rows) == 0 {
 		return nil
