@@ -18,6 +18,11 @@ type Config struct {
 	WSAddr string `env:"DEVCHAIN_WS_ADDR" envDefault:"127.0.0.1:8546"`
 	// BlockPeriod is the time between two blocks; 0 mines only on demand (evm_mine, anvil_mine).
 	BlockPeriod time.Duration `env:"DEVCHAIN_BLOCK_PERIOD" envDefault:"1s"`
+	// Hardfork chooses the rules, as Anvil's --hardfork: "mainnet" (mainnet's
+	// schedule as go-ethereum defines it), one of mainnet's forks by name
+	// ("prague": that fork and the ones before it), or "all" (every fork
+	// go-ethereum knows, unreleased ones included).
+	Hardfork string `env:"DEVCHAIN_HARDFORK" envDefault:"mainnet"`
 }
 
 // Validate reports the first invalid setting, naming its environment variable.
@@ -27,6 +32,9 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := splitHostPort(c.WSAddr); err != nil {
 		return config.VarError("DEVCHAIN_WS_ADDR", "%q must be host:port: %w", c.WSAddr, err)
+	}
+	if _, err := chainConfig(c.Hardfork); err != nil {
+		return config.VarError("DEVCHAIN_HARDFORK", "%w", err)
 	}
 	if c.BlockPeriod < 0 {
 		return config.VarError("DEVCHAIN_BLOCK_PERIOD", "%s must not be negative", c.BlockPeriod)

@@ -113,10 +113,14 @@ func Start(ctx context.Context, cfg Config, log zerolog.Logger) (*Chain, error) 
 	nodeConf.WSOrigins = []string{"*"}
 	nodeConf.WSModules = rpcModules()
 
+	chainConf, err := chainConfig(cfg.Hardfork)
+	if err != nil {
+		return nil, fmt.Errorf("devchain config: %w", err)
+	}
 	ethConf := ethconfig.Defaults
 	ethConf.NetworkId = ChainID
 	ethConf.Genesis = &core.Genesis{
-		Config:    params.AllDevChainProtocolChanges,
+		Config:    chainConf,
 		GasLimit:  ethconfig.Defaults.Miner.GasCeil,
 		Timestamp: uint64(time.Now().Unix()),
 		Alloc:     alloc,
@@ -144,7 +148,8 @@ func Start(ctx context.Context, cfg Config, log zerolog.Logger) (*Chain, error) 
 		close(c.done)
 	}
 	log.Info().Str("http_url", c.HTTPURL()).Str("ws_url", c.WSURL()).Int("chain_id", ChainID).
-		Str("token", erc20.DevTokenAddress).Dur("block_period", cfg.BlockPeriod).Msg("devchain started")
+		Str("token", erc20.DevTokenAddress).Dur("block_period", cfg.BlockPeriod).Str("hardfork", hardforkName(cfg.Hardfork)).
+		Msg("devchain started")
 	return c, nil
 }
 
