@@ -1,6 +1,7 @@
 // Package devchain runs the development Ethereum chain: an in-memory go-ethereum node with chain id 1337,
 // funded development accounts, the test USDT deployed, JSON-RPC over HTTP and WebSocket, and Anvil's
-// control methods (evm_mine, anvil_mine, anvil_reorg, anvil_dropTransaction).
+// control methods (evm_mine, anvil_mine, anvil_reorg, anvil_dropTransaction, evm_snapshot, evm_revert,
+// anvil_setBalance, evm_setAutomine), with eth_accounts listing the development accounts.
 package devchain
 
 import (
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"math/big"
 	"sync"
 	"time"
@@ -161,20 +163,31 @@ func (c *Chain) build(ethConf *ethconfig.Config) error {
 	}
 	c.backend = backend
 	filterSystem := filters.NewFilterSystem(backend.APIBackend, filters.Config{})
-	c.stack.RegisterAPIs([]rpc.API{
-		{Namespace: "eth", Service: filters.NewFilterAPI(filterSystem)},
-		{Namespace: "evm", Service: &evmAPI{chain: c}},
-		{Namespace: "anvil", Service: &anvilAPI{chain: c}},
-	})
-	if err := c.stack.Start(); err != nil {
-		return fmt.Errorf("devchain start node: %w", err)
+	accounts, err := devAccounts()
+	if err != nil {
+		return err
 	}
-	// Period 0: the beacon's own loop is never started, blocks come from Mine only.
-	beacon, err := catalyst.NewSimulatedBeacon(0, common.Address{}, backend)
+	// The beacon's own loop is never started (Start is not called), blocks come from Mine only. Its
+	// period is not 0 because with 0 its dev API would mine on every new transaction; that API is
+	// registered for in-process use only (anvil_setBalance queues withdrawals through it).
+	beacon, err := catalyst.NewSimulatedBeacon(math.MaxUint64, common.Address{}, backend)
 	if err != nil {
 		return fmt.Errorf("devchain beacon: %w", err)
 	}
 	c.beacon = beacon
+	catalyst.RegisterSimulatedBeaconAPIs(c.stack, beacon)
+	ctl := &controls{chain: c}
+	// Registered after eth.New's APIs: a later registration of a method replaces an earlier one,
+	// which is how accountsAPI's eth_accounts wins over go-ethereum's.
+	c.stack.RegisterAPIs([]rpc.API{
+		{Namespace: "eth", Service: filters.NewFilterAPI(filterSystem)},
+		{Namespace: "eth", Service: &accountsAPI{accounts: accounts}},
+		{Namespace: "evm", Service: &evmAPI{chain: c, ctl: ctl}},
+		{Namespace: "anvil", Service: &anvilAPI{chain: c, ctl: ctl}},
+	})
+	if err := c.stack.Start(); err != nil {
+		return fmt.Errorf("devchain start node: %w", err)
+	}
 	// The beacon's first forkchoice update moves the head to the merge transition; settle it back on
 	// genesis so the first mined block is block 1.
 	if err := beacon.Fork(backend.BlockChain().GetCanonicalHash(0)); err != nil {
