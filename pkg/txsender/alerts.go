@@ -14,14 +14,14 @@ import (
 
 // chainSchemaSQL is the DDL of the sender's chain-state tables (tx_chain,
 // tx_halts, tx_alerts), which came after schema.sql: each service that sends
-// creates them with a migration of their own holding exactly this text.
+// creates them with a migration of its own (txsendertest checks the result).
 //
 //go:embed chainstate.sql
 var chainSchemaSQL string
 
 // ChainSchema returns the DDL of the tables that record the chain the sends
 // belong to, the addresses whose signing is stopped and the alerts raised; a
-// service's migration must contain it verbatim.
+// service's migrations must create them exactly so.
 func ChainSchema() string { return chainSchemaSQL }
 
 // Alert is an operator alert the sender raises. Kind is one of the alert

@@ -14,17 +14,21 @@ import (
 )
 
 // CheckMigrations fails t unless service's migrations end with the sender's
-// tables exactly as the sender creates them. They are compared as the
+// tables (pkg/txsender/schema.sql, then chainstate.sql) exactly as the sender
+// creates them. They are compared as the
 // database builds them rather than as text: a service's copy of
 // pkg/txsender/schema.sql is applied where it runs as it was released, and
 // later changes to the schema come as migrations of their own.
 func CheckMigrations(t *testing.T, service string, migrations fs.FS) {
 	t.Helper()
 	got := dbtest.Open(t, migrations)
-	want := dbtest.Open(t, fstest.MapFS{"0001_txsender.sql": {Data: []byte(txsender.Schema())}})
+	want := dbtest.Open(t, fstest.MapFS{
+		"0001_txsender.sql":       {Data: []byte(txsender.Schema())},
+		"0002_txsender_chain.sql": {Data: []byte(txsender.ChainSchema())},
+	})
 	tables := senderTables(t, want)
 	if len(tables) == 0 {
-		t.Fatal("pkg/txsender/schema.sql creates no table")
+		t.Fatal("pkg/txsender's schema creates no table")
 	}
 	for _, table := range tables {
 		if g, w := createTable(t, got, table), createTable(t, want, table); g != w {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"io/fs"
 	"math/big"
 	"net"
 	"net/http"
@@ -25,21 +24,8 @@ import (
 	"paysuite/pkg/ethtx"
 	"paysuite/pkg/events"
 	"paysuite/pkg/service/servicetest"
-	"paysuite/pkg/txsender"
 	"paysuite/services/withdraw/internal/config"
-	"paysuite/services/withdraw/internal/store"
 )
-
-// The sender's chain-state tables are created as the sender expects them.
-func TestChainTablesMigration(t *testing.T) {
-	got, err := fs.ReadFile(store.Migrations(), "0005_txsender_chain.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != txsender.ChainSchema() {
-		t.Fatal("migrations/0005_txsender_chain.sql differs from pkg/txsender/chainstate.sql; copy it again")
-	}
-}
 
 // A nonce gap made behind withdraw's back (the stored nonce moved) while a
 // withdrawal is signed above it: once that withdrawal is not mined in time,
