@@ -97,6 +97,10 @@ tidy-check: ## Fail if any module's go.mod or go.sum is not what `go mod tidy` m
 	done; \
 	exit $$failed
 
+.PHONY: reset
+reset: ## Start over: stop the services, remove the chain's data (.run/devchain), drop the suite's schemas, empty its queues.
+	@scripts/down.sh --reset
+
 .PHONY: clean
-clean: down ## Stop the services, then remove bin/ and .run/.
+clean: reset ## Start over as `make reset` does, then remove bin/ and .run/.
 	rm -rf bin .run

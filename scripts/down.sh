@@ -2,6 +2,12 @@
 # down.sh stops the services that up.sh started, in reverse start order: SIGTERM,
 # then a wait of up to STOP_WAIT seconds (default 20) for a graceful drain, and
 # only then SIGKILL. Pid files of stopped services are removed.
+#
+# down.sh --reset (`make reset`, `make clean`) then starts the suite over: it
+# removes the development chain's data folder (DEVCHAIN_DATA_DIR), drops the
+# services' MariaDB schemas (the *_MYSQL_SCHEMA settings of deploy/dev.env) and
+# empties the suite's RabbitMQ queues, and says what it removed. Schemas and queues
+# go with the chain because they hold deposits, orders and nonces of that chain.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,11 +45,94 @@ stop() {
 	log "$name stopped"
 }
 
+# remove_chain_data removes the development chain's data folder.
+remove_chain_data() {
+	local dir
+	dir=$(devchain_data_dir)
+	if [[ -z "$dir" ]]; then
+		log "reset: DEVCHAIN_DATA_DIR is empty (a chain in memory): no chain data to remove"
+		return 0
+	fi
+	if [[ ! -e "$dir" ]]; then
+		log "reset: no chain data in $dir"
+		return 0
+	fi
+	# Only a folder the chain made (or an empty one) is removed: a mistyped setting
+	# must not delete something else.
+	if [[ -n "$(ls -A "$dir")" && ! -d "$dir/devchain" ]]; then
+		die "reset: $dir (DEVCHAIN_DATA_DIR) is not a development chain's data folder; not removing it"
+	fi
+	rm -rf -- "$dir"
+	log "reset: removed the development chain's data ($dir)"
+}
+
+# drop_schemas drops the services' MariaDB schemas that exist.
+drop_schemas() {
+	local schemas s
+	if ! schemas=$(existing_schemas); then
+		log "reset: WARNING: could not reach MariaDB as root on 127.0.0.1:3306: schemas not dropped" \
+			"($(suite_schemas | paste -sd' ' -)); 'make up' refuses to start a new chain beside them"
+		return 0
+	fi
+	if [[ -z "$schemas" ]]; then
+		log "reset: no MariaDB schema of the suite to drop"
+		return 0
+	fi
+	for s in $schemas; do
+		mariadb_root -e "DROP DATABASE IF EXISTS \`$s\`" || die "reset: could not drop schema $s"
+	done
+	log "reset: dropped MariaDB schemas: $(paste -sd' ' - <<<"$schemas")"
+}
+
+# purge_queues empties the suite's queues (pay.* and internal.*) in its two
+# virtual hosts: AMQP_URL's and the internal one (pkg/broker InternalVhost).
+purge_queues() {
+	local vhost url name messages purged=() out
+	if ! command -v rabbitmqctl >/dev/null 2>&1; then
+		log "reset: WARNING: no rabbitmqctl: RabbitMQ queues not emptied"
+		return 0
+	fi
+	url=${AMQP_URL#*://}
+	vhost=${url#*/}
+	[[ "$url" == */* && -n "$vhost" ]] || vhost=/
+	vhost=${vhost//%2[Ff]//}
+	for vhost in "$vhost" paysuite.internal; do
+		if ! out=$(rabbitmqctl -q list_queues -p "$vhost" name messages 2>/dev/null); then
+			log "reset: WARNING: could not list the queues of RabbitMQ vhost $vhost: not emptied"
+			continue
+		fi
+		while IFS=$'\t' read -r name messages; do
+			[[ "$name" =~ ^(pay|internal)\. ]] || continue
+			if rabbitmqctl -q purge_queue -p "$vhost" "$name" >/dev/null 2>&1; then
+				purged+=("$vhost:$name (${messages:-?} messages)")
+			else
+				log "reset: WARNING: could not empty queue $name in vhost $vhost"
+			fi
+		done <<<"$out"
+	done
+	if ((${#purged[@]} == 0)); then
+		log "reset: no RabbitMQ queue of the suite to empty"
+	else
+		log "reset: emptied RabbitMQ queues: ${purged[*]}"
+	fi
+}
+
 main() {
-	local i
+	local i reset=false
+	case ${1:-} in
+	--reset) reset=true ;;
+	'') ;;
+	*) die "usage: down.sh [--reset]" ;;
+	esac
 	for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
 		stop "${SERVICES[i]}"
 	done
+	if $reset; then
+		load_env "$DEV_ENV"
+		remove_chain_data
+		drop_schemas
+		purge_queues
+	fi
 }
 
 main "$@"

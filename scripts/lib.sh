@@ -63,3 +63,49 @@ running() {
 	pid=$(service_pid "$1") || return 1
 	pid_alive "$1" "$pid"
 }
+
+# devchain_data_dir prints the development chain's data folder, DEVCHAIN_DATA_DIR,
+# as an absolute path (dev.env gives it relative to the repository root); nothing
+# when the chain is kept in memory.
+devchain_data_dir() {
+	local dir=${DEVCHAIN_DATA_DIR:-}
+	[[ -n "$dir" ]] || return 0
+	[[ "$dir" == /* ]] || dir="$ROOT/$dir"
+	echo "$dir"
+}
+
+# devchain_has_chain succeeds when data folder $1 holds a chain (the database of
+# the node's instance folder, "devchain", that pkg/devchain names).
+devchain_has_chain() {
+	[[ -d "$1/devchain/chaindata" ]]
+}
+
+# suite_schemas prints the MariaDB schemas of the services: the <PREFIX>_MYSQL_SCHEMA
+# settings of dev.env (load_env first).
+suite_schemas() {
+	local name var
+	for name in "${SERVICES[@]}"; do
+		[[ $name == devchain ]] && continue
+		var=$(env_prefix "$name")_MYSQL_SCHEMA
+		[[ -n "${!var:-}" ]] || continue
+		[[ "${!var}" =~ ^[A-Za-z0-9_]+$ ]] || die "$var=${!var}: not a plain schema name"
+		echo "${!var}"
+	done
+}
+
+# mariadb_root runs the MariaDB client as root over TCP with an empty password, as
+# scripts/ensure-infra.sh sets the local MariaDB up.
+mariadb_root() {
+	local client
+	client=$(command -v mariadb || command -v mysql) || return 127
+	"$client" --connect-timeout=5 -h127.0.0.1 -P3306 -uroot "$@"
+}
+
+# existing_schemas prints those of the suite's schemas that exist; it fails when
+# MariaDB cannot be asked.
+existing_schemas() {
+	local list
+	list=$(suite_schemas | sed "s/.*/'&'/" | paste -sd, -)
+	[[ -n "$list" ]] || return 0
+	mariadb_root -N -B -e "SELECT schema_name FROM information_schema.schemata WHERE schema_name IN ($list) ORDER BY schema_name"
+}

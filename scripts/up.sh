@@ -10,6 +10,11 @@
 # deploy/dev.env; a variable already set in the environment wins. When
 # ETH_RPC_URL is set and names another node than http://$DEVCHAIN_HTTP_ADDR, that
 # node is used and no development chain is started.
+#
+# The development chain keeps its data in DEVCHAIN_DATA_DIR (.run/devchain), so
+# `make down` then `make up` continues the same chain. A new chain beside schemas
+# left by an earlier one is refused: the services would remember deposits and
+# nonces of a chain that no longer exists. `make reset` starts both over.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -111,6 +116,53 @@ start_service() {
 	log "$name is healthy (http://$addr/healthz)"
 }
 
+# check_new_chain refuses to create a chain in data folder $1 while MariaDB holds
+# the services' schemas of an earlier one.
+check_new_chain() {
+	local schemas
+	if ! schemas=$(existing_schemas); then
+		log "WARNING: could not ask MariaDB whether the suite's schemas exist; starting a new chain"
+		return 0
+	fi
+	[[ -z "$schemas" ]] && return 0
+	die "the development chain is new (no chain in $1), but MariaDB still has the schemas" \
+		"of an earlier one: $(paste -sd' ' - <<<"$schemas"). Run 'make reset' to start over" \
+		"(it drops them, the chain data and the queues' messages), or restore the chain folder."
+}
+
+# head_block prints the chain's head block number (decimal) from the JSON-RPC endpoint at $1.
+head_block() {
+	local hex
+	hex=$(curl -fsS --max-time 2 -H 'Content-Type: application/json' \
+		--data '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}' "$1" |
+		sed -nE 's/.*"result":"0x([0-9a-fA-F]+)".*/\1/p')
+	[[ -n "$hex" ]] && echo $((16#$hex))
+}
+
+# start_chain starts the development chain, unless it runs, and says whether it
+# created a chain or continued the stored one.
+start_chain() {
+	local data state="a new chain in memory" head
+	data=$(devchain_data_dir)
+	if [[ -n "$data" ]]; then
+		# The service runs with the absolute path, whatever its working folder.
+		export DEVCHAIN_DATA_DIR="$data"
+		if running devchain; then
+			state="the running chain"
+		elif devchain_has_chain "$data"; then
+			state="the chain in $data, continued"
+		else
+			check_new_chain "$data"
+			state="a new chain in $data"
+		fi
+	fi
+	start devchain
+	wait_until devchain "$CHAIN_WAIT" chain_answers "$ETH_RPC_URL" ||
+		fail_with_log devchain "devchain did not answer eth_chainId on $ETH_RPC_URL within ${CHAIN_WAIT}s"
+	head=$(head_block "$ETH_RPC_URL") || head=unknown
+	log "devchain answers eth_chainId on $ETH_RPC_URL: $state, head block $head"
+}
+
 main() {
 	mkdir -p "$RUN_DIR"
 	local rpc_given=${ETH_RPC_URL:-}
@@ -119,10 +171,7 @@ main() {
 	if [[ -n "$rpc_given" && "$rpc_given" != "http://$DEVCHAIN_HTTP_ADDR" ]]; then
 		log "ETH_RPC_URL=$rpc_given is set: not starting the development chain"
 	else
-		start devchain
-		wait_until devchain "$CHAIN_WAIT" chain_answers "$ETH_RPC_URL" ||
-			fail_with_log devchain "devchain did not answer eth_chainId on $ETH_RPC_URL within ${CHAIN_WAIT}s"
-		log "devchain answers eth_chainId on $ETH_RPC_URL"
+		start_chain
 	fi
 	local name started=() skipped=()
 	for name in "${SERVICES[@]}"; do

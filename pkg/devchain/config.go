@@ -23,6 +23,10 @@ type Config struct {
 	// ("prague": that fork and the ones before it), or "all" (every fork
 	// go-ethereum knows, unreleased ones included).
 	Hardfork string `env:"DEVCHAIN_HARDFORK" envDefault:"mainnet"`
+	// DataDir is the folder that keeps the chain between runs, as geth's --datadir: the first start
+	// creates the chain there, later ones continue it. Empty keeps the chain in memory, new on every
+	// start.
+	DataDir string `env:"DEVCHAIN_DATA_DIR"`
 }
 
 // Validate reports the first invalid setting, naming its environment variable.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/consensus/misc/eip1559"
@@ -29,20 +30,19 @@ func devAccounts() ([]common.Address, error) {
 	return addrs, nil
 }
 
-// snapshot is a block the chain can be reverted to.
+// snapshot is a block the chain can be reverted to, with the clock's offset at that time.
 type snapshot struct {
-	id    uint64
-	block *types.Header
+	id         uint64
+	block      *types.Header
+	timeOffset int64
 }
 
 // controls holds the state of the control methods that outlives one call: the snapshots taken so
-// far, the withdrawals queued and the automine loop. It is guarded by the chain's mu.
+// far and the automine loop. It is guarded by the chain's mu.
 type controls struct {
 	chain     *Chain
 	snapshots []snapshot // in id order
 	lastID    uint64     // the last id handed out
-	// nextWithdrawal is the index of the next withdrawal anvil_setBalance queues.
-	nextWithdrawal uint64
 	// automineStop, when not nil, stops the running automine loop.
 	automineStop chan struct{}
 }
@@ -57,13 +57,14 @@ func (ctl *controls) Snapshot() (uint64, error) {
 	}
 	ctl.lastID++ // ids start at 1, as Hardhat's
 	id := ctl.lastID
-	ctl.snapshots = append(ctl.snapshots, snapshot{id: id, block: c.backend.BlockChain().CurrentBlock()})
+	ctl.snapshots = append(ctl.snapshots, snapshot{id: id, block: c.backend.BlockChain().CurrentBlock(), timeOffset: c.timeOffset})
 	return id, nil
 }
 
 // Revert rewinds the chain head to the block of snapshot id and reports whether the snapshot
 // existed. The snapshot and every later one are used up. The transactions of the removed blocks are
-// dropped; transactions pending before the revert stay pending.
+// dropped; transactions pending before the revert stay pending. The clock's offset goes back to what
+// it was at the snapshot, undoing evm_increaseTime calls made since.
 func (ctl *controls) Revert(id uint64) (bool, error) {
 	c := ctl.chain
 	c.mu.Lock()
@@ -81,7 +82,7 @@ func (ctl *controls) Revert(id uint64) (bool, error) {
 	if at < 0 {
 		return false, nil
 	}
-	target := ctl.snapshots[at].block
+	target, offset := ctl.snapshots[at].block, ctl.snapshots[at].timeOffset
 	ctl.snapshots = ctl.snapshots[:at]
 
 	chain := c.backend.BlockChain()
@@ -100,6 +101,7 @@ func (ctl *controls) Revert(id uint64) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	c.timeOffset, c.nextTimestamp = offset, 0
 	c.log.Info().Uint64("snapshot", id).Uint64("head", target.Number.Uint64()).
 		Str("old_head_hash", head.Hash().Hex()).Int("removed_txs", len(removed)).Msg("devchain reverted to snapshot")
 	return true, nil
@@ -170,6 +172,8 @@ func (ctl *controls) SetBalance(addr common.Address, wei *big.Int) error {
 	head := chain.CurrentBlock()
 	gasPrice := new(big.Int).Add(eip1559.CalcBaseFee(chain.Config(), head), big.NewInt(params.GWei))
 
+	// A withdrawal queued by a call that then fails must not credit the next block.
+	queued := len(c.withdrawals)
 	var tx *types.Transaction
 	if diff.Sign() > 0 {
 		rest := diff
@@ -180,9 +184,7 @@ func (ctl *controls) SetBalance(addr common.Address, wei *big.Int) error {
 				return fmt.Errorf("set balance of %s to %s: raise too large", addr, wei)
 			}
 			if gwei.Sign() > 0 {
-				if err := ctl.queueWithdrawal(addr, gwei.Uint64()); err != nil {
-					return fmt.Errorf("set balance of %s to %s: %w", addr, wei, err)
-				}
+				c.queueWithdrawalLocked(addr, gwei.Uint64())
 			}
 		}
 		if rest.Sign() > 0 {
@@ -207,6 +209,7 @@ func (ctl *controls) SetBalance(addr common.Address, wei *big.Int) error {
 		tx, err = ctl.addTransfer(from, accounts[funder], value, params.TxGas, gasPrice)
 	}
 	if err != nil {
+		c.withdrawals = c.withdrawals[:queued]
 		return fmt.Errorf("set balance of %s to %s: %w", addr, wei, err)
 	}
 	if err := c.mineLocked(1); err != nil {
@@ -228,19 +231,6 @@ func (ctl *controls) SetBalance(addr common.Address, wei *big.Int) error {
 	return nil
 }
 
-// queueWithdrawal queues a credit of gwei to addr for the next block. The caller holds mu, so the
-// block that takes it is the one the caller mines next.
-func (ctl *controls) queueWithdrawal(addr common.Address, gwei uint64) error {
-	client := ctl.chain.stack.Attach()
-	defer client.Close()
-	w := types.Withdrawal{Index: ctl.nextWithdrawal, Address: addr, Amount: gwei}
-	if err := client.Call(nil, "dev_addWithdrawal", &w); err != nil {
-		return fmt.Errorf("queue withdrawal: %w", err)
-	}
-	ctl.nextWithdrawal++
-	return nil
-}
-
 // addTransfer signs a transfer of value from development account from to to and adds it to the pool.
 // The caller holds mu.
 func (ctl *controls) addTransfer(from int, to common.Address, value *big.Int, gas uint64, gasPrice *big.Int) (*types.Transaction, error) {
@@ -250,7 +240,7 @@ func (ctl *controls) addTransfer(from int, to common.Address, value *big.Int, ga
 	}
 	pool := ctl.chain.backend.TxPool()
 	tx, err := types.SignNewTx(key, types.LatestSignerForChainID(big.NewInt(ChainID)), &types.LegacyTx{
-		Nonce: pool.Nonce(sender), GasPrice: gasPrice, Gas: gas, To: &to, Value: value,
+		Nonce: pool.PoolNonce(sender), GasPrice: gasPrice, Gas: gas, To: &to, Value: value,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sign transfer: %w", err)
@@ -262,8 +252,49 @@ func (ctl *controls) addTransfer(from int, to common.Address, value *big.Int, ga
 }
 
 // SetAutomine turns automatic mining on or off: while on, every transaction entering the pool is
-// mined at once (timed mining, if configured, goes on regardless).
+// mined at once. As in Anvil, the mining modes exclude each other: turning automine on stops interval
+// mining, and turning it off leaves the chain mining on demand only (or on interval, if that was
+// set since).
 func (ctl *controls) SetAutomine(on bool) error {
+	if on {
+		if err := ctl.chain.setIntervalPeriod(0); err != nil {
+			return err
+		}
+	}
+	return ctl.setAutomine(on)
+}
+
+// Automine reports whether automatic mining is on.
+func (ctl *controls) Automine() (bool, error) {
+	c := ctl.chain
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false, ErrClosed
+	}
+	return ctl.automineStop != nil, nil
+}
+
+// SetIntervalMining makes the chain seal a block every period (whole seconds in the RPC method), or
+// stops interval mining when period is 0. A period turns automine off, as in Anvil.
+func (ctl *controls) SetIntervalMining(period time.Duration) error {
+	if period < 0 || period > MaxIntervalMining {
+		return fmt.Errorf("interval mining every %s: must be between 0 (off) and %s", period, MaxIntervalMining)
+	}
+	if period > 0 {
+		if err := ctl.setAutomine(false); err != nil {
+			return err
+		}
+	}
+	if err := ctl.chain.setIntervalPeriod(period); err != nil {
+		return err
+	}
+	ctl.chain.log.Info().Dur("period", period).Msg("devchain interval mining")
+	return nil
+}
+
+// setAutomine starts or stops the automine loop.
+func (ctl *controls) setAutomine(on bool) error {
 	c := ctl.chain
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -276,6 +307,7 @@ func (ctl *controls) SetAutomine(on bool) error {
 	if !on {
 		close(ctl.automineStop)
 		ctl.automineStop = nil
+		c.log.Info().Bool("automine", on).Msg("devchain automine")
 		return nil
 	}
 	stop := make(chan struct{})

@@ -1,22 +1,35 @@
-// Package devchain runs the development Ethereum chain: an in-memory go-ethereum node with chain id 1337,
+// Package devchain runs the development Ethereum chain: a go-ethereum node, in memory or kept in a data
+// folder (Config.DataDir) so that it continues across restarts, with chain id 1337,
 // funded development accounts, the test USDT deployed, JSON-RPC over HTTP and WebSocket, and Anvil's
-// control methods (evm_mine, anvil_mine, anvil_reorg, anvil_dropTransaction, evm_snapshot, evm_revert,
-// anvil_setBalance, evm_setAutomine), with eth_accounts listing the development accounts.
+// control methods: evm_mine, anvil_mine, anvil_reorg, anvil_dropTransaction, evm_snapshot, evm_revert,
+// anvil_setBalance, evm_setAutomine / anvil_setAutomine / anvil_getAutomine,
+// evm_setIntervalMining / anvil_setIntervalMining, evm_increaseTime, evm_setNextBlockTimestamp (with
+// anvil_ aliases), anvil_impersonateAccount (development accounts only) and anvil_nodeInfo.
+// eth_accounts lists the development accounts, and the node signs for them: eth_sendTransaction,
+// eth_signTransaction, eth_sign, personal_sign, eth_signTypedData_v4. Methods that would need state
+// changed outside blocks (anvil_setCode, anvil_setNonce, anvil_setStorageAt) or unsigned transactions
+// (impersonating other addresses) are refused with an error that says so.
 package devchain
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"math"
 	"math/big"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/eth"
 	"github.com/ethereum/go-ethereum/eth/catalyst"
@@ -45,7 +58,7 @@ const MaxMineCount = 10_000
 
 // rpcModules returns the namespaces served over HTTP and WebSocket.
 func rpcModules() []string {
-	return []string{"eth", "net", "web3", "txpool", "evm", "anvil"}
+	return []string{"eth", "net", "web3", "txpool", "evm", "anvil", "hardhat", "personal"}
 }
 
 // ErrClosed is returned by the chain's methods once Close has been called.
@@ -74,11 +87,40 @@ type Chain struct {
 	mu     sync.Mutex
 	closed bool
 
+	// The block clock (timing.go), the fee recipient and the withdrawals queued for the next blocks,
+	// guarded by mu.
+	timeOffset     int64  // seconds added to the wall clock
+	nextTimestamp  uint64 // the next block's exact timestamp, 0 when not set
+	blockInterval  uint64 // seconds between blocks regardless of the wall clock, 0 when not set
+	coinbase       common.Address
+	withdrawals    []*types.Withdrawal
+	nextWithdrawal uint64 // the index of the next withdrawal queued
+
+	// Interval mining (interval.go): intervalMu guards the period and its generation, the wake-up
+	// channel that tells the loop about a new period, and whether the loop runs. Lock order: mu, then
+	// intervalMu.
+	intervalMu     sync.Mutex
+	intervalPeriod time.Duration
+	intervalGen    uint64
+	intervalWake   chan struct{}
+	intervalLoop   bool
+
+	// sendMu serialises eth_sendTransaction, so that two calls from one account get distinct nonces.
+	sendMu sync.Mutex
+
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
 	closeErr  error
+
+	// runningFile, for a chain kept in a data folder, is the file that says the chain is running:
+	// shutdown removes it once the node has written its state.
+	runningFile string
 }
+
+// runningFileName is the file in the data folder's instance folder that exists while a chain runs.
+// Found at start, it tells that the last run did not stop cleanly (killed, crashed).
+const runningFileName = "RUNNING"
 
 // Start builds the development chain, opens its RPC endpoints, deploys the test USDT from account 0
 // at nonce 0 and mines that block, then starts timed mining when cfg.BlockPeriod > 0. ctx bounds the
@@ -104,7 +146,11 @@ func Start(ctx context.Context, cfg Config, log zerolog.Logger) (*Chain, error) 
 	maps.Copy(alloc, funded)
 
 	nodeConf := node.DefaultConfig
-	nodeConf.DataDir = "" // in memory: every start is a fresh chain
+	// The instance folder inside DataDir; without a name it would be the executable's, so the service
+	// and a test binary would not share a folder.
+	nodeConf.Name = "devchain"
+	// Empty: in memory, every start is a fresh chain.
+	nodeConf.DataDir = cfg.DataDir
 	nodeConf.IPCPath = "" // no IPC socket, so that several chains can run side by side
 	nodeConf.P2P = p2p.Config{NoDiscovery: true, MaxPeers: 0}
 	nodeConf.HTTPHost, nodeConf.HTTPPort = httpHost, httpPort
@@ -129,19 +175,49 @@ func Start(ctx context.Context, cfg Config, log zerolog.Logger) (*Chain, error) 
 	}
 	ethConf.SyncMode = ethconfig.FullSync
 	ethConf.TxPool.NoLocals = true
-	// The chain is short-lived and small: search logs from block headers instead of an index that is
+	// The chain is small: search logs from block headers instead of an index that is
 	// built in the background and could lag right after a block.
 	ethConf.LogNoHistory = true
+	// The database's memory budget; go-ethereum's default (gigabytes) is sized for mainnet.
+	ethConf.DatabaseCache = 64
 
 	stack, err := node.New(&nodeConf)
+	if errors.Is(err, node.ErrDatadirUsed) {
+		return nil, fmt.Errorf("devchain: DEVCHAIN_DATA_DIR=%s is in use by another running chain: %w", cfg.DataDir, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("devchain node: %w", err)
 	}
-	c := &Chain{log: log, stack: stack, stop: make(chan struct{}), done: make(chan struct{})}
-	if err := c.build(&ethConf); err != nil {
+	err = checkCleanStop(stack, cfg.DataDir)
+	var stored *params.ChainConfig
+	if err == nil {
+		stored, err = storedChainConfig(stack, cfg.DataDir)
+	}
+	if err == nil && stored != nil {
+		err = checkStoredRules(stored, chainConf, cfg)
+		// The stored genesis is used as it is: a new one would differ at least in its timestamp.
+		ethConf.Genesis = nil
+	}
+	if err != nil {
 		return nil, errors.Join(err, stack.Close())
 	}
-	if err := c.deployToken(ctx, holders); err != nil {
+	c := &Chain{log: log, stack: stack, stop: make(chan struct{}), done: make(chan struct{})}
+	if cfg.DataDir != "" {
+		c.runningFile = stack.ResolvePath(runningFileName)
+		if err := os.WriteFile(c.runningFile, nil, 0o600); err != nil {
+			return nil, errors.Join(fmt.Errorf("devchain: mark the chain in DEVCHAIN_DATA_DIR=%s running: %w", cfg.DataDir, err), stack.Close())
+		}
+	}
+	fresh, err := c.build(&ethConf)
+	if err != nil {
+		return nil, errors.Join(err, c.shutdown())
+	}
+	if fresh {
+		err = c.deployToken(ctx, holders)
+	} else {
+		err = c.checkToken(cfg.DataDir)
+	}
+	if err != nil {
 		return nil, errors.Join(err, c.shutdown())
 	}
 	if cfg.BlockPeriod > 0 {
@@ -149,49 +225,148 @@ func Start(ctx context.Context, cfg Config, log zerolog.Logger) (*Chain, error) 
 	} else {
 		close(c.done)
 	}
+	state, dataDir := "continued", cfg.DataDir
+	if fresh {
+		state = "created"
+	}
+	if dataDir == "" {
+		dataDir = "(in memory)"
+	}
 	log.Info().Str("http_url", c.HTTPURL()).Str("ws_url", c.WSURL()).Int("chain_id", ChainID).
 		Str("token", erc20.DevTokenAddress).Dur("block_period", cfg.BlockPeriod).Str("hardfork", hardforkName(cfg.Hardfork)).
+		Str("chain", state).Uint64("head", c.backend.BlockChain().CurrentBlock().Number.Uint64()).Str("data_dir", dataDir).
 		Msg("devchain started")
 	return c, nil
 }
 
-// build assembles the Ethereum service, registers the RPC APIs, starts the node and the beacon.
-func (c *Chain) build(ethConf *ethconfig.Config) error {
+// checkCleanStop refuses a data folder whose last chain did not stop cleanly. The state of the recent
+// blocks lives in memory and is written when the chain stops; without it go-ethereum would rewind the
+// chain to the last state on disk (genesis, or the previous clean stop) and drop the newer blocks,
+// which the services' databases may already know.
+func checkCleanStop(stack *node.Node, dataDir string) error {
+	if dataDir == "" {
+		return nil
+	}
+	_, err := os.Stat(stack.ResolvePath(runningFileName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("devchain: DEVCHAIN_DATA_DIR=%s: %w", dataDir, err)
+	}
+	return fmt.Errorf("devchain: the chain in DEVCHAIN_DATA_DIR=%s was not stopped cleanly (killed or crashed), so the state of "+
+		"its last blocks is lost: remove the folder to start a new chain (make reset)", dataDir)
+}
+
+// storedChainConfig returns the chain configuration kept in the data folder, or nil when the folder
+// holds no chain yet (and always for a chain in memory).
+func storedChainConfig(stack *node.Node, dataDir string) (*params.ChainConfig, error) {
+	if dataDir == "" {
+		return nil, nil
+	}
+	// The same database eth.New opens next; it is closed again before that.
+	db, err := stack.OpenDatabaseWithOptions("chaindata", node.DatabaseOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("devchain: open the database in DEVCHAIN_DATA_DIR=%s: %w", dataDir, err)
+	}
+	defer db.Close()
+	genesis := rawdb.ReadCanonicalHash(db, 0)
+	if genesis == (common.Hash{}) {
+		return nil, nil
+	}
+	stored := rawdb.ReadChainConfig(db, genesis)
+	if stored == nil {
+		return nil, fmt.Errorf("devchain: the chain in DEVCHAIN_DATA_DIR=%s has a genesis block %s but no chain configuration", dataDir, genesis)
+	}
+	return stored, nil
+}
+
+// checkStoredRules refuses to continue a stored chain under other rules than it was created with:
+// go-ethereum would either refuse the change or apply it to a chain whose blocks were made without it.
+func checkStoredRules(stored, want *params.ChainConfig, cfg Config) error {
+	if sameRules(stored, want) {
+		return nil
+	}
+	var matching []string
+	for _, name := range Hardforks() {
+		if c, err := chainConfig(name); err == nil && sameRules(stored, c) {
+			matching = append(matching, "DEVCHAIN_HARDFORK="+name)
+		}
+	}
+	made := "rules that no DEVCHAIN_HARDFORK value gives with this go-ethereum version"
+	if len(matching) > 0 {
+		made = strings.Join(matching, " (or ") + strings.Repeat(")", len(matching)-1)
+	}
+	return fmt.Errorf("devchain: DEVCHAIN_HARDFORK=%s does not match the chain in DEVCHAIN_DATA_DIR=%s, which was created with %s: "+
+		"set DEVCHAIN_HARDFORK to match, or remove the folder to start a new chain (make reset)", cfg.Hardfork, cfg.DataDir, made)
+}
+
+// sameRules reports whether two chain configurations are the same, compared as go-ethereum stores them.
+func sameRules(a, b *params.ChainConfig) bool {
+	aj, errA := json.Marshal(a)
+	bj, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(aj, bj)
+}
+
+// build assembles the Ethereum service, registers the RPC APIs, starts the node and the beacon. fresh
+// reports a new chain, whose head is genesis; otherwise the stored chain continues from its head.
+func (c *Chain) build(ethConf *ethconfig.Config) (fresh bool, err error) {
 	backend, err := eth.New(c.stack, ethConf)
 	if err != nil {
-		return fmt.Errorf("devchain ethereum service: %w", err)
+		return false, fmt.Errorf("devchain ethereum service: %w", err)
 	}
 	c.backend = backend
+	// A stored chain whose head is still genesis (its first start stopped before block 1) is new too.
+	fresh = backend.BlockChain().CurrentBlock().Number.Sign() == 0
 	filterSystem := filters.NewFilterSystem(backend.APIBackend, filters.Config{})
 	accounts, err := devAccounts()
 	if err != nil {
-		return err
+		return false, err
 	}
-	// The beacon's own loop is never started (Start is not called), blocks come from Mine only. Its
-	// period is not 0 because with 0 its dev API would mine on every new transaction; that API is
-	// registered for in-process use only (anvil_setBalance queues withdrawals through it).
+	// The beacon's own loop is never started (Start is not called): blocks are sealed by sealLocked
+	// (mining.go) only, and the beacon serves to move the head (Fork). Its period is not 0 because
+	// with 0 its dev API would mine on every new transaction; that API is not served over RPC.
 	beacon, err := catalyst.NewSimulatedBeacon(math.MaxUint64, common.Address{}, backend)
 	if err != nil {
-		return fmt.Errorf("devchain beacon: %w", err)
+		return false, fmt.Errorf("devchain beacon: %w", err)
 	}
 	c.beacon = beacon
 	catalyst.RegisterSimulatedBeaconAPIs(c.stack, beacon)
 	ctl := &controls{chain: c}
 	// Registered after eth.New's APIs: a later registration of a method replaces an earlier one,
-	// which is how accountsAPI's eth_accounts wins over go-ethereum's.
+	// which is how accountsAPI's eth_accounts and signing methods win over go-ethereum's.
 	c.stack.RegisterAPIs([]rpc.API{
 		{Namespace: "eth", Service: filters.NewFilterAPI(filterSystem)},
-		{Namespace: "eth", Service: &accountsAPI{accounts: accounts}},
+		{Namespace: "eth", Service: &accountsAPI{chain: c, accounts: accounts}},
+		{Namespace: "personal", Service: &personalAPI{chain: c}},
 		{Namespace: "evm", Service: &evmAPI{chain: c, ctl: ctl}},
 		{Namespace: "anvil", Service: &anvilAPI{chain: c, ctl: ctl}},
+		{Namespace: "hardhat", Service: &hardhatAPI{anvil: &anvilAPI{chain: c, ctl: ctl}}},
 	})
 	if err := c.stack.Start(); err != nil {
-		return fmt.Errorf("devchain start node: %w", err)
+		return false, fmt.Errorf("devchain start node: %w", err)
+	}
+	if !fresh {
+		// The beacon sends its first forkchoice update only on a chain at genesis: the stored head stays.
+		return false, nil
 	}
 	// The beacon's first forkchoice update moves the head to the merge transition; settle it back on
 	// genesis so the first mined block is block 1.
 	if err := beacon.Fork(backend.BlockChain().GetCanonicalHash(0)); err != nil {
-		return fmt.Errorf("devchain reset to genesis: %w", err)
+		return false, fmt.Errorf("devchain reset to genesis: %w", err)
+	}
+	return true, nil
+}
+
+// checkToken makes sure that a continued chain has the test USDT that its first start deployed.
+func (c *Chain) checkToken(dataDir string) error {
+	state, err := c.backend.BlockChain().State()
+	if err != nil {
+		return fmt.Errorf("devchain: state of the stored head in DEVCHAIN_DATA_DIR=%s: %w", dataDir, err)
+	}
+	if state.GetCodeSize(common.HexToAddress(erc20.DevTokenAddress)) == 0 {
+		return fmt.Errorf("devchain: the chain in DEVCHAIN_DATA_DIR=%s has no test USDT at %s: remove the folder to start a new chain (make reset)",
+			dataDir, erc20.DevTokenAddress)
 	}
 	return nil
 }
@@ -229,21 +404,21 @@ func (c *Chain) deployToken(ctx context.Context, holders []common.Address) error
 	return nil
 }
 
-// produce mines a block every period until Close.
+// produce runs interval mining with the configured period until Close; anvil_setIntervalMining
+// changes the period at run time.
 func (c *Chain) produce(period time.Duration) {
 	defer close(c.done)
-	ticker := time.NewTicker(period)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case <-ticker.C:
-			if err := c.Mine(1); err != nil && !errors.Is(err, ErrClosed) {
-				c.log.Warn().Err(err).Msg("timed block")
-			}
-		}
+	c.intervalMu.Lock()
+	if c.intervalLoop {
+		// anvil_setIntervalMining, called right after the start, already runs the loop.
+		c.intervalMu.Unlock()
+		<-c.stop
+		return
 	}
+	c.intervalLoop = true
+	c.intervalPeriod = period
+	c.intervalMu.Unlock()
+	c.mineOnInterval()
 }
 
 // HTTPURL returns the URL the JSON-RPC over HTTP server listens on.
@@ -269,13 +444,15 @@ func (c *Chain) Mine(n int) error {
 	return c.mineLocked(n)
 }
 
-// mineLocked seals n blocks; the caller holds mu. The beacon only logs its sealing errors, so the head
-// is checked to tell whether a block was made.
+// mineLocked seals n blocks (sealLocked, mining.go); the caller holds mu. The head is checked as well,
+// so that a block that did not become the head is an error.
 func (c *Chain) mineLocked(n int) error {
 	chain := c.backend.BlockChain()
 	for range n {
 		before := chain.CurrentBlock().Number.Uint64()
-		c.beacon.Commit()
+		if err := c.sealLocked(); err != nil {
+			return fmt.Errorf("seal block %d: %w", before+1, err)
+		}
 		if after := chain.CurrentBlock().Number.Uint64(); after != before+1 {
 			return fmt.Errorf("seal block %d: head is at %d", before+1, after)
 		}
@@ -448,7 +625,14 @@ func (c *Chain) shutdown() error {
 	if c.beacon != nil {
 		err = c.beacon.Stop()
 	}
-	return errors.Join(err, c.stack.Close())
+	if err = errors.Join(err, c.stack.Close()); err != nil || c.runningFile == "" {
+		return err
+	}
+	// The node has stopped and written the state: the next start may continue the chain.
+	if err := os.Remove(c.runningFile); err != nil {
+		return fmt.Errorf("devchain: mark the chain stopped: %w", err)
+	}
+	return nil
 }
 
 // txSet collects transactions once each, in the order first seen.

@@ -62,7 +62,13 @@ func Send(ctx context.Context, c *ethclient.Client, key *ecdsa.PrivateKey, to co
 }
 
 // SendWith is Send with nonces taken from nonces (nil: the node's pending nonce).
-func SendWith(ctx context.Context, c *ethclient.Client, nonces *Nonces, key *ecdsa.PrivateKey, to common.Address, data []byte, value *big.Int) (tx *types.Transaction, err error) {
+func SendWith(ctx context.Context, c *ethclient.Client, nonces *Nonces, key *ecdsa.PrivateKey, to common.Address, data []byte, value *big.Int) (*types.Transaction, error) {
+	return send(ctx, c, nonces, key, to, data, value, 0)
+}
+
+// send signs and broadcasts; gasLimit 0 means the node's estimate plus 20%,
+// anything else is used as given, as wallets with a fixed limit do.
+func send(ctx context.Context, c *ethclient.Client, nonces *Nonces, key *ecdsa.PrivateKey, to common.Address, data []byte, value *big.Int, gasLimit uint64) (tx *types.Transaction, err error) {
 	from := crypto.PubkeyToAddress(key.PublicKey)
 	chainID, err := c.ChainID(ctx)
 	if err != nil {
@@ -89,13 +95,17 @@ func SendWith(ctx context.Context, c *ethclient.Client, nonces *Nonces, key *ecd
 	if value == nil {
 		value = new(big.Int)
 	}
-	gas, err := c.EstimateGas(ctx, ethereum.CallMsg{From: from, To: &to, Data: data, Value: value})
-	if err != nil {
-		return nil, fmt.Errorf("estimate gas: %w", err)
+	gas := gasLimit
+	if gas == 0 {
+		estimate, err := c.EstimateGas(ctx, ethereum.CallMsg{From: from, To: &to, Data: data, Value: value})
+		if err != nil {
+			return nil, fmt.Errorf("estimate gas: %w", err)
+		}
+		gas = estimate * 12 / 10
 	}
 	unsigned := types.NewTx(&types.DynamicFeeTx{
 		ChainID: chainID, Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap,
-		Gas: gas * 12 / 10, To: &to, Value: value, Data: data,
+		Gas: gas, To: &to, Value: value, Data: data,
 	})
 	signed, err := types.SignTx(unsigned, types.LatestSignerForChainID(chainID), key)
 	if err != nil {
@@ -107,9 +117,14 @@ func SendWith(ctx context.Context, c *ethclient.Client, nonces *Nonces, key *ecd
 	return signed, nil
 }
 
-// TransferToken sends amount base units of token from key's address to `to`.
-func TransferToken(ctx context.Context, c *ethclient.Client, key *ecdsa.PrivateKey, token, to common.Address, amount *big.Int) (*types.Transaction, error) {
-	return TransferTokenWith(ctx, c, nil, key, token, to, amount)
+// TransferTokenGas sends amount base units of token from key's address to
+// `to` with a fixed gas limit; 0 means the node's estimate plus 20%.
+func TransferTokenGas(ctx context.Context, c *ethclient.Client, key *ecdsa.PrivateKey, token, to common.Address, amount *big.Int, gasLimit uint64) (*types.Transaction, error) {
+	data, err := erc20.TransferCall(to, amount)
+	if err != nil {
+		return nil, err
+	}
+	return send(ctx, c, nil, key, token, data, nil, gasLimit)
 }
 
 // TransferTokenWith is TransferToken with nonces taken from nonces. amount must

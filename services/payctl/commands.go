@@ -143,8 +143,14 @@ func follow(ctx context.Context, cfg config, args []string) error {
 }
 
 func sendUSDT(ctx context.Context, cfg config, args []string) error {
-	if len(args) != 3 {
-		return errors.New("usage: payctl send-usdt <from-account> <to-address> <amount>")
+	const usage = "usage: payctl send-usdt [--gas-limit N] <from-account> <to-address> <amount>"
+	fs := flag.NewFlagSet("send-usdt", flag.ContinueOnError)
+	gasLimit := fs.Uint64("gas-limit", 0, "fixed gas limit (0: the node's estimate plus 20%)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if args = fs.Args(); len(args) != 3 {
+		return errors.New(usage)
 	}
 	account, err := strconv.Atoi(args[0])
 	if err != nil || account < 0 || account > 9 {
@@ -167,7 +173,7 @@ func sendUSDT(ctx context.Context, cfg config, args []string) error {
 		return err
 	}
 	defer c.Close()
-	tx, err := ethtx.TransferToken(ctx, c, key, tok.Address, common.HexToAddress(args[1]), money.ToBaseUnits(amount, tok.Decimals))
+	tx, err := ethtx.TransferTokenGas(ctx, c, key, tok.Address, common.HexToAddress(args[1]), money.ToBaseUnits(amount, tok.Decimals), *gasLimit)
 	if err != nil {
 		return err
 	}

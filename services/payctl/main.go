@@ -20,8 +20,9 @@ Usage:
   payctl follow <flow|queue> [-n N] [-t DURATION] [--ack]
                                         print messages of a return queue; they stay in it
                                         (held until follow exits) unless --ack takes them
-  payctl send-usdt <from-account> <to-address> <amount>
+  payctl send-usdt [--gas-limit N] <from-account> <to-address> <amount>
                                         send test USDT from development account 0-9
+                                        (gas: the node's estimate plus 20%, or N)
   payctl balance <address>              show the address's ETH and USDT balances
   payctl mine [count]                   mine blocks on the development chain
   payctl reorg <depth>                  replace the last depth blocks with empty ones
