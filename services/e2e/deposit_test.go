@@ -13,14 +13,20 @@ const (
 	wait        = 60 * time.Second
 )
 
-// startDeposits runs the listener and topup and follows topup's return queue.
+// startDeposits runs the listener and topup on a new suite and follows topup's
+// return queue.
 func startDeposits(t *testing.T) (*Suite, *Collector) {
 	s := NewSuite(t)
+	return s, s.runDeposits()
+}
+
+// runDeposits runs the listener and topup and follows topup's return queue.
+func (s *Suite) runDeposits() *Collector {
 	s.Start("chain-listener")
 	s.Start("topup")
 	s.WaitConsumers("internal.listener.watch.queue", 1)
 	s.WaitConsumers("pay.topup.queue", 1)
-	return s, s.Collect(topupReturn)
+	return s.Collect(topupReturn)
 }
 
 // register asks for a fresh deposit address and returns it.
@@ -91,8 +97,13 @@ func assertConsistent(t *testing.T, msgs []Message) {
 	}
 }
 
-func TestDepositPendingThenConfirmed(t *testing.T) {
-	s, c := startDeposits(t)
+func TestDepositPendingThenConfirmed(t *testing.T) { depositPendingThenConfirmed(t, NewSuite(t)) }
+
+// depositPendingThenConfirmed: a transfer to a deposit address is reported
+// pending with its first block and confirmed after CONFIRMATIONS blocks, not
+// before.
+func depositPendingThenConfirmed(t *testing.T, s *Suite) {
+	c := s.runDeposits()
 	addr := register(t, s, c, "dep-1")
 
 	tx := s.SendUSDT(1, addr, "12.345678")

@@ -100,7 +100,7 @@ func services() []string {
 // host and MariaDB schemas, with the services running as real processes.
 type Suite struct {
 	t       testing.TB
-	Chain   *devchain.Chain
+	Chain   Node
 	Eth     *ethclient.Client
 	AMQPURL string
 	// InternalURL is the suite's internal virtual host, of the messages
@@ -127,14 +127,22 @@ func randomID() string {
 // are started with Start.
 func NewSuite(t testing.TB) *Suite {
 	t.Helper()
-	s := &Suite{t: t, id: randomID(), procs: map[string]*exec.Cmd{}, logs: map[string]string{},
-		secret: []byte("dev-secret"), token: common.HexToAddress(erc20.DevTokenAddress)}
 	chain, err := devchain.Start(t.Context(), devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0"}, zerolog.Nop())
 	if err != nil {
 		t.Fatalf("start development chain: %v", err)
 	}
 	t.Cleanup(func() { _ = chain.Close() })
+	return NewSuiteOn(t, chain)
+}
+
+// NewSuiteOn prepares an isolated vhost like NewSuite, with the services
+// pointed at chain, which the caller started and stops.
+func NewSuiteOn(t testing.TB, chain Node) *Suite {
+	t.Helper()
+	s := &Suite{t: t, id: randomID(), procs: map[string]*exec.Cmd{}, logs: map[string]string{},
+		secret: []byte("dev-secret"), token: common.HexToAddress(erc20.DevTokenAddress)}
 	s.Chain = chain
+	var err error
 	if s.Eth, err = ethclient.Dial(chain.HTTPURL()); err != nil {
 		t.Fatal(err)
 	}

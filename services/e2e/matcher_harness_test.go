@@ -40,13 +40,19 @@ const haltOnRace = "GORACE=halt_on_error=1"
 // follows the order return queue.
 func startOrders(t *testing.T, replicas ...string) (*Suite, *Collector) {
 	s := NewSuite(t)
+	return s, s.runOrders(replicas...)
+}
+
+// runOrders runs the chain-listener and the matcher replicas named on s, and
+// follows the order return queue.
+func (s *Suite) runOrders(replicas ...string) *Collector {
 	s.Start("chain-listener")
 	for _, name := range replicas {
 		s.StartAs(name, "matcher", haltOnRace)
 	}
 	s.WaitConsumers(listenerWatch, 1)
 	s.WaitConsumers(orderQueue, len(replicas))
-	return s, s.Collect(orderReturn)
+	return s.Collect(orderReturn)
 }
 
 // LogLines counts the lines of the logs of the processes started as svc that

@@ -14,8 +14,11 @@ import (
 // over two matcher replicas: every payable amount on the shared address is
 // distinct. 20 of them (every tenth) are then paid on chain with their exact
 // payable amount, and each payment is matched to its own order.
-func TestOrderAmountModeTwoReplicas(t *testing.T) {
-	s, c := startOrders(t, "matcher-a", "matcher-b")
+func TestOrderAmountModeTwoReplicas(t *testing.T) { orderAmountModeTwoReplicas(t, NewSuite(t)) }
+
+// orderAmountModeTwoReplicas is TestOrderAmountModeTwoReplicas on s.
+func orderAmountModeTwoReplicas(t *testing.T, s *Suite) {
+	c := s.runOrders("matcher-a", "matcher-b")
 	const n, paidEvery = 200, 10
 	reqs := make([]map[string]any, n)
 	for i := range reqs {
@@ -85,8 +88,11 @@ func TestOrderAmountModeTwoReplicas(t *testing.T) {
 // TestOrderPayments covers, in address mode, a payment split over two
 // transfers, an underpaid order that expires, an overpaid one and a payment
 // arriving after expiry.
-func TestOrderPayments(t *testing.T) {
-	s, c := startOrders(t, "matcher")
+func TestOrderPayments(t *testing.T) { orderPayments(t, NewSuite(t)) }
+
+// orderPayments is TestOrderPayments on s.
+func orderPayments(t *testing.T, s *Suite) {
+	c := s.runOrders("matcher")
 	const expiresIn = 15
 	split := openOrder(t, s, c, map[string]any{"request_id": "ord-split", "order_id": "o-split", "amount": "10", "expires_in": expiresIn})
 	under := openOrder(t, s, c, map[string]any{"request_id": "ord-under", "order_id": "o-under", "amount": "10", "expires_in": expiresIn})
@@ -176,8 +182,11 @@ func waitExpiryPass(t *testing.T, s *Suite, c *Collector) {
 // TestOrderReorg: a payment seen and then removed by a reorganisation stops
 // counting. Its seen return (status 2, not final) is never confirmed, the order
 // expires with paid_amount "0", and operators get an alert.
-func TestOrderReorg(t *testing.T) {
-	s, c := startOrders(t, "matcher")
+func TestOrderReorg(t *testing.T) { orderReorg(t, NewSuite(t)) }
+
+// orderReorg is TestOrderReorg on s.
+func orderReorg(t *testing.T, s *Suite) {
+	c := s.runOrders("matcher")
 	alerts := s.Collect(alertQueue)
 	o := openOrder(t, s, c, map[string]any{"request_id": "ord-reorg", "order_id": "o-reorg", "amount": "7", "expires_in": 6})
 	tx := strings.ToLower(s.SendUSDT(1, o.Str("pay_address"), "7").Hex())

@@ -17,8 +17,10 @@ func payment(id, order, from, to, amount string) map[string]any {
 // tokens but no ether is paid from that address once pay has funded its gas;
 // one from an empty deposit address is paid from pay's hot wallet; one from an
 // address that is not a deposit address is refused.
-func TestPayFromUserOrHotWallet(t *testing.T) {
-	s := NewSuite(t)
+func TestPayFromUserOrHotWallet(t *testing.T) { payFromUserOrHotWallet(t, NewSuite(t)) }
+
+// payFromUserOrHotWallet is TestPayFromUserOrHotWallet on s.
+func payFromUserOrHotWallet(t *testing.T, s *Suite) {
 	s.Start("chain-listener")
 	s.Start("topup")
 	s.startPayout("pay", "pay", payQueue, 1)

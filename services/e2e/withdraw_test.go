@@ -15,8 +15,13 @@ import (
 // startWithdraw runs one withdraw replica and follows its return queue.
 func startWithdraw(t *testing.T, extra ...string) (*Suite, *Collector) {
 	s := NewSuite(t)
+	return s, s.runWithdraw(extra...)
+}
+
+// runWithdraw runs one withdraw replica on s and follows its return queue.
+func (s *Suite) runWithdraw(extra ...string) *Collector {
 	s.startPayout("withdraw", "withdraw", withdrawQueue, 1, extra...)
-	return s, s.Collect(withdrawReturn)
+	return s.Collect(withdrawReturn)
 }
 
 func withdrawal(id, to, amount string) map[string]any {
@@ -142,8 +147,12 @@ func distinctReturns(msgs []Message) []Message {
 
 // TestWithdrawSameRequestIDRepeated publishes one request_id before, during
 // and after its processing: the funds move once and every answer is the same.
-func TestWithdrawSameRequestIDRepeated(t *testing.T) {
-	s, c := startWithdraw(t)
+func TestWithdrawSameRequestIDRepeated(t *testing.T) { withdrawSameRequestIDRepeated(t, NewSuite(t)) }
+
+// withdrawSameRequestIDRepeated is TestWithdrawSameRequestIDRepeated on s: a
+// withdrawal paid from the hot wallet, requested three times.
+func withdrawSameRequestIDRepeated(t *testing.T, s *Suite) {
+	c := s.runWithdraw()
 	to := newAddress(t)
 	req := func() map[string]any { return withdrawal("dup-1", to, "3.25") }
 
