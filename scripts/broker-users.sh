@@ -105,20 +105,23 @@ password_of() {
 # rabbitmqctl reads its standard input, which the loops below feed.
 ctl() { rabbitmqctl -q "$@" </dev/null; }
 
-# current prints what the broker holds, in the form permissions prints it.
+# current prints what the broker holds, in the form permissions prints it. A
+# virtual host that does not exist yet (a new broker) holds nothing.
 current() {
 	local vhost
 	for vhost in "$PUBLIC_VHOST" "$INTERNAL_VHOST"; do
-		ctl list_permissions -p "$vhost" 2>/dev/null | awk -v v="$vhost" 'NR > 1 && $1 != "guest" {print $1, v, $2, $3, $4}'
+		{ ctl list_permissions -p "$vhost" 2>/dev/null || true; } |
+			awk -v v="$vhost" 'NR > 1 && $1 != "guest" {print $1, v, $2, $3, $4}'
 	done
-	ctl list_topic_permissions -p "$PUBLIC_VHOST" 2>/dev/null | awk -v v="$PUBLIC_VHOST" 'NR > 1 {print "topic", $1, v, $2, $3, $4}'
+	{ ctl list_topic_permissions -p "$PUBLIC_VHOST" 2>/dev/null || true; } |
+		awk -v v="$PUBLIC_VHOST" 'NR > 1 {print "topic", $1, v, $2, $3, $4}'
 }
 
 # current_policies prints the suite's policies the broker holds, as policies prints them.
 current_policies() {
 	local vhost
 	for vhost in "$PUBLIC_VHOST" "$INTERNAL_VHOST"; do
-		ctl list_policies -p "$vhost" 2>/dev/null |
+		{ ctl list_policies -p "$vhost" 2>/dev/null || true; } |
 			awk -F'\t' 'NR > 1 && $2 ~ /^paysuite-/ {print "policy", $1, $2, $4, $6, $3, $5}'
 	done
 }
@@ -138,7 +141,7 @@ apply() {
 			ctl change_password "$user" "$(password_of "$user")" >/dev/null
 		fi
 	done
-	while read -r kind u vhost a b c d; do
+	while read -r kind u vhost a b c _; do
 		if [[ $kind == topic ]]; then
 			ctl set_topic_permissions -p "$vhost" "$u" "$a" "$b" "$c"
 		else
@@ -173,7 +176,7 @@ want=$(permissions | sort)
 have=$(current | sort)
 guest_ok=1
 if [[ $DEV == 1 ]]; then
-	ctl list_user_permissions guest 2>/dev/null | grep -q "^$INTERNAL_VHOST[[:space:]]" || guest_ok=0
+	ctl list_user_permissions guest 2>/dev/null | grep -q "^${INTERNAL_VHOST}[[:space:]]" || guest_ok=0
 fi
 want_policies=$(policies | sort)
 have_policies=$(current_policies | sort)

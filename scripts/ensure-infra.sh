@@ -3,7 +3,8 @@
 # tests use are reachable: RabbitMQ on 127.0.0.1:5672 (guest/guest, with the virtual
 # host of internal messages, the development users and dead-letter policies of
 # scripts/broker-users.sh, and a 2 MiB bound on messages) and
-# MariaDB on 127.0.0.1:3306 (root, empty password, over TCP).
+# MariaDB on 127.0.0.1:3306 (root, empty password, over TCP), and Node.js with npm,
+# which run Hardhat Network, the second node implementation of the end-to-end tests.
 #
 # For each server: if its port answers, nothing is done (so the common case takes a
 # few milliseconds); otherwise the installed server is started, or, when running as
@@ -307,6 +308,25 @@ ensure_broker_users() {
 	"$(dirname "${BASH_SOURCE[0]}")/broker-users.sh" --dev
 }
 
+# ensure_node makes sure node and npm are there (Hardhat 2 needs Node.js 18 or
+# newer); as root they are installed from Debian's packages.
+ensure_node() {
+	if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+		local major
+		major=$(node -p 'process.versions.node.split(".")[0]')
+		((major >= 18)) || die "Node.js $(node --version) is too old for Hardhat 2: install Node.js 18 or newer"
+		return 0
+	fi
+	if is_root; then
+		log "Node.js or npm is missing; installing nodejs and npm"
+		apt_install nodejs npm
+		return 0
+	fi
+	die "Node.js and npm are needed by the end-to-end tests (Hardhat Network) and this is not root.
+Install them as root, then run this again:
+      sudo apt-get update && sudo apt-get install -y nodejs npm"
+}
+
 main() {
 	if [[ "${1:-}" == "--dry-run" ]]; then
 		DRY_RUN=1
@@ -317,6 +337,7 @@ main() {
 	rabbitmq_limit_message_size
 	ensure_broker_users
 	ensure_mariadb
+	ensure_node
 }
 
 # Run only when executed, so the functions can be sourced and tried one by one.
