@@ -127,7 +127,7 @@ current_policies() {
 }
 
 apply() {
-	local existing user kind u vhost a b c d
+	local existing user kind u vhost a b c
 	ctl list_vhosts | grep -qx "$INTERNAL_VHOST" || {
 		log "adding virtual host $INTERNAL_VHOST"
 		ctl add_vhost "$INTERNAL_VHOST"
