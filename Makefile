@@ -65,11 +65,13 @@ lint: ## Check formatting (gofmt), go vet and staticcheck on every module.
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
 
 .PHONY: chaos
-chaos: infra ## Fault injection under mixed load (also restarts RabbitMQ and MariaDB), then the other fault tests.
+chaos: infra ## Fault injection under mixed load (also restarts RabbitMQ and MariaDB), nodes of a RabbitMQ cluster killed, then the other fault tests.
 	CHAOS=full $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) -v -run 'TestChaos$$' ./services/e2e/ | \
 		grep -v -e '^=== ' -e '^    --- '
+	CHAOS=full $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) -v -run 'TestClusterFailover$$' ./services/e2e/ | \
+		grep -v -e '^=== ' -e '^    --- '
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) \
-		-run 'Shutdown|Killed|BrokerConnectionsClosed|Failover|Crash' ./services/e2e/
+		-run 'Shutdown|Killed|BrokerConnectionsClosed|Failover|Crash' -skip 'TestClusterFailover' ./services/e2e/
 
 .PHONY: bench
 bench: infra ## Run the benchmarks at full size and write BENCHMARKS.md (BENCH_SHORT=1: a quick check).

@@ -31,7 +31,9 @@ const (
 // session is one live AMQP connection. lost is closed once the connection is
 // gone, so everything built on it knows to start over on the next session.
 type session struct {
-	conn     *amqp.Connection
+	conn *amqp.Connection
+	// addr is the node it is connected to, without the password.
+	addr     string
 	lost     chan struct{}
 	lostOnce sync.Once
 }
@@ -45,6 +47,12 @@ type Client struct {
 	topo Topology
 	log  zerolog.Logger
 	name string
+
+	// addrs are the broker addresses of cfg.URL; next indexes the one to
+	// try first, the last that worked. Only Dial and then the supervisor use
+	// next, one after the other.
+	addrs []string
+	next  int
 
 	// life is cancelled by Close; it bounds reconnecting and waiting.
 	life context.Context
@@ -75,6 +83,13 @@ type Client struct {
 // alive: on loss it redials with capped exponential backoff, redeclares the
 // topology, and publishers and consumers continue on the new connection.
 // It returns an error if the first connection or declaration fails.
+//
+// When cfg.URL lists several addresses (the nodes of a cluster), each
+// attempt tries them in turn until one connects: the first connection in
+// the listed order, so replicas that list the nodes in different orders
+// spread over the cluster, and every reconnect from the node that worked
+// last, going round the list, so a lost connection to a node that is still
+// up returns there and one to a dead node moves on to a survivor.
 func Dial(ctx context.Context, cfg Config, topo Topology, log zerolog.Logger) (*Client, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -89,6 +104,7 @@ func Dial(ctx context.Context, cfg Config, topo Topology, log zerolog.Logger) (*
 		stop:    stop,
 		up:      make(chan struct{}),
 		pubSlot: make(chan struct{}, 1),
+		addrs:   Addresses(cfg.URL),
 	}
 	c.log = log.With().Str("component", "broker").Str("connection_name", c.name).Logger()
 
@@ -98,17 +114,18 @@ func Dial(ctx context.Context, cfg Config, topo Topology, log zerolog.Logger) (*
 		return nil, err
 	}
 	c.setUp(sess)
-	c.log.Info().Str("broker", redactedAddr(cfg.URL)).Msg("connected")
+	c.log.Info().Str("broker", sess.addr).Int("brokers", len(c.addrs)).Msg("connected")
 	c.wg.Add(1)
 	go c.supervise(sess, closes)
 	return c, nil
 }
 
-// connect dials once and declares the topology on the new connection.
+// connect dials the broker addresses in turn from the last good one and
+// declares the topology on the new connection.
 func (c *Client) connect(ctx context.Context) (*session, chan *amqp.Error, error) {
 	props := amqp.NewConnectionProperties()
 	props.SetClientConnectionName(c.name)
-	conn, err := amqp.DialConfig(c.cfg.URL, amqp.Config{
+	conn, i, err := dialAny(ctx, c.addrs, c.next, amqp.Config{
 		Heartbeat:  heartbeat,
 		Locale:     "en_US",
 		Properties: props,
@@ -128,15 +145,58 @@ func (c *Client) connect(ctx context.Context) (*session, chan *amqp.Error, error
 		},
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("dial %s: %w", redactedAddr(c.cfg.URL), err)
+		return nil, nil, err
 	}
 	// Registered before declaring, so a loss during declaration is not missed.
 	closes := conn.NotifyClose(make(chan *amqp.Error, 1))
 	if err := declare(conn, c.cfg, c.topo, c.log); err != nil {
 		_ = conn.Close()
-		return nil, nil, err
+		// A node that cannot declare (cut off from its cluster, say) is
+		// tried last next time.
+		c.next = (i + 1) % len(c.addrs)
+		return nil, nil, fmt.Errorf("%s: %w", redactedAddr(c.addrs[i]), err)
 	}
-	return &session{conn: conn, lost: make(chan struct{})}, closes, nil
+	c.next = i
+	return &session{conn: conn, addr: redactedAddr(c.addrs[i]), lost: make(chan struct{})}, closes, nil
+}
+
+// DialAny connects to the first address of a broker address list (AMQP_URL,
+// say) that accepts, in the listed order: for tools and checks that need a
+// plain connection rather than a Client. Zero fields of cfg get amqp.Dial's
+// defaults. Its errors never hold a password.
+func DialAny(list string, cfg amqp.Config) (*amqp.Connection, error) {
+	if _, err := parseAddresses("broker address", list); err != nil {
+		return nil, err
+	}
+	if cfg.Dial == nil {
+		cfg.Dial = amqp.DefaultDial(dialTimeout)
+	}
+	if cfg.Heartbeat == 0 {
+		cfg.Heartbeat = heartbeat
+	}
+	if cfg.Locale == "" {
+		cfg.Locale = "en_US"
+	}
+	conn, _, err := dialAny(context.Background(), Addresses(list), 0, cfg)
+	return conn, err
+}
+
+// dialAny dials addrs in turn from index start until one connects, and
+// returns that connection with its index; the error tells why each failed.
+func dialAny(ctx context.Context, addrs []string, start int, cfg amqp.Config) (*amqp.Connection, int, error) {
+	var errs []error
+	for k := range addrs {
+		i := (start + k) % len(addrs)
+		conn, err := amqp.DialConfig(addrs[i], cfg)
+		if err == nil {
+			return conn, i, nil
+		}
+		errs = append(errs, fmt.Errorf("dial %s: %w", redactedAddr(addrs[i]), err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, -1, errors.Join(errs...)
 }
 
 // supervise waits for the current connection to close and replaces it until
@@ -177,7 +237,7 @@ func (c *Client) redial() (*session, chan *amqp.Error, bool) {
 				return nil, nil, false
 			}
 			c.reconnects.Add(1)
-			c.log.Info().Int("attempt", attempt).Msg("reconnected")
+			c.log.Info().Int("attempt", attempt).Str("broker", sess.addr).Msg("reconnected")
 			return sess, closes, true
 		}
 		if c.life.Err() != nil {

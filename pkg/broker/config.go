@@ -19,12 +19,14 @@ const (
 
 // Config is the broker configuration a service reads from its environment.
 type Config struct {
-	// URL is the broker address, amqp:// or amqps://; it may hold a password
-	// and is never logged.
+	// URL is the broker address, amqp:// or amqps://, or the comma-separated
+	// addresses of the nodes of a cluster, tried in turn (see Dial); it may
+	// hold a password and is never logged.
 	URL string `env:"AMQP_URL" envDefault:"amqp://guest:guest@127.0.0.1:5672/"`
-	// InternalURL is the broker address of the messages between the suite's
-	// services, in a virtual host of their own that business systems have no
-	// permissions on; empty means URL with the virtual host InternalVhost.
+	// InternalURL is the broker address (or addresses) of the messages
+	// between the suite's services, in a virtual host of their own that
+	// business systems have no permissions on; empty means the addresses of
+	// URL with the virtual host InternalVhost.
 	InternalURL string `env:"AMQP_INTERNAL_URL"`
 	// QueueType is the one switch for every queue the suite declares:
 	// classic or quorum.
@@ -79,20 +81,60 @@ const defaultMaxMessageBytes = 64 << 10
 const InternalVhost = "paysuite.internal"
 
 // Internal is the configuration of the connection that carries the internal
-// messages: the same settings at InternalURL, or at URL with the virtual
-// host InternalVhost.
+// messages: the same settings at InternalURL, or at every address of URL with
+// the virtual host InternalVhost.
 func (c Config) Internal() (Config, error) {
 	c.setDefaults()
 	if c.InternalURL == "" {
-		uri, err := amqp.ParseURI(c.URL)
+		uris, err := parseAddresses("AMQP_URL", c.URL)
 		if err != nil {
-			return Config{}, errors.New("AMQP_URL: not a valid amqp:// or amqps:// URL")
+			return Config{}, err
 		}
-		uri.Vhost = InternalVhost
-		c.InternalURL = uri.String()
+		internal := make([]string, len(uris))
+		for i, uri := range uris {
+			uri.Vhost = InternalVhost
+			// String leaves a comma of the password as it is, which would
+			// split the address.
+			internal[i] = strings.ReplaceAll(uri.String(), ",", "%2C")
+		}
+		c.InternalURL = strings.Join(internal, ",")
 	}
 	c.URL = c.InternalURL
 	return c, nil
+}
+
+// Addresses splits a broker address list (AMQP_URL, AMQP_INTERNAL_URL) into
+// its URLs: one per node of a cluster, separated by commas. A comma in a
+// user name or password is written %2C, as no other part of a URL holds one.
+func Addresses(list string) []string {
+	var out []string
+	for _, a := range strings.Split(list, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// parseAddresses parses every address of list. Its errors name the variable
+// and the position in the list, never the URL, which may hold a password.
+func parseAddresses(name, list string) ([]amqp.URI, error) {
+	addrs := Addresses(list)
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("%s: must not be empty", name)
+	}
+	uris := make([]amqp.URI, len(addrs))
+	for i, a := range addrs {
+		uri, err := amqp.ParseURI(a)
+		if err != nil {
+			if len(addrs) == 1 {
+				return nil, fmt.Errorf("%s: not a valid amqp:// or amqps:// URL", name)
+			}
+			return nil, fmt.Errorf("%s: address %d of %d is not a valid amqp:// or amqps:// URL", name, i+1, len(addrs))
+		}
+		uris[i] = uri
+	}
+	return uris, nil
 }
 
 // setDefaults fills zero values with the same defaults the env tags give, so
@@ -127,15 +169,12 @@ func (c *Config) setDefaults() {
 // Validate reports every invalid setting; each error names its environment variable.
 func (c Config) Validate() error {
 	var errs []error
-	if c.URL == "" {
-		errs = append(errs, errors.New("AMQP_URL: must not be empty"))
-	} else if _, err := amqp.ParseURI(c.URL); err != nil {
-		// The parse error may echo the URL, and the URL may hold a password.
-		errs = append(errs, errors.New("AMQP_URL: not a valid amqp:// or amqps:// URL"))
+	if _, err := parseAddresses("AMQP_URL", c.URL); err != nil {
+		errs = append(errs, err)
 	}
 	if c.InternalURL != "" {
-		if _, err := amqp.ParseURI(c.InternalURL); err != nil {
-			errs = append(errs, errors.New("AMQP_INTERNAL_URL: not a valid amqp:// or amqps:// URL"))
+		if _, err := parseAddresses("AMQP_INTERNAL_URL", c.InternalURL); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	switch c.QueueType {

@@ -131,3 +131,79 @@ func TestPoison(t *testing.T) {
 		})
 	}
 }
+
+func TestAddresses(t *testing.T) {
+	got := Addresses(" amqp://a:1/v , ,amqp://b:2/v,amqp://c:3/v ")
+	want := []string{"amqp://a:1/v", "amqp://b:2/v", "amqp://c:3/v"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("Addresses = %q, want %q", got, want)
+	}
+	if got := Addresses(" , "); len(got) != 0 {
+		t.Fatalf("Addresses of blanks = %q, want none", got)
+	}
+}
+
+func TestConfigValidateAddressList(t *testing.T) {
+	valid := Config{QueueType: "quorum", Prefetch: 64, DeadQueue: "pay.dead.queue", RequeueDelay: time.Second,
+		MaxMessageBytes: 64 << 10, RetryBackoffMax: 30 * time.Second, MaxAttempts: 10}
+	tests := []struct {
+		name, url, internal, wantErr string
+	}{
+		{name: "three nodes", url: "amqp://u:secret@h1:5681/vh,amqp://u:secret@h2:5682/vh,amqps://u:secret@h3:5683/vh"},
+		{name: "internal list", url: "amqp://u:secret@h1/vh", internal: "amqp://u:secret@h1/in,amqp://u:secret@h2/in"},
+		{name: "only commas", url: ",,", wantErr: "AMQP_URL: must not be empty"},
+		{name: "second address bad", url: "amqp://u:secret@h1/vh,http://u:secret@h2/vh",
+			wantErr: "AMQP_URL: address 2 of 2 is not a valid amqp:// or amqps:// URL"},
+		{name: "internal third address bad", url: "amqp://u:secret@h1/vh",
+			internal: "amqp://u:secret@h1/in,amqp://u:secret@h2/in,amqp://u:secret@h3:port/in",
+			wantErr:  "AMQP_INTERNAL_URL: address 3 of 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := valid
+			cfg.URL, cfg.InternalURL = tt.url, tt.internal
+			err := cfg.Validate()
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Validate error = %v, want it to mention %q", err, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Fatalf("Validate error leaks a URL: %v", err)
+			}
+		})
+	}
+}
+
+func TestInternalKeepsEveryAddress(t *testing.T) {
+	cfg := Config{URL: "amqp://u:p%2C1@h1:5681/public, amqps://u:p@h2:5682/public,amqp://u:p@h3/"}
+	internal, err := cfg.Internal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"amqp://u:p%2C1@h1:5681/paysuite.internal",
+		"amqps://u:p@h2:5682/paysuite.internal",
+		"amqp://u:p@h3/paysuite.internal",
+	}
+	if got := Addresses(internal.URL); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("internal addresses = %q, want %q", got, want)
+	}
+	if err := internal.Validate(); err != nil {
+		t.Fatalf("internal config: %v", err)
+	}
+
+	cfg.InternalURL = "amqp://u:p@h1/own,amqp://u:p@h2/own"
+	if internal, err = cfg.Internal(); err != nil || internal.URL != cfg.InternalURL {
+		t.Fatalf("explicit internal URL: %q, %v", internal.URL, err)
+	}
+
+	cfg = Config{URL: "amqp://u:secret@h1/vh,ftp://u:secret@h2/vh"}
+	if _, err := cfg.Internal(); err == nil || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("Internal of a bad list: %v", err)
+	}
+}

@@ -189,6 +189,11 @@ func (c *Client) consumeSession(ctx, handlerCtx context.Context, sess *session, 
 			if !ok {
 				return true, fmt.Errorf("delivery stream closed: %w", closeReason(closes))
 			}
+			if d.Redelivered {
+				// The broker gives it again: a consumer (perhaps this one,
+				// on a connection since lost) went away holding it.
+				log.Debug().Str("message_id", d.MessageId).Msg("redelivered")
+			}
 			next = append(next, d)
 		case out <- next:
 			next = nil

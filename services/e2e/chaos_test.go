@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"paysuite/pkg/broker"
 	"paysuite/pkg/sign"
 )
 
@@ -36,6 +37,9 @@ type chaosRun struct {
 	payouts  map[string][]string // request_id -> {flow, recipient, amount}
 	orders   map[string]string   // order request_id -> tx hash of its payment
 	injected map[string]int
+	// listQueues runs rabbitmqctl list_queues with args on the broker of
+	// the run; nil means the main node.
+	listQueues func(args ...string) ([]byte, error)
 }
 
 // publish sends a signed request as a business system would during an outage:
@@ -67,7 +71,7 @@ func (r *chaosRun) publishRaw(key string, body func() []byte) {
 }
 
 func publishOnce(ctx context.Context, url, key string, body []byte) error {
-	conn, err := amqp.Dial(url)
+	conn, err := broker.DialAny(url, amqp.Config{})
 	if err != nil {
 		return err
 	}
@@ -176,11 +180,16 @@ func TestChaos(t *testing.T) {
 	for fault, n := range r.injected {
 		fmt.Fprintf(&b, "%-34s %d\n", fault, n)
 	}
-	fmt.Fprintf(&b, "\n%-60s %s\n", "invariant", "held")
-	for _, h := range held {
-		fmt.Fprintf(&b, "%-60s %s\n", h[0], h[1])
-	}
+	writeHeld(&b, held)
 	t.Log(b.String())
+}
+
+// writeHeld appends the table of invariants and whether each held.
+func writeHeld(b *strings.Builder, held [][2]string) {
+	fmt.Fprintf(b, "\n%-60s %s\n", "invariant", "held")
+	for _, h := range held {
+		fmt.Fprintf(b, "%-60s %s\n", h[0], h[1])
+	}
 }
 
 // injectFaults injects one fault every second or two until end.
@@ -309,19 +318,37 @@ func (r *chaosRun) allFinal(topups, withdraws, pays, orders *Collector) bool {
 
 // checkInvariants checks the end state and returns what held.
 func (r *chaosRun) checkInvariants(t *testing.T, topups, withdraws, pays, orders, dead *Collector, garbage int, hooks *Receiver) [][2]string {
-	s := r.s
-	var held [][2]string
-	check := func(name string, errs []string) {
-		status := "yes"
-		if len(errs) > 0 {
-			status = fmt.Sprintf("NO (%d)", len(errs))
-			for _, e := range errs[:min(len(errs), 10)] {
-				t.Errorf("%s: %s", name, e)
-			}
-		}
-		held = append(held, [2]string{name, status})
-	}
+	v := &invariants{t: t}
+	r.checkDeposits(v, topups)
+	r.checkPayouts(v, withdraws, pays)
+	r.checkOrders(v, orders)
+	r.checkWebhooks(v, topups, hooks)
+	r.checkDrained(v, []string{"chain-listener", "topup", "matcher", "withdraw", "pay"}, dead, garbage)
+	return v.held
+}
 
+// invariants records which invariants held, failing the test on each that
+// did not.
+type invariants struct {
+	t    *testing.T
+	held [][2]string
+}
+
+func (v *invariants) check(name string, errs []string) {
+	status := "yes"
+	if len(errs) > 0 {
+		status = fmt.Sprintf("NO (%d)", len(errs))
+		for _, e := range errs[:min(len(errs), 10)] {
+			v.t.Errorf("%s: %s", name, e)
+		}
+	}
+	v.held = append(v.held, [2]string{name, status})
+}
+
+// checkDeposits: every deposit request answered, and each funded one has one
+// final status that matches the chain.
+func (r *chaosRun) checkDeposits(v *invariants, topups *Collector) {
+	t, check := v.t, v.check
 	var errs []string
 	for id := range r.deposits {
 		if len(Find(topups.All(), registeredOf(id))) == 0 {
@@ -343,8 +370,13 @@ func (r *chaosRun) checkInvariants(t *testing.T, topups, withdraws, pays, orders
 	}
 	assertConsistent(t, topups.All())
 	check("every deposit has one final status matching the chain", errs)
+}
 
-	errs = nil
+// checkPayouts: every payout has one final answer, repeated only with the
+// same content, and moved funds once if it succeeded and never otherwise.
+func (r *chaosRun) checkPayouts(v *invariants, withdraws, pays *Collector) {
+	s := r.s
+	var errs []string
 	for id, p := range r.payouts {
 		c, event := withdraws, "withdraw"
 		if p[0] == "pay" {
@@ -371,17 +403,21 @@ func (r *chaosRun) checkInvariants(t *testing.T, topups, withdraws, pays, orders
 			errs = append(errs, fmt.Sprintf("%s: %d transfers on chain for status %d", id, n, finals[0].Num("status")))
 		}
 	}
-	check("no payout moved funds twice; each has one final status", errs)
+	v.check("no payout moved funds twice; each has one final status", errs)
+}
 
-	errs = nil
+func (r *chaosRun) checkOrders(v *invariants, orders *Collector) {
+	var errs []string
 	for id, tx := range r.orders {
 		if r.onChain(tx) && len(Find(orders.All(), paidOf(id, 1))) == 0 {
 			errs = append(errs, id+" paid on chain but never reported paid")
 		}
 	}
-	check("every paid order reported paid", errs)
+	v.check("every paid order reported paid", errs)
+}
 
-	errs = nil
+func (r *chaosRun) checkWebhooks(v *invariants, topups *Collector, hooks *Receiver) {
+	var errs []string
 	delivered := map[string]bool{}
 	for _, c := range hooks.Calls() {
 		if c.Status == 200 {
@@ -396,10 +432,15 @@ func (r *chaosRun) checkInvariants(t *testing.T, topups, withdraws, pays, orders
 		}
 	}
 	hooks.CheckSignatures()
-	check("every return with a callback delivered as a webhook", errs)
+	v.check("every return with a callback delivered as a webhook", errs)
+}
 
-	errs = nil
-	for _, svc := range []string{"chain-listener", "topup", "matcher", "withdraw", "pay"} {
+// checkDrained: the outboxes of services are empty, no request or internal
+// queue holds a message, and the dead letters are the garbage sent.
+func (r *chaosRun) checkDrained(v *invariants, services []string, dead *Collector, garbage int) {
+	s, t, check := r.s, v.t, v.check
+	var errs []string
+	for _, svc := range services {
 		if got := s.query(svc, "SELECT COUNT(*) FROM outbox"); got != "0" {
 			errs = append(errs, fmt.Sprintf("%s outbox holds %s messages", svc, got))
 		}
@@ -409,7 +450,12 @@ func (r *chaosRun) checkInvariants(t *testing.T, topups, withdraws, pays, orders
 	errs = nil
 	var lines []string
 	for _, vhost := range []string{s.vhost, s.internalVhost()} {
-		out, err := exec.Command("rabbitmqctl", "list_queues", "-q", "-p", vhost, "name", "messages_ready", "messages_unacknowledged").CombinedOutput()
+		args := []string{"list_queues", "-q", "-p", vhost, "name", "messages_ready", "messages_unacknowledged"}
+		listQueues := r.listQueues
+		if listQueues == nil {
+			listQueues = func(args ...string) ([]byte, error) { return exec.Command("rabbitmqctl", args...).CombinedOutput() }
+		}
+		out, err := listQueues(args...)
 		if err != nil {
 			t.Fatalf("list queues: %v %s", err, out)
 		}
@@ -434,7 +480,6 @@ func (r *chaosRun) checkInvariants(t *testing.T, topups, withdraws, pays, orders
 		}
 	}
 	check("nothing left unacked; dead letters only the garbage", errs)
-	return held
 }
 
 func run(t *testing.T, name string, args ...string) {

@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"paysuite/pkg/broker"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/ethtx"
 	"paysuite/pkg/hdwallet"
@@ -52,7 +53,7 @@ func publish(ctx context.Context, cfg config, args []string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := amqp.Dial(cfg.AMQPURL)
+	conn, err := broker.DialAny(cfg.AMQPURL, amqp.Config{})
 	if err != nil {
 		return fmt.Errorf("connect to RabbitMQ: %w", err)
 	}
@@ -100,7 +101,7 @@ func follow(ctx context.Context, cfg config, args []string) error {
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
-	conn, err := amqp.Dial(cfg.AMQPURL)
+	conn, err := broker.DialAny(cfg.AMQPURL, amqp.Config{})
 	if err != nil {
 		return fmt.Errorf("connect to RabbitMQ: %w", err)
 	}

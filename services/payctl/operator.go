@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"paysuite/pkg/broker"
 )
 
 // notifierCommand runs an operator command of the notifier binary, which owns
@@ -76,7 +78,7 @@ func deadLetters(ctx context.Context, cfg config, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	conn, err := amqp.Dial(cfg.AMQPURL)
+	conn, err := broker.DialAny(cfg.AMQPURL, amqp.Config{})
 	if err != nil {
 		return fmt.Errorf("connect to RabbitMQ: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"paysuite/pkg/broker"
 	"paysuite/pkg/events"
 )
 
@@ -49,7 +50,7 @@ func rescan(ctx context.Context, cfg config, args []string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := amqp.Dial(url)
+	conn, err := broker.DialAny(url, amqp.Config{})
 	if err != nil {
 		return fmt.Errorf("connect to RabbitMQ's internal virtual host: %w", err)
 	}

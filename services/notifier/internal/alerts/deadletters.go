@@ -10,13 +10,15 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/rs/zerolog"
 
+	"paysuite/pkg/broker"
 	"paysuite/pkg/events"
 )
 
 // DeadLetterWatch alerts when the dead-letter queue holds messages. It looks
 // with a passive declare, which reads the depth without consuming anything.
 type DeadLetterWatch struct {
-	// URL is the broker's; it may hold a password and is never logged.
+	// URL is the broker's address or, for a cluster, its comma-separated
+	// addresses (tried in turn); it may hold a password and is never logged.
 	URL   string
 	Queue string
 	// Vhost names the virtual host in the alert when it is not the public
@@ -65,7 +67,7 @@ func (w *DeadLetterWatch) Check(ctx context.Context) error {
 
 func (w *DeadLetterWatch) depth() (int, error) {
 	if w.conn == nil || w.conn.IsClosed() {
-		conn, err := amqp.DialConfig(w.URL, amqp.Config{Heartbeat: 10 * time.Second, Dial: amqp.DefaultDial(10 * time.Second)})
+		conn, err := broker.DialAny(w.URL, amqp.Config{Heartbeat: 10 * time.Second})
 		if err != nil {
 			return 0, fmt.Errorf("connect to the broker: %w", redact(err))
 		}

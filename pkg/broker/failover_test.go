@@ -1,0 +1,256 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// node is a broker node the test can kill: a TCP proxy to the real broker
+// whose death drops every connection through it and refuses new ones, as a
+// crashed node's port does.
+type node struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+	dead  bool
+}
+
+func newNode(t *testing.T) *node {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uri, err := amqp.ParseURI(testURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := net.JoinHostPort(uri.Host, fmt.Sprint(uri.Port))
+	n := &node{ln: ln}
+	go func() {
+		for {
+			client, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial("tcp", target)
+			if err != nil {
+				_ = client.Close()
+				continue
+			}
+			if !n.track(client, server) {
+				continue
+			}
+			go func() { _, _ = io.Copy(server, client); _ = server.Close() }()
+			go func() { _, _ = io.Copy(client, server); _ = client.Close() }()
+		}
+	}()
+	t.Cleanup(n.kill)
+	return n
+}
+
+func (n *node) track(cs ...net.Conn) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.dead {
+		for _, c := range cs {
+			_ = c.Close()
+		}
+		return false
+	}
+	n.conns = append(n.conns, cs...)
+	return true
+}
+
+// url is the test broker's URL through this node.
+func (n *node) url(t *testing.T) string {
+	uri, err := amqp.ParseURI(testURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := n.ln.Addr().(*net.TCPAddr)
+	uri.Host, uri.Port = addr.IP.String(), addr.Port
+	return uri.String()
+}
+
+func (n *node) kill() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.dead = true
+	_ = n.ln.Close()
+	for _, c := range n.conns {
+		_ = c.Close()
+	}
+}
+
+// closedPortURL is the test broker's URL on a port nobody listens on.
+func closedPortURL(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	_ = ln.Close()
+	return fmt.Sprintf("amqp://guest:secret@127.0.0.1:%d/", port)
+}
+
+func TestDialSkipsDeadAddress(t *testing.T) {
+	f := newFixture(t, QueueTypeClassic)
+	f.cfg.URL = closedPortURL(t) + "," + testURL()
+	c := f.dial(t)
+	sess, err := c.session(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := redactedAddr(testURL()); sess.addr != want {
+		t.Fatalf("connected to %s, want %s", sess.addr, want)
+	}
+	got := make(chan string, 1)
+	stop, done := startConsumer(t, c, f.queue, 1, func(_ context.Context, d Delivery) error {
+		got <- d.MessageID
+		return nil
+	})
+	if err := c.Publish(t.Context(), f.exchange, f.key, Message{Body: []byte(`{}`), MessageID: "one"}); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	select {
+	case id := <-got:
+		if id != "one" {
+			t.Fatalf("got %q", id)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no delivery")
+	}
+	stop()
+	if err := waitResult(t, done, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	// Every address down: one error naming each, without the password.
+	f.cfg.URL = closedPortURL(t) + "," + closedPortURL(t)
+	_, err = Dial(t.Context(), f.cfg, f.topo, testLogger(t))
+	if err == nil {
+		t.Fatal("Dial to two closed ports succeeded")
+	}
+	if strings.Count(err.Error(), "dial 127.0.0.1:") != 2 || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("Dial error = %v, want both addresses named and no password", err)
+	}
+}
+
+func TestDialAny(t *testing.T) {
+	conn, err := DialAny(closedPortURL(t)+", "+testURL(), amqp.Config{})
+	if err != nil {
+		t.Fatalf("DialAny: %v", err)
+	}
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatalf("channel on the second address: %v", err)
+	}
+	_ = ch.Close()
+	_ = conn.Close()
+
+	if _, err := DialAny("amqp://guest:secret@127.0.0.1:5672/,mailto:secret", amqp.Config{}); err == nil ||
+		!strings.Contains(err.Error(), "address 2 of 2") || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("DialAny of a bad list: %v", err)
+	}
+}
+
+// TestFailoverWhenNodeDies kills the node a client is connected to while
+// publishes wait for their confirms: the client moves to the next address,
+// its consumer resumes there, and every publish ends confirmed and consumed.
+func TestFailoverWhenNodeDies(t *testing.T) {
+	f := newFixture(t, QueueTypeClassic)
+	first := newNode(t)
+	f.cfg.URL = first.url(t) + "," + testURL()
+	c := f.dial(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	sess, err := c.session(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess.addr != redactedAddr(first.url(t)) {
+		t.Fatalf("first connection to %s, want the first address", sess.addr)
+	}
+
+	var mu sync.Mutex
+	received := map[string]int{}
+	stop, done := startConsumer(t, c, f.queue, 4, func(_ context.Context, d Delivery) error {
+		mu.Lock()
+		received[d.MessageID]++
+		mu.Unlock()
+		return nil
+	})
+
+	const publishers, after = 6, 10
+	var sentCount atomic.Int64
+	sent := make([][]string, publishers)
+	errs := make([][]error, publishers)
+	var wg sync.WaitGroup
+	for g := range publishers {
+		wg.Go(func() {
+			remaining := after
+			for i := 0; remaining > 0 && i < 3000 && ctx.Err() == nil; i++ {
+				if c.reconnects.Load() > 0 {
+					remaining--
+				}
+				id := fmt.Sprintf("g%d-%d", g, i)
+				if err := c.Publish(ctx, f.exchange, f.key, Message{Body: []byte(`{}`), MessageID: id}); err != nil {
+					errs[g] = append(errs[g], fmt.Errorf("%s: %w", id, err))
+					continue
+				}
+				sent[g] = append(sent[g], id)
+				sentCount.Add(1)
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+	}
+	waitFor(t, 30*time.Second, "first publishes", func() bool { return sentCount.Load() >= 30 })
+	first.kill()
+	waitFor(t, 30*time.Second, "reconnect", func() bool { return c.reconnects.Load() > 0 })
+	wg.Wait()
+
+	if sess, err = c.session(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if want := redactedAddr(testURL()); sess.addr != want {
+		t.Fatalf("reconnected to %s, want the surviving %s", sess.addr, want)
+	}
+	var ids []string
+	for g := range publishers {
+		for _, err := range errs[g] {
+			t.Errorf("Publish failed: %v", err)
+		}
+		ids = append(ids, sent[g]...)
+	}
+	waitFor(t, 60*time.Second, "every confirmed message consumed", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, id := range ids {
+			if received[id] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	stop()
+	if err := waitResult(t, done, 10*time.Second); err != nil {
+		t.Fatalf("Consume returned %v", err)
+	}
+	mu.Lock()
+	dups := 0
+	for _, n := range received {
+		dups += n - 1
+	}
+	mu.Unlock()
+	t.Logf("%d messages confirmed across the failover, %d delivered more than once", len(ids), dups)
+}
