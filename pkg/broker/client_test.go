@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os/exec"
 	"strings"
 	"sync"
@@ -12,23 +13,22 @@ import (
 	"time"
 )
 
-func TestTopologyIdempotent(t *testing.T) {
-	f := newFixture(t, QueueTypeClassic)
-	first := f.dial(t)
-	second := f.dial(t)
-
+// roundTrip publishes a message through publisher and checks that a consumer
+// on consumer receives it, then stops that consumer.
+func roundTrip(t *testing.T, f fixture, consumer, publisher *Client, id string) {
+	t.Helper()
 	got := make(chan string, 1)
-	stop, done := startConsumer(t, first, f.queue, 1, func(_ context.Context, d Delivery) error {
+	stop, done := startConsumer(t, consumer, f.queue, 1, func(_ context.Context, d Delivery) error {
 		got <- d.MessageID
 		return nil
 	})
-	if err := second.Publish(t.Context(), f.exchange, f.key, Message{Body: []byte(`{}`), MessageID: "x"}); err != nil {
+	if err := publisher.Publish(t.Context(), f.exchange, f.key, Message{Body: []byte(`{}`), MessageID: id}); err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
 	select {
-	case id := <-got:
-		if id != "x" {
-			t.Fatalf("got %q", id)
+	case gotID := <-got:
+		if gotID != id {
+			t.Fatalf("got %q", gotID)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no delivery")
@@ -37,6 +37,14 @@ func TestTopologyIdempotent(t *testing.T) {
 	if err := waitResult(t, done, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestTopologyIdempotent(t *testing.T) {
+	f := newFixture(t, QueueTypeClassic)
+	first := f.dial(t)
+	second := f.dial(t)
+
+	roundTrip(t, f, first, second, "x")
 
 	// A different queue type for the same queue is a configuration error.
 	bad := f.cfg
@@ -101,28 +109,59 @@ func TestReconnect(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 
+	load := lossLoad{publishers: 8, after: 15, limit: 2000, threshold: 40, pace: 10 * time.Millisecond}
+	ids, received := load.run(t, ctx, f, c, func() {
+		out, err := exec.CommandContext(ctx, "rabbitmqctl", "close_all_connections", "test").CombinedOutput()
+		if err != nil {
+			t.Fatalf("rabbitmqctl close_all_connections: %v\n%s", err, out)
+		}
+	})
+	if len(received) != len(ids) {
+		t.Errorf("received %d distinct ids, sent %d", len(received), len(ids))
+	}
+	if !c.Ready() {
+		t.Error("Ready() = false after reconnect")
+	}
+	t.Logf("published %d messages across the reconnect", len(ids))
+}
+
+// lossLoad is a publish load across the loss of a client's connection:
+// publishers publish through the client until it has reconnected and then
+// after more messages each (at most limit each, one per pace), while a
+// consumer records every delivery.
+type lossLoad struct {
+	publishers, after, limit int
+	// threshold is how many publishes are confirmed before the connection is
+	// lost, so that publishes are in flight before, during and after the loss.
+	threshold int
+	pace      time.Duration
+}
+
+// run applies the load to c, calls lose once threshold publishes are
+// confirmed, and fails the test for any failed publish. Once every confirmed
+// publish has been consumed it stops the consumer and returns their ids and
+// how often each id was delivered.
+func (l lossLoad) run(t *testing.T, ctx context.Context, f fixture, c *Client, lose func()) (ids []string, received map[string]int) {
+	t.Helper()
 	var mu sync.Mutex
-	received := map[string]bool{}
+	received = map[string]int{}
 	stop, done := startConsumer(t, c, f.queue, 4, func(_ context.Context, d Delivery) error {
 		mu.Lock()
-		received[d.MessageID] = true
+		received[d.MessageID]++
 		mu.Unlock()
 		return nil
 	})
 
-	// Publishers run until the client has reconnected, and then publish some
-	// more, so publishes are in flight before, during and after the drop.
-	const publishers, after = 8, 15
 	var sentCount atomic.Int64
-	sent := make([][]string, publishers)
-	errs := make([][]error, publishers)
+	sent := make([][]string, l.publishers)
+	errs := make([][]error, l.publishers)
 	var wg sync.WaitGroup
-	for g := range publishers {
+	for g := range l.publishers {
 		wg.Go(func() {
-			tick := time.NewTicker(10 * time.Millisecond)
+			tick := time.NewTicker(l.pace)
 			defer tick.Stop()
-			remaining := after
-			for i := 0; remaining > 0 && i < 2000; i++ {
+			remaining := l.after
+			for i := 0; remaining > 0 && i < l.limit; i++ {
 				if c.reconnects.Load() > 0 {
 					remaining--
 				}
@@ -142,46 +181,34 @@ func TestReconnect(t *testing.T) {
 		})
 	}
 
-	waitFor(t, 30*time.Second, "first publishes", func() bool { return sentCount.Load() >= 40 })
-	out, err := exec.CommandContext(ctx, "rabbitmqctl", "close_all_connections", "test").CombinedOutput()
-	if err != nil {
-		t.Fatalf("rabbitmqctl close_all_connections: %v\n%s", err, out)
-	}
+	waitFor(t, 30*time.Second, "first publishes", func() bool { return sentCount.Load() >= int64(l.threshold) })
+	lose()
 	waitFor(t, 30*time.Second, "reconnect", func() bool { return c.reconnects.Load() > 0 })
 	wg.Wait()
 
-	total := 0
-	for g := range publishers {
+	for g := range l.publishers {
 		for _, err := range errs[g] {
 			t.Errorf("Publish failed: %v", err)
 		}
-		total += len(sent[g])
+		ids = append(ids, sent[g]...)
 	}
-	waitFor(t, 60*time.Second, "every message consumed", func() bool {
+	waitFor(t, 60*time.Second, "every confirmed message consumed", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		for g := range publishers {
-			for _, id := range sent[g] {
-				if !received[id] {
-					return false
-				}
+		for _, id := range ids {
+			if received[id] == 0 {
+				return false
 			}
 		}
 		return true
 	})
-	mu.Lock()
-	if len(received) != total {
-		t.Errorf("received %d distinct ids, sent %d", len(received), total)
-	}
-	mu.Unlock()
-	if !c.Ready() {
-		t.Error("Ready() = false after reconnect")
-	}
 	stop()
 	if err := waitResult(t, done, 10*time.Second); err != nil {
 		t.Fatalf("Consume returned %v", err)
 	}
-	t.Logf("published %d messages across the reconnect", total)
+	mu.Lock()
+	defer mu.Unlock()
+	return ids, maps.Clone(received)
 }
 
 func TestConnectionName(t *testing.T) {

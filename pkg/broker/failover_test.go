@@ -7,7 +7,6 @@ import (
 	"net"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,26 +113,7 @@ func TestDialSkipsDeadAddress(t *testing.T) {
 	if want := redactedAddr(testURL()); sess.addr != want {
 		t.Fatalf("connected to %s, want %s", sess.addr, want)
 	}
-	got := make(chan string, 1)
-	stop, done := startConsumer(t, c, f.queue, 1, func(_ context.Context, d Delivery) error {
-		got <- d.MessageID
-		return nil
-	})
-	if err := c.Publish(t.Context(), f.exchange, f.key, Message{Body: []byte(`{}`), MessageID: "one"}); err != nil {
-		t.Fatalf("Publish: %v", err)
-	}
-	select {
-	case id := <-got:
-		if id != "one" {
-			t.Fatalf("got %q", id)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no delivery")
-	}
-	stop()
-	if err := waitResult(t, done, 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	roundTrip(t, f, c, c, "one")
 
 	// Every address down: one error naming each, without the password.
 	f.cfg.URL = closedPortURL(t) + "," + closedPortURL(t)
@@ -182,75 +162,17 @@ func TestFailoverWhenNodeDies(t *testing.T) {
 		t.Fatalf("first connection to %s, want the first address", sess.addr)
 	}
 
-	var mu sync.Mutex
-	received := map[string]int{}
-	stop, done := startConsumer(t, c, f.queue, 4, func(_ context.Context, d Delivery) error {
-		mu.Lock()
-		received[d.MessageID]++
-		mu.Unlock()
-		return nil
-	})
-
-	const publishers, after = 6, 10
-	var sentCount atomic.Int64
-	sent := make([][]string, publishers)
-	errs := make([][]error, publishers)
-	var wg sync.WaitGroup
-	for g := range publishers {
-		wg.Go(func() {
-			remaining := after
-			for i := 0; remaining > 0 && i < 3000 && ctx.Err() == nil; i++ {
-				if c.reconnects.Load() > 0 {
-					remaining--
-				}
-				id := fmt.Sprintf("g%d-%d", g, i)
-				if err := c.Publish(ctx, f.exchange, f.key, Message{Body: []byte(`{}`), MessageID: id}); err != nil {
-					errs[g] = append(errs[g], fmt.Errorf("%s: %w", id, err))
-					continue
-				}
-				sent[g] = append(sent[g], id)
-				sentCount.Add(1)
-				time.Sleep(5 * time.Millisecond)
-			}
-		})
-	}
-	waitFor(t, 30*time.Second, "first publishes", func() bool { return sentCount.Load() >= 30 })
-	first.kill()
-	waitFor(t, 30*time.Second, "reconnect", func() bool { return c.reconnects.Load() > 0 })
-	wg.Wait()
-
+	load := lossLoad{publishers: 6, after: 10, limit: 3000, threshold: 30, pace: 5 * time.Millisecond}
+	ids, received := load.run(t, ctx, f, c, first.kill)
 	if sess, err = c.session(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if want := redactedAddr(testURL()); sess.addr != want {
 		t.Fatalf("reconnected to %s, want the surviving %s", sess.addr, want)
 	}
-	var ids []string
-	for g := range publishers {
-		for _, err := range errs[g] {
-			t.Errorf("Publish failed: %v", err)
-		}
-		ids = append(ids, sent[g]...)
-	}
-	waitFor(t, 60*time.Second, "every confirmed message consumed", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, id := range ids {
-			if received[id] == 0 {
-				return false
-			}
-		}
-		return true
-	})
-	stop()
-	if err := waitResult(t, done, 10*time.Second); err != nil {
-		t.Fatalf("Consume returned %v", err)
-	}
-	mu.Lock()
 	dups := 0
 	for _, n := range received {
 		dups += n - 1
 	}
-	mu.Unlock()
 	t.Logf("%d messages confirmed across the failover, %d delivered more than once", len(ids), dups)
 }

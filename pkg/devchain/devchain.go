@@ -436,12 +436,24 @@ func (c *Chain) Mine(n int) error {
 	if n < 0 {
 		return fmt.Errorf("mine %d blocks: negative count", n)
 	}
+	return c.whileOpen(func() error { return c.mineLocked(n) })
+}
+
+// whileOpen runs f holding mu, or returns ErrClosed once the chain is closed.
+func (c *Chain) whileOpen(f func() error) error {
+	_, err := resultWhileOpen(c, func() (struct{}, error) { return struct{}{}, f() })
+	return err
+}
+
+// resultWhileOpen is whileOpen for an f with a result, which is zero when the chain is closed.
+func resultWhileOpen[T any](c *Chain, f func() (T, error)) (T, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return ErrClosed
+		var zero T
+		return zero, ErrClosed
 	}
-	return c.mineLocked(n)
+	return f()
 }
 
 // mineLocked seals n blocks (sealLocked, mining.go); the caller holds mu. The head is checked as well,
@@ -464,11 +476,11 @@ func (c *Chain) mineLocked(n int) error {
 // blocks are dropped for good; transactions that were pending before the reorg stay pending. Block 1
 // (the token deployment) and genesis are never replaced.
 func (c *Chain) Reorg(depth int) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return ErrClosed
-	}
+	return c.whileOpen(func() error { return c.reorgLocked(depth) })
+}
+
+// reorgLocked is Reorg; the caller holds mu.
+func (c *Chain) reorgLocked(depth int) error {
 	chain := c.backend.BlockChain()
 	head := chain.CurrentBlock()
 	headNum := head.Number.Uint64()
@@ -551,11 +563,11 @@ func (c *Chain) replaceBlocks(ancestor *types.Block, depth int, removed map[comm
 
 // DropTransaction removes the transaction hash from the pool and reports whether it was there.
 func (c *Chain) DropTransaction(hash common.Hash) (bool, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return false, ErrClosed
-	}
+	return resultWhileOpen(c, func() (bool, error) { return c.dropTransactionLocked(hash) })
+}
+
+// dropTransactionLocked is DropTransaction; the caller holds mu.
+func (c *Chain) dropTransactionLocked(hash common.Hash) (bool, error) {
 	pool := c.backend.TxPool()
 	if err := pool.Sync(); err != nil {
 		return false, fmt.Errorf("drop transaction %s: sync pool: %w", hash, err)

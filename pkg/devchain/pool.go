@@ -12,24 +12,21 @@ import (
 // DropAllTransactions empties the transaction pool and returns how many transactions it removed
 // (anvil_dropAllTransactions).
 func (c *Chain) DropAllTransactions() (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return 0, ErrClosed
-	}
-	n := len(c.drainPool())
-	c.log.Info().Int("txs", n).Msg("devchain dropped all transactions")
-	return n, nil
+	return resultWhileOpen(c, func() (int, error) {
+		n := len(c.drainPool())
+		c.log.Info().Int("txs", n).Msg("devchain dropped all transactions")
+		return n, nil
+	})
 }
 
 // RemovePoolTransactions removes every transaction of sender from the pool and returns how many it
 // removed (anvil_removePoolTransactions).
 func (c *Chain) RemovePoolTransactions(sender common.Address) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return 0, ErrClosed
-	}
+	return resultWhileOpen(c, func() (int, error) { return c.removePoolTransactionsLocked(sender), nil })
+}
+
+// removePoolTransactionsLocked is RemovePoolTransactions; the caller holds mu.
+func (c *Chain) removePoolTransactionsLocked(sender common.Address) int {
 	signer := types.LatestSignerForChainID(big.NewInt(ChainID))
 	var keep []*types.Transaction
 	removed := 0
@@ -42,18 +39,15 @@ func (c *Chain) RemovePoolTransactions(sender common.Address) (int, error) {
 	}
 	c.readd(keep)
 	c.log.Info().Str("sender", sender.Hex()).Int("txs", removed).Msg("devchain removed pool transactions")
-	return removed, nil
+	return removed
 }
 
 // SetCoinbase makes addr the fee recipient of the following blocks (anvil_setCoinbase).
 func (c *Chain) SetCoinbase(addr common.Address) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return ErrClosed
-	}
-	c.coinbase = addr
-	return nil
+	return c.whileOpen(func() error {
+		c.coinbase = addr
+		return nil
+	})
 }
 
 // SetBlockTimestampInterval stamps every following block exactly seconds after its parent,
@@ -63,28 +57,22 @@ func (c *Chain) SetBlockTimestampInterval(seconds uint64) error {
 	if seconds == 0 || seconds > maxTimeOffset {
 		return fmt.Errorf("block timestamp interval %d: between 1 and %d seconds", seconds, int64(maxTimeOffset))
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return ErrClosed
-	}
-	c.blockInterval = seconds
-	return nil
+	return c.whileOpen(func() error {
+		c.blockInterval = seconds
+		return nil
+	})
 }
 
 // RemoveBlockTimestampInterval goes back to stamping blocks by the clock and reports whether an
 // interval was set (anvil_removeBlockTimestampInterval).
 func (c *Chain) RemoveBlockTimestampInterval() (bool, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return false, ErrClosed
-	}
-	was := c.blockInterval != 0
-	c.blockInterval = 0
-	if was {
-		// The clock goes on from the last block stamped by the interval.
-		c.timeOffset = int64(c.backend.BlockChain().CurrentBlock().Time) - time.Now().Unix()
-	}
-	return was, nil
+	return resultWhileOpen(c, func() (bool, error) {
+		was := c.blockInterval != 0
+		c.blockInterval = 0
+		if was {
+			// The clock goes on from the last block stamped by the interval.
+			c.timeOffset = int64(c.backend.BlockChain().CurrentBlock().Time) - time.Now().Unix()
+		}
+		return was, nil
+	})
 }

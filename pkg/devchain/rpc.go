@@ -136,11 +136,7 @@ func (api *evmAPI) IncreaseTime(seconds json.RawMessage) (int64, error) {
 // SetNextBlockTimestamp fixes the next block's timestamp, which must be after the head's; the clock
 // goes on from it (evm_setNextBlockTimestamp [timestamp]).
 func (api *evmAPI) SetNextBlockTimestamp(ts json.RawMessage) error {
-	n, err := parseQuantity(ts)
-	if err != nil {
-		return fmt.Errorf("evm_setNextBlockTimestamp timestamp: %w", err)
-	}
-	return api.chain.SetNextBlockTimestamp(n)
+	return withQuantity("evm_setNextBlockTimestamp timestamp", ts, api.chain.SetNextBlockTimestamp)
 }
 
 // SetIntervalMining mines a block every seconds seconds, or stops interval mining with 0
@@ -281,11 +277,7 @@ func (api *anvilAPI) SetCoinbase(addr common.Address) error {
 // SetBlockTimestampInterval stamps every following block exactly seconds after its parent
 // (anvil_setBlockTimestampInterval [seconds]).
 func (api *anvilAPI) SetBlockTimestampInterval(seconds json.RawMessage) error {
-	n, err := parseQuantity(seconds)
-	if err != nil {
-		return fmt.Errorf("anvil_setBlockTimestampInterval seconds: %w", err)
-	}
-	return api.chain.SetBlockTimestampInterval(n)
+	return withQuantity("anvil_setBlockTimestampInterval seconds", seconds, api.chain.SetBlockTimestampInterval)
 }
 
 // RemoveBlockTimestampInterval goes back to the clock and reports whether an interval was set
@@ -459,6 +451,15 @@ func parseBigQuantity(raw json.RawMessage) (*big.Int, error) {
 		return nil, fmt.Errorf("bad quantity %s: want a non-negative integer", raw)
 	}
 	return n, nil
+}
+
+// withQuantity calls f with the quantity raw; param names raw in a parse error.
+func withQuantity(param string, raw json.RawMessage, f func(uint64) error) error {
+	n, err := parseQuantity(raw)
+	if err != nil {
+		return fmt.Errorf("%s: %w", param, err)
+	}
+	return f(n)
 }
 
 // parseQuantity reads a non-negative integer given as a JSON number, a 0x-prefixed hex string or a

@@ -42,15 +42,12 @@ func (c *Chain) sealedAtLocked(ts uint64) {
 // IncreaseTime moves the clock forward by seconds for every following block and returns the total
 // offset from the wall clock, in seconds.
 func (c *Chain) IncreaseTime(seconds uint64) (int64, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return 0, ErrClosed
-	}
-	if err := c.increaseTimeLocked(seconds); err != nil {
-		return 0, err
-	}
-	return c.timeOffset, nil
+	return resultWhileOpen(c, func() (int64, error) {
+		if err := c.increaseTimeLocked(seconds); err != nil {
+			return 0, err
+		}
+		return c.timeOffset, nil
+	})
 }
 
 // increaseTimeLocked adds seconds to the clock's offset. The caller holds mu.
@@ -65,12 +62,7 @@ func (c *Chain) increaseTimeLocked(seconds uint64) error {
 // SetNextBlockTimestamp makes ts (Unix seconds) the timestamp of the next block; later blocks go on
 // from it. ts must be after the head's timestamp.
 func (c *Chain) SetNextBlockTimestamp(ts uint64) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return ErrClosed
-	}
-	return c.setNextBlockTimestampLocked(ts)
+	return c.whileOpen(func() error { return c.setNextBlockTimestampLocked(ts) })
 }
 
 // setNextBlockTimestampLocked checks ts against the head and records it. The caller holds mu.
@@ -89,11 +81,11 @@ func (c *Chain) setNextBlockTimestampLocked(ts uint64) error {
 // MineAt seals a block stamped ts (Unix seconds), which must be after the head's timestamp; later
 // blocks go on from it.
 func (c *Chain) MineAt(ts uint64) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return ErrClosed
-	}
+	return c.whileOpen(func() error { return c.mineAtLocked(ts) })
+}
+
+// mineAtLocked is MineAt; the caller holds mu.
+func (c *Chain) mineAtLocked(ts uint64) error {
 	if err := c.setNextBlockTimestampLocked(ts); err != nil {
 		return err
 	}
@@ -111,11 +103,11 @@ func (c *Chain) MineWithInterval(n int, interval uint64) error {
 	if n < 0 {
 		return fmt.Errorf("mine %d blocks: negative count", n)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return ErrClosed
-	}
+	return c.whileOpen(func() error { return c.mineWithIntervalLocked(n, interval) })
+}
+
+// mineWithIntervalLocked is MineWithInterval; the caller holds mu.
+func (c *Chain) mineWithIntervalLocked(n int, interval uint64) error {
 	if n == 0 || interval == 0 {
 		return c.mineLocked(n)
 	}
@@ -126,11 +118,7 @@ func (c *Chain) MineWithInterval(n int, interval uint64) error {
 		return err
 	}
 	for range n - 1 {
-		if err := c.setNextBlockTimestampLocked(c.backend.BlockChain().CurrentBlock().Time + interval); err != nil {
-			return err
-		}
-		if err := c.mineLocked(1); err != nil {
-			c.nextTimestamp = 0
+		if err := c.mineAtLocked(c.backend.BlockChain().CurrentBlock().Time + interval); err != nil {
 			return err
 		}
 	}

@@ -111,47 +111,40 @@ func brokerCeiling(tb testing.TB, n, publishers, window int) (time.Duration, str
 // pipelined publishes n persistent messages on one channel in confirm mode,
 // waiting for the oldest confirm only when window messages are unconfirmed.
 func pipelined(ctx context.Context, url string, n, window int, body []byte) error {
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		return err
-	}
-	if err := ch.Confirm(false); err != nil {
-		return err
-	}
-	inFlight := make([]*amqp.DeferredConfirmation, 0, window)
-	waitOldest := func() error {
-		ok, err := inFlight[0].WaitContext(ctx)
-		if err != nil || !ok {
-			return fmt.Errorf("message %d not confirmed: %v", inFlight[0].DeliveryTag, err)
+	return tryChannel(url, func(ch *amqp.Channel) error {
+		if err := ch.Confirm(false); err != nil {
+			return err
 		}
-		inFlight = inFlight[1:]
-		return nil
-	}
-	for i := range n {
-		if len(inFlight) == window {
+		inFlight := make([]*amqp.DeferredConfirmation, 0, window)
+		waitOldest := func() error {
+			ok, err := inFlight[0].WaitContext(ctx)
+			if err != nil || !ok {
+				return fmt.Errorf("message %d not confirmed: %v", inFlight[0].DeliveryTag, err)
+			}
+			inFlight = inFlight[1:]
+			return nil
+		}
+		for i := range n {
+			if len(inFlight) == window {
+				if err := waitOldest(); err != nil {
+					return err
+				}
+			}
+			dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, "ceiling.exchange", "ceiling", true, false,
+				amqp.Publishing{ContentType: "application/json", DeliveryMode: amqp.Persistent, Body: body,
+					MessageId: strconv.Itoa(i)})
+			if err != nil {
+				return err
+			}
+			inFlight = append(inFlight, dc)
+		}
+		for len(inFlight) > 0 {
 			if err := waitOldest(); err != nil {
 				return err
 			}
 		}
-		dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, "ceiling.exchange", "ceiling", true, false,
-			amqp.Publishing{ContentType: "application/json", DeliveryMode: amqp.Persistent, Body: body,
-				MessageId: strconv.Itoa(i)})
-		if err != nil {
-			return err
-		}
-		inFlight = append(inFlight, dc)
-	}
-	for len(inFlight) > 0 {
-		if err := waitOldest(); err != nil {
-			return err
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // BenchmarkCeilingBroker measures what the suite stands on in RabbitMQ:

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -68,43 +67,13 @@ func (s *Suite) watchReturns(queue string) *returnWatch {
 	ctx := s.t.Context()
 	go func() {
 		for ctx.Err() == nil {
-			if err := w.consume(ctx, s.AMQPURL, queue); err != nil && ctx.Err() == nil {
+			err := consumeQueue(ctx, s.AMQPURL, queue, 1000, func(d amqp.Delivery) { w.record(d.Body, time.Now()) })
+			if err != nil && ctx.Err() == nil {
 				time.Sleep(100 * time.Millisecond) // the queue is declared by the services as they start
 			}
 		}
 	}()
 	return w
-}
-
-func (w *returnWatch) consume(ctx context.Context, url, queue string) error {
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		return err
-	}
-	if err := ch.Qos(1000, 0, false); err != nil {
-		return err
-	}
-	deliveries, err := ch.Consume(queue, "", false, false, false, false, nil)
-	if err != nil {
-		return err
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case d, ok := <-deliveries:
-			if !ok {
-				return fmt.Errorf("consumer of %s closed", queue)
-			}
-			w.record(d.Body, time.Now())
-			_ = d.Ack(false)
-		}
-	}
 }
 
 func (w *returnWatch) record(body []byte, at time.Time) {
@@ -328,16 +297,7 @@ func (s *Suite) queueDepth(queue string) int { return s.depthAt(s.urlOf(queue), 
 // depthAt is the number of ready messages in queue of the virtual host at url
 // (each virtual host has its own dead-letter queue).
 func (s *Suite) depthAt(url, queue string) int {
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		return -1
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		return -1
-	}
-	q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+	q, err := inspectQueue(url, queue)
 	if err != nil {
 		return -1
 	}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -17,37 +16,6 @@ const (
 	benchWithdrawQueue  = "pay.withdraw.queue"
 	benchWithdrawReturn = "pay.withdraw.return.queue"
 )
-
-// mineEvery mines a block every period until stop is called or the benchmark
-// ends: the development chain of the tests mines only on demand, and a payout
-// service waits for its transactions to be mined.
-func (s *Suite) mineEvery(period time.Duration) (stop func()) {
-	ctx, cancel := context.WithCancel(s.t.Context())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(period)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				_ = s.Chain.Mine(1)
-			}
-		}
-	}()
-	var once bool
-	stop = func() {
-		if !once {
-			once = true
-			cancel()
-			<-done
-		}
-	}
-	s.t.Cleanup(stop)
-	return stop
-}
 
 // withdrawRun is the outcome of a withdrawal measurement.
 type withdrawRun struct {
@@ -65,14 +33,14 @@ type withdrawRun struct {
 func measureWithdrawals(tb testing.TB, n, replicas int) withdrawRun {
 	tb.Helper()
 	s := NewSuite(tb)
-	stop := s.mineEvery(100 * time.Millisecond) // mines the hot wallet's funding while the replicas start
+	stop := s.startMiner(100 * time.Millisecond) // mines the hot wallet's funding while the replicas start
 	for i := 1; i <= replicas; i++ {
 		s.StartAs(fmt.Sprintf("withdraw-%d", i), "withdraw", benchLogLevel)
 	}
 	s.WaitConsumers(benchWithdrawQueue, replicas)
 	stop()
 	w := s.watchReturns(benchWithdrawReturn)
-	defer s.mineEvery(200 * time.Millisecond)()
+	defer s.startMiner(200 * time.Millisecond)()
 
 	ids := make([]string, n)
 	to := make([]string, n)

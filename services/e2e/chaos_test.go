@@ -15,7 +15,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"paysuite/pkg/broker"
 	"paysuite/pkg/sign"
 )
 
@@ -71,27 +70,20 @@ func (r *chaosRun) publishRaw(key string, body func() []byte) {
 }
 
 func publishOnce(ctx context.Context, url, key string, body []byte) error {
-	conn, err := broker.DialAny(url, amqp.Config{})
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		return err
-	}
-	if err := ch.Confirm(false); err != nil {
-		return err
-	}
-	conf, err := ch.PublishWithDeferredConfirmWithContext(ctx, "pay.exchange", key, true, false,
-		amqp.Publishing{ContentType: "application/json", DeliveryMode: amqp.Persistent, Body: body})
-	if err != nil {
-		return err
-	}
-	if ok, err := conf.WaitContext(ctx); err != nil || !ok {
-		return fmt.Errorf("not confirmed: %v", err)
-	}
-	return nil
+	return tryChannel(url, func(ch *amqp.Channel) error {
+		if err := ch.Confirm(false); err != nil {
+			return err
+		}
+		conf, err := ch.PublishWithDeferredConfirmWithContext(ctx, "pay.exchange", key, true, false,
+			amqp.Publishing{ContentType: "application/json", DeliveryMode: amqp.Persistent, Body: body})
+		if err != nil {
+			return err
+		}
+		if ok, err := conf.WaitContext(ctx); err != nil || !ok {
+			return fmt.Errorf("not confirmed: %v", err)
+		}
+		return nil
+	})
 }
 
 func (r *chaosRun) count(fault string) {

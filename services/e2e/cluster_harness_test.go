@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -14,10 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	amqp "github.com/rabbitmq/amqp091-go"
-
-	"paysuite/pkg/broker"
 )
 
 // clusterNodes are the nodes of scripts/rabbitmq-cluster.sh, by number; node
@@ -135,116 +129,9 @@ func (s *Suite) clusterEnv(c *cluster, first int) []string {
 		"AMQP_INTERNAL_URL=" + c.urls(s.internalVhost(), first)}
 }
 
-// waitConsumersAny is WaitConsumers over an address list.
-func (s *Suite) waitConsumersAny(queue string, n int) {
-	s.t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		if c := consumersAny(s.urlOf(queue), queue); c >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("queue %s never got %d consumer(s)", queue, n)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func consumersAny(list, queue string) int {
-	conn, err := broker.DialAny(list, amqp.Config{})
-	if err != nil {
-		return -1
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		return -1
-	}
-	q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
-	if err != nil {
-		return -1
-	}
-	return q.Consumers
-}
-
-// collected is a Collector fed over an address list, which also notes the
-// deliveries the broker flagged as redelivered.
-type collected struct {
-	*Collector
-	mu          sync.Mutex
-	redelivered []time.Time
-}
-
-// collectAny consumes a queue of the suite's public virtual host over every
-// node of its address list until the test ends, resuming on a surviving node
-// when its node dies.
-func (s *Suite) collectAny(queue string) *collected {
-	c := &collected{Collector: &Collector{wake: make(chan struct{}, 1)}}
-	ctx := s.t.Context()
-	go func() {
-		for ctx.Err() == nil {
-			if err := c.consume(ctx, s.AMQPURL, queue); err != nil && ctx.Err() == nil {
-				time.Sleep(100 * time.Millisecond)
-			}
-		}
-	}()
-	return c
-}
-
-func (c *collected) consume(ctx context.Context, list, queue string) error {
-	conn, err := broker.DialAny(list, amqp.Config{})
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		return err
-	}
-	if err := ch.Qos(100, 0, false); err != nil {
-		return err
-	}
-	deliveries, err := ch.Consume(queue, "", false, false, false, false, nil)
-	if err != nil {
-		return err
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case d, ok := <-deliveries:
-			if !ok {
-				return fmt.Errorf("consumer closed")
-			}
-			m := Message{Body: d.Body, At: time.Now(), Fields: map[string]any{}, MessageID: d.MessageId}
-			dec := json.NewDecoder(bytes.NewReader(d.Body))
-			dec.UseNumber()
-			_ = dec.Decode(&m.Fields)
-			for k, v := range d.Headers {
-				if s, ok := v.(string); ok {
-					m.Fields["header:"+k] = s
-				}
-			}
-			c.Collector.mu.Lock()
-			c.msgs = append(c.msgs, m)
-			c.Collector.mu.Unlock()
-			if d.Redelivered {
-				c.mu.Lock()
-				c.redelivered = append(c.redelivered, m.At)
-				c.mu.Unlock()
-			}
-			select {
-			case c.wake <- struct{}{}:
-			default:
-			}
-			_ = d.Ack(false)
-		}
-	}
-}
-
 // repeats counts, between from and to, the deliveries flagged redelivered and
 // the messages received again with a body already received.
-func (c *collected) repeats(from, to time.Time) (flagged, duplicates int) {
+func (c *Collector) repeats(from, to time.Time) (flagged, duplicates int) {
 	c.mu.Lock()
 	for _, at := range c.redelivered {
 		if !at.Before(from) && at.Before(to) {
@@ -281,27 +168,17 @@ func (s *Suite) watchBrokerLogs(services []string) func() []brokerEvent {
 	var mu sync.Mutex
 	var events []brokerEvent
 	offsets := map[string]int64{}
-	ctx := s.t.Context()
-	go func() {
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			for svc, ps := range paths {
-				for _, p := range ps {
-					for _, msg := range readNewLines(p, offsets) {
-						mu.Lock()
-						events = append(events, brokerEvent{svc: svc, msg: msg, at: time.Now()})
-						mu.Unlock()
-					}
+	s.every(50*time.Millisecond, func() {
+		for svc, ps := range paths {
+			for _, p := range ps {
+				for _, msg := range readNewLines(p, offsets) {
+					mu.Lock()
+					events = append(events, brokerEvent{svc: svc, msg: msg, at: time.Now()})
+					mu.Unlock()
 				}
 			}
 		}
-	}()
+	})
 	return func() []brokerEvent {
 		mu.Lock()
 		defer mu.Unlock()

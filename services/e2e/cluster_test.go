@@ -36,12 +36,12 @@ func TestClusterFailover(t *testing.T) {
 	fund := s.startMiner(100 * time.Millisecond) // mines the development funding of withdraw and pay
 	s.Start("withdraw", append(s.clusterEnv(c, 3), haltOnRace)...)
 	s.Start("pay", append(s.clusterEnv(c, 1), haltOnRace)...)
-	s.waitConsumersAny("internal.listener.watch.queue", 1)
-	s.waitConsumersAny("pay.topup.queue", 1)
-	s.waitConsumersAny(withdrawQueue, 1)
-	s.waitConsumersAny(payQueue, 1)
+	s.WaitConsumers("internal.listener.watch.queue", 1)
+	s.WaitConsumers("pay.topup.queue", 1)
+	s.WaitConsumers(withdrawQueue, 1)
+	s.WaitConsumers(payQueue, 1)
 	fund()
-	topups, withdraws, dead := s.collectAny(topupReturn), s.collectAny(withdrawReturn), s.collectAny(deadQueue)
+	topups, withdraws, dead := s.Collect(topupReturn), s.Collect(withdrawReturn), s.Collect(deadQueue)
 	brokerEvents := s.watchBrokerLogs(services)
 	stopMiner := s.startMiner(300 * time.Millisecond)
 
@@ -123,7 +123,7 @@ func TestClusterFailover(t *testing.T) {
 	settle := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(settle) {
 		fundRegistered()
-		if r.allFinal(topups.Collector, withdraws.Collector, nil, nil) {
+		if r.allFinal(topups, withdraws, nil, nil) {
 			break
 		}
 		time.Sleep(500 * time.Millisecond)
@@ -140,9 +140,9 @@ func TestClusterFailover(t *testing.T) {
 	}
 
 	v := &invariants{t: t}
-	r.checkDeposits(v, topups.Collector)
-	r.checkPayouts(v, withdraws.Collector, nil)
-	r.checkDrained(v, services, dead.Collector, 0)
+	r.checkDeposits(v, topups)
+	r.checkPayouts(v, withdraws, nil)
+	r.checkDrained(v, services, dead, 0)
 	var errs []string
 	for _, svc := range services {
 		if !s.Running(svc) {
@@ -178,22 +178,22 @@ func TestClusterFailover(t *testing.T) {
 			}
 		}
 		nextAnswer := "none"
-		if at, ok := firstAfter(f.killed, topups.Collector, withdraws.Collector); ok {
+		if at, ok := firstAfter(f.killed, topups, withdraws); ok {
 			nextAnswer = fmt.Sprintf("%.1fs", at.Sub(f.killed).Seconds())
 		}
 		flagged, dups := 0, 0
-		for _, col := range []*collected{topups, withdraws} {
+		for _, col := range []*Collector{topups, withdraws} {
 			fl, du := col.repeats(f.killed, next)
 			flagged, dups = flagged+fl, dups+du
 		}
 		fmt.Fprintf(&b, "%-6s %-7s %-6s %-9d %-66s %-7s %s; %d / %d\n", fmt.Sprintf("pc%d", f.node),
 			fmt.Sprintf("%.1fs", f.killed.Sub(began).Seconds()), fmt.Sprintf("%.1fs", f.restarted.Sub(f.killed).Seconds()),
-			inFlight(f.killed, sent, fundedAt, topups.Collector, withdraws.Collector), strings.Join(cells, ", "), nextAnswer,
+			inFlight(f.killed, sent, fundedAt, topups, withdraws), strings.Join(cells, ", "), nextAnswer,
 			redeliveries(events, services, f.killed, next), flagged, dups)
 	}
 	v.check("every service that lost its node reconnected to a survivor", errs)
 	flagged, dups := 0, 0
-	for _, col := range []*collected{topups, withdraws} {
+	for _, col := range []*Collector{topups, withdraws} {
 		fl, du := col.repeats(began, time.Now().Add(time.Hour))
 		flagged, dups = flagged+fl, dups+du
 	}

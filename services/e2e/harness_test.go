@@ -266,16 +266,7 @@ func (s *Suite) WaitConsumers(queue string, n int) {
 }
 
 func (s *Suite) consumers(queue string) int {
-	conn, err := amqp.Dial(s.urlOf(queue))
-	if err != nil {
-		return -1
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		return -1
-	}
-	q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+	q, err := inspectQueue(s.urlOf(queue), queue)
 	if err != nil {
 		return -1
 	}
@@ -440,7 +431,10 @@ func (m Message) Num(k string) int64 {
 type Collector struct {
 	mu   sync.Mutex
 	msgs []Message
-	wake chan struct{}
+	// redelivered are the arrival times of the deliveries the broker flagged
+	// as redelivered.
+	redelivered []time.Time
+	wake        chan struct{}
 }
 
 // Collect consumes queue in the suite's vhost until the test ends.
@@ -460,7 +454,79 @@ func (s *Suite) Collect(queue string) *Collector {
 
 func (s *Suite) consume(ctx context.Context, queue string, c *Collector) error {
 	internal := s.urlOf(queue) == s.InternalURL
-	conn, err := amqp.Dial(s.urlOf(queue))
+	return consumeQueue(ctx, s.urlOf(queue), queue, 0, func(d amqp.Delivery) {
+		m := Message{Body: d.Body, At: time.Now(), Fields: map[string]any{}, MessageID: d.MessageId}
+		if internal {
+			// What the services read of a genuine internal message.
+			if data, err := devKeys.Open(broker.Delivery{Body: d.Body, RoutingKey: d.RoutingKey}); err == nil {
+				m.Body = data
+			}
+		}
+		dec := json.NewDecoder(bytes.NewReader(m.Body))
+		dec.UseNumber()
+		_ = dec.Decode(&m.Fields)
+		for k, v := range d.Headers {
+			if s, ok := v.(string); ok {
+				m.Fields["header:"+k] = s
+			}
+		}
+		c.mu.Lock()
+		c.msgs = append(c.msgs, m)
+		if d.Redelivered {
+			c.redelivered = append(c.redelivered, m.At)
+		}
+		c.mu.Unlock()
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	})
+}
+
+// consumeQueue consumes queue on the virtual host at list (one address, or
+// the addresses of a cluster's nodes separated by commas), with at most
+// prefetch deliveries unacknowledged (0: no limit). It acks each delivery
+// once handle returns, until ctx ends (nil) or the consumer fails.
+func consumeQueue(ctx context.Context, list, queue string, prefetch int, handle func(amqp.Delivery)) error {
+	return tryChannel(list, func(ch *amqp.Channel) error {
+		if prefetch > 0 {
+			if err := ch.Qos(prefetch, 0, false); err != nil {
+				return err
+			}
+		}
+		deliveries, err := ch.Consume(queue, "", false, false, false, false, nil)
+		if err != nil {
+			return err
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case d, ok := <-deliveries:
+				if !ok {
+					return fmt.Errorf("consumer of %s closed", queue)
+				}
+				handle(d)
+				_ = d.Ack(false)
+			}
+		}
+	})
+}
+
+// inspectQueue returns the state of queue on the virtual host at list.
+func inspectQueue(list, queue string) (q amqp.Queue, err error) {
+	err = tryChannel(list, func(ch *amqp.Channel) error {
+		q, err = ch.QueueDeclarePassive(queue, true, false, false, false, nil)
+		return err
+	})
+	return q, err
+}
+
+// tryChannel runs op on a fresh channel of the virtual host at list (one
+// address, or a cluster's node addresses separated by commas) and returns its
+// error.
+func tryChannel(list string, op func(*amqp.Channel) error) error {
+	conn, err := broker.DialAny(list, amqp.Config{})
 	if err != nil {
 		return err
 	}
@@ -469,43 +535,7 @@ func (s *Suite) consume(ctx context.Context, queue string, c *Collector) error {
 	if err != nil {
 		return err
 	}
-	deliveries, err := ch.Consume(queue, "", false, false, false, false, nil)
-	if err != nil {
-		return err
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case d, ok := <-deliveries:
-			if !ok {
-				return fmt.Errorf("consumer closed")
-			}
-			m := Message{Body: d.Body, At: time.Now(), Fields: map[string]any{}, MessageID: d.MessageId}
-			if internal {
-				// What the services read of a genuine internal message.
-				if data, err := devKeys.Open(broker.Delivery{Body: d.Body, RoutingKey: d.RoutingKey}); err == nil {
-					m.Body = data
-				}
-			}
-			dec := json.NewDecoder(bytes.NewReader(m.Body))
-			dec.UseNumber()
-			_ = dec.Decode(&m.Fields)
-			for k, v := range d.Headers {
-				if s, ok := v.(string); ok {
-					m.Fields["header:"+k] = s
-				}
-			}
-			c.mu.Lock()
-			c.msgs = append(c.msgs, m)
-			c.mu.Unlock()
-			select {
-			case c.wake <- struct{}{}:
-			default:
-			}
-			_ = d.Ack(false)
-		}
-	}
+	return op(ch)
 }
 
 // All returns a copy of the messages received so far.

@@ -53,6 +53,12 @@ func devAddress(t testing.TB, path string) common.Address {
 // startMiner mines a block every period until the returned stop is called (or
 // the test ends): the development chain of the tests mines only on demand.
 func (s *Suite) startMiner(period time.Duration) (stop func()) {
+	return s.every(period, func() { _ = s.Chain.Mine(1) })
+}
+
+// every calls f every period until stop is called or the test ends; stop
+// returns once f is no longer running.
+func (s *Suite) every(period time.Duration, f func()) (stop func()) {
 	ctx, cancel := context.WithCancel(s.t.Context())
 	done := make(chan struct{})
 	go func() {
@@ -64,7 +70,7 @@ func (s *Suite) startMiner(period time.Duration) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-ticker.C:
-				_ = s.Chain.Mine(1)
+				f()
 			}
 		}
 	}()

@@ -57,59 +57,38 @@ func (s *Suite) userURL(user, vhost string) string {
 // the broker made of it: nil when a queue took it, errUnroutable when none
 // did, or the error that closed the channel (a refusal).
 func tryPublish(ctx context.Context, amqpURL, exchange, key string, body []byte) error {
-	conn, err := amqp.Dial(amqpURL)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		return err
-	}
-	closed := ch.NotifyClose(make(chan *amqp.Error, 1))
-	returned := ch.NotifyReturn(make(chan amqp.Return, 1))
-	if err := ch.Confirm(false); err != nil {
-		return err
-	}
-	conf, err := ch.PublishWithDeferredConfirmWithContext(ctx, exchange, key, true, false,
-		amqp.Publishing{ContentType: "application/json", DeliveryMode: amqp.Persistent, Body: body})
-	if err != nil {
-		return err
-	}
-	ok, err := conf.WaitContext(ctx)
-	select {
-	case cerr := <-closed:
-		if cerr != nil {
-			return cerr
+	return tryChannel(amqpURL, func(ch *amqp.Channel) error {
+		closed := ch.NotifyClose(make(chan *amqp.Error, 1))
+		returned := ch.NotifyReturn(make(chan amqp.Return, 1))
+		if err := ch.Confirm(false); err != nil {
+			return err
 		}
-	default:
-	}
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return errors.New("nacked")
-	}
-	select {
-	case <-returned:
-		return errUnroutable
-	default:
-		return nil
-	}
-}
-
-// tryChannel runs op on a fresh channel of amqpURL and returns its error.
-func tryChannel(amqpURL string, op func(*amqp.Channel) error) error {
-	conn, err := amqp.Dial(amqpURL)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		return err
-	}
-	return op(ch)
+		conf, err := ch.PublishWithDeferredConfirmWithContext(ctx, exchange, key, true, false,
+			amqp.Publishing{ContentType: "application/json", DeliveryMode: amqp.Persistent, Body: body})
+		if err != nil {
+			return err
+		}
+		ok, err := conf.WaitContext(ctx)
+		select {
+		case cerr := <-closed:
+			if cerr != nil {
+				return cerr
+			}
+		default:
+		}
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("nacked")
+		}
+		select {
+		case <-returned:
+			return errUnroutable
+		default:
+			return nil
+		}
+	})
 }
 
 func isAccessRefused(err error) bool {
