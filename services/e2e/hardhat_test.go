@@ -22,7 +22,6 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
-	"github.com/rs/zerolog"
 
 	"paysuite/pkg/devchain"
 	"paysuite/pkg/erc20"
@@ -80,11 +79,7 @@ func TestHardhat(t *testing.T) {
 // new heads over WebSocket, and a reorganisation that replaces the block of a
 // transfer with an empty one and keeps what was pending.
 func TestHardhatMatchesDevchain(t *testing.T) {
-	dev, err := devchain.Start(t.Context(), devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0"}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = dev.Close() })
+	dev := startChain(t, devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0"})
 	hh := startHardhat(t)
 	nodes := map[string]Node{"devchain": dev, "hardhat": hh}
 

@@ -127,12 +127,18 @@ func randomID() string {
 // are started with Start.
 func NewSuite(t testing.TB) *Suite {
 	t.Helper()
-	chain, err := devchain.Start(t.Context(), devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0"}, zerolog.Nop())
+	return NewSuiteOn(t, startChain(t, devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0"}))
+}
+
+// startChain starts a development chain with cfg and stops it when the test ends.
+func startChain(t testing.TB, cfg devchain.Config) *devchain.Chain {
+	t.Helper()
+	chain, err := devchain.Start(t.Context(), cfg, zerolog.Nop())
 	if err != nil {
 		t.Fatalf("start development chain: %v", err)
 	}
 	t.Cleanup(func() { _ = chain.Close() })
-	return NewSuiteOn(t, chain)
+	return chain
 }
 
 // NewSuiteOn prepares an isolated vhost like NewSuite, with the services
