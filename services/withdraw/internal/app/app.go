@@ -99,10 +99,14 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	}
 
 	deposits := &addresses.Book{DB: gdb, Chain: cfg.Chain, Log: log}
+	engine := &payouts.Engine{
+		DB: gdb, Sender: sender, HotWallet: hot, Names: cfg.Names, Sealer: sealer, Keys: base.Keys,
+		MinUSDT: cfg.MinUSDT, Log: log, OnCommit: base.Kick,
+	}
 	handler := &requests.Handler{
-		DB: gdb, Sender: sender, Publisher: mq, Names: cfg.Names, Chain: cfg.Chain, Tokens: cfg.Tokens,
-		HotWallet: hot, Secrets: cfg.SignSecrets(), MaxClockSkew: cfg.MaxClockSkew, Sealer: sealer, Keys: base.Keys,
-		MinUSDT: cfg.MinUSDT, SuiteAddresses: cfg.SuiteAddresses, Deposits: deposits.Contains, Log: log, OnCommit: base.Kick,
+		DB: gdb, Engine: engine, Publisher: mq, Names: cfg.Names, Chain: cfg.Chain, Tokens: cfg.Tokens,
+		Secrets: cfg.SignSecrets(), MaxClockSkew: cfg.MaxClockSkew, Sealer: sealer,
+		SuiteAddresses: cfg.SuiteAddresses, Deposits: deposits.Contains, Log: log,
 	}
 	log.Info().Str("chain", cfg.Chain).Uint64("confirmations", cfg.Sender.Confirmations).Msg("withdraw started")
 	parts := []func(context.Context) error{

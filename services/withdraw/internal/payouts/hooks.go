@@ -1,8 +1,3 @@
-// Package payouts turns the transaction sender's progress on withdrawals into
-// returns: the submitted notice when the transaction is first broadcast, and
-// the one final answer when it is confirmed (or reverted), stored with the
-// withdrawal and queued in the outbox in the sender's own transaction; and
-// the operator alerts about withdrawals, sealed for the other services.
 package payouts
 
 import (
@@ -22,7 +17,11 @@ import (
 	"paysuite/services/withdraw/internal/store"
 )
 
-// Hooks implements txsender.Hooks for withdraw.
+// Hooks implements txsender.Hooks for withdraw: they turn the sender's
+// progress on withdrawals into returns, the submitted notice when the
+// transaction is first broadcast and the one final answer when it is confirmed
+// (or reverted), stored with the withdrawal and queued in the outbox in the
+// sender's own transaction.
 type Hooks struct {
 	Names  contract.Names
 	Sealer sign.Sealer

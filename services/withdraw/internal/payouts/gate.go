@@ -1,8 +1,9 @@
-package requests
+package payouts
 
 import (
 	"sync"
 
+	"paysuite/pkg/request"
 	"paysuite/pkg/txsender"
 )
 
@@ -24,18 +25,19 @@ type signGate struct {
 // signJob is one worker's batch of fresh, valid withdrawals waiting for a
 // signing turn, then what became of them.
 type signJob struct {
-	reqs   []withdrawRequest
+	ws     []Withdrawal
 	quotes []txsender.Quote
 
 	// Set by the worker that signed the job, before done is closed.
 	sendIDs []uint64
-	alerted bool
+	alerted bool             // a low_balance alert was queued
+	refused *request.Refusal // the stored refusal of a batch of one
 	err     error
 	done    chan struct{}
 }
 
-func newSignJob(reqs []withdrawRequest, quotes []txsender.Quote) *signJob {
-	return &signJob{reqs: reqs, quotes: quotes, done: make(chan struct{})}
+func newSignJob(ws []Withdrawal, quotes []txsender.Quote) *signJob {
+	return &signJob{ws: ws, quotes: quotes, done: make(chan struct{})}
 }
 
 // finished reports whether the job has been signed (or has failed).
@@ -78,8 +80,8 @@ func (g *signGate) take(limit int) []*signJob {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	n, size := 0, 0
-	for n < len(g.queue) && (n == 0 || size+len(g.queue[n].reqs) <= limit) {
-		size += len(g.queue[n].reqs)
+	for n < len(g.queue) && (n == 0 || size+len(g.queue[n].ws) <= limit) {
+		size += len(g.queue[n].ws)
 		n++
 	}
 	jobs := g.queue[:n:n]

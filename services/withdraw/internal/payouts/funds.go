@@ -1,0 +1,167 @@
+package payouts
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/common"
+	"golang.org/x/sync/errgroup"
+	"gorm.io/gorm"
+
+	"paysuite/pkg/contract"
+	"paysuite/pkg/money"
+	"paysuite/pkg/request"
+	"paysuite/pkg/txsender"
+	"paysuite/services/withdraw/internal/store"
+)
+
+// batchFunds keeps the free funds of one turn of the gate, lowered by each
+// withdrawal the turn signs, which the chain's balances cannot show yet.
+//
+// What is slow to read (the node's balances, and the reservations of every
+// unmined send) is read before the hot wallet's nonce is locked, so that the
+// lock every withdrawal waits for is not held meanwhile: first a mark, the
+// nonce to be handed out next (every send below it is committed), then the
+// reservations of the unmined sends below the mark, then the balances. Once
+// the nonce is locked, settle takes off what every send from the mark on
+// takes, whatever its state: those are the sends stored since, by this
+// replica or another, and a send mined after the balances were read is
+// counted there. A send is thus counted once or (mined between two reads)
+// twice, never zero times: counted twice is safe, not at all would overspend.
+type batchFunds struct {
+	mark    uint64
+	ether   *big.Int
+	tokens  map[common.Address]*big.Int
+	settled bool
+}
+
+// readFunds reads the funds of a turn holding withdrawals of tokens, before
+// the nonce is locked.
+func (e *Engine) readFunds(ctx context.Context, tx *gorm.DB, tokens []common.Address) (*batchFunds, error) {
+	mark, err := txsender.NextNonce(tx, e.HotWallet)
+	if err != nil {
+		return nil, err
+	}
+	b := &batchFunds{mark: mark, tokens: make(map[common.Address]*big.Int, len(tokens))}
+	reservedTok := make([]*big.Int, len(tokens))
+	for i, token := range tokens {
+		if reservedTok[i], err = store.ReservedTokensBelow(tx, e.HotWallet, token, mark); err != nil {
+			return nil, err
+		}
+	}
+	reservedETH, err := txsender.ReservedCostBelow(tx, e.HotWallet, mark)
+	if err != nil {
+		return nil, err
+	}
+	balances, eth, err := e.balances(ctx, tokens)
+	if err != nil {
+		return nil, err
+	}
+	for i, token := range tokens {
+		b.tokens[token] = balances[i].Sub(balances[i], reservedTok[i])
+	}
+	b.ether = eth.Sub(eth, reservedETH)
+	return b, nil
+}
+
+// balances reads the hot wallet's balance of each of tokens and of ether from
+// the node, all at once.
+func (e *Engine) balances(ctx context.Context, tokens []common.Address) ([]*big.Int, *big.Int, error) {
+	node := e.Sender.Node()
+	toks := make([]*big.Int, len(tokens))
+	var eth *big.Int
+	g, gctx := errgroup.WithContext(ctx)
+	for i, token := range tokens {
+		g.Go(func() (err error) {
+			toks[i], err = txsender.TokenBalance(gctx, node, token, e.HotWallet, nil)
+			return err
+		})
+	}
+	g.Go(func() (err error) {
+		if eth, err = node.BalanceAt(gctx, e.HotWallet, nil); err != nil {
+			return fmt.Errorf("ether balance of the hot wallet: %w", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	return toks, eth, nil
+}
+
+// settle takes off what the sends from the mark on take; it runs once, with
+// the nonce locked.
+func (b *batchFunds) settle(e *Engine, tx *gorm.DB) error {
+	if b.settled {
+		return nil
+	}
+	spent, err := store.SpentSince(tx, e.HotWallet, b.mark)
+	if err != nil {
+		return err
+	}
+	b.ether.Sub(b.ether, spent.Ether)
+	for token, units := range spent.Tokens {
+		if free, ok := b.tokens[token]; ok {
+			free.Sub(free, units)
+		}
+	}
+	b.settled = true
+	return nil
+}
+
+// check runs under the hot wallet's nonce lock for a withdrawal of the turn:
+// the tokens and the ether for gas must be there, minus what earlier
+// withdrawals not yet mined will take. It returns the text of a low-balance
+// alert to raise, if any.
+func (b *batchFunds) check(e *Engine, tx *gorm.DB, w Withdrawal, q txsender.Quote) (string, error) {
+	if err := b.settle(e, tx); err != nil {
+		return "", err
+	}
+	tok, ok := b.tokens[w.Token.Address]
+	if !ok {
+		return "", fmt.Errorf("withdraw %s: funds of token %s not read", w.RequestID, w.Token.Address.Hex())
+	}
+	low, err := e.judge(w, q, funds{tokens: tok, ether: b.ether})
+	if err != nil {
+		return "", err
+	}
+	tok.Sub(tok, w.Units)
+	b.ether.Sub(b.ether, q.MaxCost)
+	return low, nil
+}
+
+// funds is what the hot wallet holds beyond what unmined withdrawals will take.
+type funds struct {
+	tokens, ether *big.Int
+}
+
+// judge refuses w when f cannot pay it and its gas, and returns the text of
+// a low-balance alert to raise, if any.
+func (e *Engine) judge(w Withdrawal, q txsender.Quote, f funds) (string, error) {
+	if f.tokens.Cmp(w.Units) < 0 {
+		return "", request.Refusal{Code: contract.ErrInsufficientBalance, Message: fmt.Sprintf("the hot wallet has %s %s available",
+			money.Format(money.FromBaseUnits(maxZero(f.tokens), w.Token.Decimals)), w.Symbol)}
+	}
+	if f.ether.Cmp(q.MaxCost) < 0 {
+		return "", request.Refusal{Code: contract.ErrInsufficientGas, Message: fmt.Sprintf("the hot wallet has %s ETH available for gas, %s needed",
+			money.Format(money.FromBaseUnits(maxZero(f.ether), 18)), money.Format(money.FromBaseUnits(q.MaxCost, 18)))}
+	}
+	if e.MinUSDT != nil && strings.EqualFold(w.Symbol, "USDT") {
+		left := new(big.Int).Sub(f.tokens, w.Units)
+		if left.Cmp(e.MinUSDT) < 0 {
+			return fmt.Sprintf("hot wallet %s has %s USDT left after withdrawal %s, below %s", e.hot(),
+				money.Format(money.FromBaseUnits(left, w.Token.Decimals)), w.RequestID,
+				money.Format(money.FromBaseUnits(e.MinUSDT, w.Token.Decimals))), nil
+		}
+	}
+	return "", nil
+}
+
+func maxZero(v *big.Int) *big.Int {
+	if v.Sign() < 0 {
+		return new(big.Int)
+	}
+	return v
+}
