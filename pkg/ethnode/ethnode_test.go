@@ -16,18 +16,16 @@ import (
 
 	"paysuite/pkg/config"
 	"paysuite/pkg/devchain"
+	"paysuite/pkg/devchain/devchaintest"
 	"paysuite/pkg/ethnode"
 	"paysuite/pkg/ethnode/ethnodetest"
 )
 
+// startChain starts a development chain serving JSON-RPC over HTTP on addr
+// until the test ends.
 func startChain(t *testing.T, addr string) *devchain.Chain {
 	t.Helper()
-	chain, err := devchain.Start(t.Context(), devchain.Config{HTTPAddr: addr, WSAddr: "127.0.0.1:0"}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = chain.Close() })
-	return chain
+	return devchaintest.StartWith(t, devchain.Config{HTTPAddr: addr}).Chain
 }
 
 // The development mode is refused on a node of another chain, which is asked

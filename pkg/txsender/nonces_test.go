@@ -15,9 +15,9 @@ import (
 	"gorm.io/gorm"
 
 	"paysuite/pkg/devchain"
+	"paysuite/pkg/devchain/devchaintest"
 	"paysuite/pkg/ethtx"
 	"paysuite/pkg/events"
-	"paysuite/pkg/hdwallet"
 	"paysuite/pkg/txsender"
 )
 
@@ -276,8 +276,14 @@ func TestNewDevelopmentChainResetsSenderState(t *testing.T) {
 	})
 	stop() // the old chain's replicas are gone
 
-	chain, node := freshChain(t, e)
-	fund(t, chain, node, e.from, e.token)
+	// Another genesis: the development chain started afresh.
+	chain := devchaintest.StartOtherThan(t, e.chain.Genesis(), devchain.Config{})
+	node, err := txsender.Dial(t.Context(), chain.HTTPURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(node.Close)
+	e.fund(chain)
 
 	prod := testConfig()
 	if err := prod.Validate(false); err != nil {
@@ -311,7 +317,7 @@ func TestNewDevelopmentChainResetsSenderState(t *testing.T) {
 		t.Fatalf("first send on the new chain at nonce %d", send.Nonce)
 	}
 	e.run(dev)
-	mineEvery(t, chain, 100*time.Millisecond)
+	chain.MineEvery(100 * time.Millisecond)
 	if e.waitFinal("new-0", 30*time.Second).State != txsender.StateConfirmed {
 		t.Fatal("new-0 not confirmed")
 	}
@@ -328,86 +334,4 @@ func runUntilStopped(t *testing.T, s *txsender.Sender) (stop func()) {
 	stop = func() { cancel(); <-done }
 	t.Cleanup(stop)
 	return stop
-}
-
-// mineEvery mines a block of chain every period until the test ends.
-func mineEvery(t *testing.T, chain *devchain.Chain, period time.Duration) {
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	t.Cleanup(func() { cancel(); <-done })
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(period)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				_ = chain.Mine(1)
-			}
-		}
-	}()
-}
-
-// freshChain starts another development chain whose genesis differs from
-// e's (a genesis holds its start time in seconds).
-func freshChain(t *testing.T, e *env) (*devchain.Chain, *txsender.RPCNode) {
-	t.Helper()
-	old, err := e.node.HeaderByNumber(t.Context(), big.NewInt(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		chain, err := devchain.Start(t.Context(), devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0"}, zerolog.Nop())
-		if err != nil {
-			t.Fatal(err)
-		}
-		node, err := txsender.Dial(t.Context(), chain.HTTPURL())
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := node.HeaderByNumber(t.Context(), big.NewInt(0))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if g.Hash() != old.Hash() {
-			t.Cleanup(func() { node.Close(); _ = chain.Close() })
-			return chain, node
-		}
-		node.Close()
-		_ = chain.Close()
-		if time.Now().After(deadline) {
-			t.Fatal("every new chain has the old genesis")
-		}
-	}
-}
-
-// fund gives to ether and test tokens on chain, from development account 1.
-func fund(t *testing.T, chain *devchain.Chain, node *txsender.RPCNode, to, token common.Address) {
-	t.Helper()
-	funder, _, _ := hdwallet.DevAccount(1)
-	var nonces ethtx.Nonces
-	if _, err := ethtx.SendWith(t.Context(), node.Client, &nonces, funder, to, nil, big.NewInt(1e18)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ethtx.TransferTokenWith(t.Context(), node.Client, &nonces, funder, token, to, big.NewInt(1_000_000_000)); err != nil {
-		t.Fatal(err)
-	}
-	// The node's pool takes a transaction in the background: mine until the
-	// tokens are there.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if err := chain.Mine(1); err != nil {
-			t.Fatal(err)
-		}
-		if b, err := txsender.TokenBalance(t.Context(), node, token, to, nil); err == nil && b.Sign() > 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("funding not mined")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

@@ -17,10 +17,9 @@ import (
 	"gorm.io/gorm"
 
 	"paysuite/pkg/db/dbtest"
-	"paysuite/pkg/devchain"
+	"paysuite/pkg/devchain/devchaintest"
 	"paysuite/pkg/erc20"
 	"paysuite/pkg/ethtx"
-	"paysuite/pkg/hdwallet"
 	"paysuite/pkg/txsender"
 )
 
@@ -62,7 +61,7 @@ func (recorder) Final(_ context.Context, tx *gorm.DB, s *txsender.Send) error {
 // env is one test's chain, schema and funded sending key.
 type env struct {
 	t     *testing.T
-	chain *devchain.Chain
+	chain *devchaintest.Chain
 	node  *txsender.RPCNode
 	db    *gorm.DB
 	key   *ecdsa.PrivateKey
@@ -72,11 +71,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	chain, err := devchain.Start(t.Context(), devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0"}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = chain.Close() })
+	chain := devchaintest.Start(t)
 	node, err := txsender.Dial(t.Context(), chain.HTTPURL())
 	if err != nil {
 		t.Fatal(err)
@@ -93,16 +88,19 @@ func newEnv(t *testing.T) *env {
 	}
 	e := &env{t: t, chain: chain, node: node, db: gdb, key: key, from: crypto.PubkeyToAddress(key.PublicKey),
 		token: common.HexToAddress(erc20.DevTokenAddress)}
-	funder, _, _ := hdwallet.DevAccount(1)
-	var nonces ethtx.Nonces // two quick sends from one key
-	if _, err := ethtx.SendWith(t.Context(), node.Client, &nonces, funder, e.from, nil, big.NewInt(1e18)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ethtx.TransferTokenWith(t.Context(), node.Client, &nonces, funder, e.token, e.from, big.NewInt(1_000_000_000)); err != nil {
-		t.Fatal(err)
-	}
-	e.mine(1)
+	e.fund(chain)
 	return e
+}
+
+// fund gives the sending key 1 ether and 1,000 test USDT on chain.
+func (e *env) fund(chain *devchaintest.Chain) {
+	e.t.Helper()
+	chain.Fund(e.from, big.NewInt(1e18), big.NewInt(1_000_000_000))
+}
+
+// mineInBackground mines a block every period until the test ends.
+func (e *env) mineInBackground(period time.Duration) {
+	e.chain.MineEvery(period)
 }
 
 func (e *env) mine(n int) {
@@ -110,24 +108,6 @@ func (e *env) mine(n int) {
 	if err := e.chain.Mine(n); err != nil {
 		e.t.Fatal(err)
 	}
-}
-
-// mineInBackground mines a block every period until the test ends.
-func (e *env) mineInBackground(period time.Duration) {
-	ctx, cancel := context.WithCancel(e.t.Context())
-	done := make(chan struct{})
-	e.t.Cleanup(func() { cancel(); <-done })
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(period):
-				_ = e.chain.Mine(1)
-			}
-		}
-	}()
 }
 
 func testConfig() txsender.Config {

@@ -21,11 +21,11 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 	amqp "github.com/rabbitmq/amqp091-go"
-	"github.com/rs/zerolog"
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/config"
 	"paysuite/pkg/devchain"
+	"paysuite/pkg/devchain/devchaintest"
 	"paysuite/pkg/erc20"
 	"paysuite/pkg/ethtx"
 	"paysuite/pkg/events"
@@ -127,18 +127,14 @@ func randomID() string {
 // are started with Start.
 func NewSuite(t testing.TB) *Suite {
 	t.Helper()
-	return NewSuiteOn(t, startChain(t, devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0"}))
+	return NewSuiteOn(t, startChain(t, devchain.Config{}))
 }
 
-// startChain starts a development chain with cfg and stops it when the test ends.
+// startChain starts a development chain with cfg (empty listen addresses are
+// free local ports) and stops it when the test ends.
 func startChain(t testing.TB, cfg devchain.Config) *devchain.Chain {
 	t.Helper()
-	chain, err := devchain.Start(t.Context(), cfg, zerolog.Nop())
-	if err != nil {
-		t.Fatalf("start development chain: %v", err)
-	}
-	t.Cleanup(func() { _ = chain.Close() })
-	return chain
+	return devchaintest.StartWith(t, cfg).Chain
 }
 
 // NewSuiteOn prepares an isolated vhost like NewSuite, with the services

@@ -6,10 +6,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/ethclient"
-	"github.com/rs/zerolog"
 
-	"paysuite/pkg/devchain"
+	"paysuite/pkg/devchain/devchaintest"
 	"paysuite/pkg/ethtx"
 	"paysuite/pkg/tokens"
 )
@@ -18,12 +16,9 @@ import (
 // wallet with a fixed 100,000 gas limit sends it, to an address that never
 // held the token: on the development chain's mainnet rules it succeeds.
 func TestSendUSDTWithFixedGasLimit(t *testing.T) {
-	chain, err := devchain.Start(t.Context(), devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0"}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = chain.Close() })
+	chain := devchaintest.Start(t)
 	cfg := config{RPCURL: chain.HTTPURL(), TokenList: "USDT:0x5FbDB2315678afecb367f032d93F642f64180aa3:6"}
+	var err error
 	if cfg.tokens, err = tokens.Parse(cfg.TokenList); err != nil {
 		t.Fatal(err)
 	}
@@ -36,11 +31,7 @@ func TestSendUSDTWithFixedGasLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c, err := ethclient.Dial(chain.HTTPURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := chain.Eth
 	block, err := c.BlockByNumber(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -14,13 +14,13 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 	amqp "github.com/rabbitmq/amqp091-go"
-	"github.com/rs/zerolog"
 	"gorm.io/gorm"
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/broker/brokertest"
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/devchain"
+	"paysuite/pkg/devchain/devchaintest"
 	"paysuite/pkg/erc20"
 	"paysuite/pkg/events"
 	"paysuite/pkg/hdwallet"
@@ -39,7 +39,7 @@ const deadQueue = "pay.dead.queue"
 // broker and a fresh schema of the real database.
 type listener struct {
 	t     *testing.T
-	chain *devchain.Chain
+	chain *devchaintest.Chain
 	eth   *ethclient.Client
 	db    *gorm.DB
 	// conn is a connection to the internal virtual host and internal a
@@ -60,17 +60,7 @@ func startListener(t *testing.T) *listener {
 // of the tests' defaults.
 func startListenerEnv(t *testing.T, extra map[string]string) *listener {
 	t.Helper()
-	ctx := t.Context()
-	chain, err := devchain.Start(ctx, devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0"}, zerolog.Nop())
-	if err != nil {
-		t.Fatalf("start development chain: %v", err)
-	}
-	t.Cleanup(func() { _ = chain.Close() })
-	eth, err := ethclient.DialContext(ctx, chain.HTTPURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(eth.Close)
+	chain := devchaintest.Start(t)
 	vhosts := brokertest.NewVhosts(t, "listener-test")
 	dbc := dbtest.Config(t)
 	httpAddr := freeAddr(t)
@@ -82,7 +72,8 @@ func startListenerEnv(t *testing.T, extra map[string]string) *listener {
 	maps.Copy(env, extra)
 	servicetest.Start(t, env, app.Run)
 
-	l := &listener{t: t, chain: chain, eth: eth, http: httpAddr}
+	l := &listener{t: t, chain: chain, eth: chain.Eth, http: httpAddr}
+	var err error
 	if l.keys, err = events.NewKeys([]byte(internalSecret)); err != nil {
 		t.Fatal(err)
 	}
@@ -209,11 +200,7 @@ func (l *listener) send(amount int64, to ...common.Address) uint64 {
 // head is the development chain's newest block number.
 func (l *listener) head() uint64 {
 	l.t.Helper()
-	n, err := l.eth.BlockNumber(l.t.Context())
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	return n
+	return l.chain.Head()
 }
 
 // caughtUp waits until the listener has scanned up to the chain's head.

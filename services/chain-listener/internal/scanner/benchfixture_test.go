@@ -22,6 +22,7 @@ import (
 
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/devchain"
+	"paysuite/pkg/devchain/devchaintest"
 	"paysuite/pkg/erc20"
 	"paysuite/pkg/events"
 	"paysuite/pkg/hdwallet"
@@ -92,7 +93,7 @@ type sender struct {
 // development accounts ready to send test USDT.
 type benchChain struct {
 	tb      testing.TB
-	dev     *devchain.Chain
+	dev     *devchaintest.Chain
 	eth     *ethclient.Client
 	node    *chain.RPC
 	token   common.Address
@@ -102,28 +103,19 @@ type benchChain struct {
 func startBenchChain(tb testing.TB) *benchChain {
 	tb.Helper()
 	ctx := tb.Context()
-	dev, err := devchain.Start(ctx, devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0"}, zerolog.Nop())
-	if err != nil {
-		tb.Fatalf("start development chain: %v", err)
-	}
-	tb.Cleanup(func() { _ = dev.Close() })
-	eth, err := ethclient.DialContext(ctx, dev.HTTPURL())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(eth.Close)
+	dev := devchaintest.Start(tb)
 	node, err := chain.Dial(ctx, dev.HTTPURL())
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(node.Close)
-	c := &benchChain{tb: tb, dev: dev, eth: eth, node: node, token: common.HexToAddress(erc20.DevTokenAddress)}
+	c := &benchChain{tb: tb, dev: dev, eth: dev.Eth, node: node, token: common.HexToAddress(erc20.DevTokenAddress)}
 	for i := 1; i < devchain.FundedAccounts; i++ {
 		key, addr, err := hdwallet.DevAccount(i)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		nonce, err := eth.PendingNonceAt(ctx, addr)
+		nonce, err := dev.Eth.PendingNonceAt(ctx, addr)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -211,11 +203,7 @@ func (c *benchChain) mineAll(hashes []common.Hash) map[uint64]int {
 // head returns the number of the newest block.
 func (c *benchChain) head() uint64 {
 	c.tb.Helper()
-	n, err := c.eth.BlockNumber(c.tb.Context())
-	if err != nil {
-		c.tb.Fatal(err)
-	}
-	return n
+	return c.dev.Head()
 }
 
 // benchAddresses derives n addresses from a fixed seed and a label, so every

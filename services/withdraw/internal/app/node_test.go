@@ -7,13 +7,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/rs/zerolog"
 
 	"paysuite/pkg/broker/brokertest"
 	pkgconfig "paysuite/pkg/config"
 	"paysuite/pkg/db/dbtest"
-	"paysuite/pkg/devchain"
+	"paysuite/pkg/devchain/devchaintest"
 	"paysuite/pkg/ethnode/ethnodetest"
 	"paysuite/pkg/keystore"
 	"paysuite/services/withdraw/internal/config"
@@ -23,11 +22,7 @@ import (
 // saying why, before anything else: the node is asked its chain id only and
 // the development accounts fund nothing.
 func TestDevModeRefusedOnAnotherChain(t *testing.T) {
-	chain, err := devchain.Start(t.Context(), devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0"}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = chain.Close() })
+	chain := devchaintest.Start(t)
 	node := ethnodetest.Serve(t, chain.HTTPURL(), 1)
 	dbCfg := dbtest.Config(t)
 	for k, v := range map[string]string{
@@ -54,12 +49,7 @@ func TestDevModeRefusedOnAnotherChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eth, err := ethclient.Dial(chain.HTTPURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eth.Close()
-	if bal, err := eth.BalanceAt(t.Context(), keystore.Address(key), nil); err != nil || bal.Sign() != 0 {
+	if bal, err := chain.Eth.BalanceAt(t.Context(), keystore.Address(key), nil); err != nil || bal.Sign() != 0 {
 		t.Fatalf("the hot wallet holds %v wei (%v): it was funded", bal, err)
 	}
 }

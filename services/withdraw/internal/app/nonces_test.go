@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/rs/zerolog"
 
 	"paysuite/pkg/broker/brokertest"
@@ -21,6 +20,7 @@ import (
 	"paysuite/pkg/contract"
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/devchain"
+	"paysuite/pkg/devchain/devchaintest"
 	"paysuite/pkg/ethtx"
 	"paysuite/pkg/events"
 	"paysuite/pkg/service/servicetest"
@@ -99,7 +99,8 @@ func TestNonceGapStopsWithdrawalsUntilRepaired(t *testing.T) {
 func TestWithdrawalOnAFreshDevChainWithTheSameDatabase(t *testing.T) {
 	dbCfg := dbtest.Config(t)
 	vhosts := brokertest.NewVhosts(t, "withdraw-genesis")
-	first := startChain(t, common.Hash{})
+	mining := devchain.Config{BlockPeriod: 200 * time.Millisecond}
+	first := devchaintest.StartWith(t, mining)
 	env := map[string]string{
 		"DEV_MODE": "true", "SIGN_SECRET": string(currentSecret), "INTERNAL_SECRET": string(internalSecret),
 		"AMQP_URL": vhosts.Public, "AMQP_INTERNAL_URL": vhosts.Internal, "AMQP_REQUEUE_DELAY": "50ms",
@@ -123,58 +124,17 @@ func TestWithdrawalOnAFreshDevChainWithTheSameDatabase(t *testing.T) {
 		}
 	}
 	withdraw("w-1")
-	genesis := genesisOf(t, first)
+	genesis := first.Genesis()
 	stop()
 	_ = first.Close()
 
-	second := startChain(t, genesis)
+	second := devchaintest.StartOtherThan(t, genesis, mining)
 	env["ETH_RPC_URL"] = second.HTTPURL()
 	runUntilStopped(t, env)
 	withdraw("w-2")
-	eth, err := ethclient.Dial(second.HTTPURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eth.Close()
-	if bal, err := ethtx.TokenBalance(t.Context(), eth, cfg.Tokens[0].Address, to); err != nil || bal.Cmp(big.NewInt(1_000_000)) != 0 {
+	if bal, err := ethtx.TokenBalance(t.Context(), second.Eth, cfg.Tokens[0].Address, to); err != nil || bal.Cmp(big.NewInt(1_000_000)) != 0 {
 		t.Fatalf("recipient holds %v on the new chain (%v)", bal, err)
 	}
-}
-
-// startChain starts a development chain mining every 200 ms whose genesis is
-// not not (a genesis holds its start time in seconds).
-func startChain(t *testing.T, not common.Hash) *devchain.Chain {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		chain, err := devchain.Start(t.Context(), devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0",
-			BlockPeriod: 200 * time.Millisecond}, zerolog.Nop())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if genesisOf(t, chain) != not {
-			t.Cleanup(func() { _ = chain.Close() })
-			return chain
-		}
-		_ = chain.Close()
-		if time.Now().After(deadline) {
-			t.Fatal("every new chain has the old genesis")
-		}
-	}
-}
-
-func genesisOf(t *testing.T, chain *devchain.Chain) common.Hash {
-	t.Helper()
-	eth, err := ethclient.Dial(chain.HTTPURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eth.Close()
-	hdr, err := eth.HeaderByNumber(t.Context(), big.NewInt(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return hdr.Hash()
 }
 
 // runUntilStopped runs withdraw with env until stop is called or the test ends.

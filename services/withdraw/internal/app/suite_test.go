@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/ethclient"
-	"github.com/rs/zerolog"
 	"gorm.io/gorm"
 
 	"paysuite/pkg/broker"
@@ -14,6 +13,7 @@ import (
 	"paysuite/pkg/contract"
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/devchain"
+	"paysuite/pkg/devchain/devchaintest"
 	"paysuite/pkg/events"
 	"paysuite/pkg/service/servicetest"
 	"paysuite/services/withdraw/internal/config"
@@ -58,17 +58,7 @@ func startWith(t *testing.T, extra map[string]string) *suite {
 	t.Helper()
 	dbCfg := dbtest.Config(t)
 	vhosts := brokertest.NewVhosts(t, "withdraw-test")
-	chain, err := devchain.Start(t.Context(), devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0",
-		BlockPeriod: 200 * time.Millisecond}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = chain.Close() })
-	eth, err := ethclient.Dial(chain.HTTPURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(eth.Close)
+	chain := devchaintest.StartWith(t, devchain.Config{BlockPeriod: 200 * time.Millisecond})
 	keys, err := events.NewKeys(internalSecret)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +73,7 @@ func startWith(t *testing.T, extra map[string]string) *suite {
 	}
 	maps.Copy(env, extra)
 	cfg := servicetest.Start(t, env, Run)
-	s := &suite{t: t, cfg: cfg, chain: chain, eth: eth, db: dbtest.OpenConfig(t, dbCfg, store.Migrations()), keys: keys}
+	s := &suite{t: t, cfg: cfg, chain: chain.Chain, eth: chain.Eth, db: dbtest.OpenConfig(t, dbCfg, store.Migrations()), keys: keys}
 	s.public, s.internal = servicetest.Connect(t, vhosts, cfg.Names)
 	s.returns = brokertest.Follow(t, s.public, cfg.Names.WithdrawReturnQueue)
 	s.alerts = brokertest.Follow(t, s.internal, events.AlertQueue)
