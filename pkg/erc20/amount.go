@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 )
 
@@ -33,12 +34,17 @@ func TransferCall(to common.Address, amount *big.Int) ([]byte, error) {
 	if err := CheckAmount(amount); err != nil {
 		return nil, fmt.Errorf("transfer to %s: %w", to.Hex(), err)
 	}
-	data, err := NewTestUSDT().TryPackTransfer(to, amount)
+	data, err := standard.Pack("transfer", to, amount)
 	if err != nil {
 		return nil, fmt.Errorf("pack transfer to %s: %w", to.Hex(), err)
 	}
 	return data, nil
 }
+
+// TransferBatchMethod returns the ABI of TestUSDT's transferBatch(address[],uint256[]), to decode
+// call data with. It is the test token's extension, not ERC-20's: the suite's own batch transfers
+// on the development chain use it.
+func TransferBatchMethod() abi.Method { return NewTestUSDT().GetABI().Methods["transferBatch"] }
 
 // TransferBatchCall is the call data of TestUSDT's transferBatch(recipients, amounts); every
 // amount must pass CheckAmount.

@@ -1,6 +1,7 @@
-// Package erc20 holds the test tokens (the test USDT of the development chain, and FalseUSDT, which
-// returns false instead of reverting: sources, compiled artifacts and Go bindings), small helpers to
-// deploy them and to read and move any ERC-20 token, and the range-checked builders of its call data.
+// Package erc20 holds the standard ERC-20 interface the suite's production code calls tokens through
+// (the balance reader, the range-checked builder of transfer call data, the Transfer event), and the
+// test tokens (the test USDT of the development chain, and FalseUSDT, which returns false instead of
+// reverting: sources, compiled artifacts and Go bindings) with small helpers to deploy and move them.
 package erc20
 
 //go:generate bash generate.sh
@@ -13,7 +14,6 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/crypto"
 )
 
 // DevTokenAddress is where the development chain deploys the test USDT: account 0 of the development
@@ -22,11 +22,6 @@ const DevTokenAddress = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
 // Decimals is the number of decimals of the test USDT, as of the real one.
 const Decimals = 6
-
-// TransferEventTopic returns topic 0 of the ERC-20 Transfer(address,address,uint256) event.
-func TransferEventTopic() common.Hash {
-	return crypto.Keccak256Hash([]byte("Transfer(address,address,uint256)"))
-}
 
 // Deploy sends the creation transaction of a TestUSDT that mints amountEach base units to every holder.
 // It returns the address the contract will have once the transaction is mined.
@@ -44,10 +39,13 @@ func Deploy(opts *bind.TransactOpts, backend bind.ContractBackend, holders []com
 	return addr, tx, nil
 }
 
-// Token reads and transfers an ERC-20 token at a fixed address through a contract backend.
+// Token reads and transfers an ERC-20 token at a fixed address through a contract backend, for
+// tests and tools: its calls other than BalanceOf and Transfer go through the test token's binding,
+// which has the standard ERC-20 methods too.
 type Token struct {
 	addr     common.Address
 	abi      *TestUSDT
+	backend  bind.ContractBackend
 	contract *bind.BoundContract
 }
 
@@ -55,7 +53,7 @@ type Token struct {
 // compliant token works, not only TestUSDT.
 func NewToken(addr common.Address, backend bind.ContractBackend) *Token {
 	abi := NewTestUSDT()
-	return &Token{addr: addr, abi: abi, contract: abi.Instance(backend, addr)}
+	return &Token{addr: addr, abi: abi, backend: backend, contract: abi.Instance(backend, addr)}
 }
 
 // Address returns the token contract's address.
@@ -65,11 +63,7 @@ func (t *Token) Address() common.Address {
 
 // BalanceOf returns owner's balance in base units at the latest block.
 func (t *Token) BalanceOf(ctx context.Context, owner common.Address) (*big.Int, error) {
-	bal, err := bind.Call(t.contract, &bind.CallOpts{Context: ctx}, t.abi.PackBalanceOf(owner), t.abi.UnpackBalanceOf)
-	if err != nil {
-		return nil, fmt.Errorf("balanceOf %s on %s: %w", owner, t.addr, err)
-	}
-	return bal, nil
+	return BalanceOf(ctx, t.backend, t.addr, owner, nil)
 }
 
 // TotalSupply returns the token's total supply in base units at the latest block.

@@ -137,12 +137,7 @@ func TransferTokenWith(ctx context.Context, c *ethclient.Client, nonces *Nonces,
 	return SendWith(ctx, c, nonces, key, token, data, nil)
 }
 
-// TokenBalance reads balanceOf(holder) of token at the latest block.
+// TokenBalance reads balanceOf(holder) of token at the latest block (erc20.BalanceOf).
 func TokenBalance(ctx context.Context, c *ethclient.Client, token, holder common.Address) (*big.Int, error) {
-	abi := erc20.NewTestUSDT()
-	out, err := c.CallContract(ctx, ethereum.CallMsg{To: &token, Data: abi.PackBalanceOf(holder)}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("balanceOf %s: %w", holder, err)
-	}
-	return abi.UnpackBalanceOf(out)
+	return erc20.BalanceOf(ctx, c, token, holder, nil)
 }

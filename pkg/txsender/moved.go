@@ -39,20 +39,20 @@ func transfersAsked(send *Send) ([]tokenTransfer, error) {
 	if len(send.Data) < 4 {
 		return nil, nil
 	}
-	methods := erc20.NewTestUSDT().GetABI().Methods
+	transfer, batch := erc20.TransferMethod(), erc20.TransferBatchMethod()
 	from := common.HexToAddress(send.From)
 	sel, args := send.Data[:4], send.Data[4:]
 	switch {
-	case bytes.Equal(sel, methods["transfer"].ID):
-		v, err := unpack(methods["transfer"], args)
+	case bytes.Equal(sel, transfer.ID):
+		v, err := unpack(transfer, args)
 		if err != nil {
 			return nil, err
 		}
 		to, _ := v[0].(common.Address)
 		amount, _ := v[1].(*big.Int)
 		return []tokenTransfer{{from: from, to: to, amount: amount}}, nil
-	case bytes.Equal(sel, methods["transferBatch"].ID):
-		v, err := unpack(methods["transferBatch"], args)
+	case bytes.Equal(sel, batch.ID):
+		v, err := unpack(batch, args)
 		if err != nil {
 			return nil, err
 		}

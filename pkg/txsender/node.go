@@ -75,16 +75,8 @@ func (n *RPCNode) Receipts(ctx context.Context, hashes []common.Hash) ([]*types.
 	return out, nil
 }
 
-// TokenBalance reads balanceOf(holder) of an ERC-20 token at block (nil: latest).
+// TokenBalance reads balanceOf(holder) of an ERC-20 token at block (nil:
+// latest) through n (erc20.BalanceOf).
 func TokenBalance(ctx context.Context, n Node, token, holder common.Address, block *big.Int) (*big.Int, error) {
-	abi := erc20.NewTestUSDT()
-	out, err := n.CallContract(ctx, ethereum.CallMsg{To: &token, Data: abi.PackBalanceOf(holder)}, block)
-	if err != nil {
-		return nil, fmt.Errorf("balanceOf %s: %w", holder.Hex(), err)
-	}
-	bal, err := abi.UnpackBalanceOf(out)
-	if err != nil {
-		return nil, fmt.Errorf("balanceOf %s: %w", holder.Hex(), err)
-	}
-	return bal, nil
+	return erc20.BalanceOf(ctx, n, token, holder, block)
 }

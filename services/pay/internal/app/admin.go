@@ -9,7 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"paysuite/pkg/db"
-	"paysuite/pkg/txsender"
+	"paysuite/pkg/pendinglist"
 	"paysuite/services/pay/internal/config"
 	"paysuite/services/pay/internal/store"
 )
@@ -60,5 +60,5 @@ const pendingQuery = `SELECT w.request_id, w.state, s.state AS send_state, s.tx_
 	WHERE w.state <> ? ORDER BY w.created_at, w.request_id`
 
 func printPending(ctx context.Context, gdb *gorm.DB, out io.Writer) error {
-	return txsender.PrintPending(ctx, gdb, out, pendingQuery, "payments", store.StateDone)
+	return pendinglist.Print(ctx, gdb, out, pendingQuery, "payments", store.StateDone)
 }

@@ -11,8 +11,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"paysuite/pkg/broker"
+	"paysuite/pkg/devfund"
 	"paysuite/pkg/ethnode"
 	"paysuite/pkg/events"
+	"paysuite/pkg/payoutmetrics"
 	"paysuite/pkg/service"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/topology"
@@ -65,7 +67,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		HotWallet: w.Hot(), Names: cfg.Names, Sealer: sealer, Keys: base.Keys, FundingConfirmations: cfg.FundingConfirmations,
 		Confirmations: cfg.Sender.Confirmations, MinUSDT: cfg.MinUSDT, Log: log, OnCommit: base.Kick,
 	}
-	m := txsender.NewMetrics(base.Ops.Registry(), prometheus.CounterOpts{
+	m := payoutmetrics.New(base.Ops.Registry(), prometheus.CounterOpts{
 		Name: "paysuite_payments_total",
 		Help: "Final payment answers written, by status (1 success, 0 failed).",
 	})
@@ -89,7 +91,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	if cfg.DevMode && cfg.DevFund && len(cfg.Tokens) > 0 {
 		eth, tok := cfg.DevFunding(cfg.Tokens[0])
 		fundCtx, cancel := context.WithTimeout(ctx, devFundWait)
-		err := txsender.DevFund(fundCtx, gdb, node, txsender.DevFunding{Wallet: w.Hot(), ETH: eth, Token: cfg.Tokens[0].Address, Tokens: tok}, log)
+		err := devfund.Fund(fundCtx, gdb, node, devfund.Funding{Wallet: w.Hot(), ETH: eth, Token: cfg.Tokens[0].Address, Tokens: tok}, log)
 		cancel()
 		if err != nil {
 			return err

@@ -13,9 +13,11 @@ import (
 	"github.com/rs/zerolog"
 
 	"paysuite/pkg/broker"
+	"paysuite/pkg/devfund"
 	"paysuite/pkg/ethnode"
 	"paysuite/pkg/events"
 	"paysuite/pkg/keystore"
+	"paysuite/pkg/payoutmetrics"
 	"paysuite/pkg/service"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/topology"
@@ -63,7 +65,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	gdb, mq := base.DB, base.MQ
 
 	sealer := sign.Sealer{Secret: []byte(cfg.SignSecret)}
-	m := txsender.NewMetrics(base.Ops.Registry(), prometheus.CounterOpts{
+	m := payoutmetrics.New(base.Ops.Registry(), prometheus.CounterOpts{
 		Name: "paysuite_withdrawals_total",
 		Help: "Final withdrawal answers written after a transaction was sent, by status (1 success, 0 failed).",
 	})
@@ -91,7 +93,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	if cfg.DevMode && cfg.DevFund && len(cfg.Tokens) > 0 {
 		eth, tok := cfg.DevFunding(cfg.Tokens[0])
 		fundCtx, cancel := context.WithTimeout(ctx, devFundWait)
-		err := txsender.DevFund(fundCtx, gdb, node, txsender.DevFunding{Wallet: hot, ETH: eth, Token: cfg.Tokens[0].Address, Tokens: tok}, log)
+		err := devfund.Fund(fundCtx, gdb, node, devfund.Funding{Wallet: hot, ETH: eth, Token: cfg.Tokens[0].Address, Tokens: tok}, log)
 		cancel()
 		if err != nil {
 			return err

@@ -1,64 +1,27 @@
-package txsender
+// Package payoutmetrics holds a payout service's own series: its final
+// answers by status, and its hot wallet's balances.
+package payoutmetrics
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"math/big"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
+	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
-	"gorm.io/gorm"
 
+	"paysuite/pkg/erc20"
 	"paysuite/pkg/tokens"
 )
 
-// PendingRow is one payout request without a final answer, with its current
-// transaction, as operators list them.
-type PendingRow struct {
-	RequestID string
-	State     string
-	SendState *string
-	TxHash    *string
-	Nonce     *uint64
-	AgeSec    int64
-}
-
-// PrintPending runs query (which selects the columns of PendingRow) and prints
-// the rows as a table; noun names the requests in the empty-list message.
-func PrintPending(ctx context.Context, gdb *gorm.DB, out io.Writer, query, noun string, args ...any) error {
-	var rows []PendingRow
-	if err := gdb.WithContext(ctx).Raw(query, args...).Scan(&rows).Error; err != nil {
-		return fmt.Errorf("list pending %s: %w", noun, err)
-	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "REQUEST_ID\tSTATE\tTX_STATE\tTX_HASH\tNONCE\tAGE")
-	for _, r := range rows {
-		nonce := "-"
-		if r.Nonce != nil {
-			nonce = strconv.FormatUint(*r.Nonce, 10)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.RequestID, r.State, orDash(r.SendState), orDash(r.TxHash),
-			nonce, (time.Duration(r.AgeSec) * time.Second).String())
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if len(rows) == 0 {
-		fmt.Fprintln(out, "no pending "+noun)
-	}
-	return nil
-}
-
-func orDash(s *string) string {
-	if s == nil || *s == "" {
-		return "-"
-	}
-	return *s
+// Node is what the balance gauge reads from an Ethereum JSON-RPC node
+// (txsender.RPCNode is one).
+type Node interface {
+	ethereum.ContractCaller
+	BalanceAt(ctx context.Context, account common.Address, block *big.Int) (*big.Int, error)
 }
 
 // balanceInterval is how often the hot wallet balances are read for the gauge.
@@ -71,9 +34,9 @@ type Metrics struct {
 	balance *prometheus.GaugeVec
 }
 
-// NewMetrics registers the final-answer counter described by finals (labelled
+// New registers the final-answer counter described by finals (labelled
 // by status) and the hot wallet balance gauge.
-func NewMetrics(reg prometheus.Registerer, finals prometheus.CounterOpts) *Metrics {
+func New(reg prometheus.Registerer, finals prometheus.CounterOpts) *Metrics {
 	m := &Metrics{
 		finals: prometheus.NewCounterVec(finals, []string{"status"}),
 		balance: prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -112,7 +75,7 @@ func (m *Metrics) readBalances(ctx context.Context, node Node, hot common.Addres
 		m.balance.WithLabelValues("ETH").Set(whole(wei, 18))
 	}
 	for _, t := range list {
-		units, err := TokenBalance(ctx, node, t.Address, hot, nil)
+		units, err := erc20.BalanceOf(ctx, node, t.Address, hot, nil)
 		if err != nil {
 			log.Debug().Err(err).Str("token", t.Symbol).Msg("read token balance for metrics")
 			continue

@@ -1,4 +1,6 @@
-package txsender
+// Package devfund tops up a payout service's hot wallet on the development
+// chain from development account 0, so that a fresh chain can pay at once.
+package devfund
 
 import (
 	"context"
@@ -6,6 +8,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum"
@@ -14,29 +17,44 @@ import (
 	"github.com/rs/zerolog"
 	"gorm.io/gorm"
 
+	"paysuite/pkg/erc20"
 	"paysuite/pkg/hdwallet"
 )
 
-// DevFunding says how much a development hot wallet should hold: it is topped up
+// Node is what funding needs of an Ethereum JSON-RPC node (txsender.RPCNode
+// is one).
+type Node interface {
+	ethereum.ContractCaller
+	ChainID(ctx context.Context) (*big.Int, error)
+	HeaderByNumber(ctx context.Context, number *big.Int) (*types.Header, error)
+	PendingNonceAt(ctx context.Context, account common.Address) (uint64, error)
+	BalanceAt(ctx context.Context, account common.Address, block *big.Int) (*big.Int, error)
+	SuggestGasTipCap(ctx context.Context) (*big.Int, error)
+	EstimateGas(ctx context.Context, msg ethereum.CallMsg) (uint64, error)
+	SendTransaction(ctx context.Context, tx *types.Transaction) error
+	TransactionByHash(ctx context.Context, hash common.Hash) (*types.Transaction, bool, error)
+}
+
+// Funding says how much a development hot wallet should hold: it is topped up
 // to ETH and Token when it holds less than half of either.
-type DevFunding struct {
+type Funding struct {
 	Wallet common.Address
 	ETH    *big.Int // wei
 	Token  common.Address
 	Tokens *big.Int // base units of Token
 }
 
-// devFundPoll is how often DevFund looks at the balances while it waits.
-const devFundPoll = 200 * time.Millisecond
+// poll is how often Fund looks at the balances while it waits.
+const poll = 200 * time.Millisecond
 
-// DevFund tops up a development hot wallet from development account 0 (contract
+// Fund tops up a development hot wallet from development account 0 (contract
 // section 5 allows the suite that much) and waits until the transfers are
 // mined; blocks may come only on demand, so it waits by polling balances, and
 // sends again if its transfer vanished from the node (another process using
 // account 0 may have replaced it). Replicas of one service coordinate through a
 // named lock on db so that only one of them funds. It returns when the wallet
 // holds at least half of each target, or with ctx's error.
-func DevFund(ctx context.Context, db *gorm.DB, node Node, f DevFunding, log zerolog.Logger) error {
+func Fund(ctx context.Context, db *gorm.DB, node Node, f Funding, log zerolog.Logger) error {
 	sqlDB, err := db.DB()
 	if err != nil {
 		return fmt.Errorf("dev funding: %w", err)
@@ -46,7 +64,7 @@ func DevFund(ctx context.Context, db *gorm.DB, node Node, f DevFunding, log zero
 		return fmt.Errorf("dev funding: %w", err)
 	}
 	defer conn.Close()
-	lock := "devfund:" + addrString(f.Wallet)
+	lock := "devfund:" + strings.ToLower(f.Wallet.Hex())
 	var got sql.NullInt64
 	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 300)", lock).Scan(&got); err != nil || got.Int64 != 1 {
 		return fmt.Errorf("dev funding: lock %s: %v", lock, err)
@@ -69,7 +87,7 @@ func DevFund(ctx context.Context, db *gorm.DB, node Node, f DevFunding, log zero
 		if err != nil {
 			return fmt.Errorf("dev funding: balance: %w", err)
 		}
-		tokBal, err := TokenBalance(ctx, node, f.Token, f.Wallet, nil)
+		tokBal, err := erc20.BalanceOf(ctx, node, f.Token, f.Wallet, nil)
 		if err != nil {
 			return fmt.Errorf("dev funding: %w", err)
 		}
@@ -92,7 +110,7 @@ func DevFund(ctx context.Context, db *gorm.DB, node Node, f DevFunding, log zero
 			}
 		}
 		if needTok && !known(ctx, node, tokTx) {
-			data, err := TransferData(f.Wallet, new(big.Int).Sub(f.Tokens, tokBal))
+			data, err := erc20.TransferCall(f.Wallet, new(big.Int).Sub(f.Tokens, tokBal))
 			if err != nil {
 				return fmt.Errorf("dev funding: %w", err)
 			}
@@ -103,7 +121,7 @@ func DevFund(ctx context.Context, db *gorm.DB, node Node, f DevFunding, log zero
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("dev funding of %s: %w", f.Wallet.Hex(), ctx.Err())
-		case <-time.After(devFundPoll):
+		case <-time.After(poll):
 		}
 	}
 }
