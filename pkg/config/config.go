@@ -86,6 +86,18 @@ func (c *Common) Validate() error {
 	return c.Log.Validate()
 }
 
+// Validate runs the validations of a service's blocks in order and returns the
+// first error: a service's Validate lists its blocks' and then checks its own
+// settings.
+func Validate(blocks ...func() error) error {
+	for _, validate := range blocks {
+		if err := validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Error is a configuration error about one environment variable.
 type Error struct {
 	Var string

@@ -8,9 +8,9 @@ import (
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/config"
+	"paysuite/pkg/config/onchain"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/db"
-	"paysuite/pkg/tokens"
 )
 
 // Config is everything the chain-listener reads from the environment.
@@ -19,16 +19,14 @@ type Config struct {
 	DB     db.Config
 	Broker broker.Config
 	Names  contract.Names
+	onchain.Network
 
-	Schema        string        `env:"MYSQL_SCHEMA" envDefault:"paysuite_listener"`
-	RPCURL        string        `env:"ETH_RPC_URL" envDefault:"http://127.0.0.1:8545"`
-	WSURL         string        `env:"ETH_WS_URL" envDefault:"ws://127.0.0.1:8546"`
-	Chain         string        `env:"CHAIN" envDefault:"ETH"`
-	Confirmations uint64        `env:"CONFIRMATIONS" envDefault:"20"`
-	TokenList     string        `env:"TOKENS" envDefault:"USDT:0x5FbDB2315678afecb367f032d93F642f64180aa3:6"`
-	StartBlock    string        `env:"START_BLOCK" envDefault:"latest"`
-	PollInterval  time.Duration `env:"POLL_INTERVAL" envDefault:"1s"`
-	BatchBlocks   uint64        `env:"SCAN_BATCH_BLOCKS" envDefault:"100"`
+	Schema string `env:"MYSQL_SCHEMA" envDefault:"paysuite_listener"`
+	// WSURL is the node's websocket endpoint, followed for new heads when set.
+	WSURL        string        `env:"ETH_WS_URL" envDefault:"ws://127.0.0.1:8546"`
+	StartBlock   string        `env:"START_BLOCK" envDefault:"latest"`
+	PollInterval time.Duration `env:"POLL_INTERVAL" envDefault:"1s"`
+	BatchBlocks  uint64        `env:"SCAN_BATCH_BLOCKS" envDefault:"100"`
 	// Backfill is how far back an address registered without a from block
 	// (by an owner of an older version) is looked for.
 	Backfill uint64 `env:"WATCH_BACKFILL_BLOCKS" envDefault:"256"`
@@ -50,41 +48,19 @@ type Config struct {
 	// condition lasts (the notifier rate-limits further).
 	AlertRepeat time.Duration `env:"REPEAT_ALERTS_AFTER" envDefault:"10m"`
 
-	Tokens tokens.List `env:"-"`
 	// Start is the first block to scan on a fresh database; nil means the head at first start.
 	Start *uint64 `env:"-"`
 }
 
 // Validate checks the values and derives the parsed fields.
 func (c *Config) Validate() error {
-	if err := c.Common.Validate(); err != nil {
-		return err
-	}
 	c.DB.Schema = c.Schema
-	if err := c.DB.Validate(); err != nil {
+	if err := config.Validate(c.Common.Validate, c.DB.Validate, c.Broker.Validate, c.Network.Validate); err != nil {
 		return err
-	}
-	if err := c.Broker.Validate(); err != nil {
-		return err
-	}
-	if !strings.HasPrefix(c.RPCURL, "http://") && !strings.HasPrefix(c.RPCURL, "https://") &&
-		!strings.HasPrefix(c.RPCURL, "ws://") && !strings.HasPrefix(c.RPCURL, "wss://") {
-		return config.VarError("ETH_RPC_URL", "must be an http(s) or ws(s) URL")
 	}
 	if c.WSURL != "" && !strings.HasPrefix(c.WSURL, "ws://") && !strings.HasPrefix(c.WSURL, "wss://") {
 		return config.VarError("ETH_WS_URL", "must be a ws(s) URL or empty")
 	}
-	if err := config.CheckChain(c.Chain); err != nil {
-		return err
-	}
-	if c.Confirmations == 0 {
-		return config.VarError("CONFIRMATIONS", "must be at least 1")
-	}
-	list, err := tokens.Parse(c.TokenList)
-	if err != nil {
-		return config.VarError("TOKENS", "%v", err)
-	}
-	c.Tokens = list
 	if c.StartBlock != "latest" {
 		n, err := strconv.ParseUint(c.StartBlock, 10, 64)
 		if err != nil {

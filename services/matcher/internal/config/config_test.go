@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	pkgconfig "paysuite/pkg/config"
+	"paysuite/pkg/config/configtest"
 	"paysuite/pkg/hdwallet"
 	"paysuite/services/matcher/internal/config"
 )
@@ -30,28 +31,14 @@ func TestDevDefaults(t *testing.T) {
 }
 
 func TestErrorsNameTheVariable(t *testing.T) {
-	for _, tc := range []struct {
-		env  map[string]string
-		want string
-	}{
-		{map[string]string{"SIGN_SECRET": "s", "INTERNAL_SECRET": strings.Repeat("i", 32)}, "MATCHER_XPUB"},
-		{map[string]string{"DEV_MODE": "true", "MATCHER_XPUB": "nonsense"}, "MATCHER_XPUB"},
-		{map[string]string{"DEV_MODE": "true", "MATCHER_SHARED_ADDRESS": "0x12"}, "MATCHER_SHARED_ADDRESS"},
-		{map[string]string{"DEV_MODE": "true", "MATCHER_OFFSET_DECIMALS": "-1"}, "MATCHER_OFFSET_DECIMALS"},
-		{map[string]string{"DEV_MODE": "true", "MATCHER_WORKERS": "0"}, "MATCHER_WORKERS"},
-		{map[string]string{"DEV_MODE": "true", "MATCHER_EXPIRY_INTERVAL": "0s"}, "MATCHER_EXPIRY_INTERVAL"},
-		{map[string]string{"DEV_MODE": "true", "ETH_RPC_URL": "127.0.0.1:8545"}, "ETH_RPC_URL"},
-		{map[string]string{"DEV_MODE": "true", "CONFIRMATIONS": "0"}, "CONFIRMATIONS"},
-	} {
-		for k, v := range tc.env {
-			t.Setenv(k, v)
-		}
-		_, err := pkgconfig.Load[config.Config]()
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%v: error %v, want one naming %s", tc.env, err, tc.want)
-		}
-		for k := range tc.env {
-			t.Setenv(k, "")
-		}
-	}
+	configtest.ExpectRefusals[config.Config](t, []configtest.Refusal{
+		{Env: map[string]string{"SIGN_SECRET": "s", "INTERNAL_SECRET": strings.Repeat("i", 32)}, Want: "MATCHER_XPUB"},
+		{Env: map[string]string{"DEV_MODE": "true", "MATCHER_XPUB": "nonsense"}, Want: "MATCHER_XPUB"},
+		{Env: map[string]string{"DEV_MODE": "true", "MATCHER_SHARED_ADDRESS": "0x12"}, Want: "MATCHER_SHARED_ADDRESS"},
+		{Env: map[string]string{"DEV_MODE": "true", "MATCHER_OFFSET_DECIMALS": "-1"}, Want: "MATCHER_OFFSET_DECIMALS"},
+		{Env: map[string]string{"DEV_MODE": "true", "MATCHER_WORKERS": "0"}, Want: "MATCHER_WORKERS"},
+		{Env: map[string]string{"DEV_MODE": "true", "MATCHER_EXPIRY_INTERVAL": "0s"}, Want: "MATCHER_EXPIRY_INTERVAL"},
+		{Env: map[string]string{"DEV_MODE": "true", "ETH_RPC_URL": "127.0.0.1:8545"}, Want: "ETH_RPC_URL"},
+		{Env: map[string]string{"DEV_MODE": "true", "CONFIRMATIONS": "0"}, Want: "CONFIRMATIONS"},
+	})
 }

@@ -64,17 +64,8 @@ type Config struct {
 
 // Validate checks the values and derives the parsed fields.
 func (c *Config) Validate() error {
-	if err := c.Common.Validate(); err != nil {
-		return err
-	}
 	c.DB.Schema = c.Schema
-	if err := c.DB.Validate(); err != nil {
-		return err
-	}
-	if err := c.Broker.Validate(); err != nil {
-		return err
-	}
-	if err := c.Names.Validate(); err != nil {
+	if err := config.Validate(c.Common.Validate, c.DB.Validate, c.Broker.Validate, c.Names.Validate); err != nil {
 		return err
 	}
 	if c.WebhookSecretText == "" {

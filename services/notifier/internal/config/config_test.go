@@ -6,6 +6,7 @@ import (
 	"time"
 
 	pkgconfig "paysuite/pkg/config"
+	"paysuite/pkg/config/configtest"
 	"paysuite/services/notifier/internal/config"
 )
 
@@ -54,31 +55,17 @@ func TestStandardWebhooksSecret(t *testing.T) {
 }
 
 func TestErrorsNameTheVariable(t *testing.T) {
-	for _, tc := range []struct {
-		env  map[string]string
-		want string
-	}{
-		{map[string]string{"SIGN_SECRET": "s", "INTERNAL_SECRET": strings.Repeat("i", 32)}, "WEBHOOK_SECRET: required unless DEV_MODE=true"},
-		{map[string]string{"DEV_MODE": "true", "WEBHOOK_SECRET": "whsec_!!"}, "WEBHOOK_SECRET: whsec_ must be followed by"},
-		{map[string]string{"DEV_MODE": "true", "WEBHOOK_SECRET": "plain-text-secret"}, "WEBHOOK_SECRET: must be whsec_"},
-		{map[string]string{"DEV_MODE": "true", "WEBHOOK_SECRET_PREVIOUS": "plain-text-secret"}, "WEBHOOK_SECRET_PREVIOUS: must be whsec_"},
-		{map[string]string{"SIGN_SECRET": "s", "INTERNAL_SECRET": strings.Repeat("i", 32), "WEBHOOK_SECRET": "whsec_c2hvcnQ="},
-			"WEBHOOK_SECRET: the key must be at least 24 bytes"},
-		{map[string]string{"DEV_MODE": "true", "WEBHOOK_RETRY_SCHEDULE": "5s,soon"}, "WEBHOOK_RETRY_SCHEDULE"},
-		{map[string]string{"DEV_MODE": "true", "WEBHOOK_TIMEOUT": "0s"}, "WEBHOOK_TIMEOUT"},
-		{map[string]string{"DEV_MODE": "true", "TELEGRAM_BOT_TOKEN": "1:x"}, "TELEGRAM_CHAT_ID"},
-		{map[string]string{"DEV_MODE": "true", "TELEGRAM_API_URL": "api.telegram.org"}, "TELEGRAM_API_URL"},
-		{map[string]string{"DEV_MODE": "true", "ALERT_DLQ_INTERVAL": "0s"}, "ALERT_DLQ_INTERVAL"},
-	} {
-		for k, v := range tc.env {
-			t.Setenv(k, v)
-		}
-		_, err := pkgconfig.Load[config.Config]()
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%v: error %v, want one naming %s", tc.env, err, tc.want)
-		}
-		for k := range tc.env {
-			t.Setenv(k, "")
-		}
-	}
+	configtest.ExpectRefusals[config.Config](t, []configtest.Refusal{
+		{Env: map[string]string{"SIGN_SECRET": "s", "INTERNAL_SECRET": strings.Repeat("i", 32)}, Want: "WEBHOOK_SECRET: required unless DEV_MODE=true"},
+		{Env: map[string]string{"DEV_MODE": "true", "WEBHOOK_SECRET": "whsec_!!"}, Want: "WEBHOOK_SECRET: whsec_ must be followed by"},
+		{Env: map[string]string{"DEV_MODE": "true", "WEBHOOK_SECRET": "plain-text-secret"}, Want: "WEBHOOK_SECRET: must be whsec_"},
+		{Env: map[string]string{"DEV_MODE": "true", "WEBHOOK_SECRET_PREVIOUS": "plain-text-secret"}, Want: "WEBHOOK_SECRET_PREVIOUS: must be whsec_"},
+		{Env: map[string]string{"SIGN_SECRET": "s", "INTERNAL_SECRET": strings.Repeat("i", 32), "WEBHOOK_SECRET": "whsec_c2hvcnQ="},
+			Want: "WEBHOOK_SECRET: the key must be at least 24 bytes"},
+		{Env: map[string]string{"DEV_MODE": "true", "WEBHOOK_RETRY_SCHEDULE": "5s,soon"}, Want: "WEBHOOK_RETRY_SCHEDULE"},
+		{Env: map[string]string{"DEV_MODE": "true", "WEBHOOK_TIMEOUT": "0s"}, Want: "WEBHOOK_TIMEOUT"},
+		{Env: map[string]string{"DEV_MODE": "true", "TELEGRAM_BOT_TOKEN": "1:x"}, Want: "TELEGRAM_CHAT_ID"},
+		{Env: map[string]string{"DEV_MODE": "true", "TELEGRAM_API_URL": "api.telegram.org"}, Want: "TELEGRAM_API_URL"},
+		{Env: map[string]string{"DEV_MODE": "true", "ALERT_DLQ_INTERVAL": "0s"}, Want: "ALERT_DLQ_INTERVAL"},
+	})
 }

@@ -2,14 +2,12 @@
 package config
 
 import (
-	"strings"
-
 	"paysuite/pkg/broker"
 	"paysuite/pkg/config"
+	"paysuite/pkg/config/onchain"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/db"
 	"paysuite/pkg/hdwallet"
-	"paysuite/pkg/tokens"
 )
 
 // Config is everything topup reads from the environment.
@@ -18,14 +16,9 @@ type Config struct {
 	DB     db.Config
 	Broker broker.Config
 	Names  contract.Names
+	onchain.Network
 
 	Schema string `env:"MYSQL_SCHEMA" envDefault:"paysuite_topup"`
-	// RPCURL is the node that witnesses every deposit before it is
-	// reported confirmed; Confirmations is the depth it must reach there.
-	RPCURL        string `env:"ETH_RPC_URL" envDefault:"http://127.0.0.1:8545"`
-	Confirmations uint64 `env:"CONFIRMATIONS" envDefault:"20"`
-	Chain         string `env:"CHAIN" envDefault:"ETH"`
-	TokenList     string `env:"TOKENS" envDefault:"USDT:0x5FbDB2315678afecb367f032d93F642f64180aa3:6"`
 	// XPub is the extended public key deposit addresses are derived from; topup
 	// never sees a private key.
 	XPub string `env:"TOPUP_XPUB"`
@@ -39,37 +32,16 @@ type Config struct {
 	// a given address (a request with address) are reported from.
 	WatchHistory uint64 `env:"TOPUP_WATCH_HISTORY_BLOCKS" envDefault:"256"`
 
-	Tokens tokens.List    `env:"-"`
-	Keys   *hdwallet.XPub `env:"-"`
+	Keys *hdwallet.XPub `env:"-"`
 }
 
 // Validate checks the values and derives the parsed fields.
 func (c *Config) Validate() error {
-	if err := c.Common.Validate(); err != nil {
-		return err
-	}
 	c.DB.Schema = c.Schema
-	if err := c.DB.Validate(); err != nil {
+	if err := config.Validate(c.Common.Validate, c.DB.Validate, c.Broker.Validate, c.Network.Validate); err != nil {
 		return err
 	}
-	if err := c.Broker.Validate(); err != nil {
-		return err
-	}
-	if !strings.HasPrefix(c.RPCURL, "http://") && !strings.HasPrefix(c.RPCURL, "https://") &&
-		!strings.HasPrefix(c.RPCURL, "ws://") && !strings.HasPrefix(c.RPCURL, "wss://") {
-		return config.VarError("ETH_RPC_URL", "must be an http(s) or ws(s) URL")
-	}
-	if c.Confirmations == 0 {
-		return config.VarError("CONFIRMATIONS", "must be at least 1")
-	}
-	if err := config.CheckChain(c.Chain); err != nil {
-		return err
-	}
-	list, err := tokens.Parse(c.TokenList)
-	if err != nil {
-		return config.VarError("TOKENS", "%v", err)
-	}
-	c.Tokens = list
+	var err error
 	if c.XPub == "" {
 		if !c.DevMode {
 			return config.VarError("TOPUP_XPUB", "required unless DEV_MODE=true")

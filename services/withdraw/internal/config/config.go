@@ -3,19 +3,15 @@ package config
 
 import (
 	"crypto/ecdsa"
-	"math/big"
-	"strings"
-
-	"github.com/ethereum/go-ethereum/common"
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/config"
+	"paysuite/pkg/config/onchain"
+	"paysuite/pkg/config/sending"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/db"
 	"paysuite/pkg/hdwallet"
 	"paysuite/pkg/keystore"
-	"paysuite/pkg/money"
-	"paysuite/pkg/tokens"
 	"paysuite/pkg/txsender"
 )
 
@@ -33,11 +29,12 @@ type Config struct {
 	Names  contract.Names
 	Sender txsender.Config
 
-	Schema    string `env:"MYSQL_SCHEMA" envDefault:"paysuite_withdraw"`
-	RPCURL    string `env:"ETH_RPC_URL" envDefault:"http://127.0.0.1:8545"`
-	Chain     string `env:"CHAIN" envDefault:"ETH"`
-	TokenList string `env:"TOKENS" envDefault:"USDT:0x5FbDB2315678afecb367f032d93F642f64180aa3:6"`
-	Workers   int    `env:"WITHDRAW_WORKERS" envDefault:"8"`
+	// Network's CONFIRMATIONS is the one Sender reads too.
+	onchain.Network
+	sending.HotWallet
+
+	Schema  string `env:"MYSQL_SCHEMA" envDefault:"paysuite_withdraw"`
+	Workers int    `env:"WITHDRAW_WORKERS" envDefault:"8"`
 
 	// The hot wallet's key: a go-ethereum keystore file and its passphrase
 	// (prefer the _FILE form: an environment variable is visible to anyone who
@@ -45,92 +42,22 @@ type Config struct {
 	KeyFile           string `env:"WITHDRAW_KEY_FILE"`
 	KeyPassphrase     string `env:"WITHDRAW_KEY_PASSPHRASE"`
 	KeyPassphraseFile string `env:"WITHDRAW_KEY_PASSPHRASE_FILE"`
-
-	// In DEV_MODE the hot wallet is topped up from development account 0 at start
-	// when it holds less than half of these.
-	DevFund       bool   `env:"DEV_FUND_HOT_WALLET" envDefault:"true"`
-	DevFundETH    string `env:"DEV_FUND_ETH" envDefault:"100"`
-	DevFundTokens string `env:"DEV_FUND_TOKENS" envDefault:"1000000"`
-
-	// HotWalletMinUSDT, when set, raises a low_balance alert whenever a
-	// withdrawal leaves the hot wallet with less USDT than this.
-	HotWalletMinUSDT string `env:"HOT_WALLET_MIN_USDT"`
-
-	// SuiteAddressList names the suite's own wallets this service does not
-	// know by itself (pay's hot wallet, any other wallet of the suite),
-	// comma-separated: they are refused as recipients (invalid_address), as
-	// are this service's hot wallet and the suite's deposit addresses.
-	SuiteAddressList []string `env:"SUITE_ADDRESSES" envSeparator:","`
-
-	Tokens         tokens.List      `env:"-"`
-	SuiteAddresses []common.Address `env:"-"`
-	MinUSDT        *big.Int         `env:"-"` // base units; nil when not set
 }
 
 // Validate checks the values and derives the parsed fields.
 func (c *Config) Validate() error {
-	if err := c.Common.Validate(); err != nil {
-		return err
-	}
 	c.DB.Schema = c.Schema
-	if err := c.DB.Validate(); err != nil {
+	if err := config.Validate(c.Common.Validate, c.DB.Validate, c.Broker.Validate, c.Names.Validate,
+		c.validateSender, c.Network.Validate); err != nil {
 		return err
 	}
-	if err := c.Broker.Validate(); err != nil {
-		return err
-	}
-	if err := c.Names.Validate(); err != nil {
-		return err
-	}
-	if err := c.Sender.Validate(c.DevMode); err != nil {
-		return err
-	}
-	if !strings.HasPrefix(c.RPCURL, "http://") && !strings.HasPrefix(c.RPCURL, "https://") &&
-		!strings.HasPrefix(c.RPCURL, "ws://") && !strings.HasPrefix(c.RPCURL, "wss://") {
-		return config.VarError("ETH_RPC_URL", "must be an http(s) or ws(s) URL")
-	}
-	if err := config.CheckChain(c.Chain); err != nil {
-		return err
-	}
-	list, err := tokens.Parse(c.TokenList)
-	if err != nil {
-		return config.VarError("TOKENS", "%v", err)
-	}
-	c.Tokens = list
 	if c.Workers < 1 {
 		return config.VarError("WITHDRAW_WORKERS", "must be at least 1")
 	}
 	if c.KeyFile == "" && !c.DevMode {
 		return config.VarError("WITHDRAW_KEY_FILE", "required unless DEV_MODE=true")
 	}
-	if _, err := money.Parse(c.DevFundETH, 18); err != nil {
-		return config.VarError("DEV_FUND_ETH", "%w", err)
-	}
-	if _, err := money.Parse(c.DevFundTokens, 36); err != nil {
-		return config.VarError("DEV_FUND_TOKENS", "%w", err)
-	}
-	if c.HotWalletMinUSDT != "" {
-		usdt, ok := c.Tokens.BySymbol("USDT")
-		if !ok {
-			return config.VarError("HOT_WALLET_MIN_USDT", "no USDT in TOKENS")
-		}
-		d, err := money.Parse(c.HotWalletMinUSDT, usdt.Decimals)
-		if err != nil {
-			return config.VarError("HOT_WALLET_MIN_USDT", "%w", err)
-		}
-		c.MinUSDT = money.ToBaseUnits(d, usdt.Decimals)
-	}
-	c.SuiteAddresses = nil
-	for _, a := range c.SuiteAddressList {
-		if a = strings.TrimSpace(a); a == "" {
-			continue
-		}
-		if !contract.ValidAddress(a) {
-			return config.VarError("SUITE_ADDRESSES", "%q is not 0x followed by 40 hex digits", a)
-		}
-		c.SuiteAddresses = append(c.SuiteAddresses, common.HexToAddress(a))
-	}
-	return nil
+	return c.HotWallet.Validate(c.Tokens)
 }
 
 // KeySource says where the hot wallet's encrypted key is.
@@ -140,6 +67,9 @@ func (c *Config) KeySource() keystore.Source {
 		FileVar: "WITHDRAW_KEY_FILE", PassphraseVar: "WITHDRAW_KEY_PASSPHRASE", PassphraseFileVar: "WITHDRAW_KEY_PASSPHRASE_FILE",
 	}
 }
+
+// validateSender checks the sender's settings, which depend on the mode.
+func (c *Config) validateSender() error { return c.Sender.Validate(c.DevMode) }
 
 // HotKey decrypts the hot wallet's key, or derives the development one in
 // DEV_MODE when no key file is configured. Errors name the variable to fix.
@@ -156,11 +86,4 @@ func (c *Config) HotKey() (*ecdsa.PrivateKey, error) {
 		return key, nil
 	}
 	return keystore.LoadKey(src)
-}
-
-// DevFunding returns the development top-up targets in base units.
-func (c *Config) DevFunding(token tokens.Token) (eth, tok *big.Int) {
-	e, _ := money.Parse(c.DevFundETH, 18)
-	t, _ := money.Parse(c.DevFundTokens, 36)
-	return money.ToBaseUnits(e, 18), money.ToBaseUnits(t, token.Decimals)
 }
