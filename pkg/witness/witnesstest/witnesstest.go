@@ -14,9 +14,9 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
-	"github.com/rs/zerolog"
 
 	"paysuite/pkg/devchain"
+	"paysuite/pkg/devchain/devchaintest"
 	"paysuite/pkg/erc20"
 	"paysuite/pkg/ethtx"
 	"paysuite/pkg/events"
@@ -39,21 +39,12 @@ type Chain struct {
 // Start runs a chain until the test ends.
 func Start(t testing.TB) *Chain {
 	t.Helper()
-	dev, err := devchain.Start(t.Context(), devchain.Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0"}, zerolog.Nop())
-	if err != nil {
-		t.Fatalf("start development chain: %v", err)
-	}
-	t.Cleanup(func() { _ = dev.Close() })
-	c, err := rpc.DialContext(t.Context(), dev.HTTPURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
+	dev := devchaintest.Start(t)
 	payer, _, err := hdwallet.DevAccount(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Chain{t: t, Dev: dev, RPC: c, Eth: ethclient.NewClient(c), payer: payer}
+	return &Chain{t: t, Dev: dev.Chain, RPC: dev.RPC, Eth: dev.Eth, payer: payer}
 }
 
 // Witness is a witness of this chain for the development token list.
