@@ -197,7 +197,9 @@ var hardhatInstall = sync.OnceValue(func() error {
 	if _, err := os.Stat(filepath.Join(hardhatDir, "node_modules", ".bin", "hardhat")); err == nil {
 		return nil
 	}
-	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
+	// --prefer-offline: packages already in npm's cache are taken from it
+	// without asking the registry again, which can take minutes when it is slow.
+	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--prefer-offline")
 	cmd.Dir = hardhatDir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("npm ci in services/e2e/%s failed; the Hardhat tests need npm and the npm registry: %v\n%s", hardhatDir, err, out)
