@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -138,33 +137,11 @@ func checkLocalBroker(t *testing.T, logins map[string]brokerLogin) {
 	}
 }
 
-// readConf reads the "key = value" lines of a RabbitMQ configuration file.
-func readConf(t *testing.T, path string) map[string]string {
-	t.Helper()
-	text, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for line := range strings.Lines(string(text)) {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			t.Fatalf("%s: not key = value: %q", path, line)
-		}
-		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
-	}
-	return out
-}
-
 // TestComposeBrokerLoadsDefinitions checks that the local broker reads
 // deploy/rabbitmq/rabbitmq.conf, which imports the definitions at the path
 // where they are mounted, and lets guest in from outside the container.
 func TestComposeBrokerLoadsDefinitions(t *testing.T) {
-	conf := readConf(t, rabbitConfFile)
+	conf := readAssignments(t, rabbitConfFile)
 	if got := conf["loopback_users.guest"]; got != "false" {
 		t.Errorf("%s: loopback_users.guest = %q, want false (guest is for operators on the host)", rabbitConfFile, got)
 	}

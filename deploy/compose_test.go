@@ -46,11 +46,12 @@ var tools = []string{"payctl"}
 // singletons may run as one replica only; every other service must be safe
 // to `docker compose up --scale`.
 var singletons = map[string]string{
-	"rabbitmq":   "the local broker (use a cluster through deploy/compose.external.yml)",
-	"mysql":      "the local database (use a cluster through deploy/compose.external.yml)",
-	"devchain":   "the development chain keeps its state in memory",
-	"prometheus": "one scraper is enough for the local stack",
-	"grafana":    "one dashboard server is enough for the local stack",
+	"rabbitmq":     "the local broker (use a cluster through deploy/compose.external.yml)",
+	"mysql":        "the local database (use a cluster through deploy/compose.external.yml)",
+	"devchain":     "the development chain keeps its state in a volume of its own",
+	"devchain-bsc": "the second development chain keeps its state in a volume of its own",
+	"prometheus":   "one scraper is enough for the local stack",
+	"grafana":      "one dashboard server is enough for the local stack",
 }
 
 // unexposed are variables without a default that the Compose files need not
@@ -190,7 +191,7 @@ const externalBroker = "rabbit.cluster.internal:5671"
 func externalEnv(t *testing.T, cfgs map[string]serviceConfig) map[string]string {
 	t.Helper()
 	vars := map[string]string{"AMQP_ADDRESS": externalBroker}
-	for k := range readEnvFile(t, composeDev) {
+	for k := range readAssignments(t, composeDev) {
 		if k != "DEV_MODE" {
 			vars[k] = "secret-" + strings.ToLower(strings.ReplaceAll(k, "_", "-"))
 		}
@@ -470,7 +471,7 @@ func TestComposeMonitoringProfile(t *testing.T) {
 // DEV_MODE=true") reaches it.
 func TestComposeProductionSettingsReachServices(t *testing.T) {
 	cfgs := loadConfigs(t)
-	vars := readEnvFile(t, envExample)
+	vars := readAssignments(t, envExample)
 	for k, v := range vars {
 		if v == "" {
 			vars[k] = "set-" + strings.ToLower(k)
@@ -737,14 +738,15 @@ func TestParseInitSQLFlagsBadGrants(t *testing.T) {
 // envVarRef matches a variable reference in a Compose file: ${NAME...}.
 var envVarRef = regexp.MustCompile(`\$\{([A-Z_][A-Z0-9_]*)`)
 
-// readEnvFile returns the KEY=value lines of an env file as a map.
-func readEnvFile(t *testing.T, path string) map[string]string {
+// readAssignments returns the "key = value" lines of an env file or a RabbitMQ configuration file
+// as a map, without the spaces around key and value; it skips blank lines and # comments.
+func readAssignments(t *testing.T, path string) map[string]string {
 	t.Helper()
 	text, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars := map[string]string{}
+	out := map[string]string{}
 	for line := range strings.Lines(string(text)) {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -752,11 +754,11 @@ func readEnvFile(t *testing.T, path string) map[string]string {
 		}
 		k, v, ok := strings.Cut(line, "=")
 		if !ok {
-			t.Fatalf("%s: not KEY=value: %q", path, line)
+			t.Fatalf("%s: not key = value: %q", path, line)
 		}
-		vars[k] = v
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
-	return vars
+	return out
 }
 
 // TestEnvExampleListsEveryVariable keeps .env.example in step with the Compose
@@ -772,7 +774,7 @@ func TestEnvExampleListsEveryVariable(t *testing.T) {
 			used[m[1]] = true
 		}
 	}
-	listed := readEnvFile(t, envExample)
+	listed := readAssignments(t, envExample)
 	for v := range used {
 		if _, ok := listed[v]; !ok {
 			t.Errorf("%s is read by the Compose files but missing from .env.example", v)
@@ -806,9 +808,27 @@ func devPrefix(service string) string {
 	return strings.TrimSuffix(dsnVar(service), "_MYSQL_DSN")
 }
 
+// checkSetAndDistinct fails the test for each of keys that is unset in the dev.env vars, or set
+// to the value of another.
+func checkSetAndDistinct(t *testing.T, vars map[string]string, keys []string) {
+	t.Helper()
+	seen := map[string]string{}
+	for _, k := range keys {
+		v := vars[k]
+		if v == "" {
+			t.Errorf("%s: %s is not set", devEnvFile, k)
+			continue
+		}
+		if other, dup := seen[v]; dup {
+			t.Errorf("%s: %s and %s are both %q", devEnvFile, k, other, v)
+		}
+		seen[v] = k
+	}
+}
+
 // TestDevEnv checks the settings `make up` runs with (scripts/up.sh).
 func TestDevEnv(t *testing.T) {
-	vars := readEnvFile(t, devEnvFile)
+	vars := readAssignments(t, devEnvFile)
 	for _, k := range []string{
 		"DEV_MODE", "SIGN_SECRET", "MYSQL_DSN", "AMQP_URL", "AMQP_QUEUE_TYPE", "ETH_RPC_URL", "ETH_WS_URL",
 		"CHAIN", "CONFIRMATIONS", "TOKENS", "DEVCHAIN_HTTP_ADDR", "DEVCHAIN_WS_ADDR", "DEVCHAIN_OPS_HTTP_ADDR",
@@ -831,54 +851,42 @@ func TestDevEnv(t *testing.T) {
 		t.Errorf("%s: ETH_WS_URL=%q, want %q (the development chain)", devEnvFile, vars["ETH_WS_URL"], want)
 	}
 
-	// make up starts every daemon, the chain first.
+	// make up starts every daemon, the chains first: ETH's (devchain) and BSC's
+	// (devchain-bsc, the same binary).
 	up := upServices(t)
-	if len(up) == 0 || up[0] != "devchain" {
-		t.Errorf("%s: SERVICES=%v, want devchain first", libScript, up)
+	if len(up) < 2 || up[0] != "devchain" || up[1] != "devchain-bsc" {
+		t.Errorf("%s: SERVICES=%v, want devchain and devchain-bsc first", libScript, up)
 	}
-	if got, want := slices.Sorted(slices.Values(up)), daemons(t); !slices.Equal(got, want) {
+	daemonsUp := slices.DeleteFunc(slices.Clone(up), func(s string) bool { return s == "devchain-bsc" })
+	if got, want := slices.Sorted(slices.Values(daemonsUp)), daemons(t); !slices.Equal(got, want) {
 		t.Errorf("%s: SERVICES=%v, want every daemon of services/: %v", libScript, up, want)
 	}
 
 	// All services listen on one host, so no two addresses may be the same, and
-	// no two services share a schema.
-	addrKeys := []string{"DEVCHAIN_HTTP_ADDR", "DEVCHAIN_WS_ADDR", "DEVCHAIN_OPS_HTTP_ADDR"}
-	scriptOnly := map[string]bool{"DEVCHAIN_OPS_HTTP_ADDR": true}
-	schemas := map[string]string{}
-	for _, svc := range up {
+	// no two services share a schema. The second chain's settings are the
+	// script's, which hands them to the chain as DEVCHAIN_*.
+	addrKeys := []string{"DEVCHAIN_HTTP_ADDR", "DEVCHAIN_WS_ADDR", "DEVCHAIN_OPS_HTTP_ADDR",
+		"DEVCHAIN_BSC_HTTP_ADDR", "DEVCHAIN_BSC_WS_ADDR", "DEVCHAIN_BSC_OPS_HTTP_ADDR"}
+	var schemaKeys []string
+	scriptOnly := map[string]bool{}
+	for _, k := range []string{"DEVCHAIN_OPS_HTTP_ADDR", "DEVCHAIN_BSC_HTTP_ADDR", "DEVCHAIN_BSC_WS_ADDR", "DEVCHAIN_BSC_OPS_HTTP_ADDR", "DEVCHAIN_BSC_DATA_DIR"} {
+		scriptOnly[k] = true
+	}
+	for _, svc := range daemonsUp {
 		if svc == "devchain" {
 			continue
 		}
 		addrKey, schemaKey := devPrefix(svc)+"_HTTP_ADDR", devPrefix(svc)+"_MYSQL_SCHEMA"
-		addrKeys = append(addrKeys, addrKey)
+		addrKeys, schemaKeys = append(addrKeys, addrKey), append(schemaKeys, schemaKey)
 		scriptOnly[addrKey], scriptOnly[schemaKey] = true, true
-		schema := vars[schemaKey]
-		if schema == "" {
-			t.Errorf("%s: %s is not set", devEnvFile, schemaKey)
-			continue
-		}
-		if other, dup := schemas[schema]; dup {
-			t.Errorf("%s: %s and %s share schema %q", devEnvFile, svc, other, schema)
-		}
-		schemas[schema] = svc
 	}
-	seen := map[string]string{}
-	for _, k := range addrKeys {
-		addr := vars[k]
-		if addr == "" {
-			t.Errorf("%s: %s is not set", devEnvFile, k)
-			continue
-		}
-		if other, dup := seen[addr]; dup {
-			t.Errorf("%s: %s and %s are both %s", devEnvFile, k, other, addr)
-		}
-		seen[addr] = k
-	}
+	checkSetAndDistinct(t, vars, schemaKeys)
+	checkSetAndDistinct(t, vars, addrKeys)
 
 	// Every other setting is one that some service reads: a typo would be
 	// silently ignored.
 	read := map[string]bool{}
-	for _, cfg := range serviceConfigs(t, up) {
+	for _, cfg := range serviceConfigs(t, daemonsUp) {
 		for name := range cfg.Vars {
 			read[name] = true
 		}

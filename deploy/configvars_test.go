@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"iter"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -143,25 +144,36 @@ func (r *configReader) pkg(dir string) (*parsedPkg, error) {
 	return p, nil
 }
 
-// structType finds the struct type name declared in p.
-func (p *parsedPkg) structType(name string) (*ast.StructType, *ast.File) {
-	for _, f := range p.files {
-		for _, d := range f.Decls {
-			gd, ok := d.(*ast.GenDecl)
-			if !ok || gd.Tok != token.TYPE {
-				continue
-			}
-			for _, s := range gd.Specs {
-				ts := s.(*ast.TypeSpec)
-				if ts.Name.Name != name {
+// specs yields every spec of the tok declarations (type, const, ...) of p, with its file.
+func (p *parsedPkg) specs(tok token.Token) iter.Seq2[ast.Spec, *ast.File] {
+	return func(yield func(ast.Spec, *ast.File) bool) {
+		for _, f := range p.files {
+			for _, d := range f.Decls {
+				gd, ok := d.(*ast.GenDecl)
+				if !ok || gd.Tok != tok {
 					continue
 				}
-				if st, ok := ts.Type.(*ast.StructType); ok {
-					return st, f
+				for _, s := range gd.Specs {
+					if !yield(s, f) {
+						return
+					}
 				}
-				return nil, f
 			}
 		}
+	}
+}
+
+// structType finds the struct type name declared in p.
+func (p *parsedPkg) structType(name string) (*ast.StructType, *ast.File) {
+	for s, f := range p.specs(token.TYPE) {
+		ts := s.(*ast.TypeSpec)
+		if ts.Name.Name != name {
+			continue
+		}
+		if st, ok := ts.Type.(*ast.StructType); ok {
+			return st, f
+		}
+		return nil, f
 	}
 	return nil, nil
 }
@@ -220,9 +232,11 @@ func (r *configReader) resolve(p *parsedPkg, f *ast.File, expr ast.Expr) (typeRe
 }
 
 // read collects the variables of the struct type t and of the structs nested
-// in it, with prefix before each name, and remembers the types it visited.
+// in it, with prefix before each name, and remembers the types it visited. A
+// type nested twice under different prefixes (two keystore.Files) is read
+// under each.
 func (r *configReader) read(t typeRef, prefix string, out map[string]*configVar, visited map[typeRef]bool) error {
-	if visited[t] {
+	if visited[t] && prefix == "" {
 		return nil
 	}
 	visited[t] = true
@@ -348,24 +362,16 @@ func (r *configReader) stringConst(importPath, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, f := range p.files {
-		for _, d := range f.Decls {
-			gd, ok := d.(*ast.GenDecl)
-			if !ok || gd.Tok != token.CONST {
+	for spec := range p.specs(token.CONST) {
+		vs := spec.(*ast.ValueSpec)
+		for i, id := range vs.Names {
+			if id.Name != name || i >= len(vs.Values) {
 				continue
 			}
-			for _, spec := range gd.Specs {
-				vs := spec.(*ast.ValueSpec)
-				for i, id := range vs.Names {
-					if id.Name != name || i >= len(vs.Values) {
-						continue
-					}
-					if v, ok := stringLit(vs.Values[i]); ok {
-						return v, nil
-					}
-					return "", fmt.Errorf("%s.%s is not a string literal", importPath, name)
-				}
+			if v, ok := stringLit(vs.Values[i]); ok {
+				return v, nil
 			}
+			return "", fmt.Errorf("%s.%s is not a string literal", importPath, name)
 		}
 	}
 	return "", fmt.Errorf("%s.%s not found", importPath, name)

@@ -24,14 +24,14 @@ var devSecrets = map[string]struct{ pkg, name string }{
 // devEnv is the development opt-in of docker-compose.yml (deploy/compose.dev.env).
 func devEnv(t *testing.T) map[string]string {
 	t.Helper()
-	return readEnvFile(t, composeDev)
+	return readAssignments(t, composeDev)
 }
 
 // TestComposeDevModeOffByDefault checks that the development mode is on only
 // when asked for: .env.example says false, every service gets false when
 // DEV_MODE is not set, and no service's own default is true.
 func TestComposeDevModeOffByDefault(t *testing.T) {
-	if got := readEnvFile(t, envExample)["DEV_MODE"]; got != "false" {
+	if got := readAssignments(t, envExample)["DEV_MODE"]; got != "false" {
 		t.Errorf("%s: DEV_MODE=%q, want false", envExample, got)
 	}
 	cfgs := loadConfigs(t)
@@ -67,7 +67,7 @@ func TestComposeDevOptIn(t *testing.T) {
 	if vars["DEV_MODE"] != "true" {
 		t.Errorf("%s: DEV_MODE=%q, want true", composeDev, vars["DEV_MODE"])
 	}
-	listed := readEnvFile(t, envExample)
+	listed := readAssignments(t, envExample)
 	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		if _, ok := listed[k]; !ok {
 			t.Errorf("%s sets %s, which %s does not list", composeDev, k, envExample)

@@ -4,7 +4,8 @@
 # only then SIGKILL. Pid files of stopped services are removed.
 #
 # down.sh --reset (`make reset`, `make clean`) then starts the suite over: it
-# removes the development chain's data folder (DEVCHAIN_DATA_DIR), drops the
+# removes the development chains' data folders (DEVCHAIN_DATA_DIR,
+# DEVCHAIN_BSC_DATA_DIR), drops the
 # services' MariaDB schemas (the *_MYSQL_SCHEMA settings of deploy/dev.env) and
 # empties the suite's RabbitMQ queues, and says what it removed. Schemas and queues
 # go with the chain because they hold deposits, orders and nonces of that chain.
@@ -45,12 +46,12 @@ stop() {
 	log "$name stopped"
 }
 
-# remove_chain_data removes the development chain's data folder.
+# remove_chain_data removes development chain $1's data folder.
 remove_chain_data() {
 	local dir
-	dir=$(devchain_data_dir)
+	dir=$(devchain_data_dir "$1")
 	if [[ -z "$dir" ]]; then
-		log "reset: DEVCHAIN_DATA_DIR is empty (a chain in memory): no chain data to remove"
+		log "reset: $1 keeps its chain in memory: no chain data to remove"
 		return 0
 	fi
 	if [[ ! -e "$dir" ]]; then
@@ -60,10 +61,10 @@ remove_chain_data() {
 	# Only a folder the chain made (or an empty one) is removed: a mistyped setting
 	# must not delete something else.
 	if [[ -n "$(ls -A "$dir")" && ! -d "$dir/devchain" ]]; then
-		die "reset: $dir (DEVCHAIN_DATA_DIR) is not a development chain's data folder; not removing it"
+		die "reset: $dir ($1's data folder) is not a development chain's data folder; not removing it"
 	fi
 	rm -rf -- "$dir"
-	log "reset: removed the development chain's data ($dir)"
+	log "reset: removed $1's chain data ($dir)"
 }
 
 # drop_schemas drops the services' MariaDB schemas that exist.
@@ -129,7 +130,9 @@ main() {
 	done
 	if $reset; then
 		load_env "$DEV_ENV"
-		remove_chain_data
+		for i in "${DEVCHAINS[@]}"; do
+			remove_chain_data "$i"
+		done
 		drop_schemas
 		purge_queues
 	fi

@@ -9,7 +9,22 @@ DEV_ENV="$ROOT/deploy/dev.env"
 
 # The long-running services in start order; down.sh stops them in reverse.
 # deploy/compose_test.go checks that every daemon of services/ is listed.
-SERVICES=(devchain chain-listener topup matcher notifier withdraw pay)
+# devchain-bsc is the second development chain: bin/devchain again, as BSC.
+SERVICES=(devchain devchain-bsc chain-listener topup matcher notifier withdraw pay)
+
+# DEVCHAINS are the development chains among SERVICES.
+DEVCHAINS=(devchain devchain-bsc)
+
+# service_bin prints the binary of bin/ that runs service $1: devchain for
+# every development chain.
+service_bin() {
+	if [[ $1 == devchain-* ]]; then echo devchain; else echo "$1"; fi
+}
+
+# is_devchain succeeds when service $1 is a development chain.
+is_devchain() {
+	[[ $1 == devchain || $1 == devchain-* ]]
+}
 
 # env_prefix prints the prefix of a service's own settings in dev.env, which
 # up.sh hands to it as HTTP_ADDR and MYSQL_SCHEMA: LISTENER for chain-listener,
@@ -45,10 +60,11 @@ service_pid() {
 	echo "$pid"
 }
 
-# pid_alive succeeds when process $2 is alive and runs bin/$1, so that a stale pid
-# file whose number was reused by another process is not trusted.
+# pid_alive succeeds when process $2 is alive and runs service $1's binary, so
+# that a stale pid file whose number was reused by another process is not trusted.
 pid_alive() {
-	local name=$1 pid=$2 exe
+	local name pid=$2 exe
+	name=$(service_bin "$1")
 	kill -0 "$pid" 2>/dev/null || return 1
 	# A process whose executable cannot be read (another user's, or a zombie: a
 	# service that exited while up.sh, its parent, still runs) is not ours.
@@ -64,11 +80,21 @@ running() {
 	pid_alive "$1" "$pid"
 }
 
-# devchain_data_dir prints the development chain's data folder, DEVCHAIN_DATA_DIR,
-# as an absolute path (dev.env gives it relative to the repository root); nothing
-# when the chain is kept in memory.
+# devchain_var prints the value of development chain $1's setting $2 (HTTP_ADDR,
+# WS_ADDR, DATA_DIR, OPS_HTTP_ADDR): DEVCHAIN_$2 for devchain, DEVCHAIN_BSC_$2 for
+# devchain-bsc.
+devchain_var() {
+	local var=DEVCHAIN_$2
+	[[ $1 == devchain ]] || var=$(env_prefix "$1")_$2
+	echo "${!var:-}"
+}
+
+# devchain_data_dir prints development chain $1's data folder (DEVCHAIN_DATA_DIR,
+# DEVCHAIN_BSC_DATA_DIR) as an absolute path (dev.env gives it relative to the
+# repository root); nothing when the chain is kept in memory.
 devchain_data_dir() {
-	local dir=${DEVCHAIN_DATA_DIR:-}
+	local dir
+	dir=$(devchain_var "$1" DATA_DIR)
 	[[ -n "$dir" ]] || return 0
 	[[ "$dir" == /* ]] || dir="$ROOT/$dir"
 	echo "$dir"
@@ -85,7 +111,7 @@ devchain_has_chain() {
 suite_schemas() {
 	local name var
 	for name in "${SERVICES[@]}"; do
-		[[ $name == devchain ]] && continue
+		is_devchain "$name" && continue
 		var=$(env_prefix "$name")_MYSQL_SCHEMA
 		[[ -n "${!var:-}" ]] || continue
 		[[ "${!var}" =~ ^[A-Za-z0-9_]+$ ]] || die "$var=${!var}: not a plain schema name"

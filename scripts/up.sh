@@ -7,14 +7,19 @@
 # missing from bin/ is skipped with a warning, so the others can still be tried.
 #
 # Running it again starts only what is not running. Settings come from
-# deploy/dev.env; a variable already set in the environment wins. When
-# ETH_RPC_URL is set and names another node than http://$DEVCHAIN_HTTP_ADDR, that
-# node is used and no development chain is started.
+# deploy/dev.env; a variable already set in the environment wins.
 #
-# The development chain keeps its data in DEVCHAIN_DATA_DIR (.run/devchain), so
-# `make down` then `make up` continues the same chain. A new chain beside schemas
-# left by an earlier one is refused: the services would remember deposits and
-# nonces of a chain that no longer exists. `make reset` starts both over.
+# Two development chains run: ETH (devchain, chain id 1337, 8545/8546) and BSC
+# (devchain-bsc, chain id 1338, 8547/8548). When the node URL of one
+# (ETH_RPC_URL or CHAIN_ETH_RPC_URL, CHAIN_BSC_RPC_URL) is set in the
+# environment and names another node than its development chain's, that node is
+# used and that development chain is not started.
+#
+# Each development chain keeps its data in a folder (DEVCHAIN_DATA_DIR,
+# DEVCHAIN_BSC_DATA_DIR: .run/devchain, .run/devchain-bsc), so `make down` then
+# `make up` continues the same chains. A new chain beside schemas left by an
+# earlier one is refused: the services would remember deposits and nonces of a
+# chain that no longer exists. `make reset` starts both over.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,8 +39,12 @@ die() {
 # and AMQP_URL names the service's own RabbitMQ user.
 service_env() {
 	local prefix addr_var schema_var
-	if [[ $1 == devchain ]]; then
-		echo "HTTP_ADDR=${DEVCHAIN_OPS_HTTP_ADDR:-127.0.0.1:8080}"
+	if is_devchain "$1"; then
+		echo "HTTP_ADDR=$(devchain_var "$1" OPS_HTTP_ADDR)"
+		echo "DEVCHAIN_HTTP_ADDR=$(devchain_var "$1" HTTP_ADDR)"
+		echo "DEVCHAIN_WS_ADDR=$(devchain_var "$1" WS_ADDR)"
+		echo "DEVCHAIN_DATA_DIR=$(devchain_data_dir "$1")"
+		echo "DEVCHAIN_CHAIN_ID=$(devchain_chain_id "$1")"
 		return 0
 	fi
 	prefix=$(env_prefix "$1")
@@ -51,12 +60,13 @@ service_env() {
 
 # start launches bin/$1 in the background unless it already runs.
 start() {
-	local name=$1 bin="$BIN_DIR/$1" pid
+	local name=$1 bin pid
 	local -a extra
 	if running "$name"; then
 		log "$name already running (pid $(service_pid "$name"))"
 		return 0
 	fi
+	bin="$BIN_DIR/$(service_bin "$name")"
 	[[ -x "$bin" ]] || die "$bin is missing; run 'make build'"
 	mapfile -t extra < <(service_env "$name")
 	printf '\n==== %s started %s ====\n' "$name" "$(date -u +%FT%TZ)" >>"$RUN_DIR/$name.log"
@@ -139,15 +149,31 @@ head_block() {
 	[[ -n "$hex" ]] && echo $((16#$hex))
 }
 
-# start_chain starts the development chain, unless it runs, and says whether it
+# devchain_chain_id prints the chain id of development chain $1 (contract section 5).
+devchain_chain_id() {
+	if [[ $1 == devchain-bsc ]]; then echo 1338; else echo 1337; fi
+}
+
+# node_given prints the node URL set for development chain $1's chain in the
+# caller's environment (before dev.env is read), if any.
+node_given() {
+	if [[ $1 == devchain ]]; then
+		echo "${CHAIN_ETH_RPC_URL:-${ETH_RPC_URL:-}}"
+	else
+		local var
+		var=CHAIN_$(env_prefix "${1#devchain-}")_RPC_URL
+		echo "${!var:-}"
+	fi
+}
+
+# start_chain starts development chain $1, unless it runs, and says whether it
 # created a chain or continued the stored one.
 start_chain() {
-	local data state="a new chain in memory" head
-	data=$(devchain_data_dir)
+	local name=$1 data state="a new chain in memory" head url
+	url="http://$(devchain_var "$name" HTTP_ADDR)"
+	data=$(devchain_data_dir "$name")
 	if [[ -n "$data" ]]; then
-		# The service runs with the absolute path, whatever its working folder.
-		export DEVCHAIN_DATA_DIR="$data"
-		if running devchain; then
+		if running "$name"; then
 			state="the running chain"
 		elif devchain_has_chain "$data"; then
 			state="the chain in $data, continued"
@@ -156,26 +182,33 @@ start_chain() {
 			state="a new chain in $data"
 		fi
 	fi
-	start devchain
-	wait_until devchain "$CHAIN_WAIT" chain_answers "$ETH_RPC_URL" ||
-		fail_with_log devchain "devchain did not answer eth_chainId on $ETH_RPC_URL within ${CHAIN_WAIT}s"
-	head=$(head_block "$ETH_RPC_URL") || head=unknown
-	log "devchain answers eth_chainId on $ETH_RPC_URL: $state, head block $head"
+	start "$name"
+	wait_until "$name" "$CHAIN_WAIT" chain_answers "$url" ||
+		fail_with_log "$name" "$name did not answer eth_chainId on $url within ${CHAIN_WAIT}s"
+	head=$(head_block "$url") || head=unknown
+	log "$name (chain id $(devchain_chain_id "$name")) answers eth_chainId on $url: $state, head block $head"
 }
 
 main() {
 	mkdir -p "$RUN_DIR"
-	local rpc_given=${ETH_RPC_URL:-}
+	local name given
+	declare -A nodes_given
+	for name in "${DEVCHAINS[@]}"; do
+		nodes_given[$name]=$(node_given "$name")
+	done
 	load_env "$DEV_ENV"
 
-	if [[ -n "$rpc_given" && "$rpc_given" != "http://$DEVCHAIN_HTTP_ADDR" ]]; then
-		log "ETH_RPC_URL=$rpc_given is set: not starting the development chain"
-	else
-		start_chain
-	fi
-	local name started=() skipped=()
+	for name in "${DEVCHAINS[@]}"; do
+		given=${nodes_given[$name]}
+		if [[ -n "$given" && "$given" != "http://$(devchain_var "$name" HTTP_ADDR)" ]]; then
+			log "$given is set as the node of $name's chain: not starting $name"
+		else
+			start_chain "$name"
+		fi
+	done
+	local started=() skipped=()
 	for name in "${SERVICES[@]}"; do
-		[[ $name == devchain ]] && continue
+		is_devchain "$name" && continue
 		if [[ ! -x "$BIN_DIR/$name" ]]; then
 			log "WARNING: $BIN_DIR/$name is missing; not starting $name (run 'make build')"
 			skipped+=("$name")
@@ -189,7 +222,8 @@ main() {
 
 The suite is up: ${started[*]:-no service}${skipped[*]:+ (skipped, no binary: ${skipped[*]})}.
 Logs are in .run/, 'make down' stops it.
-  chain JSON-RPC $ETH_RPC_URL, WebSocket $ETH_WS_URL
+  ETH: JSON-RPC $ETH_RPC_URL, WebSocket $ETH_WS_URL
+  BSC: JSON-RPC ${CHAIN_BSC_RPC_URL:-http://$DEVCHAIN_BSC_HTTP_ADDR}, WebSocket ${CHAIN_BSC_WS_URL:-ws://$DEVCHAIN_BSC_WS_ADDR}
   RabbitMQ $AMQP_URL, MariaDB $MYSQL_DSN
 Drive it with the CLI under the same settings:
   scripts/dev-env.sh bin/payctl --help

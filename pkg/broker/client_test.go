@@ -105,9 +105,7 @@ func TestClose(t *testing.T) {
 // message must be consumed at least once.
 func TestReconnect(t *testing.T) {
 	f := newFixture(t, QueueTypeClassic)
-	c := f.dial(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
+	c, ctx := f.dialWithin(t, 90*time.Second)
 
 	load := lossLoad{publishers: 8, after: 15, limit: 2000, threshold: 40, pace: 10 * time.Millisecond}
 	ids, received := load.run(t, ctx, f, c, func() {
@@ -227,9 +225,7 @@ func TestConnectionName(t *testing.T) {
 // publish, on the next connection if need be.
 func TestPublishAcrossConnectionClose(t *testing.T) {
 	f := newFixture(t, QueueTypeClassic)
-	c := f.dial(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
+	c, ctx := f.dialWithin(t, 60*time.Second)
 
 	const rounds, perRound = 3, 30
 	want := map[string]bool{}

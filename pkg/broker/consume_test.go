@@ -244,9 +244,7 @@ func TestGracefulStop(t *testing.T) {
 
 func TestConsumeMissingQueue(t *testing.T) {
 	f := newFixture(t, QueueTypeClassic)
-	c := f.dial(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
+	c, ctx := f.dialWithin(t, 20*time.Second)
 	err := c.Consume(ctx, f.queue+".missing", 1, func(context.Context, Delivery) error { return nil })
 	var ae *amqp.Error
 	if !errors.As(err, &ae) || ae.Code != amqp.NotFound {

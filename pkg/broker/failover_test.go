@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -151,9 +150,7 @@ func TestFailoverWhenNodeDies(t *testing.T) {
 	f := newFixture(t, QueueTypeClassic)
 	first := newNode(t)
 	f.cfg.URL = first.url(t) + "," + testURL()
-	c := f.dial(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
+	c, ctx := f.dialWithin(t, 90*time.Second)
 	sess, err := c.session(ctx)
 	if err != nil {
 		t.Fatal(err)

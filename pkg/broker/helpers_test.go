@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -85,6 +86,44 @@ func (f fixture) dial(t *testing.T) *Client {
 		}
 	})
 	return c
+}
+
+// dialWithin is dial, with a context for the test's calls that ends after timeout or with the test.
+func (f fixture) dialWithin(t *testing.T, timeout time.Duration) (*Client, context.Context) {
+	t.Helper()
+	c := f.dial(t)
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	t.Cleanup(cancel)
+	return c, ctx
+}
+
+// numbered returns n messages to the fixture's exchange, message i with id i and body {"n":i},
+// routed by keyOf(i).
+func (f fixture) numbered(n int, keyOf func(i int) string) []Routed {
+	msgs := make([]Routed, n)
+	for i := range msgs {
+		msgs[i] = Routed{Exchange: f.exchange, Key: keyOf(i), Message: Message{Body: fmt.Appendf(nil, `{"n":%d}`, i), MessageID: fmt.Sprint(i)}}
+	}
+	return msgs
+}
+
+// drain takes every ready message from queue, in order, acking each.
+func drain(t *testing.T, queue string) []amqp.Delivery {
+	t.Helper()
+	var got []amqp.Delivery
+	err := withAdmin(func(ch *amqp.Channel) error {
+		for {
+			d, ok, err := ch.Get(queue, true)
+			if err != nil || !ok {
+				return err
+			}
+			got = append(got, d)
+		}
+	})
+	if err != nil {
+		t.Fatalf("drain %s: %v", queue, err)
+	}
+	return got
 }
 
 // withAdmin runs fn on a fresh raw connection, independent of the client

@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -39,9 +38,7 @@ func TestPublishConfirmedAndPersistent(t *testing.T) {
 
 func TestPublishUnroutable(t *testing.T) {
 	f := newFixture(t, QueueTypeClassic)
-	c := f.dial(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
+	c, ctx := f.dialWithin(t, 30*time.Second)
 
 	err := c.Publish(ctx, f.exchange, "nobody.listens.here", Message{Body: []byte(`{}`)})
 	if !errors.Is(err, ErrUnroutable) {
@@ -74,9 +71,7 @@ func TestPublishUnroutable(t *testing.T) {
 // including identical bodies and message ids.
 func TestPublishConcurrentMixed(t *testing.T) {
 	f := newFixture(t, QueueTypeClassic)
-	c := f.dial(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
+	c, ctx := f.dialWithin(t, 60*time.Second)
 
 	const n = 100
 	errs := make([]error, n)
@@ -119,19 +114,15 @@ func TestPublishHeadersRejected(t *testing.T) {
 // its own outcome, and that an unroutable message does not hold back the rest.
 func TestPublishBatch(t *testing.T) {
 	f := newFixture(t, QueueTypeClassic)
-	c := f.dial(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
+	c, ctx := f.dialWithin(t, 60*time.Second)
 
 	const n = 600
-	msgs := make([]Routed, n)
-	for i := range msgs {
-		key := f.key
+	msgs := f.numbered(n, func(i int) string {
 		if i == 100 {
-			key = "nobody.listens.here"
+			return "nobody.listens.here"
 		}
-		msgs[i] = Routed{Exchange: f.exchange, Key: key, Message: Message{Body: fmt.Appendf(nil, `{"n":%d}`, i), MessageID: fmt.Sprint(i)}}
-	}
+		return f.key
+	})
 	errs := c.PublishBatch(ctx, msgs)
 	if len(errs) != n {
 		t.Fatalf("got %d outcomes for %d messages", len(errs), n)
@@ -147,23 +138,18 @@ func TestPublishBatch(t *testing.T) {
 	if got := queueDepth(t, f.queue); got != n-1 {
 		t.Fatalf("queue depth = %d, want %d", got, n-1)
 	}
-	err := withAdmin(func(ch *amqp.Channel) error {
-		for i := range n {
-			if i == 100 {
-				continue
-			}
-			d, ok, err := ch.Get(f.queue, true)
-			if err != nil || !ok {
-				return fmt.Errorf("get message %d: ok=%v err=%v", i, ok, err)
-			}
-			if d.MessageId != fmt.Sprint(i) {
-				return fmt.Errorf("message %d arrived as %q: order not kept", i, d.MessageId)
-			}
+	got := drain(t, f.queue)
+	for i, want := 0, 0; want < n; want++ {
+		if want == 100 {
+			continue
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+		if i >= len(got) {
+			t.Fatalf("message %d missing from the queue", want)
+		}
+		if got[i].MessageId != fmt.Sprint(want) {
+			t.Fatalf("message %d arrived as %q: order not kept", want, got[i].MessageId)
+		}
+		i++
 	}
 }
 
@@ -172,15 +158,10 @@ func TestPublishBatch(t *testing.T) {
 // twice, never none).
 func TestPublishBatchAcrossBrokerCut(t *testing.T) {
 	f := newFixture(t, QueueTypeClassic)
-	c := f.dial(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
+	c, ctx := f.dialWithin(t, 60*time.Second)
 
 	const n = 3000
-	msgs := make([]Routed, n)
-	for i := range msgs {
-		msgs[i] = Routed{Exchange: f.exchange, Key: f.key, Message: Message{Body: fmt.Appendf(nil, `{"n":%d}`, i), MessageID: fmt.Sprint(i)}}
-	}
+	msgs := f.numbered(n, func(int) string { return f.key })
 	sess, err := c.session(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -203,17 +184,8 @@ func TestPublishBatchAcrossBrokerCut(t *testing.T) {
 		}
 	}
 	seen := make(map[string]bool)
-	err = withAdmin(func(ch *amqp.Channel) error {
-		for {
-			d, ok, err := ch.Get(f.queue, true)
-			if err != nil || !ok {
-				return err
-			}
-			seen[d.MessageId] = true
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
+	for _, d := range drain(t, f.queue) {
+		seen[d.MessageId] = true
 	}
 	if len(seen) != n {
 		t.Fatalf("%d distinct messages in the queue, want %d", len(seen), n)

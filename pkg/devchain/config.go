@@ -3,6 +3,7 @@ package devchain
 import (
 	"errors"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 
@@ -27,6 +28,10 @@ type Config struct {
 	// creates the chain there, later ones continue it. Empty keeps the chain in memory, new on every
 	// start.
 	DataDir string `env:"DEVCHAIN_DATA_DIR"`
+	// ChainID is the chain's id: one of the development chains' (contract
+	// section 5), so that the development mode's public keys never sign for
+	// a real chain. 0 (a Config written in Go) means ChainID.
+	ChainID uint64 `env:"DEVCHAIN_CHAIN_ID" envDefault:"1337"`
 }
 
 // Validate reports the first invalid setting, naming its environment variable.
@@ -37,7 +42,10 @@ func (c Config) Validate() error {
 	if _, _, err := splitHostPort(c.WSAddr); err != nil {
 		return config.VarError("DEVCHAIN_WS_ADDR", "%q must be host:port: %w", c.WSAddr, err)
 	}
-	if _, err := chainConfig(c.Hardfork); err != nil {
+	if c.ChainID != 0 && !slices.Contains(config.DevChainIDs, c.ChainID) {
+		return config.VarError("DEVCHAIN_CHAIN_ID", "%d is not a development chain's id (%v)", c.ChainID, config.DevChainIDs)
+	}
+	if _, err := chainConfig(c.Hardfork, c.ChainID); err != nil {
 		return config.VarError("DEVCHAIN_HARDFORK", "%w", err)
 	}
 	if c.BlockPeriod < 0 {

@@ -239,7 +239,7 @@ func (ctl *controls) addTransfer(from int, to common.Address, value *big.Int, ga
 		return nil, fmt.Errorf("development account %d: %w", from, err)
 	}
 	pool := ctl.chain.backend.TxPool()
-	tx, err := types.SignNewTx(key, types.LatestSignerForChainID(big.NewInt(ChainID)), &types.LegacyTx{
+	tx, err := types.SignNewTx(key, types.LatestSignerForChainID(ctl.chain.chainID), &types.LegacyTx{
 		Nonce: pool.PoolNonce(sender), GasPrice: gasPrice, Gas: gas, To: &to, Value: value,
 	})
 	if err != nil {

@@ -46,8 +46,12 @@ import (
 	"paysuite/pkg/hdwallet"
 )
 
-// ChainID is the chain id of the development chain.
-const ChainID = 1337
+// ChainID is the chain id of the development chain ETH, the default
+// (Config.ChainID); BSCChainID is the second development chain's.
+const (
+	ChainID    = 1337
+	BSCChainID = 1338
+)
 
 // FundedAccounts is how many development accounts (m/44'/60'/0'/0/0..) the genesis funds and the test
 // USDT mints to.
@@ -69,13 +73,25 @@ func FundedBalance() *big.Int {
 	return new(big.Int).Mul(big.NewInt(10_000), big.NewInt(params.Ether))
 }
 
-// TokenAmountEach returns the test USDT minted to each funded account: 1,000,000,000 USDT in base units.
-func TokenAmountEach() *big.Int {
-	return new(big.Int).Mul(big.NewInt(1_000_000_000), big.NewInt(1_000_000))
+// TokenAmountEach returns the test USDT minted to each funded account of the chain with id chainID:
+// 1,000,000,000 USDT in base units of its decimals.
+func TokenAmountEach(chainID uint64) *big.Int {
+	unit := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(TokenDecimals(chainID))), nil)
+	return unit.Mul(unit, big.NewInt(1_000_000_000))
+}
+
+// TokenDecimals returns the decimals of the test USDT on the development chain with id chainID
+// (contract section 5): 18 on BSC's, 6 on ETH's.
+func TokenDecimals(chainID uint64) uint8 {
+	if chainID == BSCChainID {
+		return erc20.BSCDecimals
+	}
+	return erc20.Decimals
 }
 
 // Chain is a running development chain.
 type Chain struct {
+	chainID *big.Int
 	log     zerolog.Logger
 	stack   *node.Node
 	backend *eth.Ethereum
@@ -118,6 +134,9 @@ type Chain struct {
 	runningFile string
 }
 
+// ChainID returns the chain's id (Config.ChainID).
+func (c *Chain) ChainID() uint64 { return c.chainID.Uint64() }
+
 // runningFileName is the file in the data folder's instance folder that exists while a chain runs.
 // Found at start, it tells that the last run did not stop cleanly (killed, crashed).
 const runningFileName = "RUNNING"
@@ -126,6 +145,9 @@ const runningFileName = "RUNNING"
 // at nonce 0 and mines that block, then starts timed mining when cfg.BlockPeriod > 0. ctx bounds the
 // start-up only; the chain runs until Close.
 func Start(ctx context.Context, cfg Config, log zerolog.Logger) (*Chain, error) {
+	if cfg.ChainID == 0 {
+		cfg.ChainID = ChainID
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("devchain config: %w", err)
 	}
@@ -161,12 +183,12 @@ func Start(ctx context.Context, cfg Config, log zerolog.Logger) (*Chain, error) 
 	nodeConf.WSOrigins = []string{"*"}
 	nodeConf.WSModules = rpcModules()
 
-	chainConf, err := chainConfig(cfg.Hardfork)
+	chainConf, err := chainConfig(cfg.Hardfork, cfg.ChainID)
 	if err != nil {
 		return nil, fmt.Errorf("devchain config: %w", err)
 	}
 	ethConf := ethconfig.Defaults
-	ethConf.NetworkId = ChainID
+	ethConf.NetworkId = cfg.ChainID
 	ethConf.Genesis = &core.Genesis{
 		Config:    chainConf,
 		GasLimit:  ethconfig.Defaults.Miner.GasCeil,
@@ -201,7 +223,7 @@ func Start(ctx context.Context, cfg Config, log zerolog.Logger) (*Chain, error) 
 	if err != nil {
 		return nil, errors.Join(err, stack.Close())
 	}
-	c := &Chain{log: log, stack: stack, stop: make(chan struct{}), done: make(chan struct{})}
+	c := &Chain{chainID: new(big.Int).SetUint64(cfg.ChainID), log: log, stack: stack, stop: make(chan struct{}), done: make(chan struct{})}
 	if cfg.DataDir != "" {
 		c.runningFile = stack.ResolvePath(runningFileName)
 		if err := os.WriteFile(c.runningFile, nil, 0o600); err != nil {
@@ -232,7 +254,7 @@ func Start(ctx context.Context, cfg Config, log zerolog.Logger) (*Chain, error) 
 	if dataDir == "" {
 		dataDir = "(in memory)"
 	}
-	log.Info().Str("http_url", c.HTTPURL()).Str("ws_url", c.WSURL()).Int("chain_id", ChainID).
+	log.Info().Str("http_url", c.HTTPURL()).Str("ws_url", c.WSURL()).Uint64("chain_id", cfg.ChainID).
 		Str("token", erc20.DevTokenAddress).Dur("block_period", cfg.BlockPeriod).Str("hardfork", hardforkName(cfg.Hardfork)).
 		Str("chain", state).Uint64("head", c.backend.BlockChain().CurrentBlock().Number.Uint64()).Str("data_dir", dataDir).
 		Msg("devchain started")
@@ -287,9 +309,13 @@ func checkStoredRules(stored, want *params.ChainConfig, cfg Config) error {
 	if sameRules(stored, want) {
 		return nil
 	}
+	if stored.ChainID.Cmp(want.ChainID) != 0 {
+		return fmt.Errorf("devchain: DEVCHAIN_CHAIN_ID=%d does not match the chain in DEVCHAIN_DATA_DIR=%s, whose id is %s: "+
+			"each development chain needs a data folder of its own", cfg.ChainID, cfg.DataDir, stored.ChainID)
+	}
 	var matching []string
 	for _, name := range Hardforks() {
-		if c, err := chainConfig(name); err == nil && sameRules(stored, c) {
+		if c, err := chainConfig(name, cfg.ChainID); err == nil && sameRules(stored, c) {
 			matching = append(matching, "DEVCHAIN_HARDFORK="+name)
 		}
 	}
@@ -380,10 +406,10 @@ func (c *Chain) deployToken(ctx context.Context, holders []common.Address) error
 	client := ethclient.NewClient(c.stack.Attach())
 	defer client.Close()
 
-	opts := bind.NewKeyedTransactor(key, big.NewInt(ChainID))
+	opts := bind.NewKeyedTransactor(key, c.chainID)
 	opts.Context = ctx
 	opts.Nonce = new(big.Int) // nonce 0 is what makes the address well known
-	addr, tx, err := erc20.Deploy(opts, client, holders, TokenAmountEach())
+	addr, tx, err := erc20.Deploy(opts, client, holders, TokenAmountEach(c.ChainID()), TokenDecimals(c.ChainID()))
 	if err != nil {
 		return fmt.Errorf("devchain deploy token: %w", err)
 	}

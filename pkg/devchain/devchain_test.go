@@ -48,11 +48,17 @@ func startChainConfig(t *testing.T, cfg Config) (*Chain, *ethclient.Client) {
 // transactor returns signing options for development account i.
 func transactor(t *testing.T, i int) *bind.TransactOpts {
 	t.Helper()
+	return transactorFor(t, i, ChainID)
+}
+
+// transactorFor signs as development account i for the chain with id chainID.
+func transactorFor(t *testing.T, i int, chainID int64) *bind.TransactOpts {
+	t.Helper()
 	key, _, err := hdwallet.DevAccount(i)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := bind.NewKeyedTransactor(key, big.NewInt(ChainID))
+	opts := bind.NewKeyedTransactor(key, big.NewInt(chainID))
 	opts.Context = t.Context()
 	return opts
 }
@@ -105,8 +111,8 @@ func TestGenesisAndToken(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := balance(t, token, addr); got.Cmp(TokenAmountEach()) != 0 {
-			t.Errorf("account %d USDT = %s, want %s", i, got, TokenAmountEach())
+		if got := balance(t, token, addr); got.Cmp(TokenAmountEach(ChainID)) != 0 {
+			t.Errorf("account %d USDT = %s, want %s", i, got, TokenAmountEach(ChainID))
 		}
 		if i == 0 {
 			continue // paid the deployment gas
@@ -117,7 +123,7 @@ func TestGenesisAndToken(t *testing.T) {
 		}
 	}
 	supply, err := token.TotalSupply(ctx)
-	if err != nil || supply.Cmp(new(big.Int).Mul(TokenAmountEach(), big.NewInt(FundedAccounts))) != 0 {
+	if err != nil || supply.Cmp(new(big.Int).Mul(TokenAmountEach(ChainID), big.NewInt(FundedAccounts))) != 0 {
 		t.Errorf("TotalSupply() = %s, %v", supply, err)
 	}
 	var netVersion string

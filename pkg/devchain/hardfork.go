@@ -44,17 +44,17 @@ func Hardforks() []string {
 }
 
 // chainConfig is the chain configuration of the development chain for the
-// named hardfork, with chain id ChainID. Mainnet's schedule is taken from
+// named hardfork, with chain id chainID. Mainnet's schedule is taken from
 // go-ethereum's params.MainnetChainConfig, so it follows the library: every
 // fork mainnet has scheduled (up to the named one) is active from genesis, the
 // ones it has not are off. The development chain starts after the merge, so
 // the proof-of-work forks are active from block 0 and the terminal total
 // difficulty is 0.
-func chainConfig(hardfork string) (*params.ChainConfig, error) {
+func chainConfig(hardfork string, chainID uint64) (*params.ChainConfig, error) {
 	name := hardforkName(hardfork)
 	if name == HardforkAll {
 		c := *params.AllDevChainProtocolChanges
-		c.ChainID = big.NewInt(ChainID)
+		c.ChainID = new(big.Int).SetUint64(chainID)
 		return &c, nil
 	}
 	last := len(mainnetForks) - 1
@@ -66,7 +66,7 @@ func chainConfig(hardfork string) (*params.ChainConfig, error) {
 	}
 	mainnet := params.MainnetChainConfig
 	c := &params.ChainConfig{
-		ChainID:                 big.NewInt(ChainID),
+		ChainID:                 new(big.Int).SetUint64(chainID),
 		HomesteadBlock:          big.NewInt(0),
 		EIP150Block:             big.NewInt(0),
 		EIP155Block:             big.NewInt(0),

@@ -70,15 +70,15 @@ func TestMainnetGasRules(t *testing.T) {
 
 func TestHardforkSetting(t *testing.T) {
 	for _, name := range Hardforks() {
-		if _, err := chainConfig(name); err != nil {
+		if _, err := chainConfig(name, ChainID); err != nil {
 			t.Errorf("chainConfig(%q): %v", name, err)
 		}
 	}
-	c, err := chainConfig("prague")
+	c, err := chainConfig("prague", ChainID)
 	if err != nil || c.PragueTime == nil || c.OsakaTime != nil || c.CancunTime == nil {
 		t.Errorf("prague: %v, %+v", err, c)
 	}
-	if c, err := chainConfig(""); err != nil || c.OsakaTime == nil || c.BogotaTime != nil || c.ChainID.Int64() != ChainID {
+	if c, err := chainConfig("", ChainID); err != nil || c.OsakaTime == nil || c.BogotaTime != nil || c.ChainID.Int64() != ChainID {
 		t.Errorf("default: %v, %+v", err, c)
 	}
 	if err := (Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", Hardfork: "frontier2"}).Validate(); err == nil {

@@ -46,7 +46,7 @@ func (c *Chain) nodeInfo(ctx context.Context) (*nodeInfo, error) {
 		HardFork:              strings.ToLower(chain.Config().LatestFork(head.Time).String()),
 		// go-ethereum's miner orders by tip, then nonce per sender.
 		TransactionOrder: "fees",
-		Environment:      nodeEnvironment{ChainID: ChainID, GasLimit: head.GasLimit},
+		Environment:      nodeEnvironment{ChainID: c.chainID.Uint64(), GasLimit: head.GasLimit},
 	}
 	tip, err := c.backend.APIBackend.SuggestGasTipCap(ctx)
 	if err != nil {

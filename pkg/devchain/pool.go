@@ -2,7 +2,6 @@ package devchain
 
 import (
 	"fmt"
-	"math/big"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -27,7 +26,7 @@ func (c *Chain) RemovePoolTransactions(sender common.Address) (int, error) {
 
 // removePoolTransactionsLocked is RemovePoolTransactions; the caller holds mu.
 func (c *Chain) removePoolTransactionsLocked(sender common.Address) int {
-	signer := types.LatestSignerForChainID(big.NewInt(ChainID))
+	signer := types.LatestSignerForChainID(c.chainID)
 	var keep []*types.Transaction
 	removed := 0
 	for _, tx := range c.drainPool() {

@@ -197,3 +197,47 @@ func TestDataDirRefusesUncleanStop(t *testing.T) {
 		t.Errorf("head after the refused start = %d, want 3", n)
 	}
 }
+
+// TestSecondDevelopmentChain runs the BSC development chain (chain id 1338) and checks that its data
+// folder refuses to be reopened as another chain.
+func TestSecondDevelopmentChain(t *testing.T) {
+	cfg := Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", ChainID: BSCChainID, DataDir: t.TempDir()}
+	bsc, err := Start(t.Context(), cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := ethclient.Dial(bsc.HTTPURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := client.ChainID(t.Context())
+	if err != nil || id.Uint64() != BSCChainID || bsc.ChainID() != BSCChainID {
+		t.Fatalf("chain id %v (%v), Chain.ChainID %d, want %d", id, err, bsc.ChainID(), BSCChainID)
+	}
+	// Transactions are signed for this chain's id: the token's deployment was, and a transfer is.
+	token := erc20.NewToken(common.HexToAddress(erc20.DevTokenAddress), client)
+	if _, err := token.Transfer(transactorFor(t, 1, BSCChainID), common.HexToAddress("0x7e57000000000000000000000000000000000003"), big.NewInt(5)); err != nil {
+		t.Fatal(err)
+	}
+	// Its USDT has BSC's 18 decimals, and each account holds a billion of them.
+	decimals, err := token.Decimals(t.Context())
+	if err != nil || decimals != 18 {
+		t.Errorf("decimals = %d (%v), want 18", decimals, err)
+	}
+	if got, want := balance(t, token, common.HexToAddress("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")), TokenAmountEach(BSCChainID); got.Cmp(want) != 0 || want.String() != "1000000000"+strings.Repeat("0", 18) {
+		t.Errorf("account 0 holds %s, want %s", got, want)
+	}
+	client.Close()
+	if err := bsc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.ChainID = ChainID
+	_, err = Start(t.Context(), cfg, zerolog.Nop())
+	if err == nil || !strings.Contains(err.Error(), "DEVCHAIN_CHAIN_ID=1337 does not match") || !strings.Contains(err.Error(), "whose id is 1338") {
+		t.Fatalf("Start with another chain id on the folder: %v, want a refusal", err)
+	}
+	if err := (Config{HTTPAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", ChainID: 1}).Validate(); err == nil ||
+		!strings.Contains(err.Error(), "DEVCHAIN_CHAIN_ID: 1 is not a development chain's id") {
+		t.Fatalf("Validate with chain id 1: %v, want a refusal", err)
+	}
+}

@@ -78,8 +78,8 @@ func (c *Chain) signTx(ctx context.Context, args txArgs) (*types.Transaction, er
 	if err != nil {
 		return nil, err
 	}
-	if args.ChainID != nil && args.ChainID.ToInt().Cmp(big.NewInt(ChainID)) != 0 {
-		return nil, fmt.Errorf("chainId %s: this chain's id is %d", args.ChainID.ToInt(), ChainID)
+	if args.ChainID != nil && args.ChainID.ToInt().Cmp(c.chainID) != 0 {
+		return nil, fmt.Errorf("chainId %s: this chain's id is %s", args.ChainID.ToInt(), c.chainID)
 	}
 	if !isNull(args.BlobHashes) || !isNull(args.Blobs) || !isNull(args.AuthorizationList) {
 		return nil, errors.New("blob and set-code (EIP-7702) transactions: sign them yourself and use eth_sendRawTransaction")
@@ -145,13 +145,13 @@ func (c *Chain) signTx(ctx context.Context, args txArgs) (*types.Transaction, er
 	case msg.GasPrice != nil && args.AccessList == nil:
 		inner = &types.LegacyTx{Nonce: nonce, GasPrice: msg.GasPrice, Gas: gas, To: args.To, Value: value, Data: data}
 	case msg.GasPrice != nil:
-		inner = &types.AccessListTx{ChainID: big.NewInt(ChainID), Nonce: nonce, GasPrice: msg.GasPrice, Gas: gas,
+		inner = &types.AccessListTx{ChainID: c.chainID, Nonce: nonce, GasPrice: msg.GasPrice, Gas: gas,
 			To: args.To, Value: value, Data: data, AccessList: msg.AccessList}
 	default:
-		inner = &types.DynamicFeeTx{ChainID: big.NewInt(ChainID), Nonce: nonce, GasTipCap: msg.GasTipCap, GasFeeCap: msg.GasFeeCap,
+		inner = &types.DynamicFeeTx{ChainID: c.chainID, Nonce: nonce, GasTipCap: msg.GasTipCap, GasFeeCap: msg.GasFeeCap,
 			Gas: gas, To: args.To, Value: value, Data: data, AccessList: msg.AccessList}
 	}
-	tx, err := types.SignNewTx(key, types.LatestSignerForChainID(big.NewInt(ChainID)), inner)
+	tx, err := types.SignNewTx(key, types.LatestSignerForChainID(c.chainID), inner)
 	if err != nil {
 		return nil, fmt.Errorf("sign transaction: %w", err)
 	}

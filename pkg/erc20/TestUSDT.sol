@@ -2,12 +2,13 @@
 pragma solidity ^0.8.0;
 
 /// @title Tether USD (test)
-/// @notice A plain ERC-20 with 6 decimals for the development chain. The whole supply is minted
-/// at construction: amountEach to every holder. There is no owner, no mint and no pause.
+/// @notice A plain ERC-20 for the development chains, with the decimals given at construction (6 as
+/// Ethereum's USDT, 18 as BSC's). The whole supply is minted at construction: amountEach to every
+/// holder. There is no owner, no mint and no pause.
 contract TestUSDT {
     string public constant name = "Tether USD (test)";
     string public constant symbol = "USDT";
-    uint8 public constant decimals = 6;
+    uint8 public immutable decimals;
 
     uint256 public totalSupply;
     mapping(address => uint256) public balanceOf;
@@ -16,7 +17,8 @@ contract TestUSDT {
     event Transfer(address indexed from, address indexed to, uint256 value);
     event Approval(address indexed owner, address indexed spender, uint256 value);
 
-    constructor(address[] memory holders, uint256 amountEach) {
+    constructor(address[] memory holders, uint256 amountEach, uint8 decimals_) {
+        decimals = decimals_;
         for (uint256 i = 0; i < holders.length; i++) {
             require(holders[i] != address(0), "TestUSDT: mint to the zero address");
             totalSupply += amountEach;

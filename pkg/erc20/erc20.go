@@ -20,15 +20,20 @@ import (
 // mnemonic creates it at nonce 0.
 const DevTokenAddress = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
-// Decimals is the number of decimals of the test USDT, as of the real one.
-const Decimals = 6
+// Decimals and BSCDecimals are the decimals of the test USDT on the development chains ETH and BSC, as
+// of the real USDT on Ethereum and on BNB Smart Chain.
+const (
+	Decimals    = 6
+	BSCDecimals = 18
+)
 
-// Deploy sends the creation transaction of a TestUSDT that mints amountEach base units to every holder.
+// Deploy sends the creation transaction of a TestUSDT with the given decimals that mints amountEach
+// base units to every holder.
 // It returns the address the contract will have once the transaction is mined.
-func Deploy(opts *bind.TransactOpts, backend bind.ContractBackend, holders []common.Address, amountEach *big.Int) (common.Address, *types.Transaction, error) {
+func Deploy(opts *bind.TransactOpts, backend bind.ContractBackend, holders []common.Address, amountEach *big.Int, decimals uint8) (common.Address, *types.Transaction, error) {
 	parsed := NewTestUSDT().GetABI()
 	// The generated PackConstructor panics on bad input; pack through the ABI to get an error instead.
-	input, err := parsed.Pack("", holders, amountEach)
+	input, err := parsed.Pack("", holders, amountEach, decimals)
 	if err != nil {
 		return common.Address{}, nil, fmt.Errorf("pack TestUSDT constructor: %w", err)
 	}

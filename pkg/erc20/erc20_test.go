@@ -15,22 +15,14 @@ import (
 )
 
 func TestArtifactsInSync(t *testing.T) {
-	for _, tc := range []struct {
-		bin  string
-		meta *bind.MetaData
-	}{
-		{"TestUSDT.bin", &TestUSDTMetaData},
-		{"FalseUSDT.bin", &FalseUSDTMetaData},
-	} {
-		bin, err := os.ReadFile(tc.bin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, want := strings.TrimPrefix(tc.meta.Bin, "0x"), strings.TrimSpace(string(bin)); got != want {
-			t.Errorf("the Go binding's bytecode differs from %s: run go generate ./pkg/erc20", tc.bin)
-		}
+	bin, err := os.ReadFile("TestUSDT.bin")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got, want := NewFalseUSDT().GetABI().Events["Transfer"].ID, TransferEventTopic(); got != want {
+	if got, want := strings.TrimPrefix(TestUSDTMetaData.Bin, "0x"), strings.TrimSpace(string(bin)); got != want {
+		t.Error("the Go binding's bytecode differs from TestUSDT.bin: run go generate ./pkg/erc20")
+	}
+	if got, want := FalseUSDTABI().Events["Transfer"].ID, TransferEventTopic(); got != want {
 		t.Errorf("FalseUSDT's Transfer event is %s, want the ERC-20 one %s", got, want)
 	}
 	if got, want := TransferEventTopic(), NewTestUSDT().GetABI().Events["Transfer"].ID; got != want {
@@ -42,24 +34,57 @@ func TestArtifactsInSync(t *testing.T) {
 	}
 }
 
-func TestDeployTransfer(t *testing.T) {
-	key0, addr0, err := hdwallet.DevAccount(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, addr1, err := hdwallet.DevAccount(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)
-	sim := simulated.NewBackend(types.GenesisAlloc{addr0: {Balance: new(big.Int).Mul(big.NewInt(100), eth)}})
-	t.Cleanup(func() { _ = sim.Close() })
-	client := sim.Client()
+// simChain is a simulated chain whose accounts are the first development accounts, each funded
+// with 100 ETH.
+type simChain struct {
+	sim    *simulated.Backend
+	client simulated.Client
+	// accounts are transactors of the funded development accounts, in order.
+	accounts []*bind.TransactOpts
+}
 
-	opts := bind.NewKeyedTransactor(key0, big.NewInt(1337))
-	opts.Context = t.Context()
+// newSimChain starts a simulated chain funding the first n development accounts; it is closed
+// when the test ends.
+func newSimChain(t *testing.T, n int) *simChain {
+	t.Helper()
+	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)
+	alloc := types.GenesisAlloc{}
+	accounts := make([]*bind.TransactOpts, n)
+	for i := range accounts {
+		key, addr, err := hdwallet.DevAccount(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		alloc[addr] = types.Account{Balance: new(big.Int).Mul(big.NewInt(100), eth)}
+		accounts[i] = bind.NewKeyedTransactor(key, big.NewInt(1337))
+		accounts[i].Context = t.Context()
+	}
+	sim := simulated.NewBackend(alloc)
+	t.Cleanup(func() { _ = sim.Close() })
+	return &simChain{sim: sim, client: sim.Client(), accounts: accounts}
+}
+
+// transfer sends token.Transfer(from, to, amount), mines it and returns its receipt.
+func (c *simChain) transfer(t *testing.T, token *Token, from *bind.TransactOpts, to common.Address, amount int64) *types.Receipt {
+	t.Helper()
+	tx, err := token.Transfer(from, to, big.NewInt(amount))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.sim.Commit()
+	receipt, err := c.client.TransactionReceipt(t.Context(), tx.Hash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return receipt
+}
+
+func TestDeployTransfer(t *testing.T) {
+	chain := newSimChain(t, 2)
+	sim, client, opts := chain.sim, chain.client, chain.accounts[0]
+	addr0, addr1 := opts.From, chain.accounts[1].From
 	amountEach := big.NewInt(1_000_000_000 * 1_000_000)
-	addr, _, err := Deploy(opts, client, []common.Address{addr0, addr1}, amountEach)
+	addr, _, err := Deploy(opts, client, []common.Address{addr0, addr1}, amountEach, Decimals)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,15 +106,7 @@ func TestDeployTransfer(t *testing.T) {
 	}
 
 	to := common.HexToAddress("0x000000000000000000000000000000000000dEaD")
-	tx, err := token.Transfer(opts, to, big.NewInt(12_500_000))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim.Commit()
-	receipt, err := client.TransactionReceipt(ctx, tx.Hash())
-	if err != nil {
-		t.Fatal(err)
-	}
+	receipt := chain.transfer(t, token, opts, to, 12_500_000)
 	if receipt.Status != types.ReceiptStatusSuccessful || len(receipt.Logs) != 1 {
 		t.Fatalf("receipt status %d with %d logs", receipt.Status, len(receipt.Logs))
 	}

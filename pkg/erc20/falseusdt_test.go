@@ -5,34 +5,17 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum"
-	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/ethclient/simulated"
-
-	"paysuite/pkg/hdwallet"
 )
 
 // FalseUSDT moves tokens like any ERC-20, but a transfer it refuses (balance short, a frozen
 // side) is mined with status 1, returns false, moves nothing and emits no Transfer event.
 func TestFalseUSDTReturnsFalse(t *testing.T) {
-	key0, addr0, err := hdwallet.DevAccount(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key1, addr1, err := hdwallet.DevAccount(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)
-	sim := simulated.NewBackend(types.GenesisAlloc{addr0: {Balance: eth}, addr1: {Balance: eth}})
-	t.Cleanup(func() { _ = sim.Close() })
-	client := sim.Client()
+	chain := newSimChain(t, 2)
+	sim, client, issuer, other := chain.sim, chain.client, chain.accounts[0], chain.accounts[1]
+	addr0, addr1 := issuer.From, other.From
 	ctx := t.Context()
-	issuer := bind.NewKeyedTransactor(key0, big.NewInt(1337))
-	issuer.Context = ctx
-	other := bind.NewKeyedTransactor(key1, big.NewInt(1337))
-	other.Context = ctx
 
 	amountEach := big.NewInt(1_000_000)
 	addr, _, err := DeployFalseUSDT(issuer, client, []common.Address{addr0, addr1}, amountEach)
@@ -75,18 +58,10 @@ func TestFalseUSDTReturnsFalse(t *testing.T) {
 			if err != nil {
 				t.Fatalf("eth_call reverted: %v", err)
 			}
-			if ok, err := NewFalseUSDT().UnpackTransfer(out); err != nil || ok != tc.moved {
+			if ok, err := StandardABI().Unpack("transfer", out); err != nil || len(ok) != 1 || ok[0] != tc.moved {
 				t.Fatalf("transfer returned %v (%v), want %v", ok, err, tc.moved)
 			}
-			tx, err := token.Transfer(issuer, tc.to, big.NewInt(tc.amount))
-			if err != nil {
-				t.Fatal(err)
-			}
-			sim.Commit()
-			receipt, err := client.TransactionReceipt(ctx, tx.Hash())
-			if err != nil {
-				t.Fatal(err)
-			}
+			receipt := chain.transfer(t, token, issuer, tc.to, tc.amount)
 			if receipt.Status != types.ReceiptStatusSuccessful {
 				t.Fatalf("receipt status %d, want 1: the token must not revert", receipt.Status)
 			}

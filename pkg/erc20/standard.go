@@ -31,15 +31,18 @@ const standardABIJSON = `[
 	 {"name":"value","type":"uint256","indexed":false}]}
 ]`
 
-// standard is the parsed standardABIJSON; a parse failure is a bug of this
-// file, caught by any test of the package.
-var standard = func() abi.ABI {
-	parsed, err := abi.JSON(strings.NewReader(standardABIJSON))
+// standard is the parsed standardABIJSON.
+var standard = mustParseABI("standard", standardABIJSON)
+
+// mustParseABI parses an ABI of this package; a parse failure is a bug of the package, caught by
+// any of its tests.
+func mustParseABI(name, json string) abi.ABI {
+	parsed, err := abi.JSON(strings.NewReader(json))
 	if err != nil {
-		panic(fmt.Sprintf("erc20: standard ABI: %v", err))
+		panic(fmt.Sprintf("erc20: %s ABI: %v", name, err))
 	}
 	return parsed
-}()
+}
 
 // StandardABI returns the ERC-20 interface (balanceOf, totalSupply, decimals,
 // symbol, transfer and the Transfer event) as go-ethereum's abi.ABI.

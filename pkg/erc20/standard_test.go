@@ -6,18 +6,13 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
-	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/ethclient/simulated"
-
-	"paysuite/pkg/hdwallet"
 )
 
 // The standard ABI must describe the test tokens' methods exactly, or calls
 // built from it would not reach the functions the tests deploy.
 func TestStandardABIMatchesTestTokens(t *testing.T) {
-	for name, parsed := range map[string]abi.ABI{"TestUSDT": NewTestUSDT().GetABI(), "FalseUSDT": NewFalseUSDT().GetABI()} {
+	for name, parsed := range map[string]abi.ABI{"TestUSDT": NewTestUSDT().GetABI(), "FalseUSDT": FalseUSDTABI()} {
 		for method, m := range StandardABI().Methods {
 			got, ok := parsed.Methods[method]
 			if !ok {
@@ -49,20 +44,12 @@ func TestStandardABIMatchesTestTokens(t *testing.T) {
 }
 
 func TestBalanceOf(t *testing.T) {
-	key0, addr0, err := hdwallet.DevAccount(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eth := new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)
-	sim := simulated.NewBackend(types.GenesisAlloc{addr0: {Balance: new(big.Int).Mul(big.NewInt(100), eth)}})
-	t.Cleanup(func() { _ = sim.Close() })
-	client := sim.Client()
+	chain := newSimChain(t, 1)
+	sim, client, opts := chain.sim, chain.client, chain.accounts[0]
+	addr0 := opts.From
 	ctx := t.Context()
-
-	opts := bind.NewKeyedTransactor(key0, big.NewInt(1337))
-	opts.Context = ctx
 	amountEach := big.NewInt(1_000_000)
-	tokenAddr, _, err := Deploy(opts, client, []common.Address{addr0}, amountEach)
+	tokenAddr, _, err := Deploy(opts, client, []common.Address{addr0}, amountEach, Decimals)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func TestMetrics(t *testing.T) {
 	client := sim.Client()
 	opts := bind.NewKeyedTransactor(key0, big.NewInt(1337))
 	opts.Context = t.Context()
-	token, _, err := erc20.Deploy(opts, client, []common.Address{hot}, big.NewInt(12_345_678))
+	token, _, err := erc20.Deploy(opts, client, []common.Address{hot}, big.NewInt(12_345_678), erc20.Decimals)
 	if err != nil {
 		t.Fatal(err)
 	}

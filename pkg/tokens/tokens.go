@@ -24,8 +24,12 @@ type Token struct {
 // List is the set of tokens configured for one chain.
 type List []Token
 
-// DevUSDT is the token list of the development chain.
-const DevUSDT = "USDT:0x5FbDB2315678afecb367f032d93F642f64180aa3:6"
+// DevUSDT and DevBSCUSDT are the token lists of the development chains ETH
+// and BSC: the same deployment, so the same address, with 6 and 18 decimals.
+const (
+	DevUSDT    = "USDT:0x5FbDB2315678afecb367f032d93F642f64180aa3:6"
+	DevBSCUSDT = "USDT:0x5FbDB2315678afecb367f032d93F642f64180aa3:18"
+)
 
 // Parse reads "SYMBOL:0xaddress:decimals" entries separated by commas.
 func Parse(s string) (List, error) {

@@ -2,7 +2,6 @@ package txsender
 
 import (
 	"context"
-	_ "embed"
 	"fmt"
 	"time"
 
@@ -11,18 +10,6 @@ import (
 	"paysuite/pkg/events"
 	"paysuite/pkg/outbox"
 )
-
-// chainSchemaSQL is the DDL of the sender's chain-state tables (tx_chain,
-// tx_halts, tx_alerts), which came after schema.sql: each service that sends
-// creates them with a migration of its own (txsendertest checks the result).
-//
-//go:embed chainstate.sql
-var chainSchemaSQL string
-
-// ChainSchema returns the DDL of the tables that record the chain the sends
-// belong to, the addresses whose signing is stopped and the alerts raised; a
-// service's migrations must create them exactly so.
-func ChainSchema() string { return chainSchemaSQL }
 
 // Alert is an operator alert the sender raises. Kind is one of the alert
 // kinds of pkg/events; Key groups the alerts of one incident (an address, a

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,6 +45,33 @@ func (e *env) submitBatch(s *txsender.Sender, reqs []txsender.Request) ([]*txsen
 		return err
 	})
 	return sends, err
+}
+
+// mustSubmitBatch is submitBatch failing the test on an error.
+func (e *env) mustSubmitBatch(s *txsender.Sender, reqs []txsender.Request) []*txsender.Send {
+	e.t.Helper()
+	sends, err := e.submitBatch(s, reqs)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return sends
+}
+
+// broadcastBatch broadcasts sends with one BroadcastBatch and returns each as stored after it.
+func (e *env) broadcastBatch(s *txsender.Sender, sends []*txsender.Send) []*txsender.Send {
+	e.t.Helper()
+	if err := s.BroadcastBatch(e.t.Context(), sendIDs(sends)); err != nil {
+		e.t.Fatal(err)
+	}
+	stored := make([]*txsender.Send, len(sends))
+	for i, send := range sends {
+		got, err := txsender.SendByKey(e.db, send.Key)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		stored[i] = got
+	}
+	return stored
 }
 
 // storedSends returns every stored send by nonce, checking that the nonces
@@ -95,11 +121,7 @@ func lowerHex(a common.Address) string { return strings.ToLower(a.Hex()) }
 // attempt, and is mined once.
 func TestSubmitBatchReplicasUseContiguousNonces(t *testing.T) {
 	e := newEnv(t)
-	senders := []*txsender.Sender{e.sender(testConfig()), e.sender(testConfig()), e.sender(testConfig())}
-	for _, s := range senders {
-		e.run(s)
-	}
-	e.mineInBackground(100 * time.Millisecond)
+	senders := e.runReplicas(3)
 	type job struct {
 		s    *txsender.Sender
 		reqs []txsender.Request
@@ -116,43 +138,33 @@ func TestSubmitBatchReplicasUseContiguousNonces(t *testing.T) {
 		jobs = append(jobs, job{senders[i%len(senders)], reqs})
 		total += size
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, len(jobs))
-	for _, j := range jobs {
-		wg.Go(func() {
-			var sends []*txsender.Send
-			var err error
-			if len(j.reqs) == 1 {
-				var one *txsender.Send
-				err = e.db.Transaction(func(tx *gorm.DB) (err error) {
-					one, err = j.s.Submit(t.Context(), tx, j.reqs[0])
-					return err
-				})
-				sends = []*txsender.Send{one}
-			} else {
-				sends, err = e.submitBatch(j.s, j.reqs)
-			}
-			if err == nil && len(sends) != len(j.reqs) {
-				err = fmt.Errorf("%d sends for %d requests", len(sends), len(j.reqs))
-			}
-			for k := 0; err == nil && k < len(sends); k++ {
-				if sends[k].Key != j.reqs[k].Key || (k > 0 && sends[k].Nonce != sends[k-1].Nonce+1) {
-					err = fmt.Errorf("send %d of batch %s: key %s nonce %d", k, j.reqs[0].Key, sends[k].Key, sends[k].Nonce)
-				}
-				if err == nil {
-					err = j.s.Broadcast(t.Context(), sends[k].ID)
-				}
-			}
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
+	concurrently(t, len(jobs), func(i int) error {
+		j := jobs[i]
+		var sends []*txsender.Send
+		var err error
+		if len(j.reqs) == 1 {
+			var one *txsender.Send
+			err = e.db.Transaction(func(tx *gorm.DB) (err error) {
+				one, err = j.s.Submit(t.Context(), tx, j.reqs[0])
+				return err
+			})
+			sends = []*txsender.Send{one}
+		} else {
+			sends, err = e.submitBatch(j.s, j.reqs)
 		}
-	}
+		if err == nil && len(sends) != len(j.reqs) {
+			err = fmt.Errorf("%d sends for %d requests", len(sends), len(j.reqs))
+		}
+		for k := 0; err == nil && k < len(sends); k++ {
+			if sends[k].Key != j.reqs[k].Key || (k > 0 && sends[k].Nonce != sends[k-1].Nonce+1) {
+				err = fmt.Errorf("send %d of batch %s: key %s nonce %d", k, j.reqs[0].Key, sends[k].Key, sends[k].Nonce)
+			}
+			if err == nil {
+				err = j.s.Broadcast(t.Context(), sends[k].ID)
+			}
+		}
+		return err
+	})
 	if n := len(e.storedSends()); n != total {
 		t.Fatalf("%d sends stored, want %d", n, total)
 	}
@@ -161,15 +173,11 @@ func TestSubmitBatchReplicasUseContiguousNonces(t *testing.T) {
 			if got := e.waitFinal(r.Key, time.Minute); got.State != txsender.StateConfirmed {
 				t.Fatalf("send %s: %s", r.Key, got.State)
 			}
-			if c := e.hookCalls(r.Key); c["broadcast"] != 1 || c["final"] != 1 {
-				t.Fatalf("send %s hooks: %v", r.Key, c)
-			}
+			e.checkHooksOnce(r.Key)
 		}
 	}
 	for a, units := range paid {
-		if got := e.tokenBalance(a); got != units || e.transferLogsTo(a) != 1 {
-			t.Fatalf("%s holds %d in %d transfers, want %d in one", a.Hex(), got, e.transferLogsTo(a), units)
-		}
+		e.checkPaidOnce(a, units)
 	}
 	if n, _ := e.node.NonceAt(t.Context(), e.from, nil); n != uint64(total) {
 		t.Fatalf("account nonce %d, want %d", n, total)
@@ -182,9 +190,8 @@ func TestSubmitBatchReplicasUseContiguousNonces(t *testing.T) {
 func TestSubmitBatchCheckRefusalStoresNothing(t *testing.T) {
 	e := newEnv(t)
 	s := e.sender(testConfig())
-	if _, err := e.submitBatch(s, func() []txsender.Request { r, _ := e.transfers("first", 2); return r }()); err != nil {
-		t.Fatal(err)
-	}
+	first, _ := e.transfers("first", 2)
+	e.mustSubmitBatch(s, first)
 	refused := errors.New("not enough")
 	reqs, _ := e.transfers("refused", 3)
 	var checked []string
@@ -213,10 +220,7 @@ func TestSubmitBatchCheckRefusalStoresNothing(t *testing.T) {
 		t.Fatalf("next nonce %d after a refused batch, want 2", n)
 	}
 	next, _ := e.transfers("next", 2)
-	sends, err := e.submitBatch(s, next)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sends := e.mustSubmitBatch(s, next)
 	if sends[0].Nonce != 2 || sends[1].Nonce != 3 {
 		t.Fatalf("nonces %d, %d after a refused batch, want 2, 3", sends[0].Nonce, sends[1].Nonce)
 	}
@@ -228,9 +232,7 @@ func TestSubmitBatchDuplicateKeys(t *testing.T) {
 	e := newEnv(t)
 	s := e.sender(testConfig())
 	first, _ := e.transfers("dup", 2)
-	if _, err := e.submitBatch(s, first); err != nil {
-		t.Fatal(err)
-	}
+	e.mustSubmitBatch(s, first)
 	within, _ := e.transfers("within", 3)
 	within[2].Key = within[0].Key
 	across, _ := e.transfers("across", 3)
@@ -253,23 +255,12 @@ func TestSubmitBatchDuplicateKeys(t *testing.T) {
 func TestSubmitBatchUnsentIsSentOnceAfterCrash(t *testing.T) {
 	e := newEnv(t)
 	reqs, to := e.transfers("crash", 5)
-	sends, err := e.submitBatch(e.sender(testConfig()), reqs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.run(e.sender(testConfig()))
-	e.mineInBackground(100 * time.Millisecond)
+	sends := e.mustSubmitBatch(e.sender(testConfig()), reqs)
+	e.runMining(e.sender(testConfig()))
 	for i, send := range sends {
-		got := e.waitFinal(send.Key, 30*time.Second)
-		if got.State != txsender.StateConfirmed || *got.MinedHash != send.FirstHash {
-			t.Fatalf("send %s final: %+v, want its stored transaction %s mined", send.Key, got, send.FirstHash)
-		}
-		if b := e.tokenBalance(to[i]); b != int64(100+i) || e.transferLogsTo(to[i]) != 1 {
-			t.Fatalf("recipient %d holds %d in %d transfers", i, b, e.transferLogsTo(to[i]))
-		}
-		if c := e.hookCalls(send.Key); c["broadcast"] != 1 || c["final"] != 1 {
-			t.Fatalf("send %s hooks: %v", send.Key, c)
-		}
+		e.waitMinedAsStored(send)
+		e.checkPaidOnce(to[i], int64(100+i))
+		e.checkHooksOnce(send.Key)
 	}
 	if n := len(e.storedSends()); n != len(reqs) {
 		t.Fatalf("%d sends, want %d", n, len(reqs))
@@ -322,39 +313,22 @@ func TestBroadcastBatch(t *testing.T) {
 	e := newEnv(t)
 	s := e.sender(testConfig())
 	reqs, to := e.transfers("bb", 4)
-	sends, err := e.submitBatch(s, reqs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sends := e.mustSubmitBatch(s, reqs)
 	for range 2 {
-		if err := s.BroadcastBatch(t.Context(), sendIDs(sends)); err != nil {
-			t.Fatal(err)
-		}
-		for _, send := range sends {
-			got, err := txsender.SendByKey(e.db, send.Key)
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, got := range e.broadcastBatch(s, sends) {
 			if got.State != txsender.StatePending || got.BroadcastAt == nil || got.LastError != nil {
-				t.Fatalf("send %s after a batch broadcast: %+v", send.Key, got)
+				t.Fatalf("send %s after a batch broadcast: %+v", got.Key, got)
 			}
-			if c := e.hookCalls(send.Key); c["broadcast"] != 1 {
-				t.Fatalf("send %s hooks: %v", send.Key, c)
+			if c := e.hookCalls(got.Key); c["broadcast"] != 1 {
+				t.Fatalf("send %s hooks: %v", got.Key, c)
 			}
 		}
 	}
-	e.run(s)
-	e.mineInBackground(100 * time.Millisecond)
+	e.runMining(s)
 	for i, send := range sends {
-		if got := e.waitFinal(send.Key, 30*time.Second); got.State != txsender.StateConfirmed || *got.MinedHash != send.FirstHash {
-			t.Fatalf("send %s final: %+v", send.Key, got)
-		}
-		if b := e.tokenBalance(to[i]); b != int64(100+i) || e.transferLogsTo(to[i]) != 1 {
-			t.Fatalf("recipient %d holds %d in %d transfers", i, b, e.transferLogsTo(to[i]))
-		}
-		if c := e.hookCalls(send.Key); c["broadcast"] != 1 || c["final"] != 1 {
-			t.Fatalf("send %s hooks: %v", send.Key, c)
-		}
+		e.waitMinedAsStored(send)
+		e.checkPaidOnce(to[i], int64(100+i))
+		e.checkHooksOnce(send.Key)
 	}
 }
 
@@ -367,36 +341,23 @@ func TestBroadcastBatchHookFailureHoldsBackOnlyItsSend(t *testing.T) {
 	hooks.fail.Store(true)
 	s := e.senderWith(testConfig(), e.node, hooks)
 	reqs, _ := e.transfers("hf", 3)
-	sends, err := e.submitBatch(s, reqs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.BroadcastBatch(t.Context(), sendIDs(sends)); err != nil {
-		t.Fatal(err)
-	}
-	for _, send := range sends {
-		got, err := txsender.SendByKey(e.db, send.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
+	sends := e.mustSubmitBatch(s, reqs)
+	for _, got := range e.broadcastBatch(s, sends) {
 		want, calls := txsender.StatePending, 1
-		if send.Key == hooks.key {
+		if got.Key == hooks.key {
 			want, calls = txsender.StateSigned, 0
 		}
-		if got.State != want || e.hookCalls(send.Key)["broadcast"] != calls {
-			t.Fatalf("send %s: state %s, %d broadcast hooks; want %s, %d", send.Key, got.State, e.hookCalls(send.Key)["broadcast"], want, calls)
+		if got.State != want || e.hookCalls(got.Key)["broadcast"] != calls {
+			t.Fatalf("send %s: state %s, %d broadcast hooks; want %s, %d", got.Key, got.State, e.hookCalls(got.Key)["broadcast"], want, calls)
 		}
 	}
 	hooks.fail.Store(false)
-	e.run(s)
-	e.mineInBackground(100 * time.Millisecond)
+	e.runMining(s)
 	for _, send := range sends {
 		if got := e.waitFinal(send.Key, 30*time.Second); got.State != txsender.StateConfirmed {
 			t.Fatalf("send %s final: %+v", send.Key, got)
 		}
-		if c := e.hookCalls(send.Key); c["broadcast"] != 1 || c["final"] != 1 {
-			t.Fatalf("send %s hooks: %v", send.Key, c)
-		}
+		e.checkHooksOnce(send.Key)
 	}
 }
 
@@ -406,30 +367,15 @@ func TestBroadcastBatchLostByTheNode(t *testing.T) {
 	e := newEnv(t)
 	lossy := e.senderWith(testConfig(), lossyNode{e.node}, recorder{})
 	reqs, to := e.transfers("lost", 3)
-	sends, err := e.submitBatch(lossy, reqs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lossy.BroadcastBatch(t.Context(), sendIDs(sends)); err != nil {
-		t.Fatal(err)
-	}
-	for _, send := range sends {
-		got, err := txsender.SendByKey(e.db, send.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
+	sends := e.mustSubmitBatch(lossy, reqs)
+	for _, got := range e.broadcastBatch(lossy, sends) {
 		if got.State != txsender.StateSigned || got.LastError == nil || got.LastBroadcastAt == nil || got.BroadcastAt != nil {
-			t.Fatalf("send %s after a lost broadcast: %+v", send.Key, got)
+			t.Fatalf("send %s after a lost broadcast: %+v", got.Key, got)
 		}
 	}
-	e.run(e.sender(testConfig()))
-	e.mineInBackground(100 * time.Millisecond)
+	e.runMining(e.sender(testConfig()))
 	for i, send := range sends {
-		if got := e.waitFinal(send.Key, 30*time.Second); got.State != txsender.StateConfirmed || *got.MinedHash != send.FirstHash {
-			t.Fatalf("send %s final: %+v", send.Key, got)
-		}
-		if b := e.tokenBalance(to[i]); b != int64(100+i) || e.transferLogsTo(to[i]) != 1 {
-			t.Fatalf("recipient %d holds %d in %d transfers", i, b, e.transferLogsTo(to[i]))
-		}
+		e.waitMinedAsStored(send)
+		e.checkPaidOnce(to[i], int64(100+i))
 	}
 }

@@ -1,23 +1,11 @@
 package txsender
 
 import (
-	_ "embed"
 	"math/big"
 	"time"
 
 	"paysuite/pkg/money"
 )
-
-// schemaSQL is the DDL of the sender's tables. Each service that sends creates
-// them in its own schema with migrations that end in exactly these tables (see Schema).
-//
-//go:embed schema.sql
-var schemaSQL string
-
-// Schema returns the DDL of the tables the sender uses (tx_nonces, tx_sends,
-// tx_attempts); a service's migrations must build the same tables (its store
-// test compares them on the database).
-func Schema() string { return schemaSQL }
 
 // States of a send. Only StateConfirmed, StateReverted, StateNotMoved and
 // StateFailed are final.

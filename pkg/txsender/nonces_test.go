@@ -87,8 +87,7 @@ func TestNonceGapStopsSigningUntilRepaired(t *testing.T) {
 	cfg := testConfig()
 	cfg.ReplaceAfter = 300 * time.Millisecond
 	s := e.alerting(cfg)
-	e.run(s)
-	e.mineInBackground(100 * time.Millisecond)
+	e.runMining(s)
 	to := newRecipient()
 	e.submit(s, "gap-0", to, 1, 0)
 	e.waitFinal("gap-0", 30*time.Second)
@@ -143,9 +142,7 @@ func TestNonceGapStopsSigningUntilRepaired(t *testing.T) {
 		t.Fatalf("chain nonce %d, want 6", n)
 	}
 	for _, key := range []string{"gap-0", "gap-4", "gap-5"} {
-		if c := e.hookCalls(key); c["broadcast"] != 1 || c["final"] != 1 {
-			t.Errorf("%s hooks: %v", key, c)
-		}
+		e.checkHooksOnce(key)
 	}
 	var fillerHooks int64
 	e.db.Model(&hookCall{}).Where("send_key LIKE ?", txsender.PurposeFiller+"%").Count(&fillerHooks)
@@ -224,8 +221,7 @@ func TestUnminableSendEndsInStuckAlert(t *testing.T) {
 			low := cfg
 			low.MaxTipGwei = "0.0000001"
 			send := e.submit(e.alerting(low), "stuck-1", newRecipient(), 5, 0)
-			e.run(s)
-			e.mineInBackground(100 * time.Millisecond)
+			e.runMining(s)
 			e.waitFor("stuck_transaction alert", 30*time.Second, func() bool {
 				return e.alerts(events.AlertStuckTransaction, send.From) == 1
 			})

@@ -9,7 +9,6 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/crypto"
 	"gorm.io/gorm"
 
 	"paysuite/pkg/erc20"
@@ -60,10 +59,8 @@ func TestTransferWithoutEventIsNotMoved(t *testing.T) {
 	e := newEnv(t)
 	token := e.deployFalseUSDT(1_000)
 	s := e.sender(testConfig())
-	e.run(s)
-	e.mineInBackground(100 * time.Millisecond)
-	k, _ := crypto.GenerateKey()
-	to := crypto.PubkeyToAddress(k.PublicKey)
+	e.runMining(s)
+	to := e.recipient()
 
 	tests := []struct {
 		key   string

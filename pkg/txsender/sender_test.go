@@ -185,6 +185,89 @@ func (e *env) waitFinal(key string, timeout time.Duration) *txsender.Send {
 	}
 }
 
+// runReplicas starts n senders, each running its tracker, and mines a block every 100 ms, until
+// the test ends.
+func (e *env) runReplicas(n int) []*txsender.Sender {
+	e.t.Helper()
+	senders := make([]*txsender.Sender, n)
+	for i := range senders {
+		senders[i] = e.sender(testConfig())
+		e.run(senders[i])
+	}
+	e.mineInBackground(100 * time.Millisecond)
+	return senders
+}
+
+// concurrently runs fn(0), ..., fn(n-1) at the same time and fails the test on any error.
+func concurrently(t *testing.T, n int, fn func(i int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() { errs <- fn(i) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// recipient returns a fresh address that holds nothing.
+func (e *env) recipient() common.Address {
+	e.t.Helper()
+	k, err := crypto.GenerateKey()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return crypto.PubkeyToAddress(k.PublicKey)
+}
+
+// runMining runs the tracker of s, and mines a block every 100 ms, until the test ends.
+func (e *env) runMining(s *txsender.Sender) {
+	e.run(s)
+	e.mineInBackground(100 * time.Millisecond)
+}
+
+// submitBroadcast stores a token transfer like submit, then broadcasts it.
+func (e *env) submitBroadcast(s *txsender.Sender, key string, to common.Address, amount int64, gas uint64) *txsender.Send {
+	e.t.Helper()
+	send := e.submit(s, key, to, amount, gas)
+	if err := s.Broadcast(e.t.Context(), send.ID); err != nil {
+		e.t.Fatal(err)
+	}
+	return send
+}
+
+// checkHooksOnce fails the test unless the send under key had one Broadcast and one Final hook.
+func (e *env) checkHooksOnce(key string) {
+	e.t.Helper()
+	if c := e.hookCalls(key); c["broadcast"] != 1 || c["final"] != 1 {
+		e.t.Fatalf("send %s hooks: %v", key, c)
+	}
+}
+
+// checkPaidOnce fails the test unless to holds units of the token, received in one transfer.
+func (e *env) checkPaidOnce(to common.Address, units int64) {
+	e.t.Helper()
+	if got, n := e.tokenBalance(to), e.transferLogsTo(to); got != units || n != 1 {
+		e.t.Fatalf("%s holds %d in %d transfers, want %d in one", to.Hex(), got, n, units)
+	}
+}
+
+// waitMinedAsStored waits until send is final and fails the test unless it is confirmed with the
+// transaction stored first mined.
+func (e *env) waitMinedAsStored(send *txsender.Send) *txsender.Send {
+	e.t.Helper()
+	got := e.waitFinal(send.Key, 30*time.Second)
+	if got.State != txsender.StateConfirmed || *got.MinedHash != send.FirstHash {
+		e.t.Fatalf("send %s final: %+v, want its stored transaction %s mined", send.Key, got, send.FirstHash)
+	}
+	return got
+}
+
 func (e *env) hookCalls(key string) map[string]int {
 	var calls []hookCall
 	if err := e.db.Where("send_key = ?", key).Find(&calls).Error; err != nil {
@@ -218,42 +301,27 @@ func (e *env) transferLogsTo(a common.Address) int {
 func TestReplicasUseContiguousNonces(t *testing.T) {
 	e := newEnv(t)
 	const replicas, each = 3, 10
-	senders := make([]*txsender.Sender, replicas)
-	for i := range senders {
-		senders[i] = e.sender(testConfig())
-		e.run(senders[i])
-	}
-	e.mineInBackground(100 * time.Millisecond)
+	senders := e.runReplicas(replicas)
 	recipients := make([]common.Address, replicas*each)
-	var wg sync.WaitGroup
-	errs := make(chan error, len(recipients))
 	for i := range recipients {
-		k, _ := crypto.GenerateKey()
-		recipients[i] = crypto.PubkeyToAddress(k.PublicKey)
-		wg.Go(func() {
-			s := senders[i%replicas]
-			var send *txsender.Send
-			err := e.db.Transaction(func(tx *gorm.DB) error {
-				var err error
-				send, err = s.Submit(t.Context(), tx, txsender.Request{
-					Key: fmt.Sprintf("c-%d", i), From: e.from, To: e.token,
-					Data: e.transferData(recipients[i], int64(1000+i)),
-				})
-				return err
+		recipients[i] = e.recipient()
+	}
+	concurrently(t, len(recipients), func(i int) error {
+		s := senders[i%replicas]
+		var send *txsender.Send
+		err := e.db.Transaction(func(tx *gorm.DB) error {
+			var err error
+			send, err = s.Submit(t.Context(), tx, txsender.Request{
+				Key: fmt.Sprintf("c-%d", i), From: e.from, To: e.token,
+				Data: e.transferData(recipients[i], int64(1000+i)),
 			})
-			if err == nil {
-				err = s.Broadcast(t.Context(), send.ID)
-			}
-			errs <- err
+			return err
 		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
-	}
+		return s.Broadcast(t.Context(), send.ID)
+	})
 	nonces := map[uint64]bool{}
 	for i := range recipients {
 		s := e.waitFinal(fmt.Sprintf("c-%d", i), time.Minute)
@@ -271,9 +339,7 @@ func TestReplicasUseContiguousNonces(t *testing.T) {
 		if got := e.tokenBalance(recipients[i]); got != int64(1000+i) {
 			t.Errorf("recipient %d holds %d", i, got)
 		}
-		if c := e.hookCalls(s.Key); c["broadcast"] != 1 || c["final"] != 1 {
-			t.Errorf("send %s hooks: %v", s.Key, c)
-		}
+		e.checkHooksOnce(s.Key)
 	}
 	for n := range uint64(len(recipients)) {
 		if !nonces[n] {
@@ -287,36 +353,25 @@ func TestReplicasUseContiguousNonces(t *testing.T) {
 
 func TestUnsentTransactionIsSentOnceAfterCrash(t *testing.T) {
 	e := newEnv(t)
-	k, _ := crypto.GenerateKey()
-	to := crypto.PubkeyToAddress(k.PublicKey)
+	to := e.recipient()
 	// Signed and stored, then the process "died" before broadcasting.
 	send := e.submit(e.sender(testConfig()), "crash-1", to, 777, 0)
 	if send.State != txsender.StateSigned {
 		t.Fatalf("state %s", send.State)
 	}
-	e.run(e.sender(testConfig()))
-	e.mineInBackground(100 * time.Millisecond)
-	got := e.waitFinal("crash-1", 30*time.Second)
-	if got.State != txsender.StateConfirmed || *got.MinedHash != send.FirstHash || got.FeeETH() == "" {
-		t.Fatalf("final: %+v", got)
+	e.runMining(e.sender(testConfig()))
+	if got := e.waitMinedAsStored(send); got.FeeETH() == "" {
+		t.Fatalf("final without a fee: %+v", got)
 	}
-	if b := e.tokenBalance(to); b != 777 || e.transferLogsTo(to) != 1 {
-		t.Fatalf("balance %d, %d transfers", b, e.transferLogsTo(to))
-	}
-	if c := e.hookCalls("crash-1"); c["broadcast"] != 1 || c["final"] != 1 {
-		t.Fatalf("hooks: %v", c)
-	}
+	e.checkPaidOnce(to, 777)
+	e.checkHooksOnce("crash-1")
 }
 
 func TestDroppedTransactionIsSentAgain(t *testing.T) {
 	e := newEnv(t)
-	k, _ := crypto.GenerateKey()
-	to := crypto.PubkeyToAddress(k.PublicKey)
+	to := e.recipient()
 	s := e.sender(testConfig())
-	send := e.submit(s, "drop-1", to, 5, 0)
-	if err := s.Broadcast(t.Context(), send.ID); err != nil {
-		t.Fatal(err)
-	}
+	send := e.submitBroadcast(s, "drop-1", to, 5, 0)
 	dropped, err := e.chain.DropTransaction(common.HexToHash(send.TxHash))
 	if err != nil || !dropped {
 		t.Fatalf("drop: %v %v", dropped, err)
@@ -325,27 +380,22 @@ func TestDroppedTransactionIsSentAgain(t *testing.T) {
 	if r, _ := e.node.Receipts(t.Context(), []common.Hash{common.HexToHash(send.TxHash)}); r[0] != nil {
 		t.Fatal("dropped transaction was mined")
 	}
-	e.run(s)
-	e.mineInBackground(100 * time.Millisecond)
-	got := e.waitFinal("drop-1", 30*time.Second)
-	if got.State != txsender.StateConfirmed || e.tokenBalance(to) != 5 || e.transferLogsTo(to) != 1 {
-		t.Fatalf("final %+v, balance %d", got, e.tokenBalance(to))
+	e.runMining(s)
+	if got := e.waitFinal("drop-1", 30*time.Second); got.State != txsender.StateConfirmed {
+		t.Fatalf("final %+v", got)
 	}
+	e.checkPaidOnce(to, 5)
 }
 
 func TestUnderpricedTransactionIsReplaced(t *testing.T) {
 	e := newEnv(t)
-	k, _ := crypto.GenerateKey()
-	to := crypto.PubkeyToAddress(k.PublicKey)
+	to := e.recipient()
 	// A tip of 100 wei is below what the development miner takes (0.001 gwei):
 	// the transaction is accepted by the pool but never mined.
 	cheap := testConfig()
 	cheap.MaxTipGwei = "0.0000001"
 	s := e.sender(cheap)
-	send := e.submit(s, "cheap-1", to, 9, 0)
-	if err := s.Broadcast(t.Context(), send.ID); err != nil {
-		t.Fatal(err)
-	}
+	send := e.submitBroadcast(s, "cheap-1", to, 9, 0)
 	e.mine(3)
 	if r, _ := e.node.Receipts(t.Context(), []common.Hash{common.HexToHash(send.TxHash)}); r[0] != nil {
 		t.Fatal("underpriced transaction was mined")
@@ -354,8 +404,7 @@ func TestUnderpricedTransactionIsReplaced(t *testing.T) {
 	// transaction with the same nonce and higher fees.
 	fixed := testConfig()
 	fixed.ReplaceAfter = 500 * time.Millisecond
-	e.run(e.sender(fixed))
-	e.mineInBackground(100 * time.Millisecond)
+	e.runMining(e.sender(fixed))
 	got := e.waitFinal("cheap-1", 30*time.Second)
 	if got.State != txsender.StateConfirmed || got.Attempts < 2 || *got.MinedHash == got.FirstHash {
 		t.Fatalf("final: %+v", got)
@@ -364,9 +413,7 @@ func TestUnderpricedTransactionIsReplaced(t *testing.T) {
 	if err != nil || len(atts) != got.Attempts {
 		t.Fatalf("attempts %d (%v), send says %d", len(atts), err, got.Attempts)
 	}
-	if e.tokenBalance(to) != 9 || e.transferLogsTo(to) != 1 {
-		t.Fatalf("balance %d, %d transfers", e.tokenBalance(to), e.transferLogsTo(to))
-	}
+	e.checkPaidOnce(to, 9)
 	if n, _ := e.node.NonceAt(t.Context(), e.from, nil); n != 1 {
 		t.Fatalf("nonce %d", n)
 	}
@@ -374,13 +421,9 @@ func TestUnderpricedTransactionIsReplaced(t *testing.T) {
 
 func TestReorgedTransactionIsSentAgain(t *testing.T) {
 	e := newEnv(t)
-	k, _ := crypto.GenerateKey()
-	to := crypto.PubkeyToAddress(k.PublicKey)
+	to := e.recipient()
 	s := e.sender(testConfig())
-	send := e.submit(s, "reorg-1", to, 11, 0)
-	if err := s.Broadcast(t.Context(), send.ID); err != nil {
-		t.Fatal(err)
-	}
+	e.submitBroadcast(s, "reorg-1", to, 11, 0)
 	e.mine(1)
 	if err := s.Step(t.Context()); err != nil {
 		t.Fatal(err)
@@ -399,32 +442,22 @@ func TestReorgedTransactionIsSentAgain(t *testing.T) {
 	if back.State != txsender.StatePending {
 		t.Fatalf("state after reorg: %s", back.State)
 	}
-	e.run(s)
-	e.mineInBackground(100 * time.Millisecond)
+	e.runMining(s)
 	got := e.waitFinal("reorg-1", 30*time.Second)
 	if got.State != txsender.StateConfirmed || *got.BlockHash == *first.BlockHash {
 		t.Fatalf("final: %+v", got)
 	}
-	if e.tokenBalance(to) != 11 || e.transferLogsTo(to) != 1 {
-		t.Fatalf("balance %d", e.tokenBalance(to))
-	}
-	if c := e.hookCalls("reorg-1"); c["broadcast"] != 1 || c["final"] != 1 {
-		t.Fatalf("hooks: %v", c)
-	}
+	e.checkPaidOnce(to, 11)
+	e.checkHooksOnce("reorg-1")
 }
 
 func TestRevertedTransactionIsFinal(t *testing.T) {
 	e := newEnv(t)
-	k, _ := crypto.GenerateKey()
-	to := crypto.PubkeyToAddress(k.PublicKey)
+	to := e.recipient()
 	s := e.sender(testConfig())
-	e.run(s)
-	e.mineInBackground(100 * time.Millisecond)
+	e.runMining(s)
 	// More than the sender holds, with a fixed gas limit (an estimate would fail).
-	send := e.submit(s, "revert-1", to, 2_000_000_000, 100_000)
-	if err := s.Broadcast(t.Context(), send.ID); err != nil {
-		t.Fatal(err)
-	}
+	e.submitBroadcast(s, "revert-1", to, 2_000_000_000, 100_000)
 	got := e.waitFinal("revert-1", 30*time.Second)
 	if got.State != txsender.StateReverted || got.FeeETH() == "" || got.FeeETH() == "0" || *got.ReceiptStatus != 0 {
 		t.Fatalf("final: %+v", got)
@@ -436,16 +469,14 @@ func TestRevertedTransactionIsFinal(t *testing.T) {
 
 func TestNonceUsedElsewhereFails(t *testing.T) {
 	e := newEnv(t)
-	k, _ := crypto.GenerateKey()
-	to := crypto.PubkeyToAddress(k.PublicKey)
+	to := e.recipient()
 	s := e.sender(testConfig())
 	send := e.submit(s, "lost-1", to, 3, 0)
 	// The same key spends nonce 0 outside the suite before the send goes out.
 	if _, err := ethtx.Send(t.Context(), e.node.Client, e.key, to, nil, big.NewInt(1)); err != nil {
 		t.Fatal(err)
 	}
-	e.run(s)
-	e.mineInBackground(100 * time.Millisecond)
+	e.runMining(s)
 	got := e.waitFinal("lost-1", 30*time.Second)
 	if got.State != txsender.StateFailed || got.Nonce != send.Nonce {
 		t.Fatalf("final: %+v", got)

@@ -100,17 +100,10 @@ func TestConfirm(t *testing.T) {
 // JSON-RPC batch: the head, one receipt per transaction, one header per block.
 func TestOneRoundTrip(t *testing.T) {
 	chain := witnesstest.Start(t)
-	to := make([]common.Address, 50)
-	amounts := make([]int64, 50)
-	for i := range to {
-		to[i], amounts[i] = witnesstest.Address(fmt.Sprint(i)), int64(i+1)
-	}
+	to, amounts := payees(50)
 	evs := chain.Pay(to[:40], amounts[:40])
 	evs = append(evs, chain.Pay(to[40:], amounts[40:])...)
-	chain.Mine(depth)
-	for i := range evs {
-		evs[i] = witnesstest.Confirmed(evs[i], depth)
-	}
+	evs = mineConfirmed(chain, evs)
 	node := &countingNode{Node: chain.RPC}
 	w := chain.Witness(depth)
 	w.Node = node
@@ -129,16 +122,7 @@ func TestOneRoundTrip(t *testing.T) {
 // transaction.
 func BenchmarkConfirm(b *testing.B) {
 	chain := witnesstest.Start(b)
-	to := make([]common.Address, 50)
-	amounts := make([]int64, 50)
-	for i := range to {
-		to[i], amounts[i] = witnesstest.Address(fmt.Sprint(i)), int64(i+1)
-	}
-	evs := chain.Pay(to, amounts)
-	chain.Mine(depth)
-	for i := range evs {
-		evs[i] = witnesstest.Confirmed(evs[i], depth)
-	}
+	evs := mineConfirmed(chain, chain.Pay(payees(50)))
 	w := chain.Witness(depth)
 	for b.Loop() {
 		if _, err := w.Confirm(b.Context(), evs); err != nil {
@@ -146,6 +130,26 @@ func BenchmarkConfirm(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "transfers/s")
+}
+
+// payees returns n recipients, each labelled by its index, and the amounts 1 to n to pay them.
+func payees(n int) ([]common.Address, []int64) {
+	to := make([]common.Address, n)
+	amounts := make([]int64, n)
+	for i := range to {
+		to[i], amounts[i] = witnesstest.Address(fmt.Sprint(i)), int64(i+1)
+	}
+	return to, amounts
+}
+
+// mineConfirmed mines depth blocks on chain and returns evs as the listener reports them then:
+// confirmed at depth.
+func mineConfirmed(chain *witnesstest.Chain, evs []events.Transfer) []events.Transfer {
+	chain.Mine(depth)
+	for i := range evs {
+		evs[i] = witnesstest.Confirmed(evs[i], depth)
+	}
+	return evs
 }
 
 func isRefuted(err error) bool {

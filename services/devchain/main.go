@@ -49,7 +49,7 @@ func main() {
 		log.Error().Err(err).Msg("devchain failed to start")
 		os.Exit(1)
 	}
-	fmt.Printf("devchain: JSON-RPC http %s ws %s (chain id %d)\n", chain.HTTPURL(), chain.WSURL(), devchain.ChainID)
+	fmt.Printf("devchain: JSON-RPC http %s ws %s (chain id %d)\n", chain.HTTPURL(), chain.WSURL(), chain.ChainID())
 
 	if err := ops.New(cfg.HTTPAddr, log).Run(ctx); err != nil {
 		log.Error().Err(err).Msg("operational endpoints")

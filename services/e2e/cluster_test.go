@@ -36,8 +36,7 @@ func TestClusterFailover(t *testing.T) {
 	fund := s.startMiner(100 * time.Millisecond) // mines the development funding of withdraw and pay
 	s.Start("withdraw", append(s.clusterEnv(c, 3), haltOnRace)...)
 	s.Start("pay", append(s.clusterEnv(c, 1), haltOnRace)...)
-	s.WaitConsumers("internal.listener.watch.queue", 1)
-	s.WaitConsumers("pay.topup.queue", 1)
+	s.waitDepositConsumers(1)
 	s.WaitConsumers(withdrawQueue, 1)
 	s.WaitConsumers(payQueue, 1)
 	fund()

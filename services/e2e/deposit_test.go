@@ -23,10 +23,23 @@ func startDeposits(t *testing.T) (*Suite, *Collector) {
 // runDeposits runs the listener and topup and follows topup's return queue.
 func (s *Suite) runDeposits() *Collector {
 	s.Start("chain-listener")
+	return s.runTopup(1)
+}
+
+// runTopup starts topup after the given number of listener replicas, waits until they all
+// consume, and follows topup's return queue.
+func (s *Suite) runTopup(listeners int) *Collector {
 	s.Start("topup")
-	s.WaitConsumers("internal.listener.watch.queue", 1)
-	s.WaitConsumers("pay.topup.queue", 1)
+	s.waitDepositConsumers(listeners)
 	return s.Collect(topupReturn)
+}
+
+// waitDepositConsumers waits until the given number of listener replicas and topup consume
+// their queues.
+func (s *Suite) waitDepositConsumers(listeners int) {
+	s.t.Helper()
+	s.WaitConsumers("internal.listener.watch.queue", listeners)
+	s.WaitConsumers("pay.topup.queue", 1)
 }
 
 // register asks for a fresh deposit address and returns it.

@@ -96,7 +96,7 @@ func TestHardhatMatchesDevchain(t *testing.T) {
 			t.Fatalf("%s: chain id %v, %v", name, id, err)
 		}
 		_, holder, _ := hdwallet.DevAccount(9)
-		if bal, err := erc20.NewToken(common.HexToAddress(erc20.DevTokenAddress), eth).BalanceOf(t.Context(), holder); err != nil || bal.Cmp(devchain.TokenAmountEach()) != 0 {
+		if bal, err := erc20.NewToken(common.HexToAddress(erc20.DevTokenAddress), eth).BalanceOf(t.Context(), holder); err != nil || bal.Cmp(devchain.TokenAmountEach(devchain.ChainID)) != 0 {
 			t.Fatalf("%s: account 9 holds %v test USDT base units (%v)", name, bal, err)
 		}
 		s := &Suite{t: t, Chain: node, Eth: eth, token: common.HexToAddress(erc20.DevTokenAddress)}
@@ -343,7 +343,7 @@ func (n *hardhatNode) setUp(ctx context.Context) error {
 	opts := bind.NewKeyedTransactor(key, big.NewInt(devchain.ChainID))
 	opts.Context = ctx
 	opts.Nonce = new(big.Int) // nonce 0 is what makes the address well known
-	addr, tx, err := erc20.Deploy(opts, client, holders, devchain.TokenAmountEach())
+	addr, tx, err := erc20.Deploy(opts, client, holders, devchain.TokenAmountEach(devchain.ChainID), erc20.Decimals)
 	if err != nil {
 		return fmt.Errorf("deploy test USDT: %w", err)
 	}

@@ -23,6 +23,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"paysuite/pkg/broker"
+	"paysuite/pkg/broker/brokertest"
 	"paysuite/pkg/config"
 	"paysuite/pkg/devchain"
 	"paysuite/pkg/devchain/devchaintest"
@@ -351,27 +352,11 @@ func (s *Suite) sealRequest(fields map[string]any) []byte {
 // PublishRaw sends body as it is.
 func (s *Suite) PublishRaw(key string, body []byte) {
 	s.t.Helper()
-	conn, err := amqp.Dial(s.AMQPURL)
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	conn, ch := brokertest.RawChannel(s.t, s.AMQPURL, true)
 	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if err := ch.Confirm(false); err != nil {
-		s.t.Fatal(err)
-	}
-	conf, err := ch.PublishWithDeferredConfirmWithContext(s.t.Context(), "pay.exchange", key, true, false, amqp.Publishing{
+	brokertest.PublishConfirmed(s.t, ch, "pay.exchange", key, amqp.Publishing{
 		ContentType: "application/json", DeliveryMode: amqp.Persistent, Body: body,
 	})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if ok, err := conf.WaitContext(s.t.Context()); err != nil || !ok {
-		s.t.Fatalf("publish not confirmed: %v", err)
-	}
 }
 
 // SendUSDT transfers amount (a decimal string) from development account `from`.

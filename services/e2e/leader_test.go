@@ -12,10 +12,7 @@ func TestListenerFailover(t *testing.T) {
 	s := NewSuite(t)
 	s.StartAs("listener-a", "chain-listener")
 	s.StartAs("listener-b", "chain-listener")
-	s.Start("topup")
-	s.WaitConsumers("internal.listener.watch.queue", 2)
-	s.WaitConsumers("pay.topup.queue", 1)
-	c := s.Collect(topupReturn)
+	c := s.runTopup(2)
 	addr := register(t, s, c, "failover")
 
 	s.SendUSDT(1, addr, "1")
@@ -42,10 +39,7 @@ func TestListenerFailover(t *testing.T) {
 func TestListenerPollsWithoutSubscription(t *testing.T) {
 	s := NewSuite(t)
 	s.Start("chain-listener", "ETH_WS_URL=ws://127.0.0.1:1")
-	s.Start("topup")
-	s.WaitConsumers("internal.listener.watch.queue", 1)
-	s.WaitConsumers("pay.topup.queue", 1)
-	c := s.Collect(topupReturn)
+	c := s.runTopup(1)
 	addr := register(t, s, c, "polling")
 	s.SendUSDT(1, addr, "4.2")
 	s.Mine(1)

@@ -17,6 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"paysuite/pkg/broker/brokertest"
 	"paysuite/pkg/erc20"
 	"paysuite/pkg/hdwallet"
 	"paysuite/pkg/keystore"
@@ -101,18 +102,8 @@ func (s *Suite) startPayout(name, svc, queue string, consumers int, extra ...str
 // system sending a burst would, and returns when the broker confirmed them all.
 func (s *Suite) publishSigned(key string, requests []map[string]any) {
 	s.t.Helper()
-	conn, err := amqp.Dial(s.AMQPURL)
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	conn, ch := brokertest.RawChannel(s.t, s.AMQPURL, true)
 	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if err := ch.Confirm(false); err != nil {
-		s.t.Fatal(err)
-	}
 	var confirms []*amqp.DeferredConfirmation
 	for _, fields := range requests {
 		if _, ok := fields["timestamp"]; !ok {

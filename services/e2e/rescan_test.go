@@ -10,7 +10,9 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"paysuite/pkg/broker/brokertest"
 	"paysuite/pkg/events"
+	"paysuite/pkg/service/servicetest"
 )
 
 // publishRescan sends an operator rescan request as payctl rescan does,
@@ -25,28 +27,12 @@ func (s *Suite) publishRescan(t *testing.T, data []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := amqp.Dial(s.InternalURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, ch := brokertest.RawChannel(t, s.InternalURL, true)
 	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ch.Confirm(false); err != nil {
-		t.Fatal(err)
-	}
-	conf, err := ch.PublishWithDeferredConfirmWithContext(t.Context(), events.Exchange, events.RescanKey, true, false, amqp.Publishing{
+	brokertest.PublishConfirmed(t, ch, events.Exchange, events.RescanKey, amqp.Publishing{
 		ContentType: "application/json", DeliveryMode: amqp.Persistent, Body: body,
 		MessageId: fmt.Sprintf("rescan-test-%d", time.Now().UnixNano()),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ok, err := conf.WaitContext(t.Context()); err != nil || !ok {
-		t.Fatalf("rescan request not confirmed: %v", err)
-	}
 }
 
 // sqlExec runs a statement in a service's schema with the mariadb client.
@@ -58,21 +44,6 @@ func (s *Suite) sqlExec(t *testing.T, svc, stmt string) string {
 		t.Fatalf("%s: %v %s", stmt, err, out)
 	}
 	return strings.TrimSpace(string(out))
-}
-
-func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		select {
-		case <-t.Context().Done():
-			t.Fatalf("test ended while waiting for %s", what)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 // TestRescanRecoversLostTransfer loses a reported transfer from the listener's
@@ -100,7 +71,7 @@ func TestRescanRecoversLostTransfer(t *testing.T) {
 	s.publishRescan(t, []byte(`{"from":10,"to":1}`))
 	s.publishRescan(t, []byte(`{"from":1,"to":200000}`))
 	s.publishRescan(t, []byte(`not json`))
-	waitUntil(t, "three rejected rescan requests in the internal dead-letter queue", wait, func() bool {
+	servicetest.Eventually(t, "three rejected rescan requests in the internal dead-letter queue", func() bool {
 		return s.depthAt(s.InternalURL, deadQueue) == 3
 	})
 	if n := s.sqlCount("chain-listener", "SELECT COUNT(*) FROM rescans"); n != 0 {
@@ -112,7 +83,7 @@ func TestRescanRecoversLostTransfer(t *testing.T) {
 
 	body, _ := json.Marshal(map[string]uint64{"from": 1, "to": head})
 	s.publishRescan(t, body)
-	waitUntil(t, "the rescan to finish", wait, func() bool {
+	servicetest.Eventually(t, "the rescan to finish", func() bool {
 		return s.sqlCount("chain-listener", "SELECT COUNT(*) FROM rescans WHERE done = 1") == 1
 	})
 	row := s.sqlExec(t, "chain-listener", "SELECT tx_hash, to_address, amount, status FROM transfers")
@@ -126,7 +97,7 @@ func TestRescanRecoversLostTransfer(t *testing.T) {
 
 	// A second rescan of the same range finds nothing new.
 	s.publishRescan(t, body)
-	waitUntil(t, "the second rescan to finish", wait, func() bool {
+	servicetest.Eventually(t, "the second rescan to finish", func() bool {
 		return s.sqlCount("chain-listener", "SELECT COUNT(*) FROM rescans WHERE done = 1") == 2
 	})
 	if found := s.sqlExec(t, "chain-listener", "SELECT found FROM rescans ORDER BY id DESC LIMIT 1"); found != "0" {
@@ -134,7 +105,7 @@ func TestRescanRecoversLostTransfer(t *testing.T) {
 	}
 
 	// Let the re-sent events reach topup, then check what it reported.
-	waitUntil(t, "the listener's outbox to drain", wait, func() bool {
+	servicetest.Eventually(t, "the listener's outbox to drain", func() bool {
 		return s.sqlCount("chain-listener", "SELECT COUNT(*) FROM outbox") == 0
 	})
 	s.waitDrained(events.TransferQueue(events.OwnerTopup), wait)

@@ -11,6 +11,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"paysuite/pkg/broker/brokertest"
 	"paysuite/pkg/sign"
 )
 
@@ -106,18 +107,7 @@ type requestPublisher struct {
 
 func newRequestPublisher(t *testing.T, s *Suite) *requestPublisher {
 	t.Helper()
-	conn, err := amqp.Dial(s.AMQPURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ch.Confirm(false); err != nil {
-		t.Fatal(err)
-	}
+	conn, ch := brokertest.RawChannel(t, s.AMQPURL, true)
 	return &requestPublisher{conn: conn, ch: ch, secret: s.secret}
 }
 
@@ -168,8 +158,7 @@ func TestShutdownTopupUnderLoad(t *testing.T) {
 	s := NewSuite(t)
 	s.Start("chain-listener")
 	topup := startOwned(t, s, logDir, "topup")
-	s.WaitConsumers("internal.listener.watch.queue", 1)
-	s.WaitConsumers("pay.topup.queue", 1)
+	s.waitDepositConsumers(1)
 	c := s.Collect(topupReturn)
 	dead := s.Collect(deadQueue)
 
@@ -292,8 +281,7 @@ func TestShutdownListenerWhileMining(t *testing.T) {
 	s := NewSuite(t)
 	listener := startOwned(t, s, logDir, "chain-listener")
 	s.Start("topup")
-	s.WaitConsumers("internal.listener.watch.queue", 1)
-	s.WaitConsumers("pay.topup.queue", 1)
+	s.waitDepositConsumers(1)
 	c := s.Collect(topupReturn)
 
 	addrs := make([]string, 4)

@@ -16,6 +16,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"paysuite/pkg/events"
+	"paysuite/pkg/service/servicetest"
 )
 
 // The trust boundary (contract section 7), tried as the parties it keeps out:
@@ -251,7 +252,7 @@ func TestForgedInternalMessages(t *testing.T) {
 			t.Errorf("dead letter with reason %q: %s", reason, m.Body)
 		}
 	}
-	waitUntil(t, "the operators told of the forgeries", wait, func() bool {
+	servicetest.Eventually(t, "the operators told of the forgeries", func() bool {
 		for _, m := range bot.Messages() {
 			if strings.Contains(m, "forged_message") || strings.Contains(m, "not from the suite") {
 				return true

@@ -16,7 +16,6 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"paysuite/pkg/broker"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/ethtx"
 	"paysuite/pkg/hdwallet"
@@ -53,25 +52,15 @@ func publish(ctx context.Context, cfg config, args []string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := broker.DialAny(cfg.AMQPURL, amqp.Config{})
+	conn, ch, err := openChannel(cfg.AMQPURL, true)
 	if err != nil {
-		return fmt.Errorf("connect to RabbitMQ: %w", err)
+		return err
 	}
 	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		return err
-	}
-	if err := ch.Confirm(false); err != nil {
-		return err
-	}
-	conf, err := ch.PublishWithDeferredConfirmWithContext(ctx, cfg.Names.Exchange, flow.RequestKey, true, false,
+	err = publishConfirmed(ctx, ch, cfg.Names.Exchange, flow.RequestKey,
 		amqp.Publishing{ContentType: "application/json", DeliveryMode: amqp.Persistent, Body: body})
 	if err != nil {
-		return err
-	}
-	if ok, err := conf.WaitContext(ctx); err != nil || !ok {
-		return fmt.Errorf("the broker did not confirm the request: %v", err)
+		return fmt.Errorf("publish the request: %w", err)
 	}
 	fmt.Println(string(body))
 	return nil
@@ -101,15 +90,11 @@ func follow(ctx context.Context, cfg config, args []string) error {
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
-	conn, err := broker.DialAny(cfg.AMQPURL, amqp.Config{})
-	if err != nil {
-		return fmt.Errorf("connect to RabbitMQ: %w", err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
+	conn, ch, err := openChannel(cfg.AMQPURL, false)
 	if err != nil {
 		return err
 	}
+	defer conn.Close()
 	if *count > 0 && *count <= math.MaxUint16 {
 		// Hold no more messages than it prints: the others stay with the
 		// queue's other consumers.

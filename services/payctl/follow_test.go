@@ -25,22 +25,13 @@ func TestFollowLeavesMessagesUnlessAck(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ch := channel(t, url)
+			_, ch := brokertest.RawChannel(t, url, true)
 			queue, body := c.queue, `{"request_id":"r-1","event":"registered","status":1}`
 			if _, err := ch.QueueDeclare(queue, true, false, false, false, nil); err != nil {
 				t.Fatal(err)
 			}
-			if err := ch.Confirm(false); err != nil {
-				t.Fatal(err)
-			}
-			conf, err := ch.PublishWithDeferredConfirmWithContext(t.Context(), "", queue, true, false,
+			brokertest.PublishConfirmed(t, ch, "", queue,
 				amqp.Publishing{ContentType: "application/json", DeliveryMode: amqp.Persistent, Body: []byte(body)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ok, err := conf.WaitContext(t.Context()); err != nil || !ok {
-				t.Fatalf("publish not confirmed: %v", err)
-			}
 
 			args := append([]string{queue, "-n", "1", "-t", "30s"}, c.args...)
 			if err := follow(t.Context(), config{AMQPURL: url}, args); err != nil {
@@ -73,18 +64,4 @@ func TestFollowLeavesMessagesUnlessAck(t *testing.T) {
 			}
 		})
 	}
-}
-
-func channel(t *testing.T, url string) *amqp.Channel {
-	t.Helper()
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ch
 }

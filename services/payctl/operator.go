@@ -11,8 +11,6 @@ import (
 	"strings"
 
 	amqp "github.com/rabbitmq/amqp091-go"
-
-	"paysuite/pkg/broker"
 )
 
 // notifierCommand runs an operator command of the notifier binary, which owns
@@ -78,18 +76,11 @@ func deadLetters(ctx context.Context, cfg config, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	conn, err := broker.DialAny(cfg.AMQPURL, amqp.Config{})
+	conn, ch, err := openChannel(cfg.AMQPURL, true)
 	if err != nil {
-		return fmt.Errorf("connect to RabbitMQ: %w", err)
+		return err
 	}
 	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		return err
-	}
-	if err := ch.Confirm(false); err != nil {
-		return err
-	}
 	var held []amqp.Delivery
 	defer func() {
 		for _, d := range held {
@@ -131,14 +122,11 @@ func republish(ctx context.Context, ch *amqp.Channel, d amqp.Delivery) error {
 		return errors.New("dead letter without x-original-queue header; left in place")
 	}
 	headers := amqp.Table{"x-replayed-from": "pay.dead.queue"}
-	conf, err := ch.PublishWithDeferredConfirmWithContext(ctx, "", origQueue, true, false, amqp.Publishing{
+	err := publishConfirmed(ctx, ch, "", origQueue, amqp.Publishing{
 		ContentType: d.ContentType, DeliveryMode: amqp.Persistent, MessageId: d.MessageId, Headers: headers, Body: d.Body,
 	})
 	if err != nil {
-		return err
-	}
-	if ok, err := conf.WaitContext(ctx); err != nil || !ok {
-		return fmt.Errorf("replay to %s not confirmed: %v", origQueue, err)
+		return fmt.Errorf("replay to %s: %w", origQueue, err)
 	}
 	return nil
 }

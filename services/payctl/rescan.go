@@ -9,7 +9,6 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"paysuite/pkg/broker"
 	"paysuite/pkg/events"
 )
 
@@ -50,27 +49,16 @@ func rescan(ctx context.Context, cfg config, args []string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := broker.DialAny(url, amqp.Config{})
+	conn, ch, err := openChannel(url, true)
 	if err != nil {
-		return fmt.Errorf("connect to RabbitMQ's internal virtual host: %w", err)
+		return fmt.Errorf("internal virtual host: %w", err)
 	}
 	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		return fmt.Errorf("open channel: %w", err)
-	}
-	if err := ch.Confirm(false); err != nil {
-		return fmt.Errorf("enable confirms: %w", err)
-	}
 	returns := ch.NotifyReturn(make(chan amqp.Return, 1))
-	conf, err := ch.PublishWithDeferredConfirmWithContext(ctx, msg.Exchange, msg.RoutingKey, true, false,
+	err = publishConfirmed(ctx, ch, msg.Exchange, msg.RoutingKey,
 		amqp.Publishing{ContentType: "application/json", DeliveryMode: amqp.Persistent, MessageId: msg.MessageID, Body: msg.Body})
 	if err != nil {
 		return fmt.Errorf("publish rescan request: %w", err)
-	}
-	ok, err := conf.WaitContext(ctx)
-	if err != nil || !ok {
-		return fmt.Errorf("the broker did not confirm the rescan request: %v", err)
 	}
 	// A mandatory message that no queue takes comes back before its confirm.
 	select {

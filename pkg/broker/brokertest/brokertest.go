@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/rs/zerolog"
 
 	"paysuite/pkg/broker"
@@ -80,6 +81,41 @@ func Dial(t testing.TB, amqpURL string, topo broker.Topology) *broker.Client {
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// RawChannel connects to the virtual host at amqpURL with the plain AMQP client, as a system
+// outside the suite would, and opens a channel on it, in confirm mode when confirm is set. The
+// connection is closed when the test ends, or earlier by the caller.
+func RawChannel(t testing.TB, amqpURL string, confirm bool) (*amqp.Connection, *amqp.Channel) {
+	t.Helper()
+	conn, err := amqp.Dial(amqpURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if confirm {
+		if err := ch.Confirm(false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return conn, ch
+}
+
+// PublishConfirmed publishes msg as mandatory on ch, a channel in confirm mode, and fails the
+// test unless the broker confirms it.
+func PublishConfirmed(t testing.TB, ch *amqp.Channel, exchange, key string, msg amqp.Publishing) {
+	t.Helper()
+	conf, err := ch.PublishWithDeferredConfirmWithContext(t.Context(), exchange, key, true, false, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := conf.WaitContext(t.Context()); err != nil || !ok {
+		t.Fatalf("publish to %q with key %q not confirmed: %v", exchange, key, err)
+	}
 }
 
 // Follow consumes queue until the test ends and hands over every delivery.

@@ -14,11 +14,10 @@ import (
 )
 
 // CheckMigrations fails t unless service's migrations end with the sender's
-// tables (pkg/txsender/schema.sql, then chainstate.sql) exactly as the sender
-// creates them. They are compared as the
-// database builds them rather than as text: a service's copy of
-// pkg/txsender/schema.sql is applied where it runs as it was released, and
-// later changes to the schema come as migrations of their own.
+// tables (txsender.Schema, then txsender.ChainSchema) exactly as the sender
+// creates them. They are compared as the database builds them rather than as
+// text: a service takes the sender's released migrations (txsender.Migrations)
+// and makes later changes, such as binary keys, in migrations of its own.
 func CheckMigrations(t *testing.T, service string, migrations fs.FS) {
 	t.Helper()
 	got := dbtest.Open(t, migrations)

@@ -68,7 +68,7 @@ func TestStalledListenerAlerts(t *testing.T) {
 		t.Fatal(err)
 	}
 	from := l.head()
-	l.publish(events.Exchange, events.WatchKey, "watch-stalled", seal(t, l.keys, events.WatchKey, events.WatchAddress{
+	l.internal.Publish(events.Exchange, events.WatchKey, "watch-stalled", servicetest.Seal(t, l.keys, events.WatchKey, events.WatchAddress{
 		Chain: "ETH", Address: "0x00000000000000000000000000000000000d0001", Owner: events.OwnerTopup, FromBlock: &from,
 	}))
 	raised := map[string]events.Alert{}

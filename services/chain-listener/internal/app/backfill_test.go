@@ -31,14 +31,14 @@ func TestLateRegistrationFindsEarlierDeposits(t *testing.T) {
 	l.caughtUp()
 
 	index := uint32(7)
-	l.publish(events.Exchange, events.AddressListKey, "late-list", seal(t, l.keys, events.AddressListKey, events.AddressList{
+	l.internal.Publish(events.Exchange, events.AddressListKey, "late-list", servicetest.Seal(t, l.keys, events.AddressListKey, events.AddressList{
 		Chain: "ETH", Owner: events.OwnerTopup,
 		Addresses: []events.ListedAddress{{Address: strings.ToLower(allocated.Hex()), Index: &index, FromBlock: &handedOut}},
 	}))
-	l.publish(events.Exchange, events.WatchKey, "late-watch", seal(t, l.keys, events.WatchKey, events.WatchAddress{
+	l.internal.Publish(events.Exchange, events.WatchKey, "late-watch", servicetest.Seal(t, l.keys, events.WatchKey, events.WatchAddress{
 		Chain: "ETH", Address: strings.ToLower(order.Hex()), Owner: events.OwnerMatcher, FromBlock: &handedOut,
 	}))
-	l.publish(events.Exchange, events.WatchKey, "late-legacy", seal(t, l.keys, events.WatchKey, events.WatchAddress{
+	l.internal.Publish(events.Exchange, events.WatchKey, "late-legacy", servicetest.Seal(t, l.keys, events.WatchKey, events.WatchAddress{
 		Chain: "ETH", Address: strings.ToLower(legacy.Hex()), Owner: events.OwnerPay,
 	}))
 
@@ -73,7 +73,7 @@ func TestZeroValueTransfersIgnored(t *testing.T) {
 	addr := common.HexToAddress("0x00000000000000000000000000000000000c0001")
 	handedOut := l.head()
 	l.send(0, addr)
-	l.publish(events.Exchange, events.WatchKey, "watch-zero", seal(t, l.keys, events.WatchKey, events.WatchAddress{
+	l.internal.Publish(events.Exchange, events.WatchKey, "watch-zero", servicetest.Seal(t, l.keys, events.WatchKey, events.WatchAddress{
 		Chain: "ETH", Address: strings.ToLower(addr.Hex()), Owner: events.OwnerTopup, FromBlock: &handedOut,
 	}))
 	servicetest.Eventually(t, "the address backfilled", func() bool {

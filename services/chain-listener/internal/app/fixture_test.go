@@ -6,7 +6,6 @@ import (
 	"io"
 	"maps"
 	"math/big"
-	"net"
 	"net/http"
 	"testing"
 
@@ -42,10 +41,8 @@ type listener struct {
 	chain *devchaintest.Chain
 	eth   *ethclient.Client
 	db    *gorm.DB
-	// conn is a connection to the internal virtual host and internal a
-	// channel on it, with confirms.
-	conn     *amqp.Connection
-	internal *amqp.Channel
+	// internal is the internal virtual host, as the test reaches it.
+	internal *servicetest.AMQP
 	keys     events.Keys
 	// http is the address of the listener's operational endpoints.
 	http string
@@ -63,7 +60,7 @@ func startListenerEnv(t *testing.T, extra map[string]string) *listener {
 	chain := devchaintest.Start(t)
 	vhosts := brokertest.NewVhosts(t, "listener-test")
 	dbc := dbtest.Config(t)
-	httpAddr := freeAddr(t)
+	httpAddr := servicetest.FreeAddr(t)
 	env := map[string]string{
 		"DEV_MODE": "true", "INTERNAL_SECRET": internalSecret, "AMQP_URL": vhosts.Public, "AMQP_INTERNAL_URL": vhosts.Internal,
 		"MYSQL_DSN": dbc.DSN, "MYSQL_SCHEMA": dbc.Schema, "ETH_RPC_URL": chain.HTTPURL(), "ETH_WS_URL": chain.WSURL(),
@@ -77,76 +74,21 @@ func startListenerEnv(t *testing.T, extra map[string]string) *listener {
 	if l.keys, err = events.NewKeys([]byte(internalSecret)); err != nil {
 		t.Fatal(err)
 	}
-	if l.conn, err = amqp.Dial(vhosts.Internal); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.conn.Close() })
-	if l.internal, err = l.conn.Channel(); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.internal.Confirm(false); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{events.WatchQueue, events.WatchListQueue, events.RescanQueue} {
-		servicetest.Eventually(t, "a consumer on "+q, func() bool {
-			info, err := l.inspect(q)
-			return err == nil && info.Consumers > 0
-		})
-	}
+	l.internal = servicetest.DialAMQP(t, vhosts.Internal)
+	l.internal.WaitConsumers(events.WatchQueue, events.WatchListQueue, events.RescanQueue)
 	// The listener has migrated its schema by the time it consumes.
 	l.db = dbtest.OpenConfig(t, dbc, nil)
 	return l
 }
 
-// publish sends body on the internal virtual host with routing key, through
-// exchange ("" is the default exchange, which routes to the queue named key).
-func (l *listener) publish(exchange, key, messageID string, body []byte) {
-	l.t.Helper()
-	conf, err := l.internal.PublishWithDeferredConfirmWithContext(l.t.Context(), exchange, key, false, false,
-		amqp.Publishing{ContentType: "application/json", DeliveryMode: amqp.Persistent, MessageId: messageID, Body: body})
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	if ok, err := conf.WaitContext(l.t.Context()); err != nil || !ok {
-		l.t.Fatalf("publish %s not confirmed: %v", messageID, err)
-	}
-}
-
-// inspect reads the state of queue on a channel of its own: the broker
-// closes a channel whose passive declare names a queue not declared yet.
-func (l *listener) inspect(queue string) (amqp.Queue, error) {
-	ch, err := l.conn.Channel()
-	if err != nil {
-		return amqp.Queue{}, err
-	}
-	defer ch.Close()
-	return ch.QueueDeclarePassive(queue, true, false, false, false, nil)
-}
-
 // depth is the number of messages ready in queue.
 func (l *listener) depth(queue string) int {
 	l.t.Helper()
-	info, err := l.inspect(queue)
+	info, err := l.internal.Inspect(queue)
 	if err != nil {
 		l.t.Fatal(err)
 	}
 	return info.Messages
-}
-
-// take removes and returns the messages ready in queue.
-func (l *listener) take(queue string) []amqp.Delivery {
-	l.t.Helper()
-	var out []amqp.Delivery
-	for {
-		d, ok, err := l.internal.Get(queue, true)
-		if err != nil {
-			l.t.Fatal(err)
-		}
-		if !ok {
-			return out
-		}
-		out = append(out, d)
-	}
 }
 
 // count runs a COUNT query on the listener's schema.
@@ -231,7 +173,7 @@ func (l *listener) readyz() (int, string) {
 func (l *listener) transfers(owner string) []events.Transfer {
 	l.t.Helper()
 	var out []events.Transfer
-	for _, d := range l.take(events.TransferQueue(owner)) {
+	for _, d := range l.internal.Take(events.TransferQueue(owner)) {
 		data, err := l.keys.Open(broker.Delivery{Body: d.Body, RoutingKey: d.RoutingKey})
 		var ev events.Transfer
 		if err != nil || json.Unmarshal(data, &ev) != nil {
@@ -246,7 +188,7 @@ func (l *listener) transfers(owner string) []events.Transfer {
 func (l *listener) alerts() []events.Alert {
 	l.t.Helper()
 	var out []events.Alert
-	for _, d := range l.take(events.AlertQueue) {
+	for _, d := range l.internal.Take(events.AlertQueue) {
 		data, err := l.keys.Open(broker.Delivery{Body: d.Body, RoutingKey: d.RoutingKey})
 		var a events.Alert
 		if err != nil || json.Unmarshal(data, &a) != nil {
@@ -270,27 +212,6 @@ func (l *listener) waitAlert(kind string) events.Alert {
 		return found != nil
 	})
 	return *found
-}
-
-// freeAddr is a loopback address with a port free at the time of the call.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// seal is body sealed by keys for routing key.
-func seal(t *testing.T, keys events.Keys, key string, v any) []byte {
-	t.Helper()
-	body, err := keys.Seal(key, v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return body
 }
 
 // header reads a string header of a delivery.

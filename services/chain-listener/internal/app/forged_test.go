@@ -20,10 +20,6 @@ import (
 // listener reports open with the suite's keys.
 func TestOnlySealedMessagesCount(t *testing.T) {
 	l := startListener(t)
-	outsider, err := events.NewKeys([]byte("guessed-internal-secret"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	forgedAddr := common.HexToAddress("0x00000000000000000000000000000000000f0001")
 	a1 := common.HexToAddress("0x00000000000000000000000000000000000a0001")
 	a2 := common.HexToAddress("0x00000000000000000000000000000000000a0002")
@@ -36,55 +32,35 @@ func TestOnlySealedMessagesCount(t *testing.T) {
 	}
 	from, to := uint64(1), uint64(2)
 	rescan := events.RescanRequest{From: &from, To: &to}
-	raw := func(v any) []byte {
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
+	// The forgeries by the queue they reach.
+	forged := map[string][]servicetest.Forgery{
+		events.WatchQueue: servicetest.Forgeries(t, l.keys, "watch", events.WatchKey, watch(forgedAddr),
+			events.AddressListKey, list(forgedAddr), events.WatchQueue),
+		events.WatchListQueue: servicetest.Forgeries(t, l.keys, "list", events.AddressListKey, list(forgedAddr),
+			events.WatchKey, watch(forgedAddr), ""),
+		events.RescanQueue: servicetest.Forgeries(t, l.keys, "rescan", events.RescanKey, rescan, events.WatchKey, rescan, ""),
+	}
+	total := 0
+	for _, fs := range forged {
+		for _, f := range fs {
+			l.internal.Publish(f.Exchange, f.Key, f.ID, f.Body)
+			total++
 		}
-		return b
 	}
-
-	forged := []struct {
-		id, exchange, key string
-		body              []byte
-		queue, reason     string
-	}{
-		{"watch-unsealed", events.Exchange, events.WatchKey, raw(watch(forgedAddr)),
-			events.WatchQueue, "not an internal envelope"},
-		{"watch-wrong-key", events.Exchange, events.WatchKey, seal(t, outsider, events.WatchKey, watch(forgedAddr)),
-			events.WatchQueue, "bad mac"},
-		{"watch-rekeyed", events.Exchange, events.WatchKey, seal(t, l.keys, events.AddressListKey, list(forgedAddr)),
-			events.WatchQueue, "sealed for another routing key"},
-		{"watch-straight-to-queue", "", events.WatchQueue, seal(t, l.keys, events.WatchKey, watch(forgedAddr)),
-			events.WatchQueue, "sealed for another routing key"},
-		{"list-unsealed", events.Exchange, events.AddressListKey, raw(list(forgedAddr)),
-			events.WatchListQueue, "not an internal envelope"},
-		{"list-wrong-key", events.Exchange, events.AddressListKey, seal(t, outsider, events.AddressListKey, list(forgedAddr)),
-			events.WatchListQueue, "bad mac"},
-		{"list-rekeyed", events.Exchange, events.AddressListKey, seal(t, l.keys, events.WatchKey, watch(forgedAddr)),
-			events.WatchListQueue, "sealed for another routing key"},
-		{"rescan-unsealed", events.Exchange, events.RescanKey, raw(rescan),
-			events.RescanQueue, "not an internal envelope"},
-		{"rescan-wrong-key", events.Exchange, events.RescanKey, seal(t, outsider, events.RescanKey, rescan),
-			events.RescanQueue, "bad mac"},
-		{"rescan-rekeyed", events.Exchange, events.RescanKey, seal(t, l.keys, events.WatchKey, rescan),
-			events.RescanQueue, "sealed for another routing key"},
-	}
-	for _, f := range forged {
-		l.publish(f.exchange, f.key, f.id, f.body)
-	}
-	servicetest.Eventually(t, "every forged message dead-lettered", func() bool { return l.depth(deadQueue) >= len(forged) })
+	servicetest.Eventually(t, "every forged message dead-lettered", func() bool { return l.depth(deadQueue) >= total })
 	dead := map[string]string{}
-	for _, d := range l.take(deadQueue) {
+	for _, d := range l.internal.Take(deadQueue) {
 		dead[d.MessageId] = header(d, broker.HeaderOriginalQueue) + ": " + header(d, broker.HeaderDeadReason)
 	}
-	for _, f := range forged {
-		if got := dead[f.id]; !strings.HasPrefix(got, f.queue+": ") || !strings.Contains(got, f.reason) {
-			t.Errorf("%s dead-lettered as %q, want from %s with %q", f.id, got, f.queue, f.reason)
+	for queue, fs := range forged {
+		for _, f := range fs {
+			if got := dead[f.ID]; !strings.HasPrefix(got, queue+": ") || !strings.Contains(got, f.Reason) {
+				t.Errorf("%s dead-lettered as %q, want from %s with %q", f.ID, got, queue, f.Reason)
+			}
 		}
 	}
-	if len(dead) != len(forged) {
-		t.Errorf("%d dead letters, want %d: %v", len(dead), len(forged), dead)
+	if len(dead) != total {
+		t.Errorf("%d dead letters, want %d: %v", len(dead), total, dead)
 	}
 	if n := l.count("SELECT COUNT(*) FROM watched"); n != 0 {
 		t.Errorf("%d addresses watched from forged requests", n)
@@ -92,8 +68,8 @@ func TestOnlySealedMessagesCount(t *testing.T) {
 	if n := l.count("SELECT COUNT(*) FROM rescans"); n != 0 {
 		t.Errorf("%d rescans recorded from forged requests", n)
 	}
-	servicetest.Eventually(t, "an alert per forged message", func() bool { return l.depth(events.AlertQueue) >= len(forged) })
-	for _, d := range l.take(events.AlertQueue) {
+	servicetest.Eventually(t, "an alert per forged message", func() bool { return l.depth(events.AlertQueue) >= total })
+	for _, d := range l.internal.Take(events.AlertQueue) {
 		data, err := l.keys.Open(broker.Delivery{Body: d.Body, RoutingKey: d.RoutingKey})
 		var a events.Alert
 		if err != nil || json.Unmarshal(data, &a) != nil || a.Kind != events.AlertForgedMessage || a.Service != "chain-listener" {
@@ -102,9 +78,9 @@ func TestOnlySealedMessagesCount(t *testing.T) {
 	}
 
 	// Sealed, the same requests are acted upon.
-	l.publish(events.Exchange, events.WatchKey, "watch-sealed", seal(t, l.keys, events.WatchKey, watch(a1)))
-	l.publish(events.Exchange, events.AddressListKey, "list-sealed", seal(t, l.keys, events.AddressListKey, list(a2)))
-	l.publish(events.Exchange, events.RescanKey, "rescan-sealed", seal(t, l.keys, events.RescanKey, rescan))
+	l.internal.Publish(events.Exchange, events.WatchKey, "watch-sealed", servicetest.Seal(t, l.keys, events.WatchKey, watch(a1)))
+	l.internal.Publish(events.Exchange, events.AddressListKey, "list-sealed", servicetest.Seal(t, l.keys, events.AddressListKey, list(a2)))
+	l.internal.Publish(events.Exchange, events.RescanKey, "rescan-sealed", servicetest.Seal(t, l.keys, events.RescanKey, rescan))
 	servicetest.Eventually(t, "both addresses watched", func() bool { return l.count("SELECT COUNT(*) FROM watched") == 2 })
 	servicetest.Eventually(t, "the rescan done", func() bool {
 		return l.count("SELECT COUNT(*) FROM rescans WHERE from_block = 1 AND to_block = 2 AND done = 1") == 1
@@ -120,7 +96,7 @@ func TestOnlySealedMessagesCount(t *testing.T) {
 	for owner, addr := range map[string]common.Address{events.OwnerTopup: a1, events.OwnerMatcher: a2} {
 		queue := events.TransferQueue(owner)
 		servicetest.Eventually(t, "the transfer event for "+owner, func() bool { return l.depth(queue) >= 1 })
-		got := l.take(queue)
+		got := l.internal.Take(queue)
 		if len(got) != 1 {
 			t.Fatalf("%d transfer events for %s, want 1", len(got), owner)
 		}

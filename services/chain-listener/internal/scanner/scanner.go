@@ -414,13 +414,19 @@ func (s *Scanner) confirm(tx store.Tx, tip uint64) error {
 	if err != nil || len(rows) == 0 {
 		return err
 	}
+	return s.advance(tx, rows, store.StatusConfirmed, tip)
+}
+
+// advance moves rows to status, each with its next sequence number, and
+// queues the event that reports each as of block.
+func (s *Scanner) advance(tx store.Tx, rows []store.Transfer, status string, block uint64) error {
 	ids := make([]string, len(rows))
 	for i := range rows {
 		ids[i] = rows[i].ID
-		rows[i].Status, rows[i].Seq = store.StatusConfirmed, rows[i].Seq+1
-		s.events.add(&rows[i], store.StatusConfirmed, tip)
+		rows[i].Status, rows[i].Seq = status, rows[i].Seq+1
+		s.events.add(&rows[i], status, block)
 	}
-	return tx.SetStatus(ids, store.StatusConfirmed)
+	return tx.SetStatus(ids, status)
 }
 
 // handleReorg finds the highest kept block still on the canonical chain, reports
@@ -457,13 +463,7 @@ func (s *Scanner) handleReorg(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		ids := make([]string, len(seen))
-		for i := range seen {
-			ids[i] = seen[i].ID
-			seen[i].Status, seen[i].Seq = store.StatusRemoved, seen[i].Seq+1
-			s.events.add(&seen[i], store.StatusRemoved, fork)
-		}
-		if err := tx.SetStatus(ids, store.StatusRemoved); err != nil {
+		if err := s.advance(tx, seen, store.StatusRemoved, fork); err != nil {
 			return err
 		}
 		if err := s.removeConfirmed(tx, fork, depth); err != nil {

@@ -6,24 +6,19 @@ package store
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 
 	"gorm.io/gorm"
+
+	"paysuite/pkg/db"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
 // Migrations are the schema's versioned migrations.
-func Migrations() fs.FS {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // the embedded directory is fixed at build time
-	}
-	return sub
-}
+func Migrations() fs.FS { return db.Migrations(migrations, "migrations") }
 
 // Transfer statuses.
 const (
@@ -97,15 +92,11 @@ func (s *Store) DB() *gorm.DB { return s.db }
 
 // LoadCursor returns the cursor, or nil on a fresh schema.
 func (s *Store) LoadCursor(ctx context.Context) (*Cursor, error) {
-	var c Cursor
-	err := s.db.WithContext(ctx).First(&c, 1).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, nil
-	}
+	c, err := db.FirstOrNil[Cursor](s.db.WithContext(ctx).Where("id = ?", 1))
 	if err != nil {
 		return nil, fmt.Errorf("load cursor: %w", err)
 	}
-	return &c, nil
+	return c, nil
 }
 
 // ResetChainState forgets everything learnt from a chain (used when a development
@@ -145,15 +136,11 @@ func (s *Store) EachWatched(ctx context.Context, fn func(address, owner string))
 
 // StoredBlock returns the processed block at number, if still kept.
 func (s *Store) StoredBlock(ctx context.Context, number uint64) (*Block, error) {
-	var b Block
-	err := s.db.WithContext(ctx).Where("number = ?", number).First(&b).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, nil
-	}
+	b, err := db.FirstOrNil[Block](s.db.WithContext(ctx).Where("number = ?", number))
 	if err != nil {
 		return nil, fmt.Errorf("load block %d: %w", number, err)
 	}
-	return &b, nil
+	return b, nil
 }
 
 // StoredHashes returns the kept block hashes for numbers in from..to.

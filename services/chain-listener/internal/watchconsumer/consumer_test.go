@@ -1,7 +1,6 @@
 package watchconsumer
 
 import (
-	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 	"paysuite/pkg/broker"
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/events"
+	"paysuite/pkg/service/servicetest"
 	"paysuite/services/chain-listener/internal/store"
 )
 
@@ -18,15 +18,6 @@ func setup(t *testing.T) (Consumer, *gorm.DB) {
 	t.Helper()
 	gdb := dbtest.Open(t, store.Migrations())
 	return Consumer{Chain: "eth", Recorder: store.New(gdb), Log: zerolog.Nop()}, gdb
-}
-
-func delivery(t *testing.T, v any) broker.Delivery {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return broker.Delivery{Body: b}
 }
 
 func addr(i int) string { return fmt.Sprintf("0x%040x", i) }
@@ -59,17 +50,17 @@ func owners(t *testing.T, gdb *gorm.DB) map[string]string {
 func TestRecordsBothForms(t *testing.T) {
 	c, gdb := setup(t)
 	batch := []broker.Delivery{
-		delivery(t, events.WatchAddress{Chain: "eth", Address: addr(1), Owner: events.OwnerMatcher}),
-		delivery(t, list(events.OwnerTopup, addr(2), addr(3), addr(2))),
+		servicetest.Delivery(t, "", events.WatchAddress{Chain: "eth", Address: addr(1), Owner: events.OwnerMatcher}),
+		servicetest.Delivery(t, "", list(events.OwnerTopup, addr(2), addr(3), addr(2))),
 		// Mixed case is the same address; an address without an index is watched too.
-		delivery(t, events.AddressList{Chain: "eth", Owner: events.OwnerTopup, Addresses: []events.ListedAddress{{Address: "0x00000000000000000000000000000000000000AB"}}}),
+		servicetest.Delivery(t, "", events.AddressList{Chain: "eth", Owner: events.OwnerTopup, Addresses: []events.ListedAddress{{Address: "0x00000000000000000000000000000000000000AB"}}}),
 	}
 	for range 2 {
 		if err := c.HandleBatch(t.Context(), batch); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := c.Handle(t.Context(), delivery(t, list(events.OwnerPay, addr(1), addr(4)))); err != nil {
+	if err := c.Handle(t.Context(), servicetest.Delivery(t, "", list(events.OwnerPay, addr(1), addr(4)))); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{addr(1): "matcher", addr(2): "topup", addr(3): "topup", addr(0xab): "topup", addr(4): "pay"}
@@ -89,15 +80,15 @@ func TestRecordsBothForms(t *testing.T) {
 func TestRefusesBadListWhole(t *testing.T) {
 	c, gdb := setup(t)
 	cases := map[string]broker.Delivery{
-		"bad address":   delivery(t, list("topup", addr(1), "0x12")),
-		"other chain":   delivery(t, events.AddressList{Chain: "tron", Owner: "topup", Addresses: list("topup", addr(1)).Addresses}),
-		"bad owner":     delivery(t, list("Top Up", addr(1))),
-		"no address":    delivery(t, list("topup")),
+		"bad address":   servicetest.Delivery(t, "", list("topup", addr(1), "0x12")),
+		"other chain":   servicetest.Delivery(t, "", events.AddressList{Chain: "tron", Owner: "topup", Addresses: list("topup", addr(1)).Addresses}),
+		"bad owner":     servicetest.Delivery(t, "", list("Top Up", addr(1))),
+		"no address":    servicetest.Delivery(t, "", list("topup")),
 		"garbage":       {Body: []byte("[1,2")},
-		"empty address": delivery(t, events.WatchAddress{Chain: "eth", Owner: "topup"}),
+		"empty address": servicetest.Delivery(t, "", events.WatchAddress{Chain: "eth", Owner: "topup"}),
 	}
 	for name, d := range cases {
-		err := c.HandleBatch(t.Context(), []broker.Delivery{delivery(t, list("topup", addr(9))), d})
+		err := c.HandleBatch(t.Context(), []broker.Delivery{servicetest.Delivery(t, "", list("topup", addr(9))), d})
 		if _, ok := broker.IsPoison(err); !ok {
 			t.Errorf("%s: %v, want a poison error", name, err)
 		}
@@ -125,7 +116,7 @@ func TestRecordsFromBlock(t *testing.T) {
 		{"watch of an older version", events.WatchAddress{Chain: "eth", Owner: "matcher", Address: addr(24)}, addr(24), nil},
 	}
 	for _, tc := range tests {
-		if err := c.Handle(t.Context(), delivery(t, tc.msg)); err != nil {
+		if err := c.Handle(t.Context(), servicetest.Delivery(t, "", tc.msg)); err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		var w store.Watched

@@ -12,7 +12,6 @@ import (
 
 	"paysuite/pkg/contract"
 	"paysuite/pkg/events"
-	"paysuite/pkg/money"
 	"paysuite/pkg/service/servicetest"
 	"paysuite/pkg/witness/witnesstest"
 	"paysuite/services/matcher/internal/store"
@@ -28,26 +27,26 @@ func TestReorgedPaymentReported(t *testing.T) {
 	s := start(t)
 	const hook = "https://shop.example/orders"
 	ev, created := s.payOrder("r-1", hook)
-	s.webhook(created, hook)
-	tx, _, err := s.chain.Eth.TransactionByHash(t.Context(), common.HexToHash(ev.TxHash))
+	s.Webhook(created, hook)
+	tx, _, err := s.Chain.Eth.TransactionByHash(t.Context(), common.HexToHash(ev.TxHash))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.transfer(s.keys, ev)
-	seen := s.expect("r-1", contract.EventPaid, contract.StatusPending, "")
-	s.webhook(seen, hook)
+	s.Transfer(s.Keys, ev)
+	seen := s.Expect("r-1", contract.EventPaid, contract.StatusPending, "")
+	s.Webhook(seen, hook)
 
 	s.reorg(1, ev.TxHash)
 	removed := ev
 	removed.Kind, removed.Sequence = events.KindRemoved, ev.Sequence+1
-	s.transfer(s.keys, removed)
-	s.transfer(s.keys, removed) // delivered twice
-	reorged := s.expect("r-1", contract.EventPaid, contract.StatusFailed, contract.ErrReorged)
+	s.Transfer(s.Keys, removed)
+	s.Transfer(s.Keys, removed) // delivered twice
+	reorged := s.Expect("r-1", contract.EventPaid, contract.StatusFailed, contract.ErrReorged)
 	if reorged.Str("tx_hash") != ev.TxHash || reorged.Str("paid_amount") != "4" || reorged.MessageID == seen.MessageID {
 		t.Fatalf("reorged return %s (message_id %s)", reorged.Body, reorged.MessageID)
 	}
-	s.webhook(reorged, hook)
-	if a := s.alert(); a.Kind != "payment_reorged" || a.Key != "r-1" || a.Service != "matcher" {
+	s.Webhook(reorged, hook)
+	if a := s.Alert(); a.Kind != "payment_reorged" || a.Key != "r-1" || a.Service != "matcher" {
 		t.Fatalf("alert %+v", a)
 	}
 	if st := s.state("r-1"); st != store.StateOpen {
@@ -55,22 +54,22 @@ func TestReorgedPaymentReported(t *testing.T) {
 	}
 
 	// The payer's wallet broadcasts the same transaction again.
-	if err := s.chain.Eth.SendTransaction(t.Context(), tx); err != nil {
+	if err := s.Chain.Eth.SendTransaction(t.Context(), tx); err != nil {
 		t.Fatal(err)
 	}
 	again := ev
 	again.Sequence = removed.Sequence + 1
 	again.BlockNumber, again.BlockHash = s.mined(tx.Hash())
-	s.transfer(s.keys, again)
-	seenAgain := s.expect("r-1", contract.EventPaid, contract.StatusPending, "")
+	s.Transfer(s.Keys, again)
+	seenAgain := s.Expect("r-1", contract.EventPaid, contract.StatusPending, "")
 	if seenAgain.MessageID == seen.MessageID || seenAgain.Int("block_number") != int(again.BlockNumber) {
 		t.Fatalf("seen again %s (message_id %s), first seen %s (message_id %s)",
 			seenAgain.Body, seenAgain.MessageID, seen.Body, seen.MessageID)
 	}
-	s.webhook(seenAgain, hook)
-	s.chain.Mine(depth - 1)
-	s.transfer(s.keys, witnesstest.Confirmed(again, depth))
-	s.webhook(s.expect("r-1", contract.EventPaid, contract.StatusSuccess, ""), hook)
+	s.Webhook(seenAgain, hook)
+	s.Chain.Mine(depth - 1)
+	s.Transfer(s.Keys, witnesstest.Confirmed(again, depth))
+	s.Webhook(s.Expect("r-1", contract.EventPaid, contract.StatusSuccess, ""), hook)
 	if st := s.state("r-1"); st != store.StatePaid {
 		t.Fatalf("order %s after its payment was confirmed", st)
 	}
@@ -84,29 +83,29 @@ func TestConfirmedPaymentRemoved(t *testing.T) {
 	s := start(t)
 	const hook = "https://shop.example/orders"
 	ev, created := s.payOrder("c-1", hook)
-	s.webhook(created, hook)
-	s.transfer(s.keys, ev)
-	s.webhook(s.expect("c-1", contract.EventPaid, contract.StatusPending, ""), hook)
-	s.chain.Mine(depth - 1)
+	s.Webhook(created, hook)
+	s.Transfer(s.Keys, ev)
+	s.Webhook(s.Expect("c-1", contract.EventPaid, contract.StatusPending, ""), hook)
+	s.Chain.Mine(depth - 1)
 	confirmed := witnesstest.Confirmed(ev, depth)
-	s.transfer(s.keys, confirmed)
-	s.webhook(s.expect("c-1", contract.EventPaid, contract.StatusSuccess, ""), hook)
+	s.Transfer(s.Keys, confirmed)
+	s.Webhook(s.Expect("c-1", contract.EventPaid, contract.StatusSuccess, ""), hook)
 
 	s.reorg(depth, ev.TxHash)
 	removed := confirmed
 	removed.Kind, removed.Sequence = events.KindRemoved, confirmed.Sequence+1
-	s.transfer(s.keys, removed)
-	s.transfer(s.keys, removed) // delivered twice
-	a := s.alert()
+	s.Transfer(s.Keys, removed)
+	s.Transfer(s.Keys, removed) // delivered twice
+	a := s.Alert()
 	if a.Kind != events.AlertConfirmedRemoved || a.Service != "matcher" ||
 		a.Key != contract.DepositID(ev.Chain, ev.TxHash, ev.LogIndex) || !strings.Contains(a.Message, "c-1") {
 		t.Fatalf("alert %+v", a)
 	}
 	// No return and no webhook came of the removal: the next ones are those
 	// of the next order.
-	s.request(map[string]any{"request_id": "c-2", "order_id": "o-c-2", "amount": "1", "callback_url": hook},
-		[]byte(s.cfg.SignSecret), time.Now())
-	s.webhook(s.expect("c-2", contract.EventCreated, contract.StatusSuccess, ""), hook)
+	s.Request(map[string]any{"request_id": "c-2", "order_id": "o-c-2", "amount": "1", "callback_url": hook},
+		s.Secret, time.Now())
+	s.Webhook(s.Expect("c-2", contract.EventCreated, contract.StatusSuccess, ""), hook)
 	if st := s.state("c-1"); st != store.StatePaid {
 		t.Fatalf("confirmed order became %s", st)
 	}
@@ -115,40 +114,34 @@ func TestConfirmedPaymentRemoved(t *testing.T) {
 // payOrder opens an order of 4 USDT with callback and pays it on chain; it
 // returns the transfer as the listener first reports it, and the created return.
 func (s *suite) payOrder(requestID, callback string) (events.Transfer, servicetest.Return) {
-	s.t.Helper()
-	s.request(map[string]any{"request_id": requestID, "order_id": "o-" + requestID, "amount": "4", "callback_url": callback},
-		[]byte(s.cfg.SignSecret), time.Now())
-	created := s.expect(requestID, contract.EventCreated, contract.StatusSuccess, "")
-	amount, err := money.Parse(created.Str("pay_amount"), 6)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	ev := s.chain.Pay([]common.Address{common.HexToAddress(created.Str("pay_address"))},
-		[]int64{money.ToBaseUnits(amount, 6).Int64()})[0]
-	return ev, created
+	s.T.Helper()
+	s.Request(map[string]any{"request_id": requestID, "order_id": "o-" + requestID, "amount": "4", "callback_url": callback},
+		s.Secret, time.Now())
+	created := s.Expect(requestID, contract.EventCreated, contract.StatusSuccess, "")
+	return s.pay(created), created
 }
 
 // reorg replaces the last n blocks of the chain and checks that the
 // transaction txHash is no longer on it.
 func (s *suite) reorg(n int, txHash string) {
-	s.t.Helper()
-	if err := s.chain.Dev.Reorg(n); err != nil {
-		s.t.Fatal(err)
+	s.T.Helper()
+	if err := s.Chain.Dev.Reorg(n); err != nil {
+		s.T.Fatal(err)
 	}
-	if _, err := s.chain.Eth.TransactionReceipt(s.t.Context(), common.HexToHash(txHash)); !errors.Is(err, ethereum.NotFound) {
-		s.t.Fatalf("transaction %s after a reorg of %d blocks: %v, want it gone", txHash, n, err)
+	if _, err := s.Chain.Eth.TransactionReceipt(s.T.Context(), common.HexToHash(txHash)); !errors.Is(err, ethereum.NotFound) {
+		s.T.Fatalf("transaction %s after a reorg of %d blocks: %v, want it gone", txHash, n, err)
 	}
 }
 
 // mined mines until the transaction is in a block, and returns the block's
 // number and hash as the listener reports them.
 func (s *suite) mined(tx common.Hash) (uint64, string) {
-	s.t.Helper()
+	s.T.Helper()
 	var r *types.Receipt
-	servicetest.Eventually(s.t, "transaction "+tx.Hex()+" mined", func() bool {
-		s.chain.Mine(1)
+	servicetest.Eventually(s.T, "transaction "+tx.Hex()+" mined", func() bool {
+		s.Chain.Mine(1)
 		var err error
-		r, err = s.chain.Eth.TransactionReceipt(s.t.Context(), tx)
+		r, err = s.Chain.Eth.TransactionReceipt(s.T.Context(), tx)
 		return err == nil
 	})
 	return r.BlockNumber.Uint64(), strings.ToLower(r.BlockHash.Hex())

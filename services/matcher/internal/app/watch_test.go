@@ -16,20 +16,14 @@ import (
 // payment however late the request reaches it.
 func TestOrderAddressCarriesHandOutBlock(t *testing.T) {
 	s := start(t)
-	watches := brokertest.Follow(t, s.internal, events.WatchQueue)
-	s.chain.Mine(20)
-	before, err := s.chain.Eth.BlockNumber(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.request(map[string]any{"request_id": "w-1", "order_id": "w-1", "amount": "5"}, []byte(s.cfg.SignSecret), time.Now())
-	created := s.expect("w-1", contract.EventCreated, contract.StatusSuccess, "")
-	after, err := s.chain.Eth.BlockNumber(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	watches := brokertest.Follow(t, s.Internal, events.WatchQueue)
+	s.Chain.Mine(20)
+	before := s.Head()
+	s.Request(map[string]any{"request_id": "w-1", "order_id": "w-1", "amount": "5"}, s.Secret, time.Now())
+	created := s.Expect("w-1", contract.EventCreated, contract.StatusSuccess, "")
+	after := s.Head()
 	for {
-		w := servicetest.Open[events.WatchAddress](t, s.keys, watches, "watch request")
+		w := servicetest.Open[events.WatchAddress](t, s.Keys, watches, "watch request")
 		if w.Address != created.Str("pay_address") {
 			continue // the shared address, watched at start without a block
 		}

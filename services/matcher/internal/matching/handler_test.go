@@ -16,6 +16,7 @@ import (
 	"paysuite/pkg/contract"
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/events"
+	"paysuite/pkg/service/servicetest"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/witness/witnesstest"
 	"paysuite/proto"
@@ -32,13 +33,7 @@ const (
 // depth is the confirmation depth of the tests.
 const depth = 2
 
-var internal = func() events.Keys {
-	k, err := events.NewKeys([]byte("matcher-internal-secret"))
-	if err != nil {
-		panic(err)
-	}
-	return k
-}()
+var internal = servicetest.MustKeys("matcher-internal-secret")
 
 type fixture struct {
 	t      *testing.T

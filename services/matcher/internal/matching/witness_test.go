@@ -7,6 +7,7 @@ import (
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/events"
+	"paysuite/pkg/service/servicetest"
 	"paysuite/pkg/witness"
 	"paysuite/services/matcher/internal/store"
 )
@@ -17,16 +18,8 @@ import (
 // towards the order: it is dead-lettered with the reason and raises an
 // operator alert. The genuine event still settles the order.
 func TestChainContradictsPayment(t *testing.T) {
-	cases := []struct {
-		name   string
-		change func(*events.Transfer)
-	}{
-		{"a transaction not on chain", func(e *events.Transfer) { e.TxHash = "0x" + strings.Repeat("5a", 32) }},
-		{"a real transaction with a changed amount", func(e *events.Transfer) { e.Amount = "10000000000" }},
-		{"a real transaction with a changed log_index", func(e *events.Transfer) { e.LogIndex = 7 }},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+	for _, c := range servicetest.Contradictions("10000000000") {
+		t.Run(c.Name, func(t *testing.T) {
 			f := newFixture(t)
 			a := addr("9")
 			f.order("w", a, store.ModeAddress, "10000000", "10000000")
@@ -35,7 +28,7 @@ func TestChainContradictsPayment(t *testing.T) {
 
 			forged := f.transfer("real", a, "10000000")
 			forged.Kind, forged.Sequence = events.KindConfirmed, 2
-			c.change(&forged)
+			c.Change(&forged)
 			body, err := json.Marshal(forged)
 			if err != nil {
 				t.Fatal(err)

@@ -16,10 +16,9 @@ import (
 	"paysuite/pkg/db"
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/events"
-	"paysuite/pkg/hdwallet"
 	"paysuite/pkg/request"
+	"paysuite/pkg/service/servicetest"
 	"paysuite/pkg/sign"
-	"paysuite/pkg/tokens"
 	"paysuite/proto"
 	"paysuite/services/matcher/internal/config"
 	"paysuite/services/matcher/internal/requests"
@@ -52,24 +51,13 @@ func openSchema(t *testing.T, n int) []*gorm.DB {
 
 func newHandler(t *testing.T, gdb *gorm.DB) *requests.Handler {
 	t.Helper()
-	xpub, err := hdwallet.XPubFromMnemonic(hdwallet.DevMnemonic, config.DevOrderPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := hdwallet.ParseXPub(xpub)
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := servicetest.DevXPub(t, config.DevOrderPath)
 	shared, err := keys.Address(0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := tokens.Parse(tokens.DevUSDT)
-	if err != nil {
-		t.Fatal(err)
-	}
 	h := &requests.Handler{
-		Store: store.New(gdb), Names: contract.DefaultNames(), Chain: "ETH", Tokens: list, Keys: keys,
+		Store: store.New(gdb), Names: contract.DefaultNames(), Chain: "ETH", Tokens: servicetest.DevTokens(t), Keys: keys,
 		SharedAddress: lower(shared.Hex()), OffsetDecimals: 2, MaxOffsetSteps: 100000,
 		Internal: internal, Sealer: sign.Sealer{Secret: []byte(secret)}, Log: zerolog.Nop(), OnCommit: func() {},
 	}
@@ -87,13 +75,7 @@ func (p failingPublisher) Publish(_ context.Context, _, _ string, m broker.Messa
 	return nil
 }
 
-var internal = func() events.Keys {
-	k, err := events.NewKeys([]byte("matcher-internal-secret"))
-	if err != nil {
-		panic(err)
-	}
-	return k
-}()
+var internal = servicetest.MustKeys("matcher-internal-secret")
 
 func lower(s string) string {
 	b := []byte(s)

@@ -22,13 +22,7 @@ import (
 var migrations embed.FS
 
 // Migrations are the schema's versioned migrations.
-func Migrations() fs.FS {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // the embedded directory is fixed at build time
-	}
-	return sub
-}
+func Migrations() fs.FS { return db.Migrations(migrations, "migrations") }
 
 // Order modes.
 const (

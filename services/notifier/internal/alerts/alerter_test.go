@@ -4,73 +4,27 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/rs/zerolog"
 
+	"paysuite/pkg/broker/brokertest"
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/events"
 	"paysuite/services/notifier/internal/alerts"
+	"paysuite/services/notifier/internal/alerts/alertstest"
 	"paysuite/services/notifier/internal/store"
 )
 
 const token = "123456:SECRET-TOKEN"
 
-// botAPI is a local stand-in for the Telegram Bot API's sendMessage.
-type botAPI struct {
-	srv    *httptest.Server
-	mu     sync.Mutex
-	msgs   []string
-	fail   bool
-	failed int
-}
-
-func newBotAPI(t *testing.T) *botAPI {
-	b := &botAPI{}
-	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/bot"+token+"/sendMessage" || r.Method != http.MethodPost {
-			http.Error(w, `{"ok":false,"description":"Not Found"}`, http.StatusNotFound)
-			return
-		}
-		var m struct {
-			ChatID string `json:"chat_id"`
-			Text   string `json:"text"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&m); err != nil || m.ChatID != "-1001" {
-			http.Error(w, `{"ok":false,"description":"Bad Request"}`, http.StatusBadRequest)
-			return
-		}
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		if b.fail {
-			b.failed++
-			http.Error(w, `{"ok":false,"description":"Too Many Requests"}`, http.StatusTooManyRequests)
-			return
-		}
-		b.msgs = append(b.msgs, m.Text)
-		_, _ = w.Write([]byte(`{"ok":true,"result":{}}`))
-	}))
-	t.Cleanup(b.srv.Close)
-	return b
-}
-
-func (b *botAPI) messages() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.msgs...)
-}
-
-func newAlerter(t *testing.T, api *botAPI, minInterval time.Duration) *alerts.Alerter {
+func newAlerter(t *testing.T, api *alertstest.Chat, minInterval time.Duration) *alerts.Alerter {
 	gdb := dbtest.Open(t, store.Migrations())
 	a := &alerts.Alerter{DB: gdb, MinInterval: minInterval, Tick: 20 * time.Millisecond, Log: zerolog.Nop(),
-		Sender: &alerts.Telegram{APIURL: api.srv.URL, Token: token, ChatID: "-1001", Client: api.srv.Client()}}
+		Sender: &alerts.Telegram{APIURL: api.Server.URL, Token: token, ChatID: "-1001", Client: api.Server.Client()}}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = a.Run(ctx) }()
@@ -78,20 +32,20 @@ func newAlerter(t *testing.T, api *botAPI, minInterval time.Duration) *alerts.Al
 	return a
 }
 
-func waitMessages(t *testing.T, api *botAPI, n int) []string {
+func waitMessages(t *testing.T, api *alertstest.Chat, n int) []string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for len(api.messages()) < n {
+	for len(api.Messages()) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("got %d chat messages, want %d: %q", len(api.messages()), n, api.messages())
+			t.Fatalf("got %d chat messages, want %d: %q", len(api.Messages()), n, api.Messages())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return api.messages()
+	return api.Messages()
 }
 
 func TestIncidentSendsFirstAlertThenOneSummary(t *testing.T) {
-	api := newBotAPI(t)
+	api := alertstest.NewChat(t, token, "-1001")
 	a := newAlerter(t, api, 3*time.Second) // far longer than raising 51 alerts takes, even on a busy machine
 	raise := func(kind, key, msg string) {
 		if err := a.Raise(t.Context(), events.Alert{Kind: kind, Key: key, Service: "withdraw", Message: msg}); err != nil {
@@ -113,26 +67,23 @@ func TestIncidentSendsFirstAlertThenOneSummary(t *testing.T) {
 	}
 	deadline := time.Now().Add(1500 * time.Millisecond)
 	for time.Now().Before(deadline) {
-		if n := len(api.messages()); n != 3 {
-			t.Fatalf("%d messages, want 3: %q", n, api.messages())
+		if n := len(api.Messages()); n != 3 {
+			t.Fatalf("%d messages, want 3: %q", n, api.Messages())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
 func TestChatFailureRetried(t *testing.T) {
-	api := newBotAPI(t)
-	api.fail = true
+	api := alertstest.NewChat(t, token, "-1001")
+	api.Fail(true)
 	a := newAlerter(t, api, time.Hour)
 	if err := a.Raise(t.Context(), events.Alert{Kind: events.AlertPayoutFailed, Key: "withdraw:reverted", Message: "w-1"}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		api.mu.Lock()
-		failed := api.failed
-		api.mu.Unlock()
-		if failed > 0 {
+		if api.Failed() > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -140,9 +91,7 @@ func TestChatFailureRetried(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	api.mu.Lock()
-	api.fail = false
-	api.mu.Unlock()
+	api.Fail(false)
 	msgs := waitMessages(t, api, 1)
 	if !strings.Contains(msgs[0], "payout_failed") {
 		t.Fatalf("message: %q", msgs[0])
@@ -160,16 +109,8 @@ func TestTelegramErrorsDoNotLeakToken(t *testing.T) {
 // TestDeadLetterQueueAlertsOnce fills a dead-letter queue of the real broker
 // and checks it repeatedly: one alert, not one per check or per message.
 func TestDeadLetterQueueAlertsOnce(t *testing.T) {
-	url := "amqp://guest:guest@127.0.0.1:5672/"
-	conn, err := amqp.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := brokertest.URL
+	_, ch := brokertest.RawChannel(t, url, false)
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	queue := "test.dead." + hex.EncodeToString(b[:])
@@ -178,7 +119,7 @@ func TestDeadLetterQueueAlertsOnce(t *testing.T) {
 	}
 	t.Cleanup(func() { _, _ = ch.QueueDelete(queue, false, false, false) })
 
-	api := newBotAPI(t)
+	api := alertstest.NewChat(t, token, "-1001")
 	a := newAlerter(t, api, time.Hour)
 	w := &alerts.DeadLetterWatch{URL: url, Queue: queue, Interval: time.Hour, Alerter: a, Log: zerolog.Nop()}
 	t.Cleanup(func() { _ = w.Run(canceled()) }) // closes its connection
@@ -214,8 +155,8 @@ func TestDeadLetterQueueAlertsOnce(t *testing.T) {
 		t.Fatalf("message: %q", msgs[0])
 	}
 	time.Sleep(200 * time.Millisecond) // room for a (wrong) second message
-	if n := len(api.messages()); n != 1 {
-		t.Fatalf("%d messages, want 1: %q", n, api.messages())
+	if n := len(api.Messages()); n != 1 {
+		t.Fatalf("%d messages, want 1: %q", n, api.Messages())
 	}
 }
 
@@ -228,7 +169,7 @@ func canceled() context.Context {
 // TestLongNonASCIIAlertSent raises an alert whose texts are longer than their
 // columns and not ASCII: it is recorded and sent, cut at a character.
 func TestLongNonASCIIAlertSent(t *testing.T) {
-	api := newBotAPI(t)
+	api := alertstest.NewChat(t, token, "-1001")
 	a := newAlerter(t, api, time.Hour)
 	key, msg := strings.Repeat("€", 300), strings.Repeat("é", 3000)
 	if err := a.Raise(t.Context(), events.Alert{Kind: strings.Repeat("ü", 100), Key: key, Service: "withdraw",

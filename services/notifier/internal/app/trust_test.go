@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"paysuite/pkg/broker"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/events"
+	"paysuite/pkg/service/servicetest"
 	"paysuite/pkg/sign"
 )
 
@@ -21,82 +21,53 @@ import (
 // alert does reach it.
 func TestForgedAlertsNeverReachTheChat(t *testing.T) {
 	n := startNotifier(t)
-	keys, err := events.NewKeys([]byte(internalSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	outsider, err := events.NewKeys([]byte("guessed-internal-secret"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	alert := func(msg string) events.Alert {
 		return events.Alert{Kind: events.AlertLowBalance, Key: "0xhot", Service: "withdraw", Message: msg, At: time.Now().Unix()}
 	}
-	sealed := func(k events.Keys, key string, v any) []byte {
-		body, err := k.Seal(key, v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return body
-	}
-	raw, err := json.Marshal(alert("FORGED unsealed"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lowBalance, payoutFailed := events.AlertKey(events.AlertLowBalance), events.AlertKey(events.AlertPayoutFailed)
-	forged := []struct {
-		id, exchange, key string
-		body              []byte
-		reason            string
-	}{
-		{"alert-unsealed", events.Exchange, lowBalance, raw, "not an internal envelope"},
-		{"alert-wrong-key", events.Exchange, lowBalance, sealed(outsider, lowBalance, alert("FORGED wrong key")), "bad mac"},
-		{"alert-rekeyed", events.Exchange, lowBalance, sealed(keys, payoutFailed, alert("FORGED re-keyed")), "sealed for another routing key"},
-		{"alert-straight-to-queue", "", events.AlertQueue, sealed(keys, lowBalance, alert("FORGED to the queue")), "sealed for another routing key"},
-	}
-	for _, f := range forged {
-		n.internal.publish(f.exchange, f.key, f.id, f.body)
-	}
-	waitFor(t, "every forged alert dead-lettered", func() bool {
-		info, err := n.internal.inspect(deadQueue)
-		return err == nil && info.Messages >= len(forged)
-	})
-	dead := map[string]string{}
-	for _, d := range n.internal.take(deadQueue) {
-		reason, _ := d.Headers[broker.HeaderDeadReason].(string)
-		dead[d.MessageId] = reason
-	}
-	for _, f := range forged {
-		if !strings.Contains(dead[f.id], f.reason) {
-			t.Errorf("%s dead-lettered as %q, want %q", f.id, dead[f.id], f.reason)
-		}
-	}
+	lowBalance, forged := events.AlertKey(events.AlertLowBalance), alert("FORGED")
+	n.refuse(servicetest.Forgeries(t, internalKeys, "alert", lowBalance, forged,
+		events.AlertKey(events.AlertPayoutFailed), forged, events.AlertQueue))
 
-	n.internal.publish(events.Exchange, lowBalance, "alert-sealed", sealed(keys, lowBalance, alert("GENUINE hot wallet low")))
-	waitFor(t, "the sealed alert and the forgery in the chat", func() bool {
+	n.internal.Publish(events.Exchange, lowBalance, "alert-sealed", servicetest.Seal(t, internalKeys, lowBalance, alert("GENUINE hot wallet low")))
+	servicetest.Eventually(t, "the sealed alert and the forgery in the chat", func() bool {
 		var genuine, forgery bool
-		for _, m := range n.chat.messages() {
+		for _, m := range n.chat.Messages() {
 			genuine = genuine || strings.Contains(m, "GENUINE hot wallet low")
 			forgery = forgery || strings.Contains(m, events.AlertForgedMessage+" ("+events.AlertQueue+") from notifier")
 		}
 		return genuine && forgery
 	})
-	for _, m := range n.chat.messages() {
+	for _, m := range n.chat.Messages() {
 		if strings.Contains(m, "FORGED") {
 			t.Errorf("a forged alert reached the chat: %q", m)
 		}
 	}
 }
 
-// sealedWebhook is the Webhook message a service writes with a return, for
-// callback, sealed with keys.
-func sealedWebhook(t *testing.T, keys events.Keys, key string, w events.Webhook) []byte {
-	t.Helper()
-	body, err := keys.Seal(key, w)
-	if err != nil {
-		t.Fatal(err)
+// internalKeys are the suite's internal keys.
+var internalKeys = servicetest.MustKeys(internalSecret)
+
+// refuse publishes the forgeries and checks that each is dead-lettered for
+// its reason.
+func (n *notifier) refuse(forged []servicetest.Forgery) {
+	n.t.Helper()
+	for _, f := range forged {
+		n.internal.Publish(f.Exchange, f.Key, f.ID, f.Body)
 	}
-	return body
+	servicetest.Eventually(n.t, "every forged message dead-lettered", func() bool {
+		info, err := n.internal.Inspect(deadQueue)
+		return err == nil && info.Messages >= len(forged)
+	})
+	dead := map[string]string{}
+	for _, d := range n.internal.Take(deadQueue) {
+		reason, _ := d.Headers[broker.HeaderDeadReason].(string)
+		dead[d.MessageId] = reason
+	}
+	for _, f := range forged {
+		if !strings.Contains(dead[f.ID], f.Reason) {
+			n.t.Errorf("%s dead-lettered as %q, want %q", f.ID, dead[f.ID], f.Reason)
+		}
+	}
 }
 
 // orderReturn is the Webhook of a signed return of the order o-1.
@@ -119,16 +90,12 @@ func orderReturn(t *testing.T, event string, status int, callback string) events
 func TestWebhooksVerifyWithStandardWebhooks(t *testing.T) {
 	n := startNotifier(t)
 	h := newHook(t)
-	keys, err := events.NewKeys([]byte(internalSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
 	created := orderReturn(t, contract.EventCreated, 1, h.srv.URL+"/hooks")
 	for range 2 { // the message and its redelivery
-		n.internal.publish(events.Exchange, events.WebhookKey, "webhook:"+created.MessageID,
-			sealedWebhook(t, keys, events.WebhookKey, created))
+		n.internal.Publish(events.Exchange, events.WebhookKey, "webhook:"+created.MessageID,
+			servicetest.Seal(t, internalKeys, events.WebhookKey, created))
 	}
-	waitFor(t, "the webhook", func() bool { return len(h.received()) >= 1 })
+	servicetest.Eventually(t, "the webhook", func() bool { return len(h.received()) >= 1 })
 	got := h.received()[0]
 	if string(got.body) != created.Body || got.header.Get("webhook-id") != created.MessageID {
 		t.Fatalf("webhook %s with id %q, want the created return %s with id %q", got.body, got.header.Get("webhook-id"),
@@ -161,33 +128,9 @@ func TestWebhooksVerifyWithStandardWebhooks(t *testing.T) {
 func TestForgedWebhooksNeverDelivered(t *testing.T) {
 	n := startNotifier(t)
 	h := newHook(t)
-	keys, err := events.NewKeys([]byte(internalSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	outsider, err := events.NewKeys([]byte("guessed-internal-secret"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	evil := orderReturn(t, contract.EventCreated, 1, h.srv.URL+"/evil")
-	raw, err := json.Marshal(evil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lowBalance := events.AlertKey(events.AlertLowBalance)
-	forged := []struct {
-		id, exchange, key string
-		body              []byte
-		reason            string
-	}{
-		{"webhook-unsealed", events.Exchange, events.WebhookKey, raw, "not an internal envelope"},
-		{"webhook-wrong-key", events.Exchange, events.WebhookKey, sealedWebhook(t, outsider, events.WebhookKey, evil), "bad mac"},
-		{"webhook-rekeyed", events.Exchange, events.WebhookKey, sealedWebhook(t, keys, lowBalance, evil), "sealed for another routing key"},
-		{"webhook-straight-to-queue", "", events.WebhookQueue, sealedWebhook(t, keys, events.WebhookKey, evil), "sealed for another routing key"},
-	}
-	for _, f := range forged {
-		n.internal.publish(f.exchange, f.key, f.id, f.body)
-	}
+	n.refuse(servicetest.Forgeries(t, internalKeys, "webhook", events.WebhookKey, evil,
+		events.AlertKey(events.AlertLowBalance), evil, events.WebhookQueue))
 	names := contract.DefaultNames()
 	for key, fields := range map[string]map[string]any{
 		names.OrderKey:       {"request_id": "o-1", "order_id": "A-1", "amount": "5", "callback_url": h.srv.URL + "/evil"},
@@ -197,26 +140,12 @@ func TestForgedWebhooksNeverDelivered(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n.public.publish(names.Exchange, key, key, body)
+		n.public.Publish(names.Exchange, key, key, body)
 	}
 	genuine := orderReturn(t, contract.EventPaid, 2, h.srv.URL+"/hooks")
-	n.internal.publish(events.Exchange, events.WebhookKey, "webhook-sealed", sealedWebhook(t, keys, events.WebhookKey, genuine))
+	n.internal.Publish(events.Exchange, events.WebhookKey, "webhook-sealed", servicetest.Seal(t, internalKeys, events.WebhookKey, genuine))
 
-	waitFor(t, "every forged message dead-lettered", func() bool {
-		info, err := n.internal.inspect(deadQueue)
-		return err == nil && info.Messages >= len(forged)
-	})
-	dead := map[string]string{}
-	for _, d := range n.internal.take(deadQueue) {
-		reason, _ := d.Headers[broker.HeaderDeadReason].(string)
-		dead[d.MessageId] = reason
-	}
-	for _, f := range forged {
-		if !strings.Contains(dead[f.id], f.reason) {
-			t.Errorf("%s dead-lettered as %q, want %q", f.id, dead[f.id], f.reason)
-		}
-	}
-	waitFor(t, "the sealed webhook", func() bool { return len(h.received()) >= 1 })
+	servicetest.Eventually(t, "the sealed webhook", func() bool { return len(h.received()) >= 1 })
 	n.internal.waitSettled(events.WebhookQueue)
 	// On the public side the notifier declares the contract's queues and
 	// no other: none that the public exchange would copy messages into.

@@ -16,6 +16,7 @@ import (
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/events"
+	"paysuite/pkg/service/servicetest"
 )
 
 const amqpURL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -115,17 +116,6 @@ func (c *consumer) dead(t *testing.T) map[string]string {
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestConsumedBatchFallsBack consumes Webhook messages through the real
 // broker and the guard with a batch handler that commits each batch and then
 // fails, as when the process dies before its acks: the broker hands each
@@ -151,9 +141,9 @@ func TestConsumedBatchFallsBack(t *testing.T) {
 		}
 	}
 	c.publish(t, ws)
-	waitFor(t, "every delivery recorded", func() bool { return count(t, gdb, "SELECT COUNT(*) FROM deliveries") == n })
+	servicetest.Eventually(t, "every delivery recorded", func() bool { return count(t, gdb, "SELECT COUNT(*) FROM deliveries") == n })
 	var dead map[string]string
-	waitFor(t, "the rejected returns dead-lettered", func() bool {
+	servicetest.Eventually(t, "the rejected returns dead-lettered", func() bool {
 		for id, reason := range c.dead(t) {
 			if dead == nil {
 				dead = map[string]string{}
@@ -199,13 +189,13 @@ func TestConsumedBatches(t *testing.T) {
 		ws = append(ws, hookOf(t, fmt.Sprintf("b-%d", i), "created", 1, "https://shop.example/b"))
 	}
 	c.publish(t, ws)
-	waitFor(t, "every delivery recorded", func() bool { return count(t, gdb, "SELECT COUNT(*) FROM deliveries") == n })
+	servicetest.Eventually(t, "every delivery recorded", func() bool { return count(t, gdb, "SELECT COUNT(*) FROM deliveries") == n })
 	second.Store(true)
 	c.publish(t, append(ws, ws[0]))
 	// The queue is consumed in order by one worker: once the last message is
 	// handled, every repeat was.
 	c.publish(t, []events.Webhook{hookOf(t, "last", "created", 1, "https://shop.example/b")})
-	waitFor(t, "the last delivery recorded", func() bool { return count(t, gdb, "SELECT COUNT(*) FROM deliveries") == n+1 })
+	servicetest.Eventually(t, "the last delivery recorded", func() bool { return count(t, gdb, "SELECT COUNT(*) FROM deliveries") == n+1 })
 	if got := woken.Load() - before.Load(); got != 1 {
 		t.Errorf("the deliverer was woken %d times for one new delivery", got)
 	}

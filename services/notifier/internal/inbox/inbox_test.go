@@ -2,7 +2,6 @@ package inbox_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"paysuite/pkg/broker"
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/events"
+	"paysuite/pkg/service/servicetest"
 	"paysuite/pkg/sign"
 	"paysuite/services/notifier/internal/inbox"
 	"paysuite/services/notifier/internal/store"
@@ -47,16 +47,6 @@ func hookOf(t *testing.T, requestID, event string, status int, callback string) 
 		Body: signedReturn(t, map[string]any{"request_id": requestID, "event": event, "status": status})}
 }
 
-// delivery is what the guard hands over of a Webhook message: its data.
-func delivery(t *testing.T, v any) broker.Delivery {
-	t.Helper()
-	data, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return broker.Delivery{RoutingKey: events.WebhookKey, Body: data}
-}
-
 func count(t *testing.T, gdb *gorm.DB, query string, args ...any) int64 {
 	t.Helper()
 	var n int64
@@ -83,7 +73,7 @@ func TestWebhookBecomesDelivery(t *testing.T) {
 	h.OnDeliveries = func() { woken++ }
 	w := hookOf(t, "o-1", "created", 1, "https://shop.example/hook")
 	for range 3 { // the message, then two redeliveries
-		if err := h.Handle(t.Context(), delivery(t, w)); err != nil {
+		if err := h.Handle(t.Context(), servicetest.Delivery(t, events.WebhookKey, w)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -122,7 +112,7 @@ func TestDeliveriesAreKeyedExactly(t *testing.T) {
 	long := hookOf(t, "d-1", "deposit", 2, "https://shop.example/a")
 	long.MessageID = "d-1:deposit:" + strings.Repeat("x", 243) // 255 bytes
 	for _, w := range []events.Webhook{upper, lower, otherFlow, otherURL, long} {
-		if err := h.Handle(t.Context(), delivery(t, w)); err != nil {
+		if err := h.Handle(t.Context(), servicetest.Delivery(t, events.WebhookKey, w)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -179,7 +169,7 @@ func TestUndeliverableWebhooks(t *testing.T) {
 		}), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := h.Handle(t.Context(), delivery(t, tc.msg))
+			err := h.Handle(t.Context(), servicetest.Delivery(t, events.WebhookKey, tc.msg))
 			reason, poison := broker.IsPoison(err)
 			switch {
 			case tc.reason == "" && err != nil:
@@ -204,12 +194,12 @@ func TestBatchAsOneByOne(t *testing.T) {
 	}
 	badURL := hookOf(t, "o-4", "created", 1, "mailto:shop@example.com")
 	batch := []broker.Delivery{
-		delivery(t, hookOf(t, "o-1", "created", 1, "https://shop.example/a")),
-		delivery(t, hookOf(t, "o-1", "paid", 2, "https://shop.example/a")),
-		delivery(t, hookOf(t, "o-1", "created", 1, "https://shop.example/a")),
-		delivery(t, hookOf(t, "o-2", "created", 1, gone)),
-		delivery(t, hookOf(t, "o-3", "expired", 0, "https://shop.example/b")),
-		delivery(t, badURL),
+		servicetest.Delivery(t, events.WebhookKey, hookOf(t, "o-1", "created", 1, "https://shop.example/a")),
+		servicetest.Delivery(t, events.WebhookKey, hookOf(t, "o-1", "paid", 2, "https://shop.example/a")),
+		servicetest.Delivery(t, events.WebhookKey, hookOf(t, "o-1", "created", 1, "https://shop.example/a")),
+		servicetest.Delivery(t, events.WebhookKey, hookOf(t, "o-2", "created", 1, gone)),
+		servicetest.Delivery(t, events.WebhookKey, hookOf(t, "o-3", "expired", 0, "https://shop.example/b")),
+		servicetest.Delivery(t, events.WebhookKey, badURL),
 	}
 	want := map[string]int64{
 		"SELECT COUNT(*) FROM deliveries":                                               4,
@@ -223,8 +213,8 @@ func TestBatchAsOneByOne(t *testing.T) {
 		}
 		expectCounts(t, gdb, want)
 	}
-	poisoned := []broker.Delivery{delivery(t, hookOf(t, "o-5", "created", 1, "https://shop.example/c")),
-		delivery(t, hookOf(t, "o-6", "rejected", 0, "https://shop.example/c"))}
+	poisoned := []broker.Delivery{servicetest.Delivery(t, events.WebhookKey, hookOf(t, "o-5", "created", 1, "https://shop.example/c")),
+		servicetest.Delivery(t, events.WebhookKey, hookOf(t, "o-6", "rejected", 0, "https://shop.example/c"))}
 	if _, ok := broker.IsPoison(h.HandleBatch(t.Context(), poisoned)); !ok {
 		t.Fatal("a batch holding a rejected return did not fail with a poison error")
 	}
@@ -238,7 +228,7 @@ func TestConcurrentBatches(t *testing.T) {
 	const n, workers = 120, 6
 	var all []broker.Delivery
 	for i := range n {
-		all = append(all, delivery(t, hookOf(t, fmt.Sprintf("c-%d", i), "created", 1, fmt.Sprintf("https://x.example/%d", i%7))))
+		all = append(all, servicetest.Delivery(t, events.WebhookKey, hookOf(t, fmt.Sprintf("c-%d", i), "created", 1, fmt.Sprintf("https://x.example/%d", i%7))))
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)

@@ -23,6 +23,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
 
+	"paysuite/pkg/db"
 	"paysuite/services/notifier/internal/column"
 )
 
@@ -30,13 +31,7 @@ import (
 var migrations embed.FS
 
 // Migrations are the schema's versioned migrations.
-func Migrations() fs.FS {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // the embedded directory is fixed at build time
-	}
-	return sub
-}
+func Migrations() fs.FS { return db.Migrations(migrations, "migrations") }
 
 // Delivery states.
 const (

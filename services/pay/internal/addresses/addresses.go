@@ -12,9 +12,9 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/rs/zerolog"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"paysuite/pkg/broker"
+	"paysuite/pkg/depositaddr"
 	"paysuite/pkg/events"
 	"paysuite/services/pay/internal/store"
 )
@@ -32,30 +32,17 @@ type Handler struct {
 // Only topup's allocated addresses derive from the key pay's seed matches;
 // addresses given to topup to watch have nothing to sign with.
 func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
-	a, err := events.ReadAnnouncement(d.Body)
-	if err != nil {
-		return broker.Poison(err.Error())
-	}
-	var rows []store.DepositAddress
-	for _, e := range a.DepositAddresses(h.Chain) {
+	return depositaddr.Learn(ctx, h.DB, d, h.Chain, h.Log, func(e events.ListedAddress) (store.DepositAddress, error) {
 		addr := common.HexToAddress(e.Address)
 		got, err := h.Derive(*e.Index)
 		if err != nil {
-			return fmt.Errorf("derive deposit index %d: %w", *e.Index, err)
+			return store.DepositAddress{}, fmt.Errorf("derive deposit index %d: %w", *e.Index, err)
 		}
 		if got != addr {
 			h.Log.Error().Str("address", e.Address).Uint32("index", *e.Index).Str("derived", strings.ToLower(got.Hex())).
 				Msg("announced deposit address does not derive from pay's seed: PAY_SEED_FILE or PAY_DEPOSIT_PATH does not match TOPUP_XPUB")
-			return broker.Poison(fmt.Sprintf("address %s is not index %d of pay's seed", e.Address, *e.Index))
+			return store.DepositAddress{}, broker.Poison(fmt.Sprintf("address %s is not index %d of pay's seed", e.Address, *e.Index))
 		}
-		rows = append(rows, store.DepositAddress{Address: store.Lower(addr), Chain: a.Chain, Index: *e.Index})
-	}
-	if len(rows) == 0 {
-		return nil
-	}
-	if err := h.DB.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
-		return fmt.Errorf("store %d deposit addresses: %w", len(rows), err)
-	}
-	h.Log.Debug().Int("addresses", len(rows)).Msg("deposit addresses known")
-	return nil
+		return store.DepositAddress{Address: store.Lower(addr), Chain: h.Chain, Index: *e.Index}, nil
+	})
 }

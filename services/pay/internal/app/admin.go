@@ -1,56 +1,39 @@
 package app
 
 import (
-	"context"
-	"errors"
-	"io"
-
-	"github.com/rs/zerolog"
 	"gorm.io/gorm"
 
-	"paysuite/pkg/db"
-	"paysuite/pkg/pendinglist"
+	"paysuite/pkg/payoutapp"
+	"paysuite/pkg/txsender"
 	"paysuite/services/pay/internal/config"
 	"paysuite/services/pay/internal/store"
+	"paysuite/services/pay/internal/wallets"
 )
 
-// ErrUsage means the operator command line was not understood.
-var ErrUsage = errors.New("usage")
+// Operator is pay's operator commands: its pending payments, and the nonce
+// repair of pay's addresses, the hot wallet and the deposit addresses it pays
+// from.
+func Operator(cfg config.Config) payoutapp.Operator {
+	return payoutapp.Operator{Name: "pay", Noun: "payments", PendingQuery: pendingQuery, Done: store.StateDone,
+		RepairFor: "for every address whose signing is stopped", Service: &cfg.Service, Migrations: store.Migrations(), Signer: signer(cfg)}
+}
 
-// Usage describes the operator commands.
-const Usage = `Usage:
-  pay                      run the service
-  pay pending              list the payments without a final answer yet:
-                           request id, state, transaction state, hash, nonce and age
-  pay repair-nonces [--apply]
-                           for every address whose signing is stopped (its nonces and
-                           the chain's disagree): say what was found and what the
-                           repair does; with --apply do it and resume signing
-`
-
-// Admin runs an operator command against the service's schema.
-func Admin(ctx context.Context, cfg config.Config, args []string, out io.Writer, log zerolog.Logger) error {
-	switch {
-	case len(args) == 1 && args[0] == "pending":
-	case len(args) >= 1 && args[0] == "repair-nonces":
-		apply, err := repairArgs(args[1:])
+// signer reads pay's hot wallet key and deposit seed, and derives the keys
+// of the deposit addresses recorded in the schema.
+func signer(cfg config.Config) func() (func(gdb *gorm.DB) txsender.Keys, error) {
+	return func() (func(gdb *gorm.DB) txsender.Keys, error) {
+		hotKey, err := cfg.HotKey()
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return repairNonces(ctx, cfg, apply, out, log)
-	default:
-		return ErrUsage
-	}
-	gdb, err := db.Open(ctx, cfg.DB, store.Migrations(), log)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if sqlDB, err := gdb.DB(); err == nil {
-			_ = sqlDB.Close()
+		mnemonic, err := cfg.Seed()
+		if err != nil {
+			return nil, err
 		}
-	}()
-	return printPending(ctx, gdb, out)
+		return func(gdb *gorm.DB) txsender.Keys {
+			return wallets.New(hotKey, mnemonic, cfg.DepositPath, gdb, cfg.Chain).Key
+		}, nil
+	}
 }
 
 // pendingQuery lists the requests not yet final with their current transaction.
@@ -58,7 +41,3 @@ const pendingQuery = `SELECT w.request_id, w.state, s.state AS send_state, s.tx_
 	TIMESTAMPDIFF(SECOND, w.created_at, NOW(6)) AS age_sec
 	FROM payments w LEFT JOIN tx_sends s ON s.send_key = COALESCE(w.send_key, w.fund_key)
 	WHERE w.state <> ? ORDER BY w.created_at, w.request_id`
-
-func printPending(ctx context.Context, gdb *gorm.DB, out io.Writer) error {
-	return pendinglist.Print(ctx, gdb, out, pendingQuery, "payments", store.StateDone)
-}

@@ -8,7 +8,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"paysuite/pkg/contract"
-	"paysuite/pkg/keystore"
 	"paysuite/services/pay/internal/store"
 )
 
@@ -27,12 +26,8 @@ func TestRefusedAmountsAndRecipients(t *testing.T) {
 	suiteWallet := common.HexToAddress("0x00000000000000000000000000000000005017e5")
 	s := startWith(t, map[string]string{"SUITE_ADDRESSES": " " + suiteWallet.Hex() + ", "})
 	user, deposit := s.learn(1), s.learn(2)
-	key, err := s.cfg.HotKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	hot := keystore.Address(key)
-	merchant := s.address("merchant").Hex()
+	hot := s.Hot()
+	merchant := s.Address("merchant").Hex()
 	cases := []struct {
 		id     string
 		to     string
@@ -46,24 +41,26 @@ func TestRefusedAmountsAndRecipients(t *testing.T) {
 		{"p-beyond-column", merchant, "1" + strings.Repeat("0", 59), contract.ErrInvalidAmount},
 		{"p-over-precise", merchant, "1.0000001", contract.ErrInvalidAmount},
 		{"p-zero-address", "0x0000000000000000000000000000000000000000", "1", contract.ErrInvalidAddress},
-		{"p-token", s.cfg.Tokens[0].Address.Hex(), "1", contract.ErrInvalidAddress},
+		{"p-token", s.Cfg.Tokens[0].Address.Hex(), "1", contract.ErrInvalidAddress},
 		{"p-hot-wallet", hot.Hex(), "1", contract.ErrInvalidAddress},
 		{"p-suite-wallet", strings.ToLower(suiteWallet.Hex()), "1", contract.ErrInvalidAddress},
 		{"p-deposit", deposit.Hex(), "1", contract.ErrInvalidAddress},
 		{"p-itself", user.Hex(), "1", contract.ErrInvalidAddress},
 	}
-	sends, attempts := s.count("tx_sends"), s.count("tx_attempts")
+	sends, attempts := s.Count("tx_sends"), s.Count("tx_attempts")
 	nonces := map[common.Address]uint64{}
 	for _, a := range []common.Address{hot, user} {
-		if nonces[a], err = s.eth.PendingNonceAt(t.Context(), a); err != nil {
+		n, err := s.Eth.PendingNonceAt(t.Context(), a)
+		if err != nil {
 			t.Fatal(err)
 		}
+		nonces[a] = n
 	}
 	for _, c := range cases {
 		sent := time.Now()
-		s.publish(s.public, s.cfg.Names.PayQueue, s.request(currentSecret, map[string]any{
+		s.Publish(s.Public, s.Cfg.Names.PayQueue, s.Request(currentSecret, map[string]any{
 			"request_id": c.id, "order_id": "order-" + c.id, "from_address": user.Hex(), "to_address": c.to, "amount": c.amount}, time.Now()))
-		r := s.expect(c.id, contract.EventPay, contract.StatusFailed)
+		r := s.Expect(c.id, contract.EventPay, contract.StatusFailed)
 		if took := time.Since(sent); took > time.Second {
 			t.Errorf("%s answered after %s, want within a second", c.id, took)
 		}
@@ -71,21 +68,21 @@ func TestRefusedAmountsAndRecipients(t *testing.T) {
 			t.Errorf("%s answered %s, want %s", c.id, r.Body, c.code)
 		}
 		var rows []store.Payment
-		if err := s.db.Where("request_id = ?", c.id).Find(&rows).Error; err != nil {
+		if err := s.DB.Where("request_id = ?", c.id).Find(&rows).Error; err != nil {
 			t.Fatal(err)
 		}
 		if len(rows) != 1 || rows[0].SendKey != nil || rows[0].FundKey != nil || rows[0].Error == nil || *rows[0].Error != c.code {
 			t.Errorf("%s stored %+v, want its refusal alone", c.id, rows)
 		}
 	}
-	if n := s.count("payments"); n != int64(len(cases)) {
+	if n := s.Count("payments"); n != int64(len(cases)) {
 		t.Errorf("%d payments stored, want the %d refusals", n, len(cases))
 	}
-	if s.count("tx_sends") != sends || s.count("tx_attempts") != attempts {
+	if s.Count("tx_sends") != sends || s.Count("tx_attempts") != attempts {
 		t.Errorf("a transaction was stored for a refused payment")
 	}
 	for a, before := range nonces {
-		if after, err := s.eth.PendingNonceAt(t.Context(), a); err != nil || after != before {
+		if after, err := s.Eth.PendingNonceAt(t.Context(), a); err != nil || after != before {
 			t.Errorf("the pending nonce of %s went from %d to %d (%v): it sent a transaction", a.Hex(), before, after, err)
 		}
 	}

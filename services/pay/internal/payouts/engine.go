@@ -21,6 +21,8 @@ import (
 	"paysuite/pkg/events"
 	"paysuite/pkg/money"
 	"paysuite/pkg/outbox"
+	"paysuite/pkg/payoutreturns"
+	"paysuite/pkg/returnhead"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/txsender"
 	"paysuite/services/pay/internal/returns"
@@ -297,8 +299,8 @@ func (e *Engine) freeETH(ctx context.Context, tx *gorm.DB, addr common.Address) 
 
 // Failure is the status-0 answer to p.
 func (e *Engine) Failure(p *store.Payment, ref Refusal) returns.Pay {
-	out := returns.Pay{RequestID: p.RequestID, Event: contract.EventPay, Status: contract.StatusFailed,
-		Error: ref.Code, Message: ref.Message, OrderID: deref(p.OrderID), Chain: p.Chain, Symbol: p.Symbol,
+	out := returns.Pay{Head: returnhead.Head{RequestID: p.RequestID, Event: contract.EventPay,
+		Status: contract.StatusFailed, Error: ref.Code, Message: ref.Message}, OrderID: deref(p.OrderID), Chain: p.Chain, Symbol: p.Symbol,
 		Amount: deref(p.Amount), ToAddress: deref(p.ToAddress)}
 	if p.Payer != nil && p.PaidFrom != nil {
 		out.FromAddress, out.PaidFrom = *p.Payer, *p.PaidFrom
@@ -321,30 +323,21 @@ func (e *Engine) FinishRefused(tx *gorm.DB, p *store.Payment, ref Refusal) error
 
 // finish stores the final answer out of p and queues it.
 func (e *Engine) finish(tx *gorm.DB, p *store.Payment, out returns.Pay, alertMsg string) error {
-	body, err := e.Sealer.Seal(out)
-	if err != nil {
-		return err
-	}
-	upd := map[string]any{"state": store.StateDone, "status": out.Status, "final_body": body,
-		"payer": p.Payer, "paid_from": p.PaidFrom}
+	upd := map[string]any{"state": store.StateDone, "status": out.Status, "payer": p.Payer, "paid_from": p.PaidFrom}
 	if out.Error != "" {
 		upd["error"] = out.Error
 	}
 	if p.SendKey == nil {
 		upd["send_key"] = nil
 	}
-	if err := tx.Model(p).Updates(upd).Error; err != nil {
-		return fmt.Errorf("store final answer of %s: %w", p.RequestID, err)
+	body, msgs, err := e.queue().Final(tx, p, p.RequestID, p.CallbackURL, contract.EventPay, out, upd)
+	if err != nil {
+		return err
 	}
 	if e.OnFinal != nil {
 		e.OnFinal(out.Status)
 	}
 	p.FinalBody = body
-	msgs, err := events.Return{RequestID: p.RequestID, CallbackURL: p.CallbackURL,
-		MessageID: p.RequestID + ":" + contract.EventPay, Body: body}.Messages(e.Keys, e.Names.Exchange, e.Names.Pay())
-	if err != nil {
-		return err
-	}
 	if err := outbox.Add(tx, msgs...); err != nil {
 		return err
 	}
@@ -357,12 +350,16 @@ func (e *Engine) finish(tx *gorm.DB, p *store.Payment, out returns.Pay, alertMsg
 // alert queues an operator alert in tx, sealed: the other services act only
 // on what the suite sent.
 func (e *Engine) alert(tx *gorm.DB, kind, key, requestID, message string) error {
-	msg, err := e.Keys.Alert("alert:"+kind+":pay:"+requestID,
-		events.Alert{Kind: kind, Key: key, Service: "pay", Message: message, At: time.Now().Unix()})
+	msg, err := e.queue().Alert(kind, key, requestID, message, time.Now())
 	if err != nil {
 		return err
 	}
 	return outbox.Add(tx, msg)
+}
+
+// queue queues pay's returns and alerts.
+func (e *Engine) queue() payoutreturns.Queue {
+	return payoutreturns.Queue{Service: "pay", Sealer: e.Sealer, Keys: e.Keys, Exchange: e.Names.Exchange, Flow: e.Names.Pay()}
 }
 
 func bigOf(s string) *big.Int {

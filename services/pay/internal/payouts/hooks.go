@@ -10,7 +10,8 @@ import (
 
 	"paysuite/pkg/contract"
 	"paysuite/pkg/events"
-	"paysuite/pkg/outbox"
+	"paysuite/pkg/payoutreturns"
+	"paysuite/pkg/returnhead"
 	"paysuite/pkg/txsender"
 	"paysuite/services/pay/internal/returns"
 	"paysuite/services/pay/internal/store"
@@ -24,48 +25,26 @@ func (e *Engine) Broadcast(_ context.Context, tx *gorm.DB, s *txsender.Send) err
 	if s.Purpose != PurposePay {
 		return nil
 	}
-	p, err := store.Lock(tx, s.Ref)
-	if err != nil {
+	p, err := payoutreturns.Lock(tx, s, "payment", store.Lock, func(p *store.Payment) bool {
+		return p.SubmittedBody != nil || p.FinalBody != nil || p.SendKey == nil || *p.SendKey != s.Key
+	})
+	if err != nil || p == nil {
 		return err
 	}
-	if p == nil {
-		return fmt.Errorf("send %s: no payment %s", s.Key, s.Ref)
-	}
-	if p.SubmittedBody != nil || p.FinalBody != nil || p.SendKey == nil || *p.SendKey != s.Key {
-		return nil
-	}
-	body, err := e.Sealer.Seal(returns.Submitted{
-		RequestID: p.RequestID, Event: contract.EventSubmitted, Status: contract.StatusPending,
+	return e.queue().Submitted(tx, p, p.RequestID, p.CallbackURL, returns.Submitted{
+		Head:    returnhead.Head{RequestID: p.RequestID, Event: contract.EventSubmitted, Status: contract.StatusPending},
 		OrderID: deref(p.OrderID), Chain: p.Chain, Symbol: p.Symbol, Amount: deref(p.Amount),
 		ToAddress: deref(p.ToAddress), FromAddress: deref(p.Payer), PaidFrom: deref(p.PaidFrom), TxHash: s.TxHash,
 	})
-	if err != nil {
-		return err
-	}
-	if err := tx.Model(p).Update("submitted_body", body).Error; err != nil {
-		return fmt.Errorf("store submitted notice of %s: %w", p.RequestID, err)
-	}
-	msgs, err := events.Return{RequestID: p.RequestID, CallbackURL: p.CallbackURL,
-		MessageID: p.RequestID + ":" + contract.EventSubmitted, Body: body}.Messages(e.Keys, e.Names.Exchange, e.Names.Pay())
-	if err != nil {
-		return err
-	}
-	return outbox.Add(tx, msgs...)
 }
 
 // Final moves a payment on when one of its sends is final: after the gas
 // funding, the transfer is signed; after the transfer, the final answer is
 // stored and queued.
 func (e *Engine) Final(ctx context.Context, tx *gorm.DB, s *txsender.Send) error {
-	p, err := store.Lock(tx, s.Ref)
-	if err != nil {
+	p, err := payoutreturns.Lock(tx, s, "payment", store.Lock, func(p *store.Payment) bool { return p.FinalBody != nil })
+	if err != nil || p == nil {
 		return err
-	}
-	if p == nil {
-		return fmt.Errorf("send %s: no payment %s", s.Key, s.Ref)
-	}
-	if p.FinalBody != nil {
-		return nil
 	}
 	if s.Purpose == PurposeFund {
 		if p.State != store.StateFunding || p.FundKey == nil || *p.FundKey != s.Key {
@@ -80,25 +59,11 @@ func (e *Engine) Final(ctx context.Context, tx *gorm.DB, s *txsender.Send) error
 	if p.SendKey == nil || *p.SendKey != s.Key {
 		return nil
 	}
-	out := returns.Pay{RequestID: p.RequestID, Event: contract.EventPay, OrderID: deref(p.OrderID), Chain: p.Chain,
-		Symbol: p.Symbol, Amount: deref(p.Amount), ToAddress: deref(p.ToAddress), FromAddress: deref(p.Payer),
-		PaidFrom: deref(p.PaidFrom)}
+	o := payoutreturns.Final(s)
+	out := returns.Pay{Head: o.Head(p.RequestID, contract.EventPay),
+		OrderID: deref(p.OrderID), Chain: p.Chain, Symbol: p.Symbol, Amount: deref(p.Amount), ToAddress: deref(p.ToAddress),
+		FromAddress: deref(p.Payer), PaidFrom: deref(p.PaidFrom), TxHash: o.TxHash, BlockNumber: o.BlockNumber, Fee: o.Fee}
 	alert := ""
-	switch s.State {
-	case txsender.StateConfirmed:
-		out.Status = contract.StatusSuccess
-	case txsender.StateReverted:
-		out.Status, out.Error, out.Message = contract.StatusFailed, contract.ErrReverted, "the transfer was mined but reverted: no tokens moved"
-	case txsender.StateNotMoved:
-		// Mined with status 1, but the token returned false instead of
-		// reverting: no Transfer event, nothing moved.
-		out.Status, out.Error, out.Message = contract.StatusFailed, contract.ErrReverted, notMovedMessage
-	default:
-		out.Status, out.Error, out.Message = contract.StatusFailed, contract.ErrInternal, "the transaction could not be mined: no tokens moved"
-	}
-	if s.MinedHash != nil {
-		out.TxHash, out.BlockNumber, out.Fee = *s.MinedHash, s.BlockNumber, s.FeeETH()
-	}
 	log := e.Log.With().Str("request_id", p.RequestID).Str("tx_hash", out.TxHash).Logger()
 	if s.State == txsender.StateNotMoved {
 		log.Error().Str("error", out.Error).Str("token", s.To).Msg("payment failed: the token moved nothing")
@@ -117,10 +82,6 @@ func (e *Engine) Final(ctx context.Context, tx *gorm.DB, s *txsender.Send) error
 	}
 	return e.finish(tx, p, out, alert)
 }
-
-// notMovedMessage is the message of the final answer of a payment whose
-// transfer was mined without moving the tokens.
-const notMovedMessage = "the transfer was mined but the token moved nothing (no Transfer event: it returned false instead of reverting): no tokens moved"
 
 // afterFunding signs the transfer once the user's address has its gas: from the
 // user if it still holds the tokens, else from the hot wallet; or funds again

@@ -2,11 +2,11 @@
 // proto/schemas/pay.return.*.json describe them.
 package returns
 
+import "paysuite/pkg/returnhead"
+
 // Submitted tells that the payment's transaction was broadcast.
 type Submitted struct {
-	RequestID   string `json:"request_id"`
-	Event       string `json:"event"`
-	Status      int    `json:"status"`
+	returnhead.Head
 	OrderID     string `json:"order_id"`
 	Chain       string `json:"chain"`
 	Symbol      string `json:"symbol"`
@@ -19,11 +19,7 @@ type Submitted struct {
 
 // Pay is the final outcome of a pay request.
 type Pay struct {
-	RequestID   string  `json:"request_id"`
-	Event       string  `json:"event"`
-	Status      int     `json:"status"`
-	Error       string  `json:"error,omitempty"`
-	Message     string  `json:"message,omitempty"`
+	returnhead.Head
 	OrderID     string  `json:"order_id,omitempty"`
 	Chain       string  `json:"chain"`
 	Symbol      string  `json:"symbol"`

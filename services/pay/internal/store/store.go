@@ -4,7 +4,6 @@ package store
 
 import (
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"math/big"
@@ -15,20 +14,16 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"paysuite/pkg/db"
 	"paysuite/pkg/txsender"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Migrations are the schema's versioned migrations.
-func Migrations() fs.FS {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // the embedded directory is fixed at build time
-	}
-	return sub
-}
+// Migrations are the schema's versioned migrations, with the transaction
+// sender's released ones (0002 and 0005) taken from pkg/txsender.
+func Migrations() fs.FS { return db.Migrations(migrations, "migrations", txsender.Migrations()) }
 
 // DepositAddress is a deposit address topup allocated, with its HD index.
 type DepositAddress struct {
@@ -116,19 +111,15 @@ func Find(tx *gorm.DB, requestID string) (*Payment, error) { return find(tx, req
 func Lock(tx *gorm.DB, requestID string) (*Payment, error) { return find(tx, requestID, true) }
 
 func find(tx *gorm.DB, requestID string, lock bool) (*Payment, error) {
-	var p Payment
 	q := tx
 	if lock {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
-	err := q.Where("request_id = ?", requestID).First(&p).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, nil
-	}
+	p, err := db.FirstOrNil[Payment](q.Where("request_id = ?", requestID))
 	if err != nil {
 		return nil, fmt.Errorf("find payment %s: %w", requestID, err)
 	}
-	return &p, nil
+	return p, nil
 }
 
 // ReservedTokens sums the amounts of token that payments from payer will still

@@ -6,10 +6,9 @@ import (
 	"paysuite/pkg/txsender/txsendertest"
 )
 
-// The sender's tables must end exactly as the sender creates them: 0002 is
-// the copy of pkg/txsender/schema.sql as it was released, later changes
-// (0003, binary keys) and the chain-state tables (0005) come as migrations
-// of their own.
+// The sender's tables must end exactly as the sender creates them: 0002 and
+// 0005 are the sender's released migrations, and this schema's own 0003 makes
+// the keys binary.
 func TestSenderTablesMatchTheSender(t *testing.T) {
 	txsendertest.CheckMigrations(t, "pay", Migrations())
 }

@@ -17,16 +17,15 @@ import (
 // block), for a given one TOPUP_WATCH_HISTORY_BLOCKS (256) before that.
 func TestRegistrationCarriesHandOutBlock(t *testing.T) {
 	s := start(t)
-	lists := brokertest.Follow(t, s.internal, events.WatchListQueue)
-	s.chain.Mine(300)
-	before := s.head()
-	secret := []byte(s.cfg.SignSecret)
+	lists := brokertest.Follow(t, s.Internal, events.WatchListQueue)
+	s.Chain.Mine(300)
+	before := s.Head()
 	given := "0x00000000000000000000000000000000000000d1"
 	for _, fields := range []map[string]any{{"request_id": "h-1"}, {"request_id": "h-2", "address": given}} {
-		s.request(fields, secret, time.Now())
-		r := s.expect(fields["request_id"].(string), contract.EventRegistered, contract.StatusSuccess, "")
-		after := s.head()
-		list := servicetest.Open[events.AddressList](t, s.keys, lists, "address list")
+		s.Request(fields, s.Secret, time.Now())
+		r := s.Expect(fields["request_id"].(string), contract.EventRegistered, contract.StatusSuccess, "")
+		after := s.Head()
+		list := servicetest.Open[events.AddressList](t, s.Keys, lists, "address list")
 		if len(list.Addresses) != 1 || list.Addresses[0].Address != r.Str("address") || list.Addresses[0].FromBlock == nil {
 			t.Fatalf("address list %+v for %s", list, r.Body)
 		}

@@ -7,7 +7,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"paysuite/pkg/contract"
-	"paysuite/pkg/witness/witnesstest"
 )
 
 // TestWebhooksOfEveryReturn: each return of a request with callback_url,
@@ -18,39 +17,29 @@ import (
 // have none is the next expected one.
 func TestWebhooksOfEveryReturn(t *testing.T) {
 	s := start(t)
-	secret := []byte(s.cfg.SignSecret)
 	const hook = "https://shop.example/topup"
 
-	s.request(map[string]any{"request_id": "w-1", "callback_url": hook}, secret, time.Now())
-	registered := s.expect("w-1", contract.EventRegistered, contract.StatusSuccess, "")
-	s.webhook(registered, hook)
+	s.Request(register("w-1", hook), s.Secret, time.Now())
+	registered := s.Expect("w-1", contract.EventRegistered, contract.StatusSuccess, "")
+	s.Webhook(registered, hook)
 
-	ev := s.chain.Pay([]common.Address{common.HexToAddress(registered.Str("address"))}, []int64{1_000_000})[0]
-	s.transfer(s.keys, ev)
-	s.webhook(s.expect("w-1", contract.EventDeposit, contract.StatusPending, ""), hook)
-	s.chain.Mine(depth - 1)
-	s.transfer(s.keys, witnesstest.Confirmed(ev, depth))
-	s.webhook(s.expect("w-1", contract.EventDeposit, contract.StatusSuccess, ""), hook)
+	ev := s.Chain.Pay([]common.Address{common.HexToAddress(registered.Str("address"))}, []int64{1_000_000})[0]
+	s.ReportWithWebhooks("w-1", ev, hook)
 
 	// Without callback_url, deposit included: no webhook.
-	s.request(map[string]any{"request_id": "w-2"}, secret, time.Now())
-	plain := s.expect("w-2", contract.EventRegistered, contract.StatusSuccess, "")
-	ev = s.chain.Pay([]common.Address{common.HexToAddress(plain.Str("address"))}, []int64{2_000_000})[0]
-	s.transfer(s.keys, ev)
-	s.expect("w-2", contract.EventDeposit, contract.StatusPending, "")
-	// Repeated, fresh and stale: the stored return again, no second webhook.
-	s.request(map[string]any{"request_id": "w-1", "callback_url": hook}, secret, time.Now())
-	if again := s.next(); string(again.Body) != string(registered.Body) || again.MessageID != registered.MessageID {
-		t.Fatalf("repeat answered %s, want the stored %s", again.Body, registered.Body)
-	}
-	s.request(map[string]any{"request_id": "w-1", "callback_url": hook}, secret, time.Now().Add(-time.Hour))
-	s.expect("w-1", contract.EventRegistered, contract.StatusSuccess, "")
-	// A refused callback_url gets no webhook.
-	s.request(map[string]any{"request_id": "w-3", "callback_url": "ftp://shop.example"}, secret, time.Now())
-	s.expect("w-3", contract.EventRegistered, contract.StatusFailed, contract.ErrInvalidRequest)
+	s.Request(register("w-2", ""), s.Secret, time.Now())
+	plain := s.Expect("w-2", contract.EventRegistered, contract.StatusSuccess, "")
+	ev = s.Chain.Pay([]common.Address{common.HexToAddress(plain.Str("address"))}, []int64{2_000_000})[0]
+	s.Transfer(s.Keys, ev)
+	s.Expect("w-2", contract.EventDeposit, contract.StatusPending, "")
+	s.CheckWebhookRefusals(registered, hook, register)
+}
 
-	// A refusal is a return of the request: it goes to its callback_url,
-	// and is the next webhook.
-	s.request(map[string]any{"request_id": "w-4", "symbol": "DOGE", "callback_url": hook}, secret, time.Now())
-	s.webhook(s.expect("w-4", contract.EventRegistered, contract.StatusFailed, contract.ErrUnknownToken), hook)
+// register is the fields of the registration of id, with callback_url
+// callback unless it is empty.
+func register(id, callback string) map[string]any {
+	if callback == "" {
+		return map[string]any{"request_id": id}
+	}
+	return map[string]any{"request_id": id, "callback_url": callback}
 }

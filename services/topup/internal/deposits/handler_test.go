@@ -17,6 +17,7 @@ import (
 	"paysuite/pkg/contract"
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/events"
+	"paysuite/pkg/service/servicetest"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/witness/witnesstest"
 	"paysuite/services/topup/internal/deposits"
@@ -26,15 +27,7 @@ import (
 // depth is the confirmation depth of the tests.
 const depth = 3
 
-var internal = mustKeys("topup-internal-secret")
-
-func mustKeys(secret string) events.Keys {
-	k, err := events.NewKeys([]byte(secret))
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
+var internal = servicetest.MustKeys("topup-internal-secret")
 
 // fixture is a registered address that received n real transfers of 1.5
 // USDT in one transaction, deep enough to be confirmed.
@@ -77,16 +70,7 @@ func (f *fixture) event(t *testing.T, n int, kind string, seq uint64) broker.Del
 	t.Helper()
 	ev := f.evs[n]
 	ev.Kind, ev.Sequence = kind, seq
-	return delivery(t, ev)
-}
-
-func delivery(t *testing.T, ev events.Transfer) broker.Delivery {
-	t.Helper()
-	body, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return broker.Delivery{Body: body}
+	return servicetest.Delivery(t, "", ev)
 }
 
 // reported lists the deposit returns in the outbox as "log index:status".

@@ -9,6 +9,7 @@ import (
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/events"
+	"paysuite/pkg/service/servicetest"
 	"paysuite/pkg/witness"
 )
 
@@ -18,21 +19,13 @@ import (
 // reason and an operator alert is raised; in a batch it fails the batch, and
 // the broker's one-by-one pass credits the genuine events only.
 func TestChainContradictsEvent(t *testing.T) {
-	cases := []struct {
-		name   string
-		change func(*events.Transfer)
-	}{
-		{"a transaction not on chain", func(e *events.Transfer) { e.TxHash = "0x" + strings.Repeat("5a", 32) }},
-		{"a real transaction with a changed amount", func(e *events.Transfer) { e.Amount = "1500000000" }},
-		{"a real transaction with a changed log_index", func(e *events.Transfer) { e.LogIndex = 7 }},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+	for _, c := range servicetest.Contradictions("1500000000") {
+		t.Run(c.Name, func(t *testing.T) {
 			f := setup(t, 2)
 			forged := f.evs[1]
 			forged.Kind, forged.Sequence = events.KindConfirmed, 2
-			c.change(&forged)
-			bad := delivery(t, forged)
+			c.Change(&forged)
+			bad := servicetest.Delivery(t, "", forged)
 			genuine := f.event(t, 0, events.KindConfirmed, 2)
 
 			if err := f.h.HandleBatch(t.Context(), []broker.Delivery{genuine, bad}); err == nil {

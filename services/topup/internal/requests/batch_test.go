@@ -17,8 +17,8 @@ import (
 	"paysuite/pkg/hdwallet"
 	"paysuite/pkg/outbox"
 	"paysuite/pkg/request"
+	"paysuite/pkg/service/servicetest"
 	"paysuite/pkg/sign"
-	"paysuite/pkg/tokens"
 	"paysuite/services/topup/internal/requests"
 	"paysuite/services/topup/internal/store"
 )
@@ -26,34 +26,15 @@ import (
 var secret = []byte("topup-secret")
 
 // internal is the internal messages' key of the tests.
-var internal = mustKeys("topup-internal-secret")
-
-func mustKeys(secret string) events.Keys {
-	k, err := events.NewKeys([]byte(secret))
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
+var internal = servicetest.MustKeys("topup-internal-secret")
 
 func setup(t *testing.T) (*requests.Handler, *gorm.DB) {
 	t.Helper()
 	gdb := dbtest.Open(t, store.Migrations())
-	xpub, err := hdwallet.XPubFromMnemonic(hdwallet.DevMnemonic, hdwallet.DevDepositPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := hdwallet.ParseXPub(xpub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	toks, err := tokens.Parse(tokens.DevUSDT)
-	if err != nil {
-		t.Fatal(err)
-	}
 	h := &requests.Handler{
-		Store: store.New(gdb), Names: contract.DefaultNames(), Chain: "ETH", Tokens: toks, Keys: keys,
-		Internal: internal, Sealer: sign.Sealer{Secret: secret}, Log: zerolog.Nop(), OnCommit: func() {},
+		Store: store.New(gdb), Names: contract.DefaultNames(), Chain: "ETH", Tokens: servicetest.DevTokens(t),
+		Keys: servicetest.DevXPub(t, hdwallet.DevDepositPath), Internal: internal, Sealer: sign.Sealer{Secret: secret},
+		Log: zerolog.Nop(), OnCommit: func() {},
 	}
 	h.Gate = &request.Gate{Secrets: [][]byte{secret}, MaxSkew: time.Minute, Sealer: h.Sealer, Replay: h.Replay,
 		Log: zerolog.Nop()}

@@ -4,26 +4,21 @@ package store
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"paysuite/pkg/db"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
 // Migrations are the schema's versioned migrations.
-func Migrations() fs.FS {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // the embedded directory is fixed at build time
-	}
-	return sub
-}
+func Migrations() fs.FS { return db.Migrations(migrations, "migrations") }
 
 // Registration is one topup request and the address it watches.
 type Registration struct {
@@ -138,15 +133,11 @@ func SetAnswers(tx *gorm.DB, regs []*Registration) error {
 }
 
 func (s *Store) first(ctx context.Context, where string, arg any) (*Registration, error) {
-	var r Registration
-	err := s.db.WithContext(ctx).Where(where, arg).First(&r).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, nil
-	}
+	r, err := db.FirstOrNil[Registration](s.db.WithContext(ctx).Where(where, arg))
 	if err != nil {
 		return nil, fmt.Errorf("find registration: %w", err)
 	}
-	return &r, nil
+	return r, nil
 }
 
 // ByAddresses finds the registrations watching any of addresses, by address;

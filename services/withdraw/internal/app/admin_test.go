@@ -1,62 +1,28 @@
 package app
 
 import (
-	"bytes"
-	"errors"
 	"strings"
 	"testing"
 
-	"github.com/rs/zerolog"
-
-	"paysuite/pkg/db"
-	"paysuite/pkg/db/dbtest"
+	"paysuite/pkg/payoutapp/payoutapptest"
 	"paysuite/services/withdraw/internal/config"
-	"paysuite/services/withdraw/internal/store"
 )
 
 func TestPrintPending(t *testing.T) {
-	gdb, err := db.Open(t.Context(), dbtest.Config(t), store.Migrations(), zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	if err := printPending(t.Context(), gdb, &out); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "no pending withdrawals") {
-		t.Fatalf("empty schema: %q", out.String())
-	}
 	hash := "0x" + strings.Repeat("ab", 32)
-	for _, q := range []string{
+	lines := payoutapptest.Pending(t, Operator(config.Config{}),
 		`INSERT INTO withdrawals (request_id, chain, symbol, state, send_key, created_at) VALUES
-			('w-sending', 'eth', 'USDT', 'sending', 'k1', NOW(6) - INTERVAL 90 SECOND),
-			('w-done', 'eth', 'USDT', 'done', NULL, NOW(6))`,
+		('w-sending', 'eth', 'USDT', 'sending', 'k1', NOW(6) - INTERVAL 90 SECOND),
+		('w-done', 'eth', 'USDT', 'done', NULL, NOW(6))`,
 		`INSERT INTO tx_sends (send_key, purpose, ref, chain_id, from_address, to_address, value, data, nonce,
-			gas_limit, confirmations, state, max_cost, tx_hash, first_hash, last_attempt_at)
-			VALUES ('k1', 'withdraw', 'w-sending', 1, '0x1', '0x2', 0, '', 7, 21000, 3, 'broadcast', 0, '` + hash + `', '` + hash + `', NOW(6))`,
-	} {
-		if err := gdb.Exec(q).Error; err != nil {
-			t.Fatal(err)
-		}
-	}
-	out.Reset()
-	if err := printPending(t.Context(), gdb, &out); err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		gas_limit, confirmations, state, max_cost, tx_hash, first_hash, last_attempt_at)
+		VALUES ('k1', 'withdraw', 'w-sending', 1, '0x1', '0x2', 0, '', 7, 21000, 3, 'broadcast', 0, '`+hash+`', '`+hash+`', NOW(6))`,
+	)
 	if len(lines) != 2 {
-		t.Fatalf("want a header and one row, got:\n%s", out.String())
+		t.Fatalf("want a header and one row, got:\n%s", strings.Join(lines, "\n"))
 	}
 	f := strings.Fields(lines[1])
 	if len(f) != 6 || f[0] != "w-sending" || f[1] != "sending" || f[2] != "broadcast" || f[3] != hash || f[4] != "7" || !strings.HasPrefix(f[5], "1m3") {
 		t.Fatalf("row: %q", lines[1])
-	}
-}
-
-func TestAdminUsage(t *testing.T) {
-	for _, args := range [][]string{nil, {"help"}, {"pending", "x"}, {"repair-nonces", "x"}, {"repair-nonces", "--apply", "x"}} {
-		if err := Admin(t.Context(), config.Config{}, args, &bytes.Buffer{}, zerolog.Nop()); !errors.Is(err, ErrUsage) {
-			t.Errorf("Admin(%q) = %v, want ErrUsage", args, err)
-		}
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"paysuite/pkg/devchain/devchaintest"
 	"paysuite/pkg/ethtx"
 	"paysuite/pkg/events"
+	"paysuite/pkg/payoutapp/payoutapptest"
 	"paysuite/pkg/service/servicetest"
 	"paysuite/services/withdraw/internal/config"
 )
@@ -35,20 +36,20 @@ import (
 func TestNonceGapStopsWithdrawalsUntilRepaired(t *testing.T) {
 	httpAddr := freeAddr(t)
 	s := startWith(t, map[string]string{"REPLACE_AFTER": "1s", "HTTP_ADDR": httpAddr})
-	queue, to := s.cfg.Names.WithdrawQueue, s.address("to")
+	queue, to := s.Cfg.Names.WithdrawQueue, s.Address("to")
 	withdraw := func(id, amount string) {
-		s.publish(s.public, queue, s.request(currentSecret, map[string]any{"request_id": id, "to_address": to.Hex(), "amount": amount}, time.Now()))
+		s.Publish(s.Public, queue, s.Request(currentSecret, map[string]any{"request_id": id, "to_address": to.Hex(), "amount": amount}, time.Now()))
 	}
 	withdraw("w-1", "1")
-	s.expect("w-1", contract.EventSubmitted, contract.StatusPending)
-	s.expect("w-1", contract.EventWithdraw, contract.StatusSuccess)
+	s.Expect("w-1", contract.EventSubmitted, contract.StatusPending)
+	s.Expect("w-1", contract.EventWithdraw, contract.StatusSuccess)
 
-	if err := s.db.Exec("UPDATE tx_nonces SET next_nonce = next_nonce + 3").Error; err != nil {
+	if err := s.DB.Exec("UPDATE tx_nonces SET next_nonce = next_nonce + 3").Error; err != nil {
 		t.Fatal(err)
 	}
 	withdraw("w-2", "2")
-	s.expect("w-2", contract.EventSubmitted, contract.StatusPending)
-	s.expectSealedAlert(events.AlertNonceMismatch)
+	s.Expect("w-2", contract.EventSubmitted, contract.StatusPending)
+	s.ExpectSealedAlert(events.AlertNonceMismatch)
 	servicetest.Eventually(t, "/readyz failing", func() bool {
 		code, body := readyz(t, httpAddr)
 		return code == http.StatusServiceUnavailable && strings.Contains(body, "3 nonces from 1 up")
@@ -56,7 +57,7 @@ func TestNonceGapStopsWithdrawalsUntilRepaired(t *testing.T) {
 	withdraw("w-3", "3")
 
 	var out bytes.Buffer
-	if err := Admin(t.Context(), s.cfg, []string{"repair-nonces"}, &out, zerolog.Nop()); err != nil {
+	if err := Operator(s.Cfg).Run(t.Context(), []string{"repair-nonces"}, &out, zerolog.Nop()); err != nil {
 		t.Fatalf("dry run: %v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "would sign an empty transaction") || !strings.Contains(out.String(), "nonces 1..3") {
@@ -66,14 +67,14 @@ func TestNonceGapStopsWithdrawalsUntilRepaired(t *testing.T) {
 		t.Fatalf("w-3 signed while signing is stopped")
 	}
 	out.Reset()
-	if err := Admin(t.Context(), s.cfg, []string{"repair-nonces", "--apply"}, &out, zerolog.Nop()); err != nil {
+	if err := Operator(s.Cfg).Run(t.Context(), []string{"repair-nonces", "--apply"}, &out, zerolog.Nop()); err != nil {
 		t.Fatalf("repair: %v\n%s", err, out.String())
 	}
 	t.Log(out.String())
 
 	finals := map[string]int{}
 	for finals["w-2"] == 0 || finals["w-3"] == 0 {
-		r := s.next("the final answers of w-2 and w-3")
+		r := s.Next("the final answers of w-2 and w-3")
 		if r.Str("event") == contract.EventWithdraw {
 			if r.Int("status") != contract.StatusSuccess {
 				t.Fatalf("final answer %s", r.Body)
@@ -85,7 +86,7 @@ func TestNonceGapStopsWithdrawalsUntilRepaired(t *testing.T) {
 		code, _ := readyz(t, httpAddr)
 		return code == http.StatusOK
 	})
-	if got := s.tokens(to); got.Cmp(big.NewInt(6_000_000)) != 0 {
+	if got := s.TokensOf(to); got.Cmp(big.NewInt(6_000_000)) != 0 {
 		t.Fatalf("recipient holds %s base units, want 6 USDT: one transfer each", got)
 	}
 	if n := s.countWhere("withdrawals", "state = 'done' AND status = 1"); n != 3 {
@@ -102,7 +103,7 @@ func TestWithdrawalOnAFreshDevChainWithTheSameDatabase(t *testing.T) {
 	mining := devchain.Config{BlockPeriod: 200 * time.Millisecond}
 	first := devchaintest.StartWith(t, mining)
 	env := map[string]string{
-		"DEV_MODE": "true", "SIGN_SECRET": string(currentSecret), "INTERNAL_SECRET": string(internalSecret),
+		"DEV_MODE": "true", "SIGN_SECRET": string(currentSecret), "INTERNAL_SECRET": string(payoutapptest.InternalSecret),
 		"AMQP_URL": vhosts.Public, "AMQP_INTERNAL_URL": vhosts.Internal, "AMQP_REQUEUE_DELAY": "50ms",
 		"MYSQL_DSN": dbCfg.DSN, "MYSQL_SCHEMA": dbCfg.Schema, "ETH_RPC_URL": first.HTTPURL(),
 		"CONFIRMATIONS": "2", "POLL_INTERVAL": "100ms", "HTTP_ADDR": "127.0.0.1:0", "WITHDRAW_WORKERS": "1",
@@ -191,10 +192,10 @@ func readyz(t *testing.T, addr string) (int, string) {
 }
 
 func (s *suite) countWhere(table, where string) int64 {
-	s.t.Helper()
+	s.T.Helper()
 	var n int64
-	if err := s.db.Table(table).Where(where).Count(&n).Error; err != nil {
-		s.t.Fatal(err)
+	if err := s.DB.Table(table).Where(where).Count(&n).Error; err != nil {
+		s.T.Fatal(err)
 	}
 	return n
 }

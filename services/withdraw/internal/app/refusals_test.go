@@ -11,7 +11,6 @@ import (
 	"paysuite/pkg/broker"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/events"
-	"paysuite/pkg/keystore"
 	"paysuite/pkg/service/servicetest"
 	"paysuite/services/withdraw/internal/store"
 )
@@ -29,12 +28,8 @@ const twoTo256 = "115792089237316195423570985008687907853269984665640564039457.5
 func TestRefusedAmountsAndRecipients(t *testing.T) {
 	s := start(t)
 	deposit := s.learnDeposit(7)
-	key, err := s.cfg.HotKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	hot := keystore.Address(key)
-	merchant := s.address("merchant").Hex()
+	hot := s.Hot()
+	merchant := s.Address("merchant").Hex()
 	cases := []struct {
 		id     string
 		to     string
@@ -48,20 +43,20 @@ func TestRefusedAmountsAndRecipients(t *testing.T) {
 		{"w-beyond-column", merchant, "1" + strings.Repeat("0", 59), contract.ErrInvalidAmount},
 		{"w-over-precise", merchant, "1.0000001", contract.ErrInvalidAmount},
 		{"w-zero-address", "0x0000000000000000000000000000000000000000", "1", contract.ErrInvalidAddress},
-		{"w-token", s.cfg.Tokens[0].Address.Hex(), "1", contract.ErrInvalidAddress},
+		{"w-token", s.Cfg.Tokens[0].Address.Hex(), "1", contract.ErrInvalidAddress},
 		{"w-hot-wallet", hot.Hex(), "1", contract.ErrInvalidAddress},
 		{"w-deposit", deposit.Hex(), "1", contract.ErrInvalidAddress},
 	}
-	sends, attempts := s.count("tx_sends"), s.count("tx_attempts")
-	nonce, err := s.eth.PendingNonceAt(t.Context(), hot)
+	sends, attempts := s.Count("tx_sends"), s.Count("tx_attempts")
+	nonce, err := s.Eth.PendingNonceAt(t.Context(), hot)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range cases {
 		sent := time.Now()
-		s.publish(s.public, s.cfg.Names.WithdrawQueue, s.request(currentSecret, map[string]any{
+		s.Publish(s.Public, s.Cfg.Names.WithdrawQueue, s.Request(currentSecret, map[string]any{
 			"request_id": c.id, "to_address": c.to, "amount": c.amount}, time.Now()))
-		r := s.expect(c.id, contract.EventWithdraw, contract.StatusFailed)
+		r := s.Expect(c.id, contract.EventWithdraw, contract.StatusFailed)
 		if took := time.Since(sent); took > time.Second {
 			t.Errorf("%s answered after %s, want within a second", c.id, took)
 		}
@@ -69,20 +64,20 @@ func TestRefusedAmountsAndRecipients(t *testing.T) {
 			t.Errorf("%s answered %s, want %s", c.id, r.Body, c.code)
 		}
 		var rows []store.Withdrawal
-		if err := s.db.Where("request_id = ?", c.id).Find(&rows).Error; err != nil {
+		if err := s.DB.Where("request_id = ?", c.id).Find(&rows).Error; err != nil {
 			t.Fatal(err)
 		}
 		if len(rows) != 1 || rows[0].State != store.StateDone || rows[0].SendKey != nil || rows[0].Error == nil || *rows[0].Error != c.code {
 			t.Errorf("%s stored %+v, want its refusal alone", c.id, rows)
 		}
 	}
-	if n := s.count("withdrawals"); n != int64(len(cases)) {
+	if n := s.Count("withdrawals"); n != int64(len(cases)) {
 		t.Errorf("%d withdrawals stored, want the %d refusals", n, len(cases))
 	}
-	if s.count("tx_sends") != sends || s.count("tx_attempts") != attempts {
+	if s.Count("tx_sends") != sends || s.Count("tx_attempts") != attempts {
 		t.Errorf("a transaction was stored for a refused withdrawal")
 	}
-	if after, err := s.eth.PendingNonceAt(t.Context(), hot); err != nil || after != nonce {
+	if after, err := s.Eth.PendingNonceAt(t.Context(), hot); err != nil || after != nonce {
 		t.Errorf("the hot wallet's pending nonce went from %d to %d (%v): it sent a transaction", nonce, after, err)
 	}
 }
@@ -95,19 +90,19 @@ func (n jsonNumber) MarshalJSON() ([]byte, error) { return []byte(n), nil }
 // learnDeposit announces the address of deposit index i, sealed as topup
 // announces it, and waits until withdraw knows it.
 func (s *suite) learnDeposit(i uint32) common.Address {
-	s.t.Helper()
-	addr := s.address(fmt.Sprintf("deposit-%d", i))
-	list := events.AddressList{Chain: s.cfg.Chain, Owner: events.OwnerTopup,
+	s.T.Helper()
+	addr := s.Address(fmt.Sprintf("deposit-%d", i))
+	list := events.AddressList{Chain: s.Cfg.Chain, Owner: events.OwnerTopup,
 		Addresses: []events.ListedAddress{{Address: strings.ToLower(addr.Hex()), Index: &i}}}
-	body, err := s.keys.Seal(events.AddressListKey, list)
+	body, err := s.Keys.Seal(events.AddressListKey, list)
 	if err != nil {
-		s.t.Fatal(err)
+		s.T.Fatal(err)
 	}
-	if err := s.internal.Publish(s.t.Context(), events.Exchange, events.AddressListKey, broker.Message{Body: body}); err != nil {
-		s.t.Fatal(err)
+	if err := s.Internal.Publish(s.T.Context(), events.Exchange, events.AddressListKey, broker.Message{Body: body}); err != nil {
+		s.T.Fatal(err)
 	}
-	servicetest.Eventually(s.t, fmt.Sprintf("withdraw learns deposit index %d", i), func() bool {
-		return s.count("deposit_addresses") > 0
+	servicetest.Eventually(s.T, fmt.Sprintf("withdraw learns deposit index %d", i), func() bool {
+		return s.Count("deposit_addresses") > 0
 	})
 	return addr
 }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/rs/zerolog"
-	"github.com/shopspring/decimal"
 	"golang.org/x/sync/errgroup"
 	"gorm.io/gorm"
 
@@ -25,9 +24,10 @@ import (
 	"paysuite/pkg/events"
 	"paysuite/pkg/money"
 	"paysuite/pkg/outbox"
+	"paysuite/pkg/payoutreturns"
 	"paysuite/pkg/request"
+	"paysuite/pkg/returnhead"
 	"paysuite/pkg/sign"
-	"paysuite/pkg/tokens"
 	"paysuite/pkg/txsender"
 	"paysuite/services/withdraw/internal/returns"
 	"paysuite/services/withdraw/internal/store"
@@ -42,14 +42,10 @@ func SendKey(requestID string) string { return "withdraw:" + requestID }
 // Withdrawal is a checked withdraw request: what the engine pays, or refuses.
 // A request refused before all was checked leaves the later fields zero.
 type Withdrawal struct {
-	RequestID   string
-	Chain       string
-	Symbol      string
-	Token       tokens.Token
-	Amount      decimal.Decimal
-	Units       *big.Int // nil until the amount is checked
-	To          string   // lowercase, "" until checked
-	CallbackURL string
+	RequestID string
+	// Payout is the request as far as it was checked (Units nil until the
+	// amount was, To "" until the recipient was).
+	request.Payout
 	// Call is the token call that pays the request.
 	Call []byte
 }
@@ -295,30 +291,15 @@ func (e *Engine) Refuse(ctx context.Context, w Withdrawal, ref request.Refusal) 
 
 // row is the stored form of w.
 func (e *Engine) row(w Withdrawal) *store.Withdrawal {
-	r := &store.Withdrawal{RequestID: w.RequestID, Chain: w.Chain, Symbol: w.Symbol, AmountUnits: "0"}
-	if w.Token.Address != (common.Address{}) {
-		t := strings.ToLower(w.Token.Address.Hex())
-		r.Token = &t
-	}
-	if w.Units != nil {
-		a := money.Format(w.Amount)
-		r.Amount, r.AmountUnits = &a, w.Units.String()
-	}
-	if w.To != "" {
-		r.ToAddress = &w.To
-	}
-	hot := e.hot()
-	r.FromAddress = &hot
-	if w.CallbackURL != "" {
-		r.CallbackURL = &w.CallbackURL
-	}
-	return r
+	c, hot := w.Columns(), e.hot()
+	return &store.Withdrawal{RequestID: w.RequestID, Chain: w.Chain, Symbol: w.Symbol, Token: c.Token, Amount: c.Amount,
+		AmountUnits: c.AmountUnits, ToAddress: c.To, FromAddress: &hot, CallbackURL: c.CallbackURL}
 }
 
 // failure is the status-0 answer to w.
 func (e *Engine) failure(w Withdrawal, ref request.Refusal) returns.Withdraw {
-	out := returns.Withdraw{RequestID: w.RequestID, Event: contract.EventWithdraw, Status: contract.StatusFailed,
-		Error: ref.Code, Message: ref.Message, Chain: w.Chain, Symbol: w.Symbol, ToAddress: w.To}
+	out := returns.Withdraw{Head: returnhead.Head{RequestID: w.RequestID, Event: contract.EventWithdraw,
+		Status: contract.StatusFailed, Error: ref.Code, Message: ref.Message}, Chain: w.Chain, Symbol: w.Symbol, ToAddress: w.To}
 	if w.Units != nil {
 		out.Amount = money.Format(w.Amount)
 	}
@@ -342,8 +323,7 @@ func (e *Engine) finishRefused(tx *gorm.DB, row *store.Withdrawal, w Withdrawal,
 	if err != nil {
 		return fmt.Errorf("store refusal: %w", err)
 	}
-	msgs, err := events.Return{RequestID: w.RequestID, CallbackURL: row.CallbackURL,
-		MessageID: w.RequestID + ":" + contract.EventWithdraw, Body: body}.Messages(e.Keys, e.Names.Exchange, e.Names.Withdraw())
+	msgs, err := e.queue().Messages(w.RequestID, row.CallbackURL, contract.EventWithdraw, body)
 	if err != nil {
 		return err
 	}
@@ -364,12 +344,15 @@ func isLowBalance(code string) bool {
 
 // alert queues an operator alert in tx.
 func (e *Engine) alert(tx *gorm.DB, kind, key, requestID, message string) error {
-	msg, err := Alert(e.Keys, kind, key, requestID, message, e.now())
+	msg, err := e.queue().Alert(kind, key, requestID, message, e.now())
 	if err != nil {
 		return err
 	}
 	return outbox.Add(tx, msg)
 }
+
+// queue queues withdraw's returns and alerts.
+func (e *Engine) queue() payoutreturns.Queue { return Queue(e.Keys, e.Sealer, e.Names) }
 
 func (e *Engine) hot() string { return strings.ToLower(e.HotWallet.Hex()) }
 

@@ -48,8 +48,8 @@ func withdrawal(f *payoutstest.Fixture, id string, units int64) Withdrawal {
 		f.T.Fatal(err)
 	}
 	to := f.To(id)
-	w := Withdrawal{RequestID: id, Chain: "ETH", Symbol: "USDT", Token: list[0], Units: big.NewInt(units),
-		To: contract.NormalizeAddress(to.Hex())}
+	w := Withdrawal{RequestID: id, Payout: request.Payout{Chain: "ETH", Symbol: "USDT", Token: list[0], Units: big.NewInt(units),
+		To: contract.NormalizeAddress(to.Hex())}}
 	w.Amount = money.FromBaseUnits(w.Units, list[0].Decimals)
 	if w.Call, err = txsender.TransferData(to, w.Units); err != nil {
 		f.T.Fatal(err)

@@ -11,6 +11,8 @@ import (
 	"paysuite/pkg/contract"
 	"paysuite/pkg/events"
 	"paysuite/pkg/outbox"
+	"paysuite/pkg/payoutreturns"
+	"paysuite/pkg/returnhead"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/txsender"
 	"paysuite/services/withdraw/internal/returns"
@@ -38,83 +40,40 @@ type Hooks struct {
 
 // Broadcast stores and queues the submitted notice, once.
 func (h *Hooks) Broadcast(_ context.Context, tx *gorm.DB, s *txsender.Send) error {
-	w, err := store.Lock(tx, s.Ref)
-	if err != nil {
+	w, err := payoutreturns.Lock(tx, s, "withdrawal", store.Lock, func(w *store.Withdrawal) bool {
+		return w.SubmittedBody != nil || w.FinalBody != nil
+	})
+	if err != nil || w == nil {
 		return err
 	}
-	if w == nil {
-		return fmt.Errorf("send %s: no withdrawal %s", s.Key, s.Ref)
-	}
-	if w.SubmittedBody != nil || w.FinalBody != nil {
-		return nil
-	}
-	body, err := h.Sealer.Seal(returns.Submitted{
-		RequestID: w.RequestID, Event: contract.EventSubmitted, Status: contract.StatusPending,
+	return h.queue().Submitted(tx, w, w.RequestID, w.CallbackURL, returns.Submitted{
+		Head:  returnhead.Head{RequestID: w.RequestID, Event: contract.EventSubmitted, Status: contract.StatusPending},
 		Chain: w.Chain, Symbol: w.Symbol, Amount: deref(w.Amount), ToAddress: deref(w.ToAddress),
 		FromAddress: deref(w.FromAddress), TxHash: s.TxHash,
 	})
-	if err != nil {
-		return err
-	}
-	if err := tx.Model(w).Update("submitted_body", body).Error; err != nil {
-		return fmt.Errorf("store submitted notice of %s: %w", w.RequestID, err)
-	}
-	msgs, err := events.Return{RequestID: w.RequestID, CallbackURL: w.CallbackURL,
-		MessageID: w.RequestID + ":" + contract.EventSubmitted, Body: body}.Messages(h.Keys, h.Names.Exchange, h.Names.Withdraw())
-	if err != nil {
-		return err
-	}
-	return outbox.Add(tx, msgs...)
 }
 
 // Final stores and queues the final answer, once, with an operator alert when
 // the withdrawal failed after its transaction was sent.
 func (h *Hooks) Final(_ context.Context, tx *gorm.DB, s *txsender.Send) error {
-	w, err := store.Lock(tx, s.Ref)
-	if err != nil {
+	w, err := payoutreturns.Lock(tx, s, "withdrawal", store.Lock, final)
+	if err != nil || w == nil {
 		return err
 	}
-	if w == nil {
-		return fmt.Errorf("send %s: no withdrawal %s", s.Key, s.Ref)
-	}
-	if w.FinalBody != nil {
-		return nil
-	}
-	out := returns.Withdraw{RequestID: w.RequestID, Event: contract.EventWithdraw, Chain: w.Chain, Symbol: w.Symbol,
-		Amount: deref(w.Amount), ToAddress: deref(w.ToAddress), FromAddress: deref(w.FromAddress)}
-	switch s.State {
-	case txsender.StateConfirmed:
-		out.Status = contract.StatusSuccess
-	case txsender.StateReverted:
-		out.Status, out.Error, out.Message = contract.StatusFailed, contract.ErrReverted, "the transfer was mined but reverted: no tokens moved"
-	case txsender.StateNotMoved:
-		// Mined with status 1, but the token returned false instead of
-		// reverting: no Transfer event, nothing moved.
-		out.Status, out.Error, out.Message = contract.StatusFailed, contract.ErrReverted, notMovedMessage
-	default:
-		out.Status, out.Error, out.Message = contract.StatusFailed, contract.ErrInternal, "the transaction could not be mined: no tokens moved"
-	}
-	if s.MinedHash != nil {
-		out.TxHash, out.BlockNumber, out.Fee = *s.MinedHash, s.BlockNumber, s.FeeETH()
-	}
-	body, err := h.Sealer.Seal(out)
-	if err != nil {
-		return err
-	}
-	upd := map[string]any{"state": store.StateDone, "status": out.Status, "final_body": body}
+	o := payoutreturns.Final(s)
+	out := returns.Withdraw{Head: o.Head(w.RequestID, contract.EventWithdraw),
+		Chain: w.Chain, Symbol: w.Symbol, Amount: deref(w.Amount), ToAddress: deref(w.ToAddress), FromAddress: deref(w.FromAddress),
+		TxHash: o.TxHash, BlockNumber: o.BlockNumber, Fee: o.Fee}
+	upd := map[string]any{"state": store.StateDone, "status": out.Status}
 	if out.Error != "" {
 		upd["error"] = out.Error
 	}
-	if err := tx.Model(w).Updates(upd).Error; err != nil {
-		return fmt.Errorf("store final answer of %s: %w", w.RequestID, err)
+	_, msgs, err := h.queue().Final(tx, w, w.RequestID, w.CallbackURL, contract.EventWithdraw, out, upd)
+	if err != nil {
+		return err
 	}
 	if h.OnFinal != nil {
 		h.OnFinal(out.Status)
-	}
-	msgs, err := events.Return{RequestID: w.RequestID, CallbackURL: w.CallbackURL,
-		MessageID: w.RequestID + ":" + contract.EventWithdraw, Body: body}.Messages(h.Keys, h.Names.Exchange, h.Names.Withdraw())
-	if err != nil {
-		return err
 	}
 	log := h.Log.With().Str("request_id", w.RequestID).Str("tx_hash", out.TxHash).Logger()
 	if out.Status == contract.StatusFailed {
@@ -123,7 +82,7 @@ func (h *Hooks) Final(_ context.Context, tx *gorm.DB, s *txsender.Send) error {
 			kind, text = events.AlertTokensNotMoved, fmt.Sprintf("withdrawal %s failed: its transaction %s was mined but the token %s moved nothing (%s)",
 				w.RequestID, out.TxHash, s.To, deref(s.LastError))
 		}
-		alert, err := Alert(h.Keys, kind, w.RequestID, w.RequestID, text, time.Now())
+		alert, err := h.queue().Alert(kind, w.RequestID, w.RequestID, text, time.Now())
 		if err != nil {
 			return err
 		}
@@ -135,15 +94,17 @@ func (h *Hooks) Final(_ context.Context, tx *gorm.DB, s *txsender.Send) error {
 	return outbox.Add(tx, msgs...)
 }
 
-// notMovedMessage is the message of the final answer of a withdrawal whose
-// transfer was mined without moving the tokens.
-const notMovedMessage = "the transfer was mined but the token moved nothing (no Transfer event: it returned false instead of reverting): no tokens moved"
+// final tells a withdrawal whose final answer is stored.
+func final(w *store.Withdrawal) bool { return w.FinalBody != nil }
 
-// Alert is the outbox message of an operator alert of kind about requestID,
-// sealed with keys: the other services act only on what the suite sent.
-func Alert(keys events.Keys, kind, key, requestID, message string, at time.Time) (outbox.Message, error) {
-	return keys.Alert("alert:"+kind+":withdraw:"+requestID,
-		events.Alert{Kind: kind, Key: key, Service: "withdraw", Message: message, At: at.Unix()})
+// queue queues withdraw's returns and alerts.
+func (h *Hooks) queue() payoutreturns.Queue {
+	return Queue(h.Keys, h.Sealer, h.Names)
+}
+
+// Queue queues withdraw's returns and alerts, sealed with sealer and keys.
+func Queue(keys events.Keys, sealer sign.Sealer, names contract.Names) payoutreturns.Queue {
+	return payoutreturns.Queue{Service: "withdraw", Sealer: sealer, Keys: keys, Exchange: names.Exchange, Flow: names.Withdraw()}
 }
 
 // Committed wakes the outbox relay.

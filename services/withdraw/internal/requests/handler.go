@@ -6,67 +6,52 @@ package requests
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/rs/zerolog"
 	"gorm.io/gorm"
 
 	"paysuite/pkg/broker"
-	"paysuite/pkg/contract"
 	"paysuite/pkg/db"
 	"paysuite/pkg/request"
-	"paysuite/pkg/sign"
-	"paysuite/pkg/tokens"
 	"paysuite/services/withdraw/internal/payouts"
 	"paysuite/services/withdraw/internal/store"
 )
 
-// Publisher sends a message and waits for the broker's confirmation.
-type Publisher interface {
-	Publish(ctx context.Context, exchange, key string, msg broker.Message) error
-}
-
 // Handler processes the withdraw request queue.
 type Handler struct {
-	DB        *gorm.DB
-	Engine    *payouts.Engine
-	Publisher Publisher
-	Names     contract.Names
-	Chain     string
-	Tokens    tokens.List
-	// Secrets verify requests, the current one first (config SignSecrets);
-	// Sealer signs the returns with the current one.
-	Secrets      [][]byte
-	MaxClockSkew time.Duration
-	Sealer       sign.Sealer
-	// SuiteAddresses are the suite's other own wallets (pay's hot wallet):
-	// like the hot wallet, the token contracts and the zero address, they
-	// are refused as recipients.
-	SuiteAddresses []common.Address
+	// Intake opens, authenticates and checks the requests, and answers
+	// repeats; its HotWallet is the Engine's.
+	Intake request.Payouts
+	DB     *gorm.DB
+	Engine *payouts.Engine
 	// Deposits reports whether an address is a deposit address of the
 	// suite, refused as a recipient too; nil knows none.
 	Deposits func(ctx context.Context, chain string, addr common.Address) (bool, error)
-	Log      zerolog.Logger
-	Now      func() time.Time
 }
 
 // Handle is the broker handler for the withdraw request queue: the intake
 // passes on what is a request and answers anything else itself.
 func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
-	return h.intake().Handle(ctx, d, h.accept)
+	return h.Intake.Handle(ctx, d, h.stored, h.accept)
 }
 
-// accept handles an authenticated request: a repeat gets its stored returns,
-// a new one is checked, then paid by the engine as a batch of one (signed
-// with what the other workers have ready), or refused.
+// stored reads what was stored of the returns of requestID: nil for a
+// request never seen.
+func (h *Handler) stored(ctx context.Context, requestID string) (*request.Stored, error) {
+	w, err := store.Find(h.DB.WithContext(ctx), requestID)
+	if err != nil || w == nil {
+		return nil, err
+	}
+	return &request.Stored{RequestID: w.RequestID, Final: w.FinalBody, Submitted: w.SubmittedBody}, nil
+}
+
+// accept handles an authenticated request never seen before: it is checked,
+// then paid by the engine as a batch of one (signed with what the other
+// workers have ready), or refused.
 func (h *Handler) accept(ctx context.Context, env request.Envelope) error {
 	id := env.RequestID
-	log := h.Log.With().Str("request_id", id).Logger()
-	if known, err := h.replay(ctx, id); err != nil || known {
-		return err
-	}
-	w := payouts.Withdrawal{RequestID: id, Chain: h.Chain, Symbol: "USDT"}
+	log := h.Intake.Log.With().Str("request_id", id).Logger()
+	w := payouts.Withdrawal{RequestID: id}
 	ref, err := h.check(ctx, env, &w)
 	if err != nil {
 		return err // the suite's fault, not the requester's: retried, not answered
@@ -79,11 +64,11 @@ func (h *Handler) accept(ctx context.Context, env request.Envelope) error {
 	}
 	if err != nil && db.IsDuplicateKey(err) {
 		// The same request_id is being handled by another worker right now.
-		existing, ferr := store.Find(h.DB.WithContext(ctx), id)
+		existing, ferr := h.stored(ctx, id)
 		if ferr != nil || existing == nil {
 			return fmt.Errorf("withdraw %s: %w", id, err)
 		}
-		return h.repeat(ctx, existing)
+		return h.Intake.Repeat(ctx, *existing)
 	}
 	return err
 }
@@ -115,11 +100,11 @@ func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 // fresh opens an authenticated, valid request never seen before; ok is false
 // for anything else, which Handle answers.
 func (h *Handler) fresh(ctx context.Context, d broker.Delivery) (w payouts.Withdrawal, ok bool, err error) {
-	env, err := h.intake().Admit(d.Body)
+	env, err := h.Intake.Gate(h.stored).Admit(d.Body)
 	if err != nil {
 		return w, false, nil
 	}
-	w = payouts.Withdrawal{RequestID: env.RequestID, Chain: h.Chain, Symbol: "USDT"}
+	w = payouts.Withdrawal{RequestID: env.RequestID}
 	existing, err := store.Find(h.DB.WithContext(ctx), w.RequestID)
 	if err != nil || existing != nil {
 		return w, false, err

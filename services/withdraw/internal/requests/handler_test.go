@@ -14,6 +14,7 @@ import (
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/contract"
+	"paysuite/pkg/request"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/tokens"
 	"paysuite/pkg/txsender"
@@ -54,8 +55,9 @@ func (f *fixture) replica(name string, node txsender.Node) *Handler {
 	}
 	engine := &payouts.Engine{DB: f.DB, Sender: f.Sender(node, hooks, log), HotWallet: f.Hot, Names: names,
 		Sealer: sealer, Keys: f.Keys, Log: log, OnCommit: func() {}}
-	return &Handler{DB: f.DB, Engine: engine, Publisher: f.pub, Names: names, Chain: "ETH", Tokens: list,
-		Secrets: [][]byte{[]byte(payoutstest.Secret)}, MaxClockSkew: 5 * time.Minute, Sealer: sealer, Log: log}
+	return &Handler{DB: f.DB, Engine: engine, Intake: request.Payouts{Publisher: f.pub, Exchange: names.Exchange,
+		ReturnKey: names.WithdrawReturnKey, FinalEvent: contract.EventWithdraw, Chain: "ETH", Tokens: list, HotWallet: f.Hot,
+		Secrets: [][]byte{[]byte(payoutstest.Secret)}, MaxClockSkew: 5 * time.Minute, Sealer: sealer, Log: log}}
 }
 
 // delivery is a signed withdraw request of amount base units to a fresh address.

@@ -2,11 +2,11 @@
 // proto/schemas/withdraw.return.*.json describe them.
 package returns
 
+import "paysuite/pkg/returnhead"
+
 // Submitted tells that the withdrawal's transaction was broadcast.
 type Submitted struct {
-	RequestID   string `json:"request_id"`
-	Event       string `json:"event"`
-	Status      int    `json:"status"`
+	returnhead.Head
 	Chain       string `json:"chain"`
 	Symbol      string `json:"symbol"`
 	Amount      string `json:"amount"`
@@ -17,11 +17,7 @@ type Submitted struct {
 
 // Withdraw is the final outcome of a withdraw request.
 type Withdraw struct {
-	RequestID   string  `json:"request_id"`
-	Event       string  `json:"event"`
-	Status      int     `json:"status"`
-	Error       string  `json:"error,omitempty"`
-	Message     string  `json:"message,omitempty"`
+	returnhead.Head
 	Chain       string  `json:"chain"`
 	Symbol      string  `json:"symbol"`
 	Amount      string  `json:"amount,omitempty"`

@@ -4,7 +4,6 @@ package store
 
 import (
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"math/big"
@@ -15,20 +14,16 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"paysuite/pkg/db"
 	"paysuite/pkg/txsender"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Migrations are the schema's versioned migrations.
-func Migrations() fs.FS {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // the embedded directory is fixed at build time
-	}
-	return sub
-}
+// Migrations are the schema's versioned migrations, with the transaction
+// sender's released ones (0002 and 0005) taken from pkg/txsender.
+func Migrations() fs.FS { return db.Migrations(migrations, "migrations", txsender.Migrations()) }
 
 // Withdrawal states.
 const (
@@ -71,19 +66,15 @@ func Lock(tx *gorm.DB, requestID string) (*Withdrawal, error) {
 }
 
 func find(tx *gorm.DB, requestID string, lock bool) (*Withdrawal, error) {
-	var w Withdrawal
 	q := tx
 	if lock {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
-	err := q.Where("request_id = ?", requestID).First(&w).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, nil
-	}
+	w, err := db.FirstOrNil[Withdrawal](q.Where("request_id = ?", requestID))
 	if err != nil {
 		return nil, fmt.Errorf("find withdrawal %s: %w", requestID, err)
 	}
-	return &w, nil
+	return w, nil
 }
 
 // ReservedTokens sums the amounts of from's withdrawals of token whose

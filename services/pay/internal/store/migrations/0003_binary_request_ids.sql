@@ -3,8 +3,8 @@
 -- ("pay:..." and "fund:...") and the sender's own keys; the schema's default
 -- collation, utf8mb4_unicode_ci, folds case. Binary collations only tell more
 -- values apart, so the primary and unique keys cannot collide on the way, and
--- MODIFY keeps them. The sender's tables end as pkg/txsender/schema.sql now
--- creates them (store_test.go checks it). The statements are safe to repeat.
+-- MODIFY keeps them. The sender's tables end as txsender.Schema now creates
+-- them (store_test.go checks it). The statements are safe to repeat.
 ALTER TABLE payments
   MODIFY request_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   MODIFY order_id VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,

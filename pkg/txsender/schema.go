@@ -1,0 +1,42 @@
+package txsender
+
+import (
+	"embed"
+	"io/fs"
+
+	"paysuite/pkg/db"
+)
+
+// The sender's tables live in the schema of each service that sends. Their DDL
+// is written once, here, as the migrations the services apply.
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+var (
+	//go:embed migrations/0002_txsender.sql
+	sendTablesSQL string
+	//go:embed binary_keys.sql
+	binaryKeysSQL string
+	//go:embed migrations/0005_txsender_chain.sql
+	chainTablesSQL string
+)
+
+// Migrations create the sender's tables, under the versions and names withdraw
+// and pay released them with: 0002_txsender.sql (tx_nonces, tx_sends,
+// tx_attempts) and 0005_txsender_chain.sql (tx_chain, tx_halts, tx_alerts). A
+// service that sends lists them next to its own (see db.Migrations), and its
+// own 0003 makes the keys of tx_sends binary (see Schema). They are released:
+// a change to the tables comes as a new migration, never as an edit.
+func Migrations() fs.FS { return db.Migrations(migrations, "migrations") }
+
+// Schema returns the DDL of the tables the sender uses (tx_nonces, tx_sends,
+// tx_attempts) as they are now: 0002_txsender.sql, then binary keys. A
+// service's migrations must build the same tables (txsendertest compares them
+// on the database).
+func Schema() string { return sendTablesSQL + "\n" + binaryKeysSQL }
+
+// ChainSchema returns the DDL of the tables that record the chain the sends
+// belong to, the addresses whose signing is stopped and the alerts raised
+// (0005_txsender_chain.sql).
+func ChainSchema() string { return chainTablesSQL }
