@@ -54,6 +54,10 @@ var singletons = map[string]string{
 	"grafana":      "one dashboard server is enough for the local stack",
 }
 
+// singleChainVars are the settings of the single-chain form, which a service
+// with CHAINS set does not read (onchain.Chains).
+var singleChainVars = map[string]bool{"CHAIN": true, "ETH_RPC_URL": true, "ETH_WS_URL": true, "CONFIRMATIONS": true, "TOKENS": true}
+
 // unexposed are variables without a default that the Compose files need not
 // offer to the operator, with the reason.
 var unexposed = map[string]string{
@@ -363,15 +367,22 @@ func checkServiceEnv(t *testing.T, name string, svc types.ServiceConfig, cfg ser
 	// A setting the service does not read is a typo or a leftover, and
 	// misleads whoever changes it.
 	for _, key := range slices.Sorted(maps.Keys(svc.Environment)) {
-		if _, ok := cfg.Vars[key]; !ok {
+		if !cfg.Reads(key) {
 			t.Errorf("%s: sets %s, which %s does not read", name, key, cfg.Root)
 		}
 	}
 	for _, v := range cfg.Sorted() {
 		_, set := svc.Environment[v.Name]
 		switch {
+		case v.PerChain:
+			// Named after each chain of CHAINS: checked with the chain list.
 		case v.Required && env(svc, v.Name) == "":
 			t.Errorf("%s: %s is required by %s but not set", name, v.Name, cfg.Root)
+		case singleChainVars[v.Name] && env(svc, "CHAINS") != "":
+			// Not read with a chain list (onchain.Chains refuses them).
+			if set {
+				t.Errorf("%s: sets %s beside CHAINS, which refuses it: use CHAIN_<NAME>_*", name, v.Name)
+			}
 		case v.HasDefault && loopback(v.Default):
 			// The default reaches the container itself, never the server meant.
 			if got := env(svc, v.Name); got == "" || loopback(got) {
@@ -830,8 +841,8 @@ func checkSetAndDistinct(t *testing.T, vars map[string]string, keys []string) {
 func TestDevEnv(t *testing.T) {
 	vars := readAssignments(t, devEnvFile)
 	for _, k := range []string{
-		"DEV_MODE", "SIGN_SECRET", "MYSQL_DSN", "AMQP_URL", "AMQP_QUEUE_TYPE", "ETH_RPC_URL", "ETH_WS_URL",
-		"CHAIN", "CONFIRMATIONS", "TOKENS", "DEVCHAIN_HTTP_ADDR", "DEVCHAIN_WS_ADDR", "DEVCHAIN_OPS_HTTP_ADDR",
+		"DEV_MODE", "SIGN_SECRET", "MYSQL_DSN", "AMQP_URL", "AMQP_QUEUE_TYPE", "CHAINS",
+		"DEVCHAIN_HTTP_ADDR", "DEVCHAIN_WS_ADDR", "DEVCHAIN_OPS_HTTP_ADDR",
 	} {
 		if vars[k] == "" {
 			t.Errorf("%s: %s is not set", devEnvFile, k)
@@ -843,12 +854,24 @@ func TestDevEnv(t *testing.T) {
 	if _, err := mysql.ParseDSN(vars["MYSQL_DSN"]); err != nil {
 		t.Errorf("%s: MYSQL_DSN: %v", devEnvFile, err)
 	}
-	// up.sh starts the development chain only when ETH_RPC_URL points at it.
-	if want := "http://" + vars["DEVCHAIN_HTTP_ADDR"]; vars["ETH_RPC_URL"] != want {
-		t.Errorf("%s: ETH_RPC_URL=%q, want %q (the development chain)", devEnvFile, vars["ETH_RPC_URL"], want)
+	// The suite serves both development chains, each through its own node
+	// (up.sh starts a development chain only when its node URL points at it).
+	if vars["CHAINS"] != "ETH,BSC" {
+		t.Errorf("%s: CHAINS=%q, want ETH,BSC", devEnvFile, vars["CHAINS"])
 	}
-	if want := "ws://" + vars["DEVCHAIN_WS_ADDR"]; vars["ETH_WS_URL"] != want {
-		t.Errorf("%s: ETH_WS_URL=%q, want %q (the development chain)", devEnvFile, vars["ETH_WS_URL"], want)
+	for _, c := range []struct{ name, devchain, id string }{{"ETH", "DEVCHAIN", "1337"}, {"BSC", "DEVCHAIN_BSC", "1338"}} {
+		for k, want := range map[string]string{
+			"RPC_URL": "http://" + vars[c.devchain+"_HTTP_ADDR"], "WS_URL": "ws://" + vars[c.devchain+"_WS_ADDR"], "CHAIN_ID": c.id,
+		} {
+			if got := vars["CHAIN_"+c.name+"_"+k]; got != want {
+				t.Errorf("%s: CHAIN_%s_%s=%q, want %q (the development chain)", devEnvFile, c.name, k, got, want)
+			}
+		}
+	}
+	for k := range singleChainVars {
+		if _, set := vars[k]; set {
+			t.Errorf("%s: %s is set beside CHAINS, which refuses it", devEnvFile, k)
+		}
 	}
 
 	// make up starts every daemon, the chains first: ETH's (devchain) and BSC's
@@ -886,13 +909,14 @@ func TestDevEnv(t *testing.T) {
 	// Every other setting is one that some service reads: a typo would be
 	// silently ignored.
 	read := map[string]bool{}
-	for _, cfg := range serviceConfigs(t, daemonsUp) {
+	readers := slices.Collect(maps.Values(serviceConfigs(t, daemonsUp)))
+	for _, cfg := range readers {
 		for name := range cfg.Vars {
 			read[name] = true
 		}
 	}
 	for k := range vars {
-		if !scriptOnly[k] && !read[k] {
+		if !scriptOnly[k] && !read[k] && !slices.ContainsFunc(readers, func(c serviceConfig) bool { return c.Reads(k) }) {
 			t.Errorf("%s: %s is read by no service", devEnvFile, k)
 		}
 	}

@@ -26,13 +26,45 @@ type configVar struct {
 	Required bool
 	// DevOptional: Validate refuses it empty unless DEV_MODE=true.
 	DevOptional bool
+	// PerChain: a setting of each chain of CHAINS, read as
+	// CHAIN_<NAME>_<Name> (onchain.Chains reads them at run time); Name is the
+	// part after the chain's name.
+	PerChain bool
 }
+
+// chainVarPrefix is how a per-chain variable's name starts (onchain.Prefix).
+const chainVarPrefix = "CHAIN_"
+
+// chainsType is the configuration block whose list of chains reads the
+// per-chain variables: each chain of CHAINS is read as a chainType.
+const (
+	chainsPkg  = "pkg/config/onchain"
+	chainsType = "Chains"
+	chainType  = "Chain"
+)
 
 // serviceConfig is what a service binary reads from its environment.
 type serviceConfig struct {
 	// Root names the configuration type, e.g. paysuite/services/topup/internal/config.Config.
 	Root string
 	Vars map[string]*configVar
+}
+
+// Reads reports whether the configuration reads key: one of its variables,
+// or a per-chain one (CHAIN_<NAME>_RPC_URL, ...) when it holds a chain list.
+func (c serviceConfig) Reads(key string) bool {
+	if _, ok := c.Vars[key]; ok {
+		return true
+	}
+	if !strings.HasPrefix(key, chainVarPrefix) {
+		return false
+	}
+	for _, v := range c.Vars {
+		if v.PerChain && strings.HasSuffix(key, "_"+v.Name) && len(key) > len(chainVarPrefix)+len(v.Name)+1 {
+			return true
+		}
+	}
+	return false
 }
 
 // Sorted returns the variables ordered by name.
@@ -240,6 +272,11 @@ func (r *configReader) read(t typeRef, prefix string, out map[string]*configVar,
 		return nil
 	}
 	visited[t] = true
+	if t.name == chainsType && strings.HasSuffix(filepath.ToSlash(t.pkg.dir), chainsPkg) {
+		if err := r.readPerChain(typeRef{pkg: t.pkg, name: chainType}, out); err != nil {
+			return err
+		}
+	}
 	st, f := t.pkg.structType(t.name)
 	for _, field := range st.Fields.List {
 		var tag reflect.StructTag
@@ -519,4 +556,19 @@ func TestConfigReaderReadsKnownSettings(t *testing.T) {
 	if _, ok := cfgs["notifier"].Vars["ETH_RPC_URL"]; ok {
 		t.Error("notifier: ETH_RPC_URL found, but the notifier does not talk to the chain")
 	}
+}
+
+// readPerChain adds the variables of the chain type t, each read per chain of
+// CHAINS under its own prefix, as PerChain variables named by their tag.
+func (r *configReader) readPerChain(t typeRef, out map[string]*configVar) error {
+	chain := map[string]*configVar{}
+	if err := r.read(t, "", chain, map[typeRef]bool{}); err != nil {
+		return err
+	}
+	for name, v := range chain {
+		v.PerChain = true
+		out[chainVarPrefix+"<NAME>_"+name] = v
+		v.Name = name
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -829,4 +830,102 @@ func resolvePointer(node any, ptr string) (any, bool) {
 		}
 	}
 	return node, true
+}
+
+// TestSchemaExamples checks the examples every schema carries: each is valid,
+// signed with the development secret, and together they show both
+// development chains (ETH and BSC, whose USDT has 18 decimals).
+func TestSchemaExamples(t *testing.T) {
+	v, err := proto.NewValidator()
+	if err != nil {
+		t.Fatalf("NewValidator: %v", err)
+	}
+	for _, name := range proto.SchemaNames() {
+		t.Run(name, func(t *testing.T) {
+			raw, err := proto.Schema(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc struct {
+				Examples []json.RawMessage `json:"examples"`
+			}
+			if err := json.Unmarshal(raw, &doc); err != nil {
+				t.Fatal(err)
+			}
+			chains := map[string]bool{}
+			for _, ex := range doc.Examples {
+				if err := v.Validate(name, ex); err != nil {
+					t.Errorf("example %s: %v", ex, err)
+				}
+				var fields struct {
+					Chain string `json:"chain"`
+					Sign  string `json:"sign"`
+				}
+				if err := json.Unmarshal(ex, &fields); err != nil {
+					t.Fatal(err)
+				}
+				if want := hmacHex("dev-secret", canonical(t, string(ex))); fields.Sign != want {
+					t.Errorf("example %s: sign %s, want %s", ex, fields.Sign, want)
+				}
+				chains[fields.Chain] = true
+			}
+			every := chains["*"]
+			if name != proto.ReturnRejected && (!chains["ETH"] && !every || !chains["BSC"] && !every) {
+				t.Errorf("examples show chains %v, want ETH and BSC (or every chain, *)", slices.Sorted(maps.Keys(chains)))
+			}
+			if name == proto.ReturnRejected && len(doc.Examples) == 0 {
+				t.Error("no example")
+			}
+		})
+	}
+}
+
+// TestAsyncAPIExamples checks that every message of asyncapi.yaml carries
+// examples, each valid against the message's schema and one of that schema's
+// own examples.
+func TestAsyncAPIExamples(t *testing.T) {
+	v, err := proto.NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := readAsyncAPI(t)
+	messages, _ := resolvePointer(doc, "components/messages")
+	for id, m := range messages.(map[string]any) {
+		ref, ok := resolvePointer(m.(map[string]any), "payload/schema/$ref")
+		if !ok {
+			continue // a dead letter: the bytes of a message the suite could not read
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(fmt.Sprint(ref), "./schemas/"), ".json")
+		raw, err := proto.Schema(name)
+		if err != nil {
+			t.Fatalf("message %s: %v", id, err)
+		}
+		var schema struct {
+			Examples []map[string]any `json:"examples"`
+		}
+		if err := json.Unmarshal(raw, &schema); err != nil {
+			t.Fatal(err)
+		}
+		examples, _ := m.(map[string]any)["examples"].([]any)
+		if len(examples) == 0 {
+			t.Errorf("message %s has no examples", id)
+		}
+		for _, ex := range examples {
+			payload := ex.(map[string]any)["payload"]
+			body, err := json.Marshal(payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := v.Validate(name, body); err != nil {
+				t.Errorf("message %s example %s: %v", id, body, err)
+			}
+			var asJSON map[string]any
+			if err := json.Unmarshal(body, &asJSON); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(schema.Examples, func(e map[string]any) bool { return reflect.DeepEqual(e, asJSON) }) {
+				t.Errorf("message %s example %s is none of %s's examples", id, body, name)
+			}
+		}
+	}
 }

@@ -132,6 +132,7 @@ run_benchmarks() {
 
 	# --- deposits end to end, the listener alone, its memory
 	bench deposits "$E2E" BenchmarkDeposits
+	bench deposits-chains "$E2E" BenchmarkDepositsTwoChains
 	bench scanner "$SCANNER" BenchmarkScanner -- -cpuprofile "$DIR/scanner.cpu.pprof" -o "$DIR/scanner.test"
 	if [[ "$SHORT" == 1 ]]; then
 		log "BenchmarkListenerMillionAddresses skipped in short mode"
@@ -206,6 +207,11 @@ dep_conf=$(metric deposits BenchmarkDeposits/ confirmed/s)
 dep_blocks=$(metric deposits BenchmarkDeposits/ blocks)
 dep_dead=$(metric deposits BenchmarkDeposits/ deadlocks)
 dep_req=$(metric deposits BenchmarkDeposits/ requeued)
+depc=$(metric deposits-chains BenchmarkDepositsTwoChains/ pending/s)
+depc_eth=$(metric deposits-chains BenchmarkDepositsTwoChains/ eth-pending/s)
+depc_bsc=$(metric deposits-chains BenchmarkDepositsTwoChains/ bsc-pending/s)
+depc_conf=$(metric deposits-chains BenchmarkDepositsTwoChains/ confirmed/s)
+depc_req=$(metric deposits-chains BenchmarkDepositsTwoChains/ requeued)
 blk_ms=$(metric scanner BenchmarkScanner/block/ ms/block)
 blk_node=$(metric scanner BenchmarkScanner/block/ node-ms/block)
 blk_tps=$(metric scanner BenchmarkScanner/block/ transfers/s)
@@ -275,6 +281,7 @@ not how far it is from the best possible.
 | topup registrations, 2,000 published at once: answers/s | $(num "$sustained")/s | ≥ 1,000/s | $(verdict "$sustained" ">=" 1000) | $(ratio "$sustained" "$B8") broker, $(ratio "$sustained" "$D8") DB |
 | topup latency at 500/s for ${BENCH_TOPUP_SECONDS:-10} s, request to \`registered\` | p50 $(num "$lat_p50") ms, p99 $(num "$lat_p99") ms, max $(num "$lat_max") ms; offered $(num "$lat_off")/s, answered $(num "$lat_done")/s | p99 < 100 ms | $(verdict "$lat_p99" "<" 100) | — |${low_row}
 | deposits end to end (2,000 transfers in $(num "$dep_blocks") blocks): status 2 received/s | $(num "$dep")/s (status 1: $(num "$dep_conf")/s); $(num "$dep_req") transfer events requeued, $(num "$dep_dead") deadlocks logged | ≥ 1,000/s | $(verdict "$dep" ">=" 1000) | $(ratio "$dep" "$B8") broker, $(ratio "$dep" "$D8") DB |
+| deposits on ETH and BSC at once (2,000 transfers on each, blocks mined side by side): status 2 received/s | both $(num "$depc")/s (ETH $(num "$depc_eth")/s, BSC $(num "$depc_bsc")/s; status 1: $(num "$depc_conf")/s); $(num "$depc_req") transfer events requeued | ≥ 1,000/s in all | $(verdict "$depc" ">=" 1000) | $(ratio "$depc" "$dep") the single-chain figure, $(ratio "$depc" "$D8") DB |
 | listener: one block of 5,000 transfers, 1,001,000 watched | $(num "$blk_ms") ms (node $(num "$blk_node") ms); $(num "$blk_tps") transfers/s | < 1,000 ms | $(verdict "$blk_ms" "<" 1000) | $(ratio "$blk_tps" "$D1") DB1 |
 | listener: catch-up over 1,000 ordinary blocks | $(num "$catchup") blocks/s (node $(num "$catchup_node") ms) | ≥ 200 blocks/s | $(verdict "$catchup" ">=" 200) | $(ratio "$catchup" "$D1") DB1 |
 | listener: loading 1,001,000 watched addresses | $(num "$(calc "${load_ns:-0} / 1e9")" 1) s, watch set $(num "$load_heap") MiB of heap | — | — | — |
@@ -295,7 +302,7 @@ ${wd_row}
   from \`information_schema.PROCESSLIST\` and \`INNODB_TRX\`: a profile of where the service waits.
 
 \`\`\`text
-$(for f in ceiling-broker-1 registrations latency deposits webhooks withdrawals ceiling-broker-2; do notes "$f"; done)
+$(for f in ceiling-broker-1 registrations latency deposits deposits-chains webhooks withdrawals ceiling-broker-2; do notes "$f"; done)
 \`\`\`
 
 ### The scanner's CPU profile

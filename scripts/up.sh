@@ -11,9 +11,9 @@
 #
 # Two development chains run: ETH (devchain, chain id 1337, 8545/8546) and BSC
 # (devchain-bsc, chain id 1338, 8547/8548). When the node URL of one
-# (ETH_RPC_URL or CHAIN_ETH_RPC_URL, CHAIN_BSC_RPC_URL) is set in the
-# environment and names another node than its development chain's, that node is
-# used and that development chain is not started.
+# (CHAIN_ETH_RPC_URL, CHAIN_BSC_RPC_URL) is set in the environment and names
+# another node than its development chain's, that node is used and that
+# development chain is not started.
 #
 # Each development chain keeps its data in a folder (DEVCHAIN_DATA_DIR,
 # DEVCHAIN_BSC_DATA_DIR: .run/devchain, .run/devchain-bsc), so `make down` then
@@ -158,7 +158,7 @@ devchain_chain_id() {
 # caller's environment (before dev.env is read), if any.
 node_given() {
 	if [[ $1 == devchain ]]; then
-		echo "${CHAIN_ETH_RPC_URL:-${ETH_RPC_URL:-}}"
+		echo "${CHAIN_ETH_RPC_URL:-}"
 	else
 		local var
 		var=CHAIN_$(env_prefix "${1#devchain-}")_RPC_URL
@@ -222,8 +222,8 @@ main() {
 
 The suite is up: ${started[*]:-no service}${skipped[*]:+ (skipped, no binary: ${skipped[*]})}.
 Logs are in .run/, 'make down' stops it.
-  ETH: JSON-RPC $ETH_RPC_URL, WebSocket $ETH_WS_URL
-  BSC: JSON-RPC ${CHAIN_BSC_RPC_URL:-http://$DEVCHAIN_BSC_HTTP_ADDR}, WebSocket ${CHAIN_BSC_WS_URL:-ws://$DEVCHAIN_BSC_WS_ADDR}
+  ETH (chain id $CHAIN_ETH_CHAIN_ID): JSON-RPC $CHAIN_ETH_RPC_URL, WebSocket $CHAIN_ETH_WS_URL
+  BSC (chain id $CHAIN_BSC_CHAIN_ID): JSON-RPC $CHAIN_BSC_RPC_URL, WebSocket $CHAIN_BSC_WS_URL
   RabbitMQ $AMQP_URL, MariaDB $MYSQL_DSN
 Drive it with the CLI under the same settings:
   scripts/dev-env.sh bin/payctl --help

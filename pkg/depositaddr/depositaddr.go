@@ -14,10 +14,11 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// Address is one allocated deposit address with its HD index.
+// Address is one allocated deposit address on one chain, with its HD index
+// (the same address may be allocated on several chains).
 type Address struct {
 	Address   string    `gorm:"column:address;primaryKey"` // lowercase 0x-hex
-	Chain     string    `gorm:"column:chain"`
+	Chain     string    `gorm:"column:chain;primaryKey"`
 	Index     uint32    `gorm:"column:hd_index"`
 	CreatedAt time.Time `gorm:"column:created_at"`
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"paysuite/pkg/config"
+	"paysuite/pkg/config/onchain"
 	"paysuite/pkg/devchain"
 	"paysuite/pkg/devchain/devchaintest"
 	"paysuite/pkg/ethnode"
@@ -138,5 +139,25 @@ func TestDialHidesTheURLSecrets(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Every chain of a list is dialled and checked against its own chain id: a
+// list whose BSC URL leads to ETH's node is refused, naming the chain.
+func TestDialChainsChecksEachChain(t *testing.T) {
+	eth := startChain(t, "127.0.0.1:0")
+	bsc := devchaintest.StartWith(t, devchain.Config{ChainID: devchain.BSCChainID}).Chain
+	list := []onchain.Chain{{Name: "ETH", ChainID: devchain.ChainID, RPCURL: eth.HTTPURL()}, {Name: "BSC", ChainID: devchain.BSCChainID, RPCURL: bsc.HTTPURL()}}
+	dev := config.Common{DevMode: true}
+	nodes, err := ethnode.DialChains(t.Context(), list, dev.CheckDevChain, zerolog.Nop())
+	if err != nil || len(nodes) != 2 {
+		t.Fatalf("DialChains = %d nodes, %v", len(nodes), err)
+	}
+	nodes.Close()
+
+	list[1].RPCURL = eth.HTTPURL()
+	_, err = ethnode.DialChains(t.Context(), list, dev.CheckDevChain, zerolog.Nop())
+	if err == nil || !strings.Contains(err.Error(), "chain BSC: ") || !strings.Contains(err.Error(), "CHAIN_BSC_CHAIN_ID is 1338") {
+		t.Fatalf("DialChains with BSC on ETH's node = %v, want a refusal naming BSC", err)
 	}
 }

@@ -162,13 +162,20 @@ const (
 	// AlertTokensNotMoved: a mined token transfer holds no Transfer log of
 	// the tokens (the token returned false): the payout failed.
 	AlertTokensNotMoved = "tokens_not_moved"
+	// AlertNodeUnreachable: a chain's node has not answered for longer than
+	// the listener tolerates; that chain's transfers are not seen meanwhile.
+	AlertNodeUnreachable = "node_unreachable"
 )
 
 // Alert is one operator alert. Key groups alerts of one incident for rate limiting
 // (for example the hot wallet's address for low_balance).
 type Alert struct {
-	Kind    string `json:"kind"`
-	Key     string `json:"key"`
+	Kind string `json:"kind"`
+	Key  string `json:"key"`
+	// Chain names the chain the alert is about, empty when it is about none
+	// (or the service serves one): the same kind and key on two chains are two
+	// incidents.
+	Chain   string `json:"chain,omitempty"`
 	Service string `json:"service"`
 	Message string `json:"message"`
 	At      int64  `json:"at"` // unix seconds
@@ -186,8 +193,10 @@ const (
 )
 
 // RescanRequest asks the listener to look again for missed transfers in the
-// blocks From..To (inclusive).
+// blocks From..To (inclusive) of Chain; an empty Chain (a request from
+// before chain lists) means the listener's first chain.
 type RescanRequest struct {
-	From *uint64 `json:"from"`
-	To   *uint64 `json:"to"`
+	Chain string  `json:"chain,omitempty"`
+	From  *uint64 `json:"from"`
+	To    *uint64 `json:"to"`
 }

@@ -3,6 +3,8 @@ package payoutapp
 import (
 	"context"
 	"crypto/ecdsa"
+	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 
@@ -93,30 +95,39 @@ func repairArgs(args []string) (apply bool, err error) {
 	}
 }
 
-// repairNonces runs the sender's nonce repair for the service's addresses
-// beside the running service: it works in the service's schema under the
-// same locks as the service's replicas, whose trackers then send what it
-// signed.
+// repairNonces runs the sender's nonce repair for the service's addresses on
+// every chain, beside the running service: it works in the service's schema
+// under the same locks as the service's replicas, whose trackers then send
+// what it signed.
 func (o Operator) repairNonces(ctx context.Context, apply bool, out io.Writer, log zerolog.Logger) error {
 	keys, err := o.Signer()
 	if err != nil {
 		return err
 	}
-	node, err := DialNode(ctx, o.Service.RPCURL, o.Service.CheckDevChain, log)
+	chains, err := DialChains(ctx, o.Service, log)
 	if err != nil {
 		return err
 	}
-	defer node.Close()
+	defer CloseNodes(chains)
 	gdb, closeDB, err := o.open(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	repairer, err := txsender.NewRepairer(ctx, gdb, node, keys(gdb), o.Service.Sender, log)
-	if err != nil {
-		return err
+	var failed []error
+	for _, ch := range chains {
+		if len(chains) > 1 {
+			fmt.Fprintf(out, "chain %s:\n", ch.Name)
+		}
+		repairer, err := txsender.NewRepairer(ctx, gdb, ch.Node, keys(gdb), o.Service.SenderOn(ch.Chain), ch.Log)
+		if err == nil {
+			err = repairer.WriteRepairs(ctx, out, apply)
+		}
+		if err != nil {
+			failed = append(failed, fmt.Errorf("chain %s: %w", ch.Name, err))
+		}
 	}
-	return repairer.WriteRepairs(ctx, out, apply)
+	return errors.Join(failed...)
 }
 
 // open opens the service's schema for one command, and says how to close it.

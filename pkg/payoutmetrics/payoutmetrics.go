@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"paysuite/pkg/config/onchain"
 	"paysuite/pkg/erc20"
-	"paysuite/pkg/tokens"
 )
 
 // Node is what the balance gauge reads from an Ethereum JSON-RPC node
@@ -40,8 +40,8 @@ func New(reg prometheus.Registerer, finals prometheus.CounterOpts) *Metrics {
 	m := &Metrics{
 		finals: prometheus.NewCounterVec(finals, []string{"status"}),
 		balance: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "paysuite_hot_wallet_balance", Help: "Hot wallet balance, in whole tokens (ETH for the gas balance).",
-		}, []string{"token"}),
+			Name: "paysuite_hot_wallet_balance", Help: "Hot wallet balance on a chain, in whole tokens (the chain's native coin, ETH or BNB, for the gas balance).",
+		}, []string{"chain", "token"}),
 	}
 	reg.MustRegister(m.finals, m.balance)
 	return m
@@ -50,14 +50,14 @@ func New(reg prometheus.Registerer, finals prometheus.CounterOpts) *Metrics {
 // Final counts one final answer.
 func (m *Metrics) Final(status int) { m.finals.WithLabelValues(strconv.Itoa(status)).Inc() }
 
-// WatchBalances refreshes the balance gauges until ctx ends. A failed read
-// keeps the last value and is retried at the next tick: the gauge is for
-// dashboards, not for decisions.
-func (m *Metrics) WatchBalances(ctx context.Context, node Node, hot common.Address, list tokens.List, log zerolog.Logger) error {
+// WatchBalances refreshes the balance gauges of chain, read through node,
+// until ctx ends. A failed read keeps the last value and is retried at the
+// next tick: the gauge is for dashboards, not for decisions.
+func (m *Metrics) WatchBalances(ctx context.Context, node Node, hot common.Address, chain onchain.Chain, log zerolog.Logger) error {
 	tick := time.NewTicker(balanceInterval)
 	defer tick.Stop()
 	for {
-		m.readBalances(ctx, node, hot, list, log)
+		m.readBalances(ctx, node, hot, chain, log)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -66,21 +66,21 @@ func (m *Metrics) WatchBalances(ctx context.Context, node Node, hot common.Addre
 	}
 }
 
-func (m *Metrics) readBalances(ctx context.Context, node Node, hot common.Address, list tokens.List, log zerolog.Logger) {
+func (m *Metrics) readBalances(ctx context.Context, node Node, hot common.Address, chain onchain.Chain, log zerolog.Logger) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if wei, err := node.BalanceAt(ctx, hot, nil); err != nil {
-		log.Debug().Err(err).Msg("read ETH balance for metrics")
+		log.Debug().Err(err).Str("chain", chain.Name).Msg("read native balance for metrics")
 	} else {
-		m.balance.WithLabelValues("ETH").Set(whole(wei, 18))
+		m.balance.WithLabelValues(chain.Name, chain.NativeSymbol).Set(whole(wei, 18))
 	}
-	for _, t := range list {
+	for _, t := range chain.Tokens {
 		units, err := erc20.BalanceOf(ctx, node, t.Address, hot, nil)
 		if err != nil {
-			log.Debug().Err(err).Str("token", t.Symbol).Msg("read token balance for metrics")
+			log.Debug().Err(err).Str("chain", chain.Name).Str("token", t.Symbol).Msg("read token balance for metrics")
 			continue
 		}
-		m.balance.WithLabelValues(t.Symbol).Set(whole(units, t.Decimals))
+		m.balance.WithLabelValues(chain.Name, t.Symbol).Set(whole(units, t.Decimals))
 	}
 }
 

@@ -2,6 +2,7 @@ package payoutmetrics
 
 import (
 	"math/big"
+	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"paysuite/pkg/config/onchain"
 	"paysuite/pkg/erc20"
 	"paysuite/pkg/hdwallet"
 	"paysuite/pkg/tokens"
@@ -29,7 +31,11 @@ func values(t *testing.T, reg *prometheus.Registry, name string) map[string]floa
 			continue
 		}
 		for _, m := range f.GetMetric() {
-			label := m.GetLabel()[0].GetValue()
+			var values []string
+			for _, l := range m.GetLabel() {
+				values = append(values, l.GetValue())
+			}
+			label := strings.Join(values, "/")
 			if g := m.GetGauge(); g != nil {
 				out[label] = g.GetValue()
 			} else {
@@ -71,17 +77,17 @@ func TestMetrics(t *testing.T) {
 		{Symbol: "USDT", Address: token, Decimals: 6},
 		{Symbol: "NONE", Address: common.HexToAddress("0x00000000000000000000000000000000000000cc"), Decimals: 6},
 	}
-	m.readBalances(t.Context(), client, hot, list, zerolog.Nop())
+	m.readBalances(t.Context(), client, hot, onchain.Chain{Name: "BSC", NativeSymbol: "BNB", Tokens: list}, zerolog.Nop())
 	got := values(t, reg, "paysuite_hot_wallet_balance")
 	spent, err := client.BalanceAt(t.Context(), hot, nil) // the deployment paid gas
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantETH, _ := new(big.Rat).SetFrac(spent, new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)).Float64()
-	if got["ETH"] != wantETH || got["USDT"] != 12.345678 {
-		t.Errorf("balance gauges = %v, want ETH %v and USDT 12.345678", got, wantETH)
+	if got["BSC/BNB"] != wantETH || got["BSC/USDT"] != 12.345678 {
+		t.Errorf("balance gauges = %v, want BSC/BNB %v and BSC/USDT 12.345678", got, wantETH)
 	}
-	if _, ok := got["NONE"]; ok {
+	if _, ok := got["BSC/NONE"]; ok {
 		t.Errorf("a token without code has a gauge: %v", got)
 	}
 }

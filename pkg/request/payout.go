@@ -30,9 +30,10 @@ type Payouts struct {
 	Exchange   string
 	ReturnKey  string
 	FinalEvent string
-	// Chain is the flow's chain, Tokens the tokens configured on it.
+	// Chain is the chain of a request that names none; Chains are the
+	// tokens configured on each chain the flow serves, by the chain's name.
 	Chain  string
-	Tokens tokens.List
+	Chains map[string]tokens.List
 	// OrderIDs says that the flow's requests carry an order_id (pay's).
 	OrderIDs bool
 	// Secrets verify requests, the current one first (config SignSecrets);
@@ -169,7 +170,7 @@ func refuse(code, message string) *Refusal {
 
 // Check reads the fields every payout request shares into req, in the
 // contract's order, and refuses the first that is wrong; chain and symbol
-// default to the flow's chain and USDT. A valid callback_url is read first:
+// default to the flow's default chain and USDT. A valid callback_url is read first:
 // a refusal on another field is a return of the request too, and goes there.
 // The flow checks from_address, then the recipient, itself.
 func (p *Payouts) Check(env Envelope, req *Payout) *Refusal {
@@ -200,10 +201,11 @@ func (p *Payouts) Check(env Envelope, req *Payout) *Refusal {
 		}
 		req.OrderID = orderID
 	}
-	if req.Chain != p.Chain {
+	list, served := p.Chains[req.Chain]
+	if !served {
 		return refuse(contract.ErrUnknownChain, "chain "+req.Chain+" is not configured")
 	}
-	tok, ok := p.Tokens.BySymbol(req.Symbol)
+	tok, ok := list.BySymbol(req.Symbol)
 	if !ok {
 		return refuse(contract.ErrUnknownToken, "token "+req.Symbol+" is not configured on "+req.Chain)
 	}
@@ -236,7 +238,7 @@ func (p *Payouts) From(env Envelope) (from string, ok bool) {
 // own, not a refusal.
 func (p *Payouts) CheckRecipient(ctx context.Context, req Payout,
 	deposit func(ctx context.Context, chain string, addr common.Address) (bool, error)) (*Refusal, error) {
-	r := Recipients{Tokens: p.Tokens.Addresses(), Own: append([]common.Address{p.HotWallet}, p.SuiteAddresses...), Deposit: deposit}
+	r := Recipients{Tokens: p.Chains[req.Chain].Addresses(), Own: append([]common.Address{p.HotWallet}, p.SuiteAddresses...), Deposit: deposit}
 	return r.Check(ctx, req.Chain, "to_address", common.HexToAddress(req.To))
 }
 

@@ -110,8 +110,9 @@ type Attempt struct {
 // TableName maps Attempt to its table.
 func (Attempt) TableName() string { return "tx_attempts" }
 
-// nonceRow is the next nonce to hand out for one sending address.
+// nonceRow is the next nonce to hand out for one sending address on one chain.
 type nonceRow struct {
+	ChainID   uint64 `gorm:"column:chain_id;primaryKey"`
 	Address   string `gorm:"column:address;primaryKey"`
 	NextNonce uint64 `gorm:"column:next_nonce"`
 }

@@ -31,6 +31,7 @@ const (
 // NonceReport is what comparing one address's stored next nonce with the
 // chain's found.
 type NonceReport struct {
+	ChainID uint64
 	Address common.Address
 	Stored  uint64 // the next nonce the sender hands out
 	Latest  uint64 // the chain's nonce at its head
@@ -55,19 +56,19 @@ func (r NonceReport) String() string {
 	addr := addrString(r.Address)
 	switch r.Kind {
 	case MismatchAhead:
-		return fmt.Sprintf("nonces of %s: the chain has used nonces up to %d (%d counting the node's pool) but the suite handed out only up to %d: "+
+		return fmt.Sprintf("nonces of %s on chain %d: the chain has used nonces up to %d (%d counting the node's pool) but the suite handed out only up to %d: "+
 			"the key signed elsewhere, or the database was restored from an older backup; signing from %s is stopped",
-			addr, r.Latest, r.Pending, r.Stored, addr)
+			addr, r.ChainID, r.Latest, r.Pending, r.Stored, addr)
 	case MismatchBehind:
 		lost := ""
 		if r.Lost > 0 {
 			lost = fmt.Sprintf(", %d of them held by sends recorded as mined that the chain does not show", r.Lost)
 		}
-		return fmt.Sprintf("nonces of %s: the chain's next nonce is %d (%d counting the node's pool) but the suite's is %d, and %d nonces from %d up "+
+		return fmt.Sprintf("nonces of %s on chain %d: the chain's next nonce is %d (%d counting the node's pool) but the suite's is %d, and %d nonces from %d up "+
 			"are held by no unmined send%s (a reset or rolled-back chain, or a stored nonce moved): the sends above them cannot be mined; signing from %s is stopped",
-			addr, r.Latest, r.Pending, r.Stored, r.Holes, r.FirstHole, lost, addr)
+			addr, r.ChainID, r.Latest, r.Pending, r.Stored, r.Holes, r.FirstHole, lost, addr)
 	default:
-		return fmt.Sprintf("nonces of %s agree with the chain: next %d, chain %d, pending %d", addr, r.Stored, r.Latest, r.Pending)
+		return fmt.Sprintf("nonces of %s on chain %d agree with the chain: next %d, chain %d, pending %d", addr, r.ChainID, r.Stored, r.Latest, r.Pending)
 	}
 }
 
@@ -81,13 +82,13 @@ func (s *Sender) CompareNonces(ctx context.Context, from common.Address) (*Nonce
 	var rows []nonceRow
 	var active []uint64
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Where("address = ?", addr).Find(&rows).Error; err != nil {
+		if err := tx.Where("chain_id = ? AND address = ?", s.chain, addr).Find(&rows).Error; err != nil {
 			return err
 		}
 		if len(rows) == 0 {
 			return nil
 		}
-		return tx.Model(&Send{}).Where("from_address = ? AND state IN ?", addr, activeStates()).Pluck("nonce", &active).Error
+		return tx.Model(&Send{}).Where("chain_id = ? AND from_address = ? AND state IN ?", s.chain, addr, activeStates()).Pluck("nonce", &active).Error
 	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("read nonces of %s: %w", addr, err)
@@ -103,11 +104,11 @@ func (s *Sender) CompareNonces(ctx context.Context, from common.Address) (*Nonce
 	if err != nil {
 		return nil, fmt.Errorf("pending nonce of %s: %w", addr, err)
 	}
-	stored, err := NextNonce(s.db.WithContext(ctx), from)
+	stored, err := s.NextNonce(s.db.WithContext(ctx), from)
 	if err != nil {
 		return nil, err
 	}
-	r := &NonceReport{Address: from, Stored: stored, Latest: latest, Pending: pending, readNext: rows[0].NextNonce, readActive: len(active)}
+	r := &NonceReport{ChainID: s.chain, Address: from, Stored: stored, Latest: latest, Pending: pending, readNext: rows[0].NextNonce, readActive: len(active)}
 	if latest > stored || pending > stored {
 		r.Kind = MismatchAhead
 		return r, nil
@@ -117,8 +118,8 @@ func (s *Sender) CompareNonces(ctx context.Context, from common.Address) (*Nonce
 		return r, nil
 	}
 	r.Kind = MismatchBehind
-	err = s.db.WithContext(ctx).Model(&Send{}).Where("from_address = ? AND nonce >= ? AND nonce < ? AND state NOT IN ?",
-		addr, latest, rows[0].NextNonce, activeStates()).Count(&r.Lost).Error
+	err = s.db.WithContext(ctx).Model(&Send{}).Where("chain_id = ? AND from_address = ? AND nonce >= ? AND nonce < ? AND state NOT IN ?",
+		s.chain, addr, latest, rows[0].NextNonce, activeStates()).Count(&r.Lost).Error
 	if err != nil {
 		return nil, fmt.Errorf("sends of %s the chain lost: %w", addr, err)
 	}
@@ -152,8 +153,9 @@ func holes(from, to uint64, held []uint64) (count, first uint64) {
 // repairs them (Repair).
 var ErrHalted = errors.New("signing stopped: the address's nonces and the chain's disagree")
 
-// haltRow is an address whose signing is stopped, and why.
+// haltRow is an address whose signing on a chain is stopped, and why.
 type haltRow struct {
+	ChainID      uint64    `gorm:"column:chain_id;primaryKey"`
 	Address      string    `gorm:"column:address;primaryKey"`
 	Kind         string    `gorm:"column:kind"`
 	StoredNonce  uint64    `gorm:"column:stored_nonce"`
@@ -165,10 +167,11 @@ type haltRow struct {
 
 func (haltRow) TableName() string { return "tx_halts" }
 
-// haltOf returns ErrHalted, with what was found, when from's signing is stopped.
-func haltOf(tx *gorm.DB, from common.Address) error {
+// haltOf returns ErrHalted, with what was found, when from's signing on the
+// sender's chain is stopped.
+func (s *Sender) haltOf(tx *gorm.DB, from common.Address) error {
 	var rows []haltRow
-	if err := tx.Where("address = ?", addrString(from)).Find(&rows).Error; err != nil {
+	if err := tx.Where("chain_id = ? AND address = ?", s.chain, addrString(from)).Find(&rows).Error; err != nil {
 		return fmt.Errorf("read halt of %s: %w", from.Hex(), err)
 	}
 	if len(rows) == 0 {
@@ -187,19 +190,19 @@ func (s *Sender) halt(ctx context.Context, r NonceReport) (bool, error) {
 	var stopped bool
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var rows []nonceRow
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("address = ?", addr).Find(&rows).Error; err != nil {
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("chain_id = ? AND address = ?", s.chain, addr).Find(&rows).Error; err != nil {
 			return fmt.Errorf("lock nonce of %s: %w", addr, err)
 		}
 		var active int64
-		if err := tx.Model(&Send{}).Where("from_address = ? AND state IN ?", addr, activeStates()).Count(&active).Error; err != nil {
+		if err := tx.Model(&Send{}).Where("chain_id = ? AND from_address = ? AND state IN ?", s.chain, addr, activeStates()).Count(&active).Error; err != nil {
 			return fmt.Errorf("unfinished sends of %s: %w", addr, err)
 		}
 		if len(rows) != 1 || rows[0].NextNonce != r.readNext || active != int64(r.readActive) {
 			s.log.Debug().Str("from", addr).Msg("nonces changed while they were compared; left to the next check")
 			return nil
 		}
-		res := tx.Exec("INSERT IGNORE INTO tx_halts (address, kind, stored_nonce, chain_nonce, pending_nonce, message) VALUES (?, ?, ?, ?, ?, ?)",
-			addr, r.Kind, r.Stored, r.Latest, r.Pending, truncate(msg, 1024))
+		res := tx.Exec("INSERT IGNORE INTO tx_halts (chain_id, address, kind, stored_nonce, chain_nonce, pending_nonce, message) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			s.chain, addr, r.Kind, r.Stored, r.Latest, r.Pending, truncate(msg, 1024))
 		if res.Error != nil {
 			return fmt.Errorf("stop signing from %s: %w", addr, res.Error)
 		}
@@ -236,7 +239,7 @@ func (s *Sender) CheckNonces(ctx context.Context, from common.Address) (bool, er
 			return false, err
 		}
 	}
-	err = haltOf(s.db.WithContext(ctx), from)
+	err = s.haltOf(s.db.WithContext(ctx), from)
 	if errors.Is(err, ErrHalted) {
 		return true, nil
 	}
@@ -253,18 +256,18 @@ func (s *Sender) checkIfDue(ctx context.Context, from common.Address, signedAt t
 	if !ok || last.Before(signedAt) || time.Since(last) >= s.cfg.ReplaceAfter {
 		return s.CheckNonces(ctx, from)
 	}
-	err := haltOf(s.db.WithContext(ctx), from)
+	err := s.haltOf(s.db.WithContext(ctx), from)
 	if errors.Is(err, ErrHalted) {
 		return true, nil
 	}
 	return false, err
 }
 
-// Ready fails while signing from any address is stopped, saying what was
-// found: for a service's /readyz.
+// Ready fails while signing from any address on the sender's chain is
+// stopped, saying what was found: for a service's /readyz.
 func (s *Sender) Ready(ctx context.Context) error {
 	var rows []haltRow
-	if err := s.db.WithContext(ctx).Order("address").Limit(10).Find(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("chain_id = ?", s.chain).Order("address").Limit(10).Find(&rows).Error; err != nil {
 		return fmt.Errorf("read halted addresses: %w", err)
 	}
 	if len(rows) == 0 {
@@ -283,8 +286,8 @@ func (s *Sender) stuck(ctx context.Context, send *Send, why string) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) (err error) {
 		raised, err = s.raiseOnce(ctx, tx, Alert{Kind: events.AlertStuckTransaction, Key: send.From,
 			ID: fmt.Sprintf("%s:%s:%d", events.AlertStuckTransaction, send.Key, send.Attempts),
-			Message: fmt.Sprintf("transaction %s of %s (nonce %d from %s) is still unmined after %d attempts and %s: it is no longer replaced; "+
-				"raise MAX_FEE_GWEI/MAX_REPLACEMENTS and restart, or look at the node", send.TxHash, send.Key, send.Nonce, send.From, send.Attempts, why)})
+			Message: fmt.Sprintf("transaction %s of %s (nonce %d from %s on chain %d) is still unmined after %d attempts and %s: it is no longer replaced; "+
+				"raise MAX_FEE_GWEI/MAX_REPLACEMENTS and restart, or look at the node", send.TxHash, send.Key, send.Nonce, send.From, send.ChainID, send.Attempts, why)})
 		return err
 	})
 	if err != nil {

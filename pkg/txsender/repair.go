@@ -60,7 +60,8 @@ func (r Repair) String() string {
 	return b.String()
 }
 
-// RepairNonces looks at every address whose signing is stopped and says what
+// RepairNonces looks at every address whose signing on the sender's chain is
+// stopped and says what
 // the repair does; with apply it does it, one address at a time, under the
 // address's nonce lock (so that no send from it is signed meanwhile), and
 // resumes signing from it. Behind the chain, the nonces that no unmined send
@@ -74,7 +75,7 @@ func (s *Sender) RepairNonces(ctx context.Context, apply bool) ([]Repair, error)
 		return nil, err
 	}
 	var halts []haltRow
-	if err := s.db.WithContext(ctx).Order("address").Find(&halts).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("chain_id = ?", s.chain).Order("address").Find(&halts).Error; err != nil {
 		return nil, fmt.Errorf("read halted addresses: %w", err)
 	}
 	out := make([]Repair, 0, len(halts))
@@ -141,7 +142,7 @@ func (s *Sender) WriteRepairs(ctx context.Context, out io.Writer, apply bool) er
 // sameGenesis refuses to repair against a node of another chain.
 func (s *Sender) sameGenesis(ctx context.Context) error {
 	var rows []chainRow
-	if err := s.db.WithContext(ctx).Find(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("chain_id = ?", s.chain).Find(&rows).Error; err != nil {
 		return fmt.Errorf("read chain: %w", err)
 	}
 	hdr, err := s.node.HeaderByNumber(ctx, big.NewInt(0))
@@ -158,7 +159,7 @@ func (s *Sender) sameGenesis(ctx context.Context) error {
 func (s *Sender) repair(ctx context.Context, tx *gorm.DB, from common.Address, apply bool) (Repair, error) {
 	addr := addrString(from)
 	var rows []nonceRow
-	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("address = ?", addr).Find(&rows).Error; err != nil {
+	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("chain_id = ? AND address = ?", s.chain, addr).Find(&rows).Error; err != nil {
 		return Repair{}, fmt.Errorf("lock nonce: %w", err)
 	}
 	stored := uint64(0)
@@ -166,7 +167,8 @@ func (s *Sender) repair(ctx context.Context, tx *gorm.DB, from common.Address, a
 		stored = rows[0].NextNonce
 	}
 	var active []uint64
-	if err := tx.Model(&Send{}).Where("from_address = ? AND state IN ?", addr, activeStates()).Pluck("nonce", &active).Error; err != nil {
+	err := tx.Model(&Send{}).Where("chain_id = ? AND from_address = ? AND state IN ?", s.chain, addr, activeStates()).Pluck("nonce", &active).Error
+	if err != nil {
 		return Repair{}, fmt.Errorf("unfinished sends: %w", err)
 	}
 	latest, err := s.node.NonceAt(ctx, from, nil)
@@ -177,7 +179,7 @@ func (s *Sender) repair(ctx context.Context, tx *gorm.DB, from common.Address, a
 	if err != nil {
 		return Repair{}, fmt.Errorf("pending nonce: %w", err)
 	}
-	r := Repair{Report: NonceReport{Address: from, Stored: stored, Latest: latest, Pending: pending}}
+	r := Repair{Report: NonceReport{ChainID: s.chain, Address: from, Stored: stored, Latest: latest, Pending: pending}}
 	switch {
 	case latest > stored || pending > stored:
 		r.Report.Kind, r.NextNonce = MismatchAhead, max(latest, pending)
@@ -188,8 +190,8 @@ func (s *Sender) repair(ctx context.Context, tx *gorm.DB, from common.Address, a
 		}
 		r.Report.Kind = MismatchBehind
 		var finals []uint64
-		err := tx.Model(&Send{}).Where("from_address = ? AND nonce >= ? AND nonce < ? AND state NOT IN ?",
-			addr, latest, stored, activeStates()).Order("nonce").Pluck("nonce", &finals).Error
+		err := tx.Model(&Send{}).Where("chain_id = ? AND from_address = ? AND nonce >= ? AND nonce < ? AND state NOT IN ?",
+			s.chain, addr, latest, stored, activeStates()).Order("nonce").Pluck("nonce", &finals).Error
 		if err != nil {
 			return Repair{}, fmt.Errorf("sends the chain lost: %w", err)
 		}
@@ -216,14 +218,14 @@ func (s *Sender) repair(ctx context.Context, tx *gorm.DB, from common.Address, a
 		return r, nil
 	}
 	if r.NextNonce > 0 {
-		if err := tx.Model(&nonceRow{}).Where("address = ?", addr).Update("next_nonce", r.NextNonce).Error; err != nil {
+		if err := tx.Model(&nonceRow{}).Where("chain_id = ? AND address = ?", s.chain, addr).Update("next_nonce", r.NextNonce).Error; err != nil {
 			return Repair{}, fmt.Errorf("move next nonce: %w", err)
 		}
 	}
 	if err := s.storeFillers(ctx, tx, from, r.Fillers); err != nil {
 		return Repair{}, err
 	}
-	if err := tx.Where("address = ?", addr).Delete(&haltRow{}).Error; err != nil {
+	if err := tx.Where("chain_id = ? AND address = ?", s.chain, addr).Delete(&haltRow{}).Error; err != nil {
 		return Repair{}, fmt.Errorf("resume signing: %w", err)
 	}
 	s.log.Warn().Str("from", addr).Uints64("fillers", r.Fillers).Uint64("next_nonce", r.NextNonce).Msg("nonces repaired; signing resumed")
@@ -262,8 +264,9 @@ func (s *Sender) storeFillers(ctx context.Context, tx *gorm.DB, from common.Addr
 			return fmt.Errorf("encode filler %d: %w", n, err)
 		}
 		hash := hashString(signed.Hash())
-		send := &Send{Key: fmt.Sprintf("%s:%s:%d", PurposeFiller, addrString(from), n), Purpose: PurposeFiller,
-			Ref: addrString(from), ChainID: s.chainID.Uint64(), From: addrString(from), To: addrString(from), Value: "0", Data: []byte{},
+		// Send keys are unique in the schema, which the chains share.
+		send := &Send{Key: fmt.Sprintf("%s:%d:%s:%d", PurposeFiller, s.chain, addrString(from), n), Purpose: PurposeFiller,
+			Ref: addrString(from), ChainID: s.chain, From: addrString(from), To: addrString(from), Value: "0", Data: []byte{},
 			Nonce: n, GasLimit: fillerGas, Confirmations: s.cfg.Confirmations, State: StateSigned, MaxCost: maxCost,
 			Attempts: 1, TxHash: hash, FirstHash: hash, LastAttemptAt: now}
 		if err := tx.Create(send).Error; err != nil {

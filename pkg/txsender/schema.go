@@ -20,23 +20,23 @@ var (
 	binaryKeysSQL string
 	//go:embed migrations/0005_txsender_chain.sql
 	chainTablesSQL string
+	//go:embed migrations/0006_txsender_chains.sql
+	perChainSQL string
 )
 
 // Migrations create the sender's tables, under the versions and names withdraw
 // and pay released them with: 0002_txsender.sql (tx_nonces, tx_sends,
-// tx_attempts) and 0005_txsender_chain.sql (tx_chain, tx_halts, tx_alerts). A
+// tx_attempts), 0005_txsender_chain.sql (tx_chain, tx_halts, tx_alerts) and
+// 0006_txsender_chains.sql (nonces, halts and chain state per chain id). A
 // service that sends lists them next to its own (see db.Migrations), and its
 // own 0003 makes the keys of tx_sends binary (see Schema). They are released:
 // a change to the tables comes as a new migration, never as an edit.
 func Migrations() fs.FS { return db.Migrations(migrations, "migrations") }
 
-// Schema returns the DDL of the tables the sender uses (tx_nonces, tx_sends,
-// tx_attempts) as they are now: 0002_txsender.sql, then binary keys. A
-// service's migrations must build the same tables (txsendertest compares them
-// on the database).
-func Schema() string { return sendTablesSQL + "\n" + binaryKeysSQL }
-
-// ChainSchema returns the DDL of the tables that record the chain the sends
-// belong to, the addresses whose signing is stopped and the alerts raised
-// (0005_txsender_chain.sql).
-func ChainSchema() string { return chainTablesSQL }
+// Schema returns the DDL of the sender's tables as they are now, in the order
+// a service applies it: 0002_txsender.sql, binary keys (the service's 0003),
+// 0005_txsender_chain.sql, 0006_txsender_chains.sql. A service's migrations
+// must build the same tables (txsendertest compares them on the database).
+func Schema() string {
+	return sendTablesSQL + "\n" + binaryKeysSQL + "\n" + chainTablesSQL + "\n" + perChainSQL
+}

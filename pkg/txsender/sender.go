@@ -41,7 +41,11 @@ type Hooks interface {
 	Committed()
 }
 
-// Sender is the engine. Several replicas may run one each on the same schema.
+// Sender is the engine for one chain, the one its node serves. Several
+// replicas may run one each on the same schema, and the senders of several
+// chains share it: each reads and writes only its own chain's rows (the
+// nonces, halts and sends of an address are per chain), so a chain that
+// stalls holds back no other.
 type Sender struct {
 	db      *gorm.DB
 	node    Node
@@ -50,6 +54,7 @@ type Sender struct {
 	alerter Alerter // nil: alerts are only logged
 	cfg     Config
 	chainID *big.Int
+	chain   uint64 // chainID: every row the sender reads or writes is this chain's
 	signer  types.Signer
 	log     zerolog.Logger
 	kick    chan struct{}
@@ -75,7 +80,10 @@ func New(ctx context.Context, db *gorm.DB, node Node, keys Keys, hooks Hooks, cf
 		return nil, fmt.Errorf("txsender: chain id: %w", err)
 	}
 	alerter, _ := hooks.(Alerter)
-	return &Sender{db: db, node: node, keys: keys, hooks: ownHooks{hooks}, alerter: alerter, cfg: cfg, chainID: chainID,
+	if !chainID.IsUint64() {
+		return nil, fmt.Errorf("txsender: chain id %s out of range", chainID)
+	}
+	return &Sender{db: db, node: node, keys: keys, hooks: ownHooks{hooks}, alerter: alerter, cfg: cfg, chainID: chainID, chain: chainID.Uint64(),
 		signer: types.LatestSignerForChainID(chainID), log: log, kick: make(chan struct{}, 1),
 		inited: map[common.Address]bool{}, checkedAt: map[common.Address]time.Time{}}, nil
 }

@@ -80,7 +80,6 @@ func newEnv(t *testing.T) *env {
 	gdb := dbtest.Open(t, fstest.MapFS{
 		"0001_txsender.sql": {Data: []byte(txsender.Schema())},
 		"0002_hooks.sql":    {Data: []byte(hookDDL)},
-		"0003_chain.sql":    {Data: []byte(txsender.ChainSchema())},
 	})
 	key, err := crypto.GenerateKey()
 	if err != nil {

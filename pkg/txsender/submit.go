@@ -109,7 +109,7 @@ func (s *Sender) SubmitBatch(ctx context.Context, tx *gorm.DB, reqs []Request) (
 	}
 	// An address whose nonces disagree with the chain's (CheckNonces) is
 	// signed for no more, whichever replica found it.
-	if err := haltOf(tx.WithContext(ctx), from); err != nil {
+	if err := s.haltOf(tx.WithContext(ctx), from); err != nil {
 		return nil, fmt.Errorf("submit %s: %w", reqs[0].Key, err)
 	}
 	for i, req := range reqs {
@@ -170,7 +170,7 @@ func (s *Sender) SubmitBatch(ctx context.Context, tx *gorm.DB, reqs []Request) (
 	if err := tx.WithContext(ctx).Create(&atts).Error; err != nil {
 		return nil, fmt.Errorf("submit %s: store %d attempts: %w", reqs[0].Key, len(atts), err)
 	}
-	res := tx.WithContext(ctx).Model(&nonceRow{}).Where("address = ?", row.Address).
+	res := tx.WithContext(ctx).Model(&nonceRow{}).Where("chain_id = ? AND address = ?", s.chain, row.Address).
 		Update("next_nonce", gorm.Expr("next_nonce + ?", len(sends)))
 	if res.Error != nil {
 		return nil, fmt.Errorf("submit %s: advance nonce: %w", reqs[0].Key, res.Error)
@@ -208,7 +208,7 @@ func readSendIDs(tx *gorm.DB, sends []*Send) error {
 	return nil
 }
 
-// lockNonce locks from's nonce row inside tx and returns it, creating it first
+// lockNonce locks from's nonce row of the sender's chain inside tx and returns it, creating it first
 // (at the node's pending nonce) when it does not exist. The creation takes the
 // row's exclusive lock at once (INSERT ... ON DUPLICATE KEY UPDATE), so replicas
 // racing to create it queue up instead of deadlocking, and everything happens
@@ -220,7 +220,7 @@ func (s *Sender) lockNonce(ctx context.Context, tx *gorm.DB, from common.Address
 	known := s.inited[from]
 	s.mu.Unlock()
 	if known {
-		err := tx.WithContext(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("address = ?", addr).Find(&rows).Error
+		err := tx.WithContext(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("chain_id = ? AND address = ?", s.chain, addr).Find(&rows).Error
 		if err != nil {
 			return nonceRow{}, fmt.Errorf("lock nonce of %s: %w", from.Hex(), err)
 		}
@@ -232,12 +232,12 @@ func (s *Sender) lockNonce(ctx context.Context, tx *gorm.DB, from common.Address
 	if err != nil {
 		return nonceRow{}, fmt.Errorf("pending nonce of %s: %w", from.Hex(), err)
 	}
-	err = tx.WithContext(ctx).Exec("INSERT INTO tx_nonces (address, next_nonce) VALUES (?, ?) ON DUPLICATE KEY UPDATE address = address",
-		addr, pending).Error
+	err = tx.WithContext(ctx).Exec("INSERT INTO tx_nonces (chain_id, address, next_nonce) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE address = address",
+		s.chain, addr, pending).Error
 	if err != nil {
 		return nonceRow{}, fmt.Errorf("create nonce row of %s: %w", from.Hex(), err)
 	}
-	err = tx.WithContext(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("address = ?", addr).Find(&rows).Error
+	err = tx.WithContext(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("chain_id = ? AND address = ?", s.chain, addr).Find(&rows).Error
 	if err != nil || len(rows) != 1 {
 		return nonceRow{}, fmt.Errorf("lock nonce of %s: %w (%d rows)", from.Hex(), err, len(rows))
 	}

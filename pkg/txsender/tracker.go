@@ -15,7 +15,7 @@ import (
 // trackBatch bounds the sends followed in one step.
 const trackBatch = 1000
 
-// Run follows every unfinished send of the schema until ctx ends: it polls
+// Run follows every unfinished send of the sender's chain until ctx ends: it polls
 // receipts every PollInterval (and when kicked), broadcasts what is unsent,
 // re-broadcasts and replaces what stays unmined, and finalises what has its
 // confirmations. Replicas may all run it: each change is applied by one of them.
@@ -39,12 +39,12 @@ func (s *Sender) Run(ctx context.Context) error {
 // hold the tracker forever.
 const stepTimeout = 2 * time.Minute
 
-// Step runs one round of the tracker over every unfinished send.
+// Step runs one round of the tracker over every unfinished send of the chain.
 func (s *Sender) Step(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	defer cancel()
 	var sends []Send
-	err := s.db.WithContext(ctx).Where("state IN ?", activeStates()).Order("id").Limit(trackBatch).Find(&sends).Error
+	err := s.db.WithContext(ctx).Where("chain_id = ? AND state IN ?", s.chain, activeStates()).Order("id").Limit(trackBatch).Find(&sends).Error
 	if err != nil {
 		return fmt.Errorf("load unfinished sends: %w", err)
 	}

@@ -38,6 +38,12 @@ func startTopupBench(tb testing.TB) (*Suite, *returnWatch) {
 // returns the request ids, the publish (or scheduled) times and the arrival
 // times of the answers.
 func registerAll(s *Suite, w *returnWatch, prefix string, n int, rate float64) (ids []string, sent, got []time.Time) {
+	return registerAllOn(s, w, prefix, n, rate, "")
+}
+
+// registerAllOn is registerAll with the requests naming chain (none when
+// empty: the default chain).
+func registerAllOn(s *Suite, w *returnWatch, prefix string, n int, rate float64, chain string) (ids []string, sent, got []time.Time) {
 	s.t.Helper()
 	ids = make([]string, n)
 	keys := make([]string, n)
@@ -47,7 +53,11 @@ func registerAll(s *Suite, w *returnWatch, prefix string, n int, rate float64) (
 	}
 	e := w.expect(keys)
 	sent = s.paced(n, rate, func(i int) (string, map[string]any) {
-		return topupKey, map[string]any{"request_id": ids[i], "user_id": "u-" + ids[i]}
+		req := map[string]any{"request_id": ids[i], "user_id": "u-" + ids[i]}
+		if chain != "" {
+			req["chain"] = chain
+		}
+		return topupKey, req
 	})
 	got = w.wait(s.t, e, fmt.Sprintf("%d registrations", n), wait+time.Duration(n)*50*time.Millisecond)
 	for _, k := range []string{keys[0], keys[n-1]} {
@@ -154,45 +164,14 @@ type depositRun struct {
 }
 
 // measureDeposits registers n addresses, waits until the listener watches them
-// all, sends each a transfer (100 per transferBatch transaction: a transfer to
-// a new holder costs about 115k gas on the development chain, and one
-// transaction may use at most 16.7M), then mines the blocks that hold them and
+// all, sends each a transfer (sendToEach), then mines the blocks that hold them and
 // measures how fast the pending deposits (status 2) come back; then mines the
 // confirming blocks and measures the confirmed ones (status 1).
 func measureDeposits(s *Suite, w *returnWatch, prefix string, n int) depositRun {
 	s.t.Helper()
-	ids, _, _ := registerAll(s, w, prefix, n, 0)
-	addrs := make([]string, n)
-	for i, id := range ids {
-		var reg struct {
-			Address string `json:"address"`
-		}
-		if err := json.Unmarshal(w.body(returnKey("registered", 1, id)), &reg); err != nil || reg.Address == "" {
-			s.t.Fatalf("registration %s without an address: %v", id, err)
-		}
-		addrs[i] = reg.Address
-	}
-	// Every address registered so far (the warm-up's too) is watched before the
-	// transfers are mined, so that the scan finds them, not the backfill.
-	deadline := time.Now().Add(5 * time.Minute)
-	for s.sqlCount("chain-listener", "SELECT COUNT(*) FROM watched WHERE backfill_pending = 0") < s.sqlCount("topup", "SELECT COUNT(*) FROM registrations") {
-		if time.Now().After(deadline) {
-			s.t.Fatal("the listener never watched every registered address")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	ids, addrs := registerWatched(s, w, prefix, n, "")
 	settle(s)
-
-	const perTx = 100
-	var hashes []common.Hash
-	for i := 0; i*perTx < n; i++ {
-		chunk := addrs[i*perTx : min((i+1)*perTx, n)]
-		amounts := make([]string, len(chunk))
-		for j := range amounts {
-			amounts[j] = "1.5"
-		}
-		hashes = append(hashes, s.SendUSDTBatch(1+i%9, chunk, amounts))
-	}
+	hashes := s.On("ETH").sendToEach(addrs)
 	pendingKeys := make([]string, n)
 	confirmedKeys := make([]string, n)
 	for i, id := range ids {
@@ -205,7 +184,7 @@ func measureDeposits(s *Suite, w *returnWatch, prefix string, n int) depositRun 
 	backlog := s.sampleBacklogs([]string{"internal.topup.transfer.queue"}, outboxOf("chain-listener"), outboxOf("topup"))
 	db := s.sampleDB("topup", "chain-listener")
 	start := time.Now()
-	r.blocks = s.mineIncluded(hashes)
+	r.blocks = s.On("ETH").mineIncluded(hashes)
 	got := w.wait(s.t, pending, fmt.Sprintf("%d pending deposits", n), wait+time.Duration(n)*50*time.Millisecond)
 	r.pendingTook = latest(got).Sub(start)
 	r.pendingRate = float64(n) / r.pendingTook.Seconds()
@@ -228,21 +207,67 @@ func measureDeposits(s *Suite, w *returnWatch, prefix string, n int) depositRun 
 	return r
 }
 
-// mineIncluded mines blocks until every transaction of hashes is in one and
-// succeeded, and returns the number of blocks mined.
-func (s *Suite) mineIncluded(hashes []common.Hash) int {
+// registerWatched registers n fresh addresses on chain (the default one when
+// empty) and waits until the listener watches every address registered so
+// far (the warm-up's too), so that the scan finds their transfers, not the
+// backfill. It returns the request ids and the addresses.
+func registerWatched(s *Suite, w *returnWatch, prefix string, n int, chain string) (ids, addrs []string) {
+	s.t.Helper()
+	ids, _, _ = registerAllOn(s, w, prefix, n, 0, chain)
+	addrs = make([]string, n)
+	for i, id := range ids {
+		var reg struct {
+			Address string `json:"address"`
+		}
+		if err := json.Unmarshal(w.body(returnKey("registered", 1, id)), &reg); err != nil || reg.Address == "" {
+			s.t.Fatalf("registration %s without an address: %v", id, err)
+		}
+		addrs[i] = reg.Address
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for s.sqlCount("chain-listener", "SELECT COUNT(*) FROM watched WHERE backfill_pending = 0") < s.sqlCount("topup", "SELECT COUNT(*) FROM registrations") {
+		if time.Now().After(deadline) {
+			s.t.Fatal("the listener never watched every registered address")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return ids, addrs
+}
+
+// sendToEach sends 1.5 test USDT to each of addrs on the chain, 100 per
+// transferBatch transaction (a transfer to a new holder costs about 115k gas
+// there, and one transaction may use at most 16.7M), from development
+// accounts 1-9 in turn, and returns the transactions' hashes.
+func (c *ChainOn) sendToEach(addrs []string) []common.Hash {
+	const perTx = 100
+	var hashes []common.Hash
+	for i := 0; i*perTx < len(addrs); i++ {
+		chunk := addrs[i*perTx : min((i+1)*perTx, len(addrs))]
+		amounts := make([]string, len(chunk))
+		for j := range amounts {
+			amounts[j] = "1.5"
+		}
+		hashes = append(hashes, c.SendUSDTBatch(1+i%9, chunk, amounts))
+	}
+	return hashes
+}
+
+// mineIncluded mines blocks on the chain until every transaction of hashes
+// is in one and succeeded, and returns the number of blocks mined.
+func (c *ChainOn) mineIncluded(hashes []common.Hash) int {
+	s := c.s
 	s.t.Helper()
 	left := hashes
 	blocks := 0
 	for len(left) > 0 {
 		if blocks == 100 {
-			s.t.Fatalf("%d transactions still not mined after %d blocks", len(left), blocks)
+			s.t.Fatalf("%d transactions still not mined on %s after %d blocks", len(left), c.Name, blocks)
 		}
-		s.Mine(1)
+		c.Mine(1)
 		blocks++
 		var still []common.Hash
 		for _, h := range left {
-			r, err := s.Eth.TransactionReceipt(s.t.Context(), h)
+			r, err := c.Eth.TransactionReceipt(s.t.Context(), h)
 			if err != nil {
 				still = append(still, h)
 				continue

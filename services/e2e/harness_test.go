@@ -30,7 +30,6 @@ import (
 	"paysuite/pkg/erc20"
 	"paysuite/pkg/ethtx"
 	"paysuite/pkg/events"
-	"paysuite/pkg/hdwallet"
 	"paysuite/pkg/money"
 	"paysuite/pkg/sign"
 	"paysuite/proto"
@@ -116,6 +115,9 @@ type Suite struct {
 	secret      []byte
 	schema      *proto.Validator
 	token       common.Address
+	// more are the chains served besides Chain (ETH), for the tests of
+	// several chains (AddChain): with any, the services get the chain list.
+	more []*ChainOn
 }
 
 func randomID() string {
@@ -210,14 +212,11 @@ func (s *Suite) env(svc string) []string {
 		"AMQP_CONNECTION_NAME="+svc+"-"+s.id,
 		"MYSQL_DSN="+mysqlDSN(),
 		"MYSQL_SCHEMA="+s.dbSchema(svc),
-		"ETH_RPC_URL="+s.Chain.HTTPURL(),
-		"ETH_WS_URL="+s.Chain.WSURL(),
-		fmt.Sprintf("CONFIRMATIONS=%d", confirmations),
 		"START_BLOCK=0",
 		"LEADER_TTL=2s",
 		"POLL_INTERVAL=200ms",
 	)
-	return env
+	return append(env, s.chainEnv()...)
 }
 
 func mysqlDSN() string {
@@ -359,22 +358,10 @@ func (s *Suite) PublishRaw(key string, body []byte) {
 	})
 }
 
-// SendUSDT transfers amount (a decimal string) from development account `from`.
+// SendUSDT transfers amount (a decimal string) on ETH from development account `from`.
 func (s *Suite) SendUSDT(from int, to string, amount string) common.Hash {
 	s.t.Helper()
-	key, _, err := hdwallet.DevAccount(from)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	d, err := money.Parse(amount, erc20.Decimals)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	tx, err := ethtx.TransferTokenWith(s.t.Context(), s.Eth, &s.nonces, key, s.token, common.HexToAddress(to), money.ToBaseUnits(d, erc20.Decimals))
-	if err != nil {
-		s.t.Fatalf("send %s USDT to %s: %v", amount, to, err)
-	}
-	return tx.Hash()
+	return s.On("ETH").SendUSDT(from, to, amount)
 }
 
 // Mine mines n blocks.
@@ -597,22 +584,8 @@ func USDT(amount string) *big.Int {
 	return money.ToBaseUnits(d, erc20.Decimals)
 }
 
-// SendUSDTBatch sends several transfers in one transaction with transferBatch.
+// SendUSDTBatch sends several transfers on ETH in one transaction with transferBatch.
 func (s *Suite) SendUSDTBatch(from int, to []string, amounts []string) common.Hash {
 	s.t.Helper()
-	key, _, err := hdwallet.DevAccount(from)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	recipients := make([]common.Address, len(to))
-	values := make([]*big.Int, len(to))
-	for i := range to {
-		recipients[i] = common.HexToAddress(to[i])
-		values[i] = USDT(amounts[i])
-	}
-	tx, err := ethtx.SendWith(s.t.Context(), s.Eth, &s.nonces, key, s.token, erc20.NewTestUSDT().PackTransferBatch(recipients, values), nil)
-	if err != nil {
-		s.t.Fatalf("batch transfer: %v", err)
-	}
-	return tx.Hash()
+	return s.On("ETH").SendUSDTBatch(from, to, amounts)
 }

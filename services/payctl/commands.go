@@ -45,6 +45,9 @@ func publish(ctx context.Context, cfg config, args []string) error {
 		}
 		fields[k] = v
 	}
+	if _, ok := fields["chain"]; !ok && cfg.chainGiven {
+		fields["chain"] = cfg.chain.Name
+	}
 	if _, ok := fields["request_id"]; !ok {
 		fields["request_id"] = fmt.Sprintf("%s-%d", flow.Name, time.Now().UnixNano())
 	}
@@ -145,7 +148,10 @@ func sendUSDT(ctx context.Context, cfg config, args []string) error {
 	if !contract.ValidAddress(args[1]) {
 		return errors.New("to-address must be 0x followed by 40 hex digits")
 	}
-	tok, _ := cfg.tokens.BySymbol("USDT")
+	tok, ok := cfg.chain.Tokens.BySymbol("USDT")
+	if !ok {
+		return fmt.Errorf("no USDT configured on chain %s", cfg.chain.Name)
+	}
 	amount, err := money.Parse(args[2], tok.Decimals)
 	if err != nil {
 		return err
@@ -154,7 +160,7 @@ func sendUSDT(ctx context.Context, cfg config, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := ethclient.DialContext(ctx, cfg.RPCURL)
+	c, err := ethclient.DialContext(ctx, cfg.chain.RPCURL)
 	if err != nil {
 		return err
 	}
@@ -171,7 +177,7 @@ func balance(ctx context.Context, cfg config, args []string) error {
 	if len(args) != 1 || !contract.ValidAddress(args[0]) {
 		return errors.New("usage: payctl balance <address>")
 	}
-	c, err := ethclient.DialContext(ctx, cfg.RPCURL)
+	c, err := ethclient.DialContext(ctx, cfg.chain.RPCURL)
 	if err != nil {
 		return err
 	}
@@ -181,8 +187,8 @@ func balance(ctx context.Context, cfg config, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("ETH  %s\n", money.Format(money.FromBaseUnits(wei, 18)))
-	for _, tok := range cfg.tokens {
+	fmt.Printf("%-4s %s\n", cfg.chain.NativeSymbol, money.Format(money.FromBaseUnits(wei, 18)))
+	for _, tok := range cfg.chain.Tokens {
 		units, err := ethtx.TokenBalance(ctx, c, tok.Address, holder)
 		if err != nil {
 			return err
@@ -216,7 +222,7 @@ func reorg(ctx context.Context, cfg config, args []string) error {
 }
 
 func devCall(ctx context.Context, cfg config, method string, params ...any) error {
-	c, err := rpc.DialContext(ctx, cfg.RPCURL)
+	c, err := rpc.DialContext(ctx, cfg.chain.RPCURL)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,13 @@ import (
 
 const usage = `payctl: a command-line client for the payment suite
 
-Usage:
+Usage: payctl <command> [--chain NAME] ...
+
+  --chain NAME                          the configured chain to work on (CHAINS; default the first):
+                                        its node and tokens for send-usdt, balance, mine, reorg;
+                                        publish adds chain=NAME when the request names none,
+                                        rescan asks for that chain's blocks
+
   payctl publish <flow> key=value ...   publish a signed request (flow: topup, withdraw, pay, order);
                                         request_id and timestamp are filled in when missing
   payctl follow <flow|queue> [-n N] [-t DURATION] [--ack]
@@ -42,7 +48,8 @@ Usage:
                                         disagree): what was found and what the repair does;
                                         --apply does it (runs the withdraw or pay binary)
 
-Environment: AMQP_URL, AMQP_EXCHANGE, SIGN_SECRET (default dev-secret), ETH_RPC_URL, TOKENS;
+Environment: AMQP_URL, AMQP_EXCHANGE, SIGN_SECRET (default dev-secret), the chains
+(CHAINS and CHAIN_<NAME>_RPC_URL, _TOKENS, ..., or ETH_RPC_URL and TOKENS for one);
 rescan: AMQP_INTERNAL_URL (default AMQP_URL on the internal virtual host) and
 INTERNAL_SECRET (with DEV_MODE=true, default the development one).
 `
@@ -55,6 +62,14 @@ func main() {
 		os.Exit(2)
 	}
 	cfg, err := loadConfig()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "payctl:", err)
+		os.Exit(2)
+	}
+	chainName, args, err := chainFlag(os.Args[2:])
+	if err == nil {
+		err = cfg.useChain(chainName)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "payctl:", err)
 		os.Exit(2)
@@ -80,9 +95,12 @@ func main() {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
-	if err := cmd(ctx, cfg, os.Args[2:]); err != nil {
-		// ETH_RPC_URL may carry a provider's API key.
-		fmt.Fprintln(os.Stderr, "payctl:", redact.Error(err, cfg.RPCURL))
+	if err := cmd(ctx, cfg, args); err != nil {
+		// A node's URL may carry a provider's API key.
+		for _, url := range cfg.nodeURLs() {
+			err = redact.Error(err, url)
+		}
+		fmt.Fprintln(os.Stderr, "payctl:", err)
 		os.Exit(1)
 	}
 }

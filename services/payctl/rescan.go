@@ -40,8 +40,15 @@ func rescan(ctx context.Context, cfg config, args []string) error {
 	if err != nil {
 		return err
 	}
+	chain := ""
+	if cfg.chainGiven {
+		chain = cfg.chain.Name
+	}
 	id := fmt.Sprintf("rescan-%d-%d-%d", from, to, time.Now().UnixNano())
-	msg, err := keys.Message(events.RescanKey, id, events.RescanRequest{From: &from, To: &to})
+	if chain != "" {
+		id = "rescan-" + chain + id[len("rescan"):]
+	}
+	msg, err := keys.Message(events.RescanKey, id, events.RescanRequest{Chain: chain, From: &from, To: &to})
 	if err != nil {
 		return err
 	}
@@ -66,6 +73,14 @@ func rescan(ctx context.Context, cfg config, args []string) error {
 		return fmt.Errorf("rescan request not routed (%s): is the chain-listener's queue declared?", r.ReplyText)
 	default:
 	}
-	fmt.Printf("rescan of blocks %d..%d requested (message %s)\n", from, to, id)
+	fmt.Printf("rescan of blocks %d..%d%s requested (message %s)\n", from, to, onChain(chain), id)
 	return nil
+}
+
+// onChain is " of chain NAME", or nothing for the listener's first chain.
+func onChain(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " of chain " + name
 }

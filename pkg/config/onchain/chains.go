@@ -34,6 +34,9 @@ type Chain struct {
 	Confirmations uint64      `env:"CONFIRMATIONS"`
 	Finality      string      `env:"FINALITY"`
 	Tokens        tokens.List `env:"-"`
+	// NativeSymbol names the coin gas is paid in (ETH, BNB), in balances and
+	// alerts; the chain's name when not set.
+	NativeSymbol string `env:"NATIVE_SYMBOL"`
 }
 
 // DevChains are the development chains of the contract (section 5), by name:
@@ -41,9 +44,9 @@ type Chain struct {
 // CHAIN_<NAME>_* variable left unset.
 var DevChains = map[string]Chain{
 	"ETH": {Name: "ETH", ChainID: 1337, RPCURL: "http://127.0.0.1:8545", WSURL: "ws://127.0.0.1:8546",
-		TokenList: tokens.DevUSDT, Confirmations: 20, Finality: FinalityConfirmations},
+		TokenList: tokens.DevUSDT, Confirmations: 20, Finality: FinalityConfirmations, NativeSymbol: "ETH"},
 	"BSC": {Name: "BSC", ChainID: 1338, RPCURL: "http://127.0.0.1:8547", WSURL: "ws://127.0.0.1:8548",
-		TokenList: tokens.DevBSCUSDT, Confirmations: 20, Finality: FinalityConfirmations},
+		TokenList: tokens.DevBSCUSDT, Confirmations: 20, Finality: FinalityConfirmations, NativeSymbol: "BNB"},
 }
 
 // Chains is the list of chains a service serves. CHAINS names them
@@ -66,7 +69,7 @@ func (c *Chains) Validate() error {
 	names := slices.DeleteFunc(slices.Clone(c.Names), func(n string) bool { return strings.TrimSpace(n) == "" })
 	if len(names) == 0 {
 		c.List = []Chain{{Name: c.Chain, RPCURL: c.RPCURL, TokenList: c.TokenList, Tokens: c.Tokens,
-			Confirmations: c.Confirmations, Finality: FinalityConfirmations}}
+			Confirmations: c.Confirmations, Finality: FinalityConfirmations, NativeSymbol: c.Chain}}
 		return nil
 	}
 	for _, v := range []string{"CHAIN", "ETH_RPC_URL", "ETH_WS_URL", "CONFIRMATIONS", "TOKENS"} {
@@ -124,6 +127,9 @@ func readChain(name string) (Chain, error) {
 	if chain.Confirmations == 0 {
 		chain.Confirmations = 20
 	}
+	if chain.NativeSymbol == "" {
+		chain.NativeSymbol = name
+	}
 	return chain, chain.check(prefix)
 }
 
@@ -131,7 +137,7 @@ func readChain(name string) (Chain, error) {
 // ParseWithOptions keeps the development chain's value for the others.
 func setUnder(prefix string) map[string]string {
 	vars := map[string]string{}
-	for _, field := range []string{"CHAIN_ID", "RPC_URL", "WS_URL", "TOKENS", "CONFIRMATIONS", "FINALITY"} {
+	for _, field := range []string{"CHAIN_ID", "RPC_URL", "WS_URL", "TOKENS", "CONFIRMATIONS", "FINALITY", "NATIVE_SYMBOL"} {
 		if v, ok := os.LookupEnv(prefix + field); ok && v != "" {
 			vars[prefix+field] = v
 		}

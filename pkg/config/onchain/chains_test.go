@@ -55,7 +55,11 @@ func TestChainsList(t *testing.T) {
 		t.Errorf("BSC USDT = %+v, want 18 decimals at ETH's address", usdt)
 	}
 	arb, ok := c.ByName("arb-one")
-	if !ok || arb.ChainID != 42161 || arb.Finality != FinalityFinalized || len(arb.Tokens) != 2 || arb.Confirmations != 20 || arb.WSURL != "" {
+	if bsc.NativeSymbol != "BNB" || eth.NativeSymbol != "ETH" {
+		t.Errorf("native symbols %q, %q, want ETH and BNB", eth.NativeSymbol, bsc.NativeSymbol)
+	}
+	if !ok || arb.ChainID != 42161 || arb.Finality != FinalityFinalized || len(arb.Tokens) != 2 || arb.Confirmations != 20 || arb.WSURL != "" ||
+		arb.NativeSymbol != "arb-one" {
 		t.Errorf("arb-one = %+v", arb)
 	}
 	if _, ok := c.ByName("eth"); ok {

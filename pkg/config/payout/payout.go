@@ -10,6 +10,7 @@ import (
 	"paysuite/pkg/config/sending"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/db"
+	"paysuite/pkg/tokens"
 	"paysuite/pkg/txsender"
 )
 
@@ -21,8 +22,10 @@ type Service struct {
 	Names  contract.Names
 	Sender txsender.Config
 
-	// Network's CONFIRMATIONS is the one Sender reads too.
-	onchain.Network
+	// The chains paid out on (CHAINS, or the one chain of CHAIN and
+	// ETH_RPC_URL); the single chain's CONFIRMATIONS is the one Sender reads
+	// too, and each chain of CHAINS has its own (see SenderOn).
+	onchain.Chains
 	sending.HotWallet
 }
 
@@ -32,7 +35,7 @@ type Service struct {
 func (s *Service) Validate(schema, workersVar string, workers int) error {
 	s.DB.Schema = schema
 	if err := config.Validate(s.Common.Validate, s.DB.Validate, s.Broker.Validate, s.Names.Validate,
-		s.validateSender, s.Network.Validate); err != nil {
+		s.validateSender, s.Chains.Validate); err != nil {
 		return err
 	}
 	if workers < 1 {
@@ -43,6 +46,25 @@ func (s *Service) Validate(schema, workersVar string, workers int) error {
 
 // validateSender checks the sender's settings, which depend on the mode.
 func (s *Service) validateSender() error { return s.Sender.Validate(s.DevMode) }
+
+// SenderOn is the sender's settings on ch: its confirmations are the
+// chain's own when CHAINS lists it.
+func (s *Service) SenderOn(ch onchain.Chain) txsender.Config {
+	c := s.Sender
+	if ch.ChainID != 0 && ch.Confirmations > 0 {
+		c.Confirmations = ch.Confirmations
+	}
+	return c
+}
+
+// TokenLists are the tokens of every chain, in the order of List.
+func (s *Service) TokenLists() []tokens.List {
+	lists := make([]tokens.List, len(s.List))
+	for i, ch := range s.List {
+		lists[i] = ch.Tokens
+	}
+	return lists
+}
 
 // PayoutSettings is the block itself, for code shared by the services that
 // embed it.

@@ -35,29 +35,33 @@ type HotWallet struct {
 	SuiteAddressList []string `env:"SUITE_ADDRESSES" envSeparator:","`
 
 	SuiteAddresses []common.Address `env:"-"`
-	MinUSDT        *big.Int         `env:"-"` // base units; nil when not set
 }
 
-// Validate checks the values against the chain's tokens and fills MinUSDT and
+// Validate checks the values against the tokens of each chain served (the
+// alert threshold in the decimals of every chain's USDT) and fills
 // SuiteAddresses.
-func (h *HotWallet) Validate(list tokens.List) error {
+func (h *HotWallet) Validate(lists ...tokens.List) error {
 	if _, err := money.Parse(h.DevFundETH, 18); err != nil {
 		return config.VarError("DEV_FUND_ETH", "%w", err)
 	}
 	if _, err := money.Parse(h.DevFundTokens, 36); err != nil {
 		return config.VarError("DEV_FUND_TOKENS", "%w", err)
 	}
-	h.MinUSDT = nil
 	if h.HotWalletMinUSDT != "" {
-		usdt, ok := list.BySymbol("USDT")
-		if !ok {
+		found := false
+		for _, list := range lists {
+			usdt, ok := list.BySymbol("USDT")
+			if !ok {
+				continue
+			}
+			found = true
+			if _, err := money.Parse(h.HotWalletMinUSDT, usdt.Decimals); err != nil {
+				return config.VarError("HOT_WALLET_MIN_USDT", "%w", err)
+			}
+		}
+		if !found {
 			return config.VarError("HOT_WALLET_MIN_USDT", "no USDT in TOKENS")
 		}
-		d, err := money.Parse(h.HotWalletMinUSDT, usdt.Decimals)
-		if err != nil {
-			return config.VarError("HOT_WALLET_MIN_USDT", "%w", err)
-		}
-		h.MinUSDT = money.ToBaseUnits(d, usdt.Decimals)
 	}
 	h.SuiteAddresses = nil
 	for _, a := range h.SuiteAddressList {
@@ -70,6 +74,20 @@ func (h *HotWallet) Validate(list tokens.List) error {
 		h.SuiteAddresses = append(h.SuiteAddresses, common.HexToAddress(a))
 	}
 	return nil
+}
+
+// MinUSDTOn is the alert threshold in base units of the USDT of a chain
+// serving list; nil when it is not set or the chain has no USDT.
+func (h *HotWallet) MinUSDTOn(list tokens.List) *big.Int {
+	usdt, ok := list.BySymbol("USDT")
+	if h.HotWalletMinUSDT == "" || !ok {
+		return nil
+	}
+	d, err := money.Parse(h.HotWalletMinUSDT, usdt.Decimals)
+	if err != nil {
+		return nil // refused by Validate
+	}
+	return money.ToBaseUnits(d, usdt.Decimals)
 }
 
 // DevFunding returns the development top-up targets in base units.

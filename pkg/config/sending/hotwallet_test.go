@@ -34,7 +34,7 @@ func TestHotWallet(t *testing.T) {
 		wantErr string // the error after "load config: "; empty means success
 	}{
 		{name: "defaults", env: map[string]string{}, check: func(t *testing.T, s sender) {
-			if !s.DevFund || s.MinUSDT != nil || s.SuiteAddresses != nil {
+			if !s.DevFund || s.MinUSDTOn(s.Tokens) != nil || s.SuiteAddresses != nil {
 				t.Errorf("defaults: %+v", s.HotWallet)
 			}
 			eth, tok := s.DevFunding(tokens.Token{Decimals: 6})
@@ -44,8 +44,11 @@ func TestHotWallet(t *testing.T) {
 		}},
 		{name: "alert threshold and suite addresses", env: map[string]string{"HOT_WALLET_MIN_USDT": "12.5", "SUITE_ADDRESSES": suiteA + ", ," + suiteB},
 			check: func(t *testing.T, s sender) {
-				if s.MinUSDT == nil || s.MinUSDT.Cmp(big.NewInt(12_500_000)) != 0 {
-					t.Errorf("MinUSDT = %v, want 12500000 base units", s.MinUSDT)
+				if m := s.MinUSDTOn(s.Tokens); m == nil || m.Cmp(big.NewInt(12_500_000)) != 0 {
+					t.Errorf("MinUSDTOn = %v, want 12500000 base units", m)
+				}
+				if m := s.MinUSDTOn(mustParse(t, tokens.DevBSCUSDT)); m == nil || m.String() != "12500000000000000000" {
+					t.Errorf("MinUSDTOn on BSC = %v, want 12.5 in 18 decimals", m)
 				}
 				want := []common.Address{common.HexToAddress(suiteA), common.HexToAddress(suiteB)}
 				if len(s.SuiteAddresses) != 2 || s.SuiteAddresses[0] != want[0] || s.SuiteAddresses[1] != want[1] {
@@ -77,4 +80,13 @@ func TestHotWallet(t *testing.T) {
 			tt.check(t, s)
 		})
 	}
+}
+
+func mustParse(t *testing.T, list string) tokens.List {
+	t.Helper()
+	l, err := tokens.Parse(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

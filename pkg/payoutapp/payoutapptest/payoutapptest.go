@@ -70,11 +70,14 @@ type Service[C any] struct {
 // use, and the internal one), a fresh schema and a development chain that
 // mines a block every 200 ms.
 type Suite[C any] struct {
-	Service  Service[C]
-	T        *testing.T
-	Cfg      C
-	Chain    *devchain.Chain
-	Eth      *ethclient.Client
+	Service Service[C]
+	T       *testing.T
+	Cfg     C
+	Chain   *devchain.Chain
+	Eth     *ethclient.Client
+	// BSC is the second development chain, started by StartTwoChains (nil
+	// otherwise).
+	BSC      *devchaintest.Chain
 	DB       *gorm.DB
 	Public   *broker.Client
 	Internal *broker.Client
@@ -93,9 +96,28 @@ type Suite[C any] struct {
 // notifier's webhook queue.
 func Start[C any, P Configured[C]](t *testing.T, svc Service[C], extra map[string]string) *Suite[C] {
 	t.Helper()
+	chain := devchaintest.StartWith(t, devchain.Config{BlockPeriod: 200 * time.Millisecond})
+	return start[C, P](t, svc, extra, chain, nil, map[string]string{"ETH_RPC_URL": chain.HTTPURL(), "CONFIRMATIONS": "2"})
+}
+
+// StartTwoChains is Start with CHAINS=ETH,BSC: the service pays out on the
+// ETH development chain (Chain, Eth) and on the BSC one (BSC, whose USDT has
+// 18 decimals), each mining a block every 200 ms.
+func StartTwoChains[C any, P Configured[C]](t *testing.T, svc Service[C], extra map[string]string) *Suite[C] {
+	t.Helper()
+	eth := devchaintest.StartWith(t, devchain.Config{BlockPeriod: 200 * time.Millisecond})
+	bsc := devchaintest.StartWith(t, devchain.Config{BlockPeriod: 200 * time.Millisecond, ChainID: devchain.BSCChainID})
+	return start[C, P](t, svc, extra, eth, bsc, map[string]string{"CHAINS": "ETH,BSC",
+		"CHAIN_ETH_RPC_URL": eth.HTTPURL(), "CHAIN_ETH_CONFIRMATIONS": "2",
+		"CHAIN_BSC_RPC_URL": bsc.HTTPURL(), "CHAIN_BSC_CONFIRMATIONS": "2"})
+}
+
+// start runs svc on chain (and bsc, when not nil) with the chains' settings.
+func start[C any, P Configured[C]](t *testing.T, svc Service[C], extra map[string]string, chain, bsc *devchaintest.Chain,
+	chains map[string]string) *Suite[C] {
+	t.Helper()
 	dbCfg := dbtest.Config(t)
 	vhosts := brokertest.NewVhosts(t, svc.Name+"-test")
-	chain := devchaintest.StartWith(t, devchain.Config{BlockPeriod: 200 * time.Millisecond})
 	keys, err := events.NewKeys(InternalSecret)
 	if err != nil {
 		t.Fatal(err)
@@ -104,13 +126,14 @@ func Start[C any, P Configured[C]](t *testing.T, svc Service[C], extra map[strin
 		"DEV_MODE": "true", "SIGN_SECRET": string(CurrentSecret), "SIGN_SECRET_PREVIOUS": string(PreviousSecret),
 		"INTERNAL_SECRET": string(InternalSecret), "AMQP_URL": vhosts.Public, "AMQP_INTERNAL_URL": vhosts.Internal,
 		"AMQP_REQUEUE_DELAY": "50ms", "MYSQL_DSN": dbCfg.DSN, "MYSQL_SCHEMA": dbCfg.Schema,
-		"ETH_RPC_URL": chain.HTTPURL(), "CONFIRMATIONS": "2", "POLL_INTERVAL": "100ms", "HTTP_ADDR": "127.0.0.1:0",
+		"POLL_INTERVAL": "100ms", "HTTP_ADDR": "127.0.0.1:0",
 	}
+	maps.Copy(env, chains)
 	maps.Copy(env, svc.Env)
 	maps.Copy(env, extra)
 	cfg := servicetest.Start(t, env, svc.Run)
 	names := P(&cfg).PayoutSettings().Names
-	s := &Suite[C]{Service: svc, T: t, Cfg: cfg, Chain: chain.Chain, Eth: chain.Eth, DB: dbtest.OpenConfig(t, dbCfg, svc.Migrations), Keys: keys}
+	s := &Suite[C]{Service: svc, T: t, Cfg: cfg, Chain: chain.Chain, Eth: chain.Eth, BSC: bsc, DB: dbtest.OpenConfig(t, dbCfg, svc.Migrations), Keys: keys}
 	s.Public, s.Internal = servicetest.Connect(t, vhosts, names)
 	s.Flow = svc.Flow(names)
 	s.Returns = brokertest.Follow(t, s.Public, s.Flow.ReturnQueue)
@@ -196,11 +219,39 @@ func (s *Suite[C]) Hot() common.Address {
 // TokensOf is what holder holds of the first configured token.
 func (s *Suite[C]) TokensOf(holder common.Address) *big.Int {
 	s.T.Helper()
-	bal, err := ethtx.TokenBalance(s.T.Context(), s.Eth, s.settings.Tokens[0].Address, holder)
+	return s.TokensOn(s.Eth, holder)
+}
+
+// TokensOn is what holder holds of the development USDT (the first
+// configured token) on the chain of client.
+func (s *Suite[C]) TokensOn(client *ethclient.Client, holder common.Address) *big.Int {
+	s.T.Helper()
+	bal, err := ethtx.TokenBalance(s.T.Context(), client, s.settings.Tokens[0].Address, holder)
 	if err != nil {
 		s.T.Fatal(err)
 	}
 	return bal
+}
+
+// Finals reads the returns until each of ids has its final return (of the
+// flow's final event, signed with the current secret), in whatever order
+// they come, skipping the submitted notices, and returns them by request
+// id. Any other return fails the test.
+func (s *Suite[C]) Finals(ids ...string) map[string]servicetest.Return {
+	s.T.Helper()
+	out := map[string]servicetest.Return{}
+	for len(out) < len(ids) {
+		r := s.Next(fmt.Sprintf("the final returns of %v", ids))
+		id, event := r.Str("request_id"), r.Str("event")
+		switch {
+		case event == contract.EventSubmitted && slices.Contains(ids, id):
+		case event == s.Service.FinalEvent && slices.Contains(ids, id) && r.SignedWith(CurrentSecret):
+			out[id] = r
+		default:
+			s.T.Fatalf("got %s while waiting for the final returns of %v", r.Body, ids)
+		}
+	}
+	return out
 }
 
 // Count is the number of rows of table in the service's schema.

@@ -14,7 +14,7 @@ import (
 )
 
 // CheckMigrations fails t unless service's migrations end with the sender's
-// tables (txsender.Schema, then txsender.ChainSchema) exactly as the sender
+// tables (txsender.Schema) exactly as the sender
 // creates them. They are compared as the database builds them rather than as
 // text: a service takes the sender's released migrations (txsender.Migrations)
 // and makes later changes, such as binary keys, in migrations of its own.
@@ -22,8 +22,7 @@ func CheckMigrations(t *testing.T, service string, migrations fs.FS) {
 	t.Helper()
 	got := dbtest.Open(t, migrations)
 	want := dbtest.Open(t, fstest.MapFS{
-		"0001_txsender.sql":       {Data: []byte(txsender.Schema())},
-		"0002_txsender_chain.sql": {Data: []byte(txsender.ChainSchema())},
+		"0001_txsender.sql": {Data: []byte(txsender.Schema())},
 	})
 	tables := senderTables(t, want)
 	if len(tables) == 0 {

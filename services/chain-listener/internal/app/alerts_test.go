@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 
@@ -19,10 +18,7 @@ func TestReorgDeeperThanKeptBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.caughtUp()
-	servicetest.Eventually(t, "/readyz ready", func() bool {
-		code, _ := l.readyz()
-		return code == http.StatusOK
-	})
+	l.waitReady()
 	held := l.head()
 	if err := l.chain.Reorg(90); err != nil {
 		t.Fatal(err)
@@ -34,12 +30,7 @@ func TestReorgDeeperThanKeptBlocks(t *testing.T) {
 	if a.Key != "ETH" || !strings.Contains(a.Message, "deeper than the kept blocks") {
 		t.Errorf("alert %+v", a)
 	}
-	var body string
-	servicetest.Eventually(t, "/readyz failing", func() bool {
-		var code int
-		code, body = l.readyz()
-		return code == http.StatusServiceUnavailable && strings.Contains(body, "reorg: scanning held at block")
-	})
+	body := l.waitNotReady("reorg: ETH: scanning held at block")
 	if !strings.Contains(body, "deeper than the kept blocks") {
 		t.Errorf("/readyz says %q, want the reason", body)
 	}
@@ -61,7 +52,7 @@ func TestStalledListenerAlerts(t *testing.T) {
 	l.caughtUp()
 	stall := l.db.Begin()
 	t.Cleanup(func() { stall.Rollback() })
-	if err := stall.Exec("SELECT id FROM cursor_state WHERE id = 1 FOR UPDATE").Error; err != nil {
+	if err := stall.Exec("SELECT chain FROM cursor_state WHERE chain = 'ETH' FOR UPDATE").Error; err != nil {
 		t.Fatal(err)
 	}
 	if err := l.chain.Mine(5); err != nil {
@@ -86,10 +77,9 @@ func TestStalledListenerAlerts(t *testing.T) {
 	if a := raised[events.AlertBackfillWaiting]; a.Key != "ETH" || !strings.Contains(a.Message, "1 address(es)") {
 		t.Errorf("alert %+v", a)
 	}
-	servicetest.Eventually(t, "/readyz failing", func() bool {
-		code, body := l.readyz()
-		return code == http.StatusServiceUnavailable && strings.Contains(body, "blocks behind the head")
-	})
+	if body := l.waitNotReady("blocks behind the head"); !strings.Contains(body, "chain: ETH: ") {
+		t.Errorf("/readyz says %q, want the chain named", body)
+	}
 	if err := stall.Rollback().Error; err != nil {
 		t.Fatal(err)
 	}

@@ -52,6 +52,19 @@ func (r *RPC) Head(ctx context.Context) (uint64, error) {
 	return r.eth.BlockNumber(ctx)
 }
 
+// Finalized returns the number of the node's "finalized" block: what its
+// chain's finality gadget has made final.
+func (r *RPC) Finalized(ctx context.Context) (uint64, error) {
+	var b *rpcBlock
+	if err := r.rpc.CallContext(ctx, &b, "eth_getBlockByNumber", "finalized", false); err != nil {
+		return 0, fmt.Errorf("get the finalized block: %w", err)
+	}
+	if b == nil {
+		return 0, fmt.Errorf("the node has no finalized block")
+	}
+	return uint64(b.Number), nil
+}
+
 type rpcBlock struct {
 	Number     hexutil.Uint64 `json:"number"`
 	Hash       common.Hash    `json:"hash"`

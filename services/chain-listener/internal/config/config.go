@@ -19,10 +19,13 @@ type Config struct {
 	DB     db.Config
 	Broker broker.Config
 	Names  contract.Names
-	onchain.Network
+	// Chains are the chains followed, each by a scanner of its own.
+	onchain.Chains
 
 	Schema string `env:"MYSQL_SCHEMA" envDefault:"paysuite_listener"`
-	// WSURL is the node's websocket endpoint, followed for new heads when set.
+	// WSURL is the node's websocket endpoint of the single-chain form (without
+	// CHAINS), followed for new heads when set; with CHAINS each chain has its
+	// CHAIN_<NAME>_WS_URL.
 	WSURL        string        `env:"ETH_WS_URL" envDefault:"ws://127.0.0.1:8546"`
 	StartBlock   string        `env:"START_BLOCK" envDefault:"latest"`
 	PollInterval time.Duration `env:"POLL_INTERVAL" envDefault:"1s"`
@@ -55,11 +58,14 @@ type Config struct {
 // Validate checks the values and derives the parsed fields.
 func (c *Config) Validate() error {
 	c.DB.Schema = c.Schema
-	if err := config.Validate(c.Common.Validate, c.DB.Validate, c.Broker.Validate, c.Network.Validate); err != nil {
+	if err := config.Validate(c.Common.Validate, c.DB.Validate, c.Broker.Validate, c.Chains.Validate); err != nil {
 		return err
 	}
 	if c.WSURL != "" && !strings.HasPrefix(c.WSURL, "ws://") && !strings.HasPrefix(c.WSURL, "wss://") {
 		return config.VarError("ETH_WS_URL", "must be a ws(s) URL or empty")
+	}
+	if len(c.List) == 1 && c.List[0].ChainID == 0 {
+		c.List[0].WSURL = c.WSURL // the single-chain form: the chain of CHAIN, ETH_RPC_URL and ETH_WS_URL
 	}
 	if c.StartBlock != "latest" {
 		n, err := strconv.ParseUint(c.StartBlock, 10, 64)

@@ -5,11 +5,8 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/rs/zerolog"
 
-	"paysuite/pkg/erc20"
 	"paysuite/pkg/events"
-	"paysuite/pkg/tokens"
 	"paysuite/services/chain-listener/internal/scanner"
 	"paysuite/services/chain-listener/internal/store"
 )
@@ -22,24 +19,13 @@ import (
 func TestBackfillResumesInChunks(t *testing.T) {
 	c := startBenchChain(t)
 	l := newBenchListener(t, c, c.head()+1)
-	toks, err := tokens.Parse("USDT:" + erc20.DevTokenAddress + ":6")
-	if err != nil {
-		t.Fatal(err)
-	}
 	const chunk = 100
 	restart := func() *scanner.Scanner {
-		start := uint64(1)
-		return scanner.New(c.node, l.store, alwaysLeader{}, scanner.Options{
-			Chain: "ETH", Confirmations: benchConfirmations, Tokens: toks, BatchBlocks: 100, Backfill: 256,
-			MaxBackfill: 100000, BackfillChunk: chunk, Start: &start, DevMode: true, Keys: testKeys(t),
-		}, zerolog.Nop(), func() {})
+		opts := benchOptions(t, 1)
+		opts.BackfillChunk = chunk
+		return l.scanner(c.node, opts)
 	}
-	step := func(s *scanner.Scanner) {
-		t.Helper()
-		if _, err := s.Step(t.Context()); err != nil {
-			t.Fatalf("scanner step: %v", err)
-		}
-	}
+	step := l.stepWith
 	if err := c.dev.Mine(50); err != nil { // so that the backfill's start is not block 1
 		t.Fatal(err)
 	}

@@ -76,6 +76,11 @@ func (c *timedChain) Blocks(ctx context.Context, from, to uint64) ([]chain.Block
 	return c.inner.Blocks(ctx, from, to)
 }
 
+func (c *timedChain) Finalized(ctx context.Context) (uint64, error) {
+	defer c.track(time.Now())
+	return c.inner.Finalized(ctx)
+}
+
 func (c *timedChain) TransferLogs(ctx context.Context, from, to uint64, toks, recipients []common.Address) ([]types.Log, error) {
 	defer c.track(time.Now())
 	return c.inner.TransferLogs(ctx, from, to, toks, recipients)
@@ -241,25 +246,45 @@ type benchListener struct {
 func newBenchListener(tb testing.TB, c *benchChain, start uint64) *benchListener {
 	tb.Helper()
 	gdb := dbtest.Open(tb, store.Migrations())
+	l := &benchListener{tb: tb, db: gdb, store: store.New(gdb).Chain("ETH"), chain: &timedChain{inner: c.node}}
+	l.scan = l.scanner(l.chain, benchOptions(tb, start))
+	return l
+}
+
+// benchOptions are the tests' scanner options, for a scanner that starts
+// after block start-1.
+func benchOptions(tb testing.TB, start uint64) scanner.Options {
+	tb.Helper()
 	toks, err := tokens.Parse("USDT:" + erc20.DevTokenAddress + ":6")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	st := store.New(gdb)
-	tc := &timedChain{inner: c.node}
-	scan := scanner.New(tc, st, alwaysLeader{}, scanner.Options{
+	return scanner.Options{
 		Chain: "ETH", Confirmations: benchConfirmations, Tokens: toks,
 		BatchBlocks: 100, Backfill: 256, MaxBackfill: 100000, BackfillChunk: 2000, Start: &start, DevMode: true, Keys: testKeys(tb),
-	}, zerolog.Nop(), func() {})
-	return &benchListener{tb: tb, db: gdb, store: st, chain: tc, scan: scan}
+	}
+}
+
+// scanner builds another scanner of l's store on node, as a restart or
+// another replica would.
+func (l *benchListener) scanner(node scanner.Chain, opts scanner.Options) *scanner.Scanner {
+	return scanner.New(node, l.store, alwaysLeader{}, opts, zerolog.Nop(), func() {})
+}
+
+// stepWith runs one step of s.
+func (l *benchListener) stepWith(s *scanner.Scanner) {
+	l.tb.Helper()
+	if _, err := s.Step(l.tb.Context()); err != nil {
+		l.tb.Fatalf("scanner step: %v", err)
+	}
 }
 
 // watchSequence adds n synthetic watched addresses (0x…0001 to 0x…n) with the
 // server's sequence engine, already backfilled: the bulk of a large deployment.
 func (l *benchListener) watchSequence(n int) {
 	l.tb.Helper()
-	q := "INSERT INTO watched (address, owner, backfill_pending) " +
-		"SELECT CONCAT('0x', LPAD(LOWER(HEX(seq)), 40, '0')), 'topup', 0 FROM seq_1_to_" + strconv.Itoa(n)
+	q := "INSERT INTO watched (chain, address, owner, backfill_pending) " +
+		"SELECT 'ETH', CONCAT('0x', LPAD(LOWER(HEX(seq)), 40, '0')), 'topup', 0 FROM seq_1_to_" + strconv.Itoa(n)
 	if err := l.db.WithContext(l.tb.Context()).Exec(q).Error; err != nil {
 		l.tb.Fatalf("watch %d synthetic addresses: %v", n, err)
 	}
@@ -272,12 +297,12 @@ func (l *benchListener) watch(addrs []common.Address) {
 		chunk := addrs[start:min(start+1000, len(addrs))]
 		var sb strings.Builder
 		args := make([]any, 0, len(chunk))
-		sb.WriteString("INSERT INTO watched (address, owner, backfill_pending) VALUES ")
+		sb.WriteString("INSERT INTO watched (chain, address, owner, backfill_pending) VALUES ")
 		for i, a := range chunk {
 			if i > 0 {
 				sb.WriteString(",")
 			}
-			sb.WriteString("(?, 'topup', 0)")
+			sb.WriteString("('ETH', ?, 'topup', 0)")
 			args = append(args, strings.ToLower(a.Hex()))
 		}
 		if err := l.db.WithContext(l.tb.Context()).Exec(sb.String(), args...).Error; err != nil {

@@ -21,7 +21,7 @@ func TestTransferEventsAreSealed(t *testing.T) {
 	l := newBenchListener(t, c, c.head()+1)
 	to := benchAddresses("sealed", 2)
 	l.watch(to[:1]) // topup's
-	if err := l.db.Exec("INSERT INTO watched (address, owner, backfill_pending) VALUES (?, 'matcher', 0)",
+	if err := l.db.Exec("INSERT INTO watched (chain, address, owner, backfill_pending) VALUES ('ETH', ?, 'matcher', 0)",
 		strings.ToLower(to[1].Hex())).Error; err != nil {
 		t.Fatal(err)
 	}

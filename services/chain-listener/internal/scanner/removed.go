@@ -39,7 +39,7 @@ func (s *Scanner) removeConfirmed(tx store.Tx, fork, depth uint64) error {
 	if len(ids) > len(listed) {
 		more = fmt.Sprintf(" and %d more", len(ids)-len(listed))
 	}
-	a := events.Alert{Kind: events.AlertConfirmedRemoved, Key: s.opts.Chain, Service: "chain-listener", At: time.Now().Unix(),
+	a := events.Alert{Kind: events.AlertConfirmedRemoved, Key: s.opts.Chain, Chain: s.opts.Chain, Service: "chain-listener", At: time.Now().Unix(),
 		Message: fmt.Sprintf("a reorganisation of %d blocks on %s (above block %d) removed %d transfer(s) already reported "+
 			"confirmed at %d confirmations: %s%s. Their owners were told; nothing reported confirmed is undone. "+
 			"Check whether the funds arrived again, and CONFIRMATIONS.",

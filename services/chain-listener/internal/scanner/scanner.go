@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 	"gorm.io/gorm"
 
+	"paysuite/pkg/config/onchain"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/events"
 	"paysuite/pkg/tokens"
@@ -30,6 +31,8 @@ type Chain interface {
 	Head(ctx context.Context) (uint64, error)
 	Blocks(ctx context.Context, from, to uint64) ([]chain.BlockRef, error)
 	TransferLogs(ctx context.Context, from, to uint64, tokens, recipients []common.Address) ([]types.Log, error)
+	// Finalized returns the number of the node's "finalized" block.
+	Finalized(ctx context.Context) (uint64, error)
 }
 
 // Fencer guards each transaction so that only the leader commits.
@@ -41,8 +44,12 @@ type Fencer interface {
 type Options struct {
 	Chain         string
 	Confirmations uint64
-	Tokens        tokens.List
-	BatchBlocks   uint64
+	// Finality is onchain.FinalityConfirmations (a transfer is confirmed
+	// Confirmations blocks deep) or onchain.FinalityFinalized (once the
+	// node's finalized block has reached it).
+	Finality    string
+	Tokens      tokens.List
+	BatchBlocks uint64
 	// Backfill is how far back from the cursor an address registered without
 	// a from block is looked for.
 	Backfill uint64
@@ -74,7 +81,10 @@ type Scanner struct {
 	loaded  bool
 	genesis string
 	cursor  store.Cursor
-	set     *watchset.Set
+	// finalized is the node's finalized block at the last look (finality
+	// FinalityFinalized only).
+	finalized uint64
+	set       *watchset.Set
 	// progress mirrors cursor.BlockNumber for readers on other goroutines.
 	progress atomic.Uint64
 	// backfilling is set while backfills may have blocks left to look through.
@@ -122,6 +132,13 @@ func (s *Scanner) Step(ctx context.Context) (uint64, error) {
 		if err := s.load(ctx); err != nil {
 			return 0, err
 		}
+	}
+	if s.opts.Finality == onchain.FinalityFinalized {
+		final, err := s.chain.Finalized(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("read the finalized block: %w", err)
+		}
+		s.finalized = final
 	}
 	if err := s.takeUpBackfills(ctx); err != nil {
 		return 0, err
@@ -225,7 +242,7 @@ func (s *Scanner) inTx(ctx context.Context, fn func(tx store.Tx) error) error {
 			return err
 		}
 		s.events.reset()
-		if err := fn(store.Wrap(tx)); err != nil {
+		if err := fn(s.store.Wrap(tx)); err != nil {
 			return err
 		}
 		wrote, _ = s.events.flush(tx)
@@ -296,7 +313,11 @@ func (s *Scanner) scanRange(ctx context.Context, head uint64) error {
 			return err
 		}
 		if keep := s.keepBlocks(); to > keep {
-			if err := tx.PruneBlocksBelow(to - keep); err != nil {
+			below := to - keep
+			if s.opts.Finality == onchain.FinalityFinalized {
+				below = min(below, s.finalized) // what is not final yet may still be reorganised
+			}
+			if err := tx.PruneBlocksBelow(below); err != nil {
 				return err
 			}
 		}
@@ -366,7 +387,7 @@ func (s *Scanner) applySeenCount(tx store.Tx, logs []types.Log, tip uint64) (int
 		reported++
 		row = s.transferRow(ids[i], l, row)
 		s.events.add(row, store.StatusSeen, tip)
-		if tip+1 >= l.BlockNumber+s.opts.Confirmations {
+		if final, ok := s.confirmedThrough(tip); ok && l.BlockNumber <= final {
 			row.Status, row.Seq = store.StatusConfirmed, row.Seq+1
 			s.events.add(row, store.StatusConfirmed, tip)
 		}
@@ -405,12 +426,25 @@ func (s *Scanner) transferRow(id string, l types.Log, prev *store.Transfer) *sto
 	return row
 }
 
-// confirm moves seen transfers that reached the confirmation depth at tip.
-func (s *Scanner) confirm(tx store.Tx, tip uint64) error {
+// confirmedThrough is the newest block whose transfers count as confirmed
+// with the scan at tip; none while ok is false.
+func (s *Scanner) confirmedThrough(tip uint64) (block uint64, ok bool) {
+	if s.opts.Finality == onchain.FinalityFinalized {
+		return min(s.finalized, tip), s.finalized > 0
+	}
 	if tip+1 < s.opts.Confirmations {
+		return 0, false
+	}
+	return tip + 1 - s.opts.Confirmations, true
+}
+
+// confirm moves seen transfers that reached the chain's finality at tip.
+func (s *Scanner) confirm(tx store.Tx, tip uint64) error {
+	final, ok := s.confirmedThrough(tip)
+	if !ok {
 		return nil
 	}
-	rows, err := tx.TransfersWithStatus(store.StatusSeen, 0, tip+1-s.opts.Confirmations)
+	rows, err := tx.TransfersWithStatus(store.StatusSeen, 0, final)
 	if err != nil || len(rows) == 0 {
 		return err
 	}

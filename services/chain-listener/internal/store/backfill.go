@@ -27,7 +27,7 @@ func (s *Store) AddWatched(ctx context.Context, regs map[string]Registration) (m
 	rows := make([]Watched, 0, len(regs))
 	addrs := make([]string, 0, len(regs))
 	for addr, reg := range regs {
-		rows = append(rows, Watched{Address: addr, Owner: reg.Owner, FromBlock: reg.FromBlock, BackfillPending: true})
+		rows = append(rows, Watched{Chain: s.chain, Address: addr, Owner: reg.Owner, FromBlock: reg.FromBlock, BackfillPending: true})
 		addrs = append(addrs, addr)
 	}
 	// Sorted, so concurrent batches take their locks in the same order.
@@ -36,7 +36,7 @@ func (s *Store) AddWatched(ctx context.Context, regs map[string]Registration) (m
 		return nil, fmt.Errorf("add %d watched addresses: %w", len(rows), err)
 	}
 	var existing []Watched
-	if err := s.db.WithContext(ctx).Select("address", "owner").Where("address IN ?", addrs).Find(&existing).Error; err != nil {
+	if err := s.rows(ctx).Select("address", "owner").Where("address IN ?", addrs).Find(&existing).Error; err != nil {
 		return nil, fmt.Errorf("read %d watched addresses: %w", len(addrs), err)
 	}
 	recorded := make(map[string]string, len(existing))
@@ -50,7 +50,7 @@ func (s *Store) AddWatched(ctx context.Context, regs map[string]Registration) (m
 // backfill is pending and its range not set yet.
 func (s *Store) NewBackfills(ctx context.Context, limit int) ([]Watched, error) {
 	var rows []Watched
-	err := s.db.WithContext(ctx).Where("backfill_pending = 1 AND backfill_to IS NULL").Order("id").Limit(limit).Find(&rows).Error
+	err := s.rows(ctx).Where("backfill_pending = 1 AND backfill_to IS NULL").Order("id").Limit(limit).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("load new backfills: %w", err)
 	}
@@ -61,7 +61,7 @@ func (s *Store) NewBackfills(ctx context.Context, limit int) ([]Watched, error) 
 // look through, the lowest next block first.
 func (s *Store) OpenBackfills(ctx context.Context, limit int) ([]Watched, error) {
 	var rows []Watched
-	err := s.db.WithContext(ctx).Where("backfill_pending = 1 AND backfill_to IS NOT NULL").
+	err := s.rows(ctx).Where("backfill_pending = 1 AND backfill_to IS NOT NULL").
 		Order("backfill_next, id").Limit(limit).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("load open backfills: %w", err)
@@ -78,7 +78,7 @@ func (s *Store) BackfillWaiting(ctx context.Context) (int64, time.Duration, erro
 	}
 	err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) AS n,
 		COALESCE(TIMESTAMPDIFF(MICROSECOND, MIN(created_at), NOW(6)), 0) AS micros
-		FROM watched WHERE backfill_pending = 1`).Scan(&row).Error
+		FROM watched WHERE chain = ? AND backfill_pending = 1`, s.chain).Scan(&row).Error
 	if err != nil {
 		return 0, 0, fmt.Errorf("count waiting backfills: %w", err)
 	}

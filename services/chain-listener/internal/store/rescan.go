@@ -14,6 +14,7 @@ import (
 // by a restart or a change of leader is not started over.
 type Rescan struct {
 	ID        uint64     `gorm:"column:id;primaryKey"`
+	Chain     string     `gorm:"column:chain"`
 	FromBlock uint64     `gorm:"column:from_block"`
 	ToBlock   uint64     `gorm:"column:to_block"`
 	NextBlock uint64     `gorm:"column:next_block"`
@@ -29,7 +30,7 @@ func (Rescan) TableName() string { return "rescans" }
 // AddRescan records a rescan of from..to. A message id already recorded (the
 // broker redelivered the request) is not recorded twice.
 func (s *Store) AddRescan(ctx context.Context, from, to uint64, messageID string) error {
-	r := Rescan{FromBlock: from, ToBlock: to, NextBlock: from}
+	r := Rescan{Chain: s.chain, FromBlock: from, ToBlock: to, NextBlock: from}
 	if messageID != "" {
 		r.MessageID = &messageID
 	}
@@ -43,7 +44,7 @@ func (s *Store) AddRescan(ctx context.Context, from, to uint64, messageID string
 // PendingRescans returns the rescans not yet done, oldest first.
 func (s *Store) PendingRescans(ctx context.Context, limit int) ([]Rescan, error) {
 	var rows []Rescan
-	if err := s.db.WithContext(ctx).Where("done = 0").Order("id").Limit(limit).Find(&rows).Error; err != nil {
+	if err := s.rows(ctx).Where("done = 0").Order("id").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("load pending rescans: %w", err)
 	}
 	return rows, nil

@@ -7,18 +7,18 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// Tx wraps one scanner transaction.
-type Tx struct{ tx *gorm.DB }
-
-// Wrap gives the store's operations on an open transaction.
-func Wrap(tx *gorm.DB) Tx { return Tx{tx: tx} }
+// Tx wraps one scanner transaction on the rows of one chain.
+type Tx struct {
+	tx    *gorm.DB
+	chain string
+}
 
 // Gorm returns the underlying transaction (for the outbox).
 func (t Tx) Gorm() *gorm.DB { return t.tx }
 
 // SetCursor moves the cursor.
 func (t Tx) SetCursor(c Cursor) error {
-	c.ID = 1
+	c.Chain = t.chain
 	err := t.tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&c).Error
 	if err != nil {
 		return fmt.Errorf("set cursor to %d: %w", c.BlockNumber, err)
@@ -31,6 +31,9 @@ func (t Tx) SaveBlocks(blocks []Block) error {
 	if len(blocks) == 0 {
 		return nil
 	}
+	for i := range blocks {
+		blocks[i].Chain = t.chain
+	}
 	err := t.tx.Clauses(clause.OnConflict{UpdateAll: true}).CreateInBatches(blocks, 500).Error
 	if err != nil {
 		return fmt.Errorf("save %d blocks: %w", len(blocks), err)
@@ -40,12 +43,12 @@ func (t Tx) SaveBlocks(blocks []Block) error {
 
 // DeleteBlocksAbove drops kept blocks above number (they left the canonical chain).
 func (t Tx) DeleteBlocksAbove(number uint64) error {
-	return t.tx.Where("number > ?", number).Delete(&Block{}).Error
+	return t.tx.Where("chain = ? AND number > ?", t.chain, number).Delete(&Block{}).Error
 }
 
 // PruneBlocksBelow drops kept blocks below number, which no reorg can reach.
 func (t Tx) PruneBlocksBelow(number uint64) error {
-	return t.tx.Where("number < ?", number).Delete(&Block{}).Error
+	return t.tx.Where("chain = ? AND number < ?", t.chain, number).Delete(&Block{}).Error
 }
 
 // TransfersByID loads the transfers among ids, locked for update.
@@ -70,6 +73,9 @@ func (t Tx) InsertTransfers(rows []*Transfer) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	for _, r := range rows {
+		r.Chain = t.chain
+	}
 	if err := t.tx.CreateInBatches(rows, 500).Error; err != nil {
 		return fmt.Errorf("insert %d transfers: %w", len(rows), err)
 	}
@@ -78,6 +84,7 @@ func (t Tx) InsertTransfers(rows []*Transfer) error {
 
 // SaveTransfer updates one transfer.
 func (t Tx) SaveTransfer(row *Transfer) error {
+	row.Chain = t.chain
 	if err := t.tx.Save(row).Error; err != nil {
 		return fmt.Errorf("save transfer %s: %w", row.ID, err)
 	}
@@ -88,7 +95,7 @@ func (t Tx) SaveTransfer(row *Transfer) error {
 func (t Tx) TransfersWithStatus(status string, minBlock, maxBlock uint64) ([]Transfer, error) {
 	var rows []Transfer
 	err := t.tx.Clauses(clause.Locking{Strength: "UPDATE"}).
-		Where("status = ? AND block_number BETWEEN ? AND ?", status, minBlock, maxBlock).
+		Where("chain = ? AND status = ? AND block_number BETWEEN ? AND ?", t.chain, status, minBlock, maxBlock).
 		Order("block_number, id").Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("load %s transfers: %w", status, err)

@@ -5,7 +5,10 @@ package watchconsumer
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/rs/zerolog"
 
@@ -23,11 +26,12 @@ type Recorder interface {
 
 var ownerPattern = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
 
-// Consumer records the watch requests of one chain.
+// Consumer records the watch requests of the chains the listener follows,
+// each with the recorder of its chain.
 type Consumer struct {
-	Chain    string
-	Recorder Recorder
-	Log      zerolog.Logger
+	// Recorders are the stores of the chains followed, by name.
+	Recorders map[string]Recorder
+	Log       zerolog.Logger
 }
 
 // watchRequest reads either form of a watch request: events.WatchAddress
@@ -48,14 +52,20 @@ func (c Consumer) Handle(ctx context.Context, d broker.Delivery) error {
 // HandleBatch records several watch requests with one statement; a bad one
 // fails the batch, whose requests are then handled one by one.
 func (c Consumer) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
-	requested := make(map[string]store.Registration, len(ds))
+	byChain := map[string]map[string]store.Registration{}
 	for _, d := range ds {
 		var msg watchRequest
 		if err := json.Unmarshal(d.Body, &msg); err != nil {
 			return broker.Poison("watch request is not valid JSON: " + err.Error())
 		}
-		if msg.Chain != c.Chain {
-			return broker.Poison("watch request for chain " + msg.Chain + ", this listener follows " + c.Chain)
+		if _, ok := c.Recorders[msg.Chain]; !ok {
+			return broker.Poison("watch request for chain " + msg.Chain + ", this listener follows " +
+				strings.Join(slices.Sorted(maps.Keys(c.Recorders)), ", "))
+		}
+		requested := byChain[msg.Chain]
+		if requested == nil {
+			requested = make(map[string]store.Registration, len(ds))
+			byChain[msg.Chain] = requested
 		}
 		if !ownerPattern.MatchString(msg.Owner) {
 			return broker.Poison("watch request with an invalid owner")
@@ -77,14 +87,16 @@ func (c Consumer) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 			}
 		}
 	}
-	recorded, err := c.Recorder.AddWatched(ctx, requested)
-	if err != nil {
-		return err
-	}
-	for addr, reg := range requested {
-		if recorded[addr] != reg.Owner {
-			c.Log.Warn().Str("address", addr).Str("owner", recorded[addr]).Str("requested_by", reg.Owner).
-				Msg("address already watched for another owner; keeping the first")
+	for chain, requested := range byChain {
+		recorded, err := c.Recorders[chain].AddWatched(ctx, requested)
+		if err != nil {
+			return err
+		}
+		for addr, reg := range requested {
+			if recorded[addr] != reg.Owner {
+				c.Log.Warn().Str("chain", chain).Str("address", addr).Str("owner", recorded[addr]).Str("requested_by", reg.Owner).
+					Msg("address already watched for another owner; keeping the first")
+			}
 		}
 	}
 	return nil

@@ -17,7 +17,8 @@ import (
 func setup(t *testing.T) (Consumer, *gorm.DB) {
 	t.Helper()
 	gdb := dbtest.Open(t, store.Migrations())
-	return Consumer{Chain: "eth", Recorder: store.New(gdb), Log: zerolog.Nop()}, gdb
+	schema := store.New(gdb)
+	return Consumer{Recorders: map[string]Recorder{"eth": schema.Chain("eth"), "bsc": schema.Chain("bsc")}, Log: zerolog.Nop()}, gdb
 }
 
 func addr(i int) string { return fmt.Sprintf("0x%040x", i) }
@@ -40,9 +41,38 @@ func owners(t *testing.T, gdb *gorm.DB) map[string]string {
 	}
 	got := map[string]string{}
 	for _, r := range rows {
-		got[r.Address] = r.Owner
+		if r.Chain == "eth" {
+			got[r.Address] = r.Owner
+		}
 	}
 	return got
+}
+
+// The requests of a batch are recorded for their own chain: an address
+// watched on one chain is watched anew, for its own owner, on another.
+func TestRecordsPerChain(t *testing.T) {
+	c, gdb := setup(t)
+	err := c.HandleBatch(t.Context(), []broker.Delivery{
+		servicetest.Delivery(t, "", events.WatchAddress{Chain: "eth", Address: addr(31), Owner: events.OwnerTopup}),
+		servicetest.Delivery(t, "", events.WatchAddress{Chain: "bsc", Address: addr(31), Owner: events.OwnerMatcher}),
+		servicetest.Delivery(t, "", events.AddressList{Chain: "bsc", Owner: events.OwnerTopup,
+			Addresses: []events.ListedAddress{{Address: addr(32)}}}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []store.Watched
+	if err := gdb.Order("chain, address").Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Chain+" "+r.Address+" "+r.Owner)
+	}
+	want := []string{"bsc " + addr(31) + " matcher", "bsc " + addr(32) + " topup", "eth " + addr(31) + " topup"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("watched %v, want %v", got, want)
+	}
 }
 
 // A batch mixing both forms records every address once, keeps the first

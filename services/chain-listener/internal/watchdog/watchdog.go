@@ -1,7 +1,8 @@
-// Package watchdog watches the chain-listener's own progress and raises the
-// operator alerts about it: the leader behind the head for too long, a
-// reorganisation deeper than the kept blocks (which also fails /readyz), and
-// addresses waiting too long for their backfill. An alert is raised when its
+// Package watchdog watches the chain-listener's own progress on one chain and
+// raises the operator alerts about it: the chain's node not answering or the
+// leader behind the head for too long, a reorganisation deeper than the kept
+// blocks (which also fails /readyz), and addresses waiting too long for their
+// backfill. An alert is raised when its
 // condition starts and again every RepeatAfter while it lasts; the notifier
 // rate-limits what reaches the operators further.
 package watchdog
@@ -22,7 +23,8 @@ import (
 type Options struct {
 	Chain string
 	// MaxLagBlocks and MaxLagFor: an alert when the leader is more than
-	// MaxLagBlocks behind the head for longer than MaxLagFor.
+	// MaxLagBlocks behind the head, or the node does not answer, for longer
+	// than MaxLagFor.
 	MaxLagBlocks uint64
 	MaxLagFor    time.Duration
 	// BackfillAfter: an alert when an address has waited longer for its backfill.
@@ -57,6 +59,8 @@ type Watchdog struct {
 	lag   atomic.Uint64
 
 	mu          sync.Mutex
+	headErr     error     // why the node's head could not be read at the last look
+	downSince   time.Time // since when the node's head could not be read
 	behindSince time.Time
 	deep        error     // the last reorganisation found too deep, until a scan succeeds
 	deepSince   time.Time // when it was first found
@@ -92,11 +96,13 @@ func (w *Watchdog) Check(ctx context.Context) {
 		// Another replica scans: this one's state of the chain means nothing.
 		w.lag.Store(0)
 		w.mu.Lock()
-		w.behindSince, w.deep = time.Time{}, nil
+		w.behindSince, w.deep, w.headErr, w.downSince = time.Time{}, nil, nil, time.Time{}
 		w.mu.Unlock()
 		return
 	}
-	if head, err := w.parts.Head(ctx); err != nil {
+	head, err := w.parts.Head(ctx)
+	w.checkNode(ctx, err)
+	if err != nil {
 		w.log.Debug().Err(err).Msg("watchdog: read head")
 	} else {
 		w.checkLag(ctx, head)
@@ -113,6 +119,48 @@ func (w *Watchdog) Check(ctx context.Context) {
 				"Check the listener's logs and its node.", n, w.opts.Chain, age.Round(time.Second), w.opts.BackfillAfter))
 	} else {
 		w.clear(events.AlertBackfillWaiting)
+	}
+}
+
+// Unconnected raises node_unreachable, as Check does, while the chain's node
+// has not answered since the start (err says why), until connected is
+// closed: the scan and its lease wait for the node, so Check does not run.
+func (w *Watchdog) Unconnected(ctx context.Context, connected <-chan struct{}, err error) {
+	tick := time.NewTicker(w.opts.Interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-connected:
+			return
+		case <-tick.C:
+			w.checkNode(ctx, err)
+		}
+	}
+}
+
+// checkNode records whether the chain's node answered (err is why it did
+// not), and raises node_unreachable once it has not for MaxLagFor.
+func (w *Watchdog) checkNode(ctx context.Context, err error) {
+	w.mu.Lock()
+	w.headErr = err
+	if err == nil {
+		w.downSince = time.Time{}
+		w.mu.Unlock()
+		w.clear(events.AlertNodeUnreachable)
+		return
+	}
+	if w.downSince.IsZero() {
+		w.downSince = time.Now()
+	}
+	since := time.Since(w.downSince)
+	w.mu.Unlock()
+	if since > w.opts.MaxLagFor {
+		w.raise(ctx, events.AlertNodeUnreachable, fmt.Sprintf(
+			"the node of %s has not answered for %s (MAX_LAG_ALERT_AFTER=%s): %v. Transfers on %s are not seen "+
+				"until it is back, then the listener catches up from where it stopped; other chains are not affected.",
+			w.opts.Chain, since.Round(time.Second), w.opts.MaxLagFor, err, w.opts.Chain))
 	}
 }
 
@@ -172,6 +220,25 @@ func (w *Watchdog) Scanned() {
 	}
 }
 
+// Following is the /readyz check of the chain: it fails while this replica
+// leads and its node does not answer, or the scan is more than MaxLagBlocks
+// behind the head.
+func (w *Watchdog) Following(context.Context) error {
+	if !w.parts.Leading() {
+		return nil
+	}
+	w.mu.Lock()
+	headErr := w.headErr
+	w.mu.Unlock()
+	if headErr != nil {
+		return fmt.Errorf("its node does not answer: %w", headErr)
+	}
+	if behind := w.Lag(); behind > w.opts.MaxLagBlocks {
+		return fmt.Errorf("%d blocks behind the head (MAX_LAG_BLOCKS=%d)", behind, w.opts.MaxLagBlocks)
+	}
+	return nil
+}
+
 // Ready is the /readyz check: it fails while a too-deep reorganisation holds
 // the scan.
 func (w *Watchdog) Ready(context.Context) error {
@@ -195,7 +262,7 @@ func (w *Watchdog) raise(ctx context.Context, kind, message string) {
 	w.raised[kind] = time.Now()
 	w.mu.Unlock()
 	w.log.Error().Str("alert", kind).Msg(message)
-	a := events.Alert{Kind: kind, Key: w.opts.Chain, Service: "chain-listener", Message: message, At: time.Now().Unix()}
+	a := events.Alert{Kind: kind, Key: w.opts.Chain, Chain: w.opts.Chain, Service: "chain-listener", Message: message, At: time.Now().Unix()}
 	if err := w.parts.Raise(ctx, a); err != nil {
 		w.log.Error().Err(err).Str("alert", kind).Msg("raise alert")
 		w.mu.Lock()

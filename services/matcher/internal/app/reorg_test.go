@@ -9,8 +9,10 @@ import (
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/ethclient"
 
 	"paysuite/pkg/contract"
+	"paysuite/pkg/devchain"
 	"paysuite/pkg/events"
 	"paysuite/pkg/service/servicetest"
 	"paysuite/pkg/witness/witnesstest"
@@ -121,15 +123,22 @@ func (s *suite) payOrder(requestID, callback string) (events.Transfer, servicete
 	return s.pay(created), created
 }
 
-// reorg replaces the last n blocks of the chain and checks that the
+// reorg replaces the last n blocks of the suite's chain and checks that the
 // transaction txHash is no longer on it.
 func (s *suite) reorg(n int, txHash string) {
 	s.T.Helper()
-	if err := s.Chain.Dev.Reorg(n); err != nil {
-		s.T.Fatal(err)
+	reorg(s.T, s.Chain.Dev, s.Chain.Eth, n, txHash)
+}
+
+// reorg replaces the last n blocks of dev, reached through eth, and checks
+// that the transaction txHash is no longer on it.
+func reorg(t *testing.T, dev *devchain.Chain, eth *ethclient.Client, n int, txHash string) {
+	t.Helper()
+	if err := dev.Reorg(n); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := s.Chain.Eth.TransactionReceipt(s.T.Context(), common.HexToHash(txHash)); !errors.Is(err, ethereum.NotFound) {
-		s.T.Fatalf("transaction %s after a reorg of %d blocks: %v, want it gone", txHash, n, err)
+	if _, err := eth.TransactionReceipt(t.Context(), common.HexToHash(txHash)); !errors.Is(err, ethereum.NotFound) {
+		t.Fatalf("transaction %s after a reorg of %d blocks: %v, want it gone", txHash, n, err)
 	}
 }
 

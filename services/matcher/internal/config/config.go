@@ -24,14 +24,16 @@ type Config struct {
 	DB     db.Config
 	Broker broker.Config
 	Names  contract.Names
-	onchain.Network
+	// Chains are the chains orders are payable on (CHAINS, or the one chain
+	// of CHAIN and ETH_RPC_URL).
+	onchain.Chains
 
 	Schema string `env:"MYSQL_SCHEMA" envDefault:"paysuite_matcher"`
 	// XPub is the extended public key order addresses are derived from; the
 	// matcher never sees a private key. Index 0 is reserved for the shared address.
 	XPub string `env:"MATCHER_XPUB"`
-	// SharedAddress receives the payments of orders in amount mode; empty means
-	// index 0 of XPub.
+	// SharedAddress receives the payments of orders in amount mode, on every
+	// chain; empty means index 0 of XPub.
 	SharedAddress string `env:"MATCHER_SHARED_ADDRESS"`
 	// OffsetDecimals sets the step of the amount-mode offset: 10^-OffsetDecimals
 	// tokens, never finer than the token's smallest unit.
@@ -49,7 +51,7 @@ type Config struct {
 // Validate checks the values and derives the parsed fields.
 func (c *Config) Validate() error {
 	c.DB.Schema = c.Schema
-	if err := config.Validate(c.Common.Validate, c.DB.Validate, c.Broker.Validate, c.Names.Validate, c.Network.Validate); err != nil {
+	if err := config.Validate(c.Common.Validate, c.DB.Validate, c.Broker.Validate, c.Names.Validate, c.Chains.Validate); err != nil {
 		return err
 	}
 	var err error

@@ -30,6 +30,20 @@ func TestDevDefaults(t *testing.T) {
 	}
 }
 
+// TestChains: CHAINS lists the chains orders are payable on; the shared
+// address serves all of them.
+func TestChains(t *testing.T) {
+	t.Setenv("DEV_MODE", "true")
+	t.Setenv("CHAINS", "ETH,BSC")
+	cfg, err := pkgconfig.Load[config.Config]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.List) != 2 || cfg.List[0].Name != "ETH" || cfg.List[1].Name != "BSC" || cfg.SharedAddress == "" {
+		t.Fatalf("chains %+v, shared address %q", cfg.List, cfg.SharedAddress)
+	}
+}
+
 func TestErrorsNameTheVariable(t *testing.T) {
 	configtest.ExpectRefusals[config.Config](t, []configtest.Refusal{
 		{Env: map[string]string{"SIGN_SECRET": "s", "INTERNAL_SECRET": strings.Repeat("i", 32)}, Want: "MATCHER_XPUB"},
@@ -40,5 +54,6 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		{Env: map[string]string{"DEV_MODE": "true", "MATCHER_EXPIRY_INTERVAL": "0s"}, Want: "MATCHER_EXPIRY_INTERVAL"},
 		{Env: map[string]string{"DEV_MODE": "true", "ETH_RPC_URL": "127.0.0.1:8545"}, Want: "ETH_RPC_URL"},
 		{Env: map[string]string{"DEV_MODE": "true", "CONFIRMATIONS": "0"}, Want: "CONFIRMATIONS"},
+		{Env: map[string]string{"DEV_MODE": "true", "CHAINS": "ETH,BSC", "CHAIN_BSC_FINALITY": "safe"}, Want: "CHAIN_BSC_FINALITY"},
 	})
 }

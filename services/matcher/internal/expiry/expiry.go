@@ -7,7 +7,6 @@ package expiry
 import (
 	"context"
 	"fmt"
-	"math/big"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -81,8 +80,8 @@ func (e *Expirer) ExpireDue(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
-			paid := matching.TimelySum(payments)
-			if need, ok := new(big.Int).SetString(o.PayAmount, 10); ok && paid.Cmp(need) >= 0 {
+			paid := matching.TimelySum(payments, false)
+			if paid.Cmp(matching.Amount(o.PayAmount, o.Decimals)) >= 0 {
 				// Covered after all (the flag lagged): it waits for confirmation.
 				if err := store.UpdateOrder(tx, o.ID, store.StateOpen, true); err != nil {
 					return err
@@ -92,9 +91,9 @@ func (e *Expirer) ExpireDue(ctx context.Context) (int, error) {
 			body, err := e.Sealer.Seal(returns.Expired{
 				RequestID: o.RequestID, Event: contract.EventExpired, Status: contract.StatusFailed,
 				Error: contract.ErrExpired, Message: "the order expired without full payment",
-				OrderID: o.OrderID, Chain: o.Chain, Symbol: o.Symbol,
+				OrderID: o.OrderID, Chain: o.Chain, Chains: o.Chains, Symbol: o.Symbol,
 				Amount: matching.FormatBase(o.Amount, o.Decimals), PayAddress: o.PayAddress,
-				PayAmount: matching.FormatBase(o.PayAmount, o.Decimals), PaidAmount: money.Format(money.FromBaseUnits(paid, o.Decimals)),
+				PayAmount: matching.FormatBase(o.PayAmount, o.Decimals), PaidAmount: money.Format(paid),
 			})
 			if err != nil {
 				return err

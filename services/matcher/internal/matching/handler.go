@@ -15,9 +15,11 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 
 	"paysuite/pkg/broker"
@@ -48,8 +50,9 @@ type Handler struct {
 	Names contract.Names
 	// SharedAddress is the amount-mode receiving address (lowercase).
 	SharedAddress string
-	// Witness confirms on the node every transfer reported confirmed.
-	Witness *witness.Witness
+	// Witnesses confirm on each chain's node, by chain name, every transfer
+	// reported confirmed there; their tokens give a payment's decimals.
+	Witnesses map[string]*witness.Witness
 	// Internal seals the operator alerts and the webhooks of returns.
 	Internal events.Keys
 	Sealer   sign.Sealer
@@ -93,7 +96,11 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 func (h *Handler) Apply(ctx context.Context, ev events.Transfer) error {
 	id := contract.DepositID(ev.Chain, ev.TxHash, ev.LogIndex)
 	if ev.Kind == events.KindConfirmed {
-		if _, err := h.Witness.Confirm(ctx, []events.Transfer{ev}); err != nil {
+		w, ok := h.Witnesses[ev.Chain]
+		if !ok {
+			return &witness.Refuted{Transfer: id, Reason: "chain " + ev.Chain + " is not served"}
+		}
+		if _, err := w.Confirm(ctx, []events.Transfer{ev}); err != nil {
 			return fmt.Errorf("witness transfer %s: %w", id, err)
 		}
 	}
@@ -185,7 +192,7 @@ func (h *Handler) match(tx *gorm.DB, ev events.Transfer) (*store.Order, string, 
 	var order *store.Order
 	var err error
 	if ev.To == h.SharedAddress {
-		order, err = store.LockAmountOrder(tx, ev.To, ev.Amount)
+		order, err = store.LockAmountOrder(tx, ev.Chain, ev.To, ev.Symbol, ev.Amount)
 		if err == nil && order == nil {
 			return nil, "no amount-mode order has this payable amount", nil
 		}
@@ -198,7 +205,10 @@ func (h *Handler) match(tx *gorm.DB, ev events.Transfer) (*store.Order, string, 
 	if err != nil {
 		return nil, "", err
 	}
-	if order.Chain != ev.Chain || order.Symbol != ev.Symbol {
+	if !order.Offers(ev.Chain) {
+		return nil, fmt.Sprintf("chain %s is not one the order is payable on (%s)", ev.Chain, strings.Join(order.OfferedChains(), ",")), nil
+	}
+	if order.Symbol != ev.Symbol {
 		return nil, fmt.Sprintf("token %s differs from the order's %s", ev.Symbol, order.Symbol), nil
 	}
 	return order, "", nil
@@ -224,8 +234,8 @@ func (h *Handler) applyToOrder(tx *gorm.DB, order *store.Order, id string, ev ev
 	}
 	if pay == nil {
 		payments = append(payments, store.Payment{
-			TransferID: id, OrderPK: order.ID, TxHash: ev.TxHash, LogIndex: ev.LogIndex, FromAddress: ev.From,
-			Amount: ev.Amount, State: "",
+			TransferID: id, OrderPK: order.ID, Chain: ev.Chain, TxHash: ev.TxHash, LogIndex: ev.LogIndex, FromAddress: ev.From,
+			Amount: ev.Amount, Decimals: h.decimals(ev), State: "",
 			// Late when the order's expiry has passed on the database clock, or it
 			// has already been reported expired.
 			Late: order.PastDue || order.State == store.StateExpired,
@@ -254,9 +264,9 @@ func (h *Handler) applyToOrder(tx *gorm.DB, order *store.Order, id string, ev ev
 	for _, status := range statuses {
 		ret := returns.Paid{
 			RequestID: order.RequestID, Event: contract.EventPaid, Status: status, OrderID: order.OrderID,
-			Chain: order.Chain, Symbol: order.Symbol, Amount: FormatBase(order.Amount, order.Decimals),
+			Chain: pay.Chain, Symbol: order.Symbol, Amount: FormatBase(order.Amount, order.Decimals),
 			PayAddress: order.PayAddress, PayAmount: FormatBase(order.PayAmount, order.Decimals),
-			PaidAmount: FormatBase(pay.Amount, order.Decimals), TxHash: pay.TxHash, BlockNumber: ev.BlockNumber, Late: pay.Late,
+			PaidAmount: FormatBase(pay.Amount, pay.Decimals), TxHash: pay.TxHash, BlockNumber: ev.BlockNumber, Late: pay.Late,
 		}
 		if status == contract.StatusFailed {
 			ret.Error, ret.Message = contract.ErrReorged, "the block holding the transfer left the canonical chain"
@@ -296,40 +306,40 @@ func (h *Handler) applyToOrder(tx *gorm.DB, order *store.Order, id string, ev ev
 	return outbox.Add(tx, msgs...)
 }
 
-// settle computes an order's state and coverage from its payments. Only timely
-// transfers count towards the order: covered when the seen or confirmed ones
-// reach the payable amount (the order then waits for confirmation instead of
-// expiring), paid when the confirmed ones do. Closed orders stay closed.
-func settle(order *store.Order, payments []store.Payment) (state string, covered bool) {
-	need, _ := new(big.Int).SetString(order.PayAmount, 10)
-	active, confirmed := new(big.Int), new(big.Int)
-	for _, p := range payments {
-		if p.Late || p.State == store.PaymentRemoved {
-			continue
-		}
-		v, _ := new(big.Int).SetString(p.Amount, 10)
-		active.Add(active, v)
-		if p.State == store.PaymentConfirmed {
-			confirmed.Add(confirmed, v)
+// decimals are those of the token of ev on its chain as configured, or as
+// the event says on a chain no longer served.
+func (h *Handler) decimals(ev events.Transfer) int32 {
+	if w, ok := h.Witnesses[ev.Chain]; ok {
+		if tok, ok := w.Tokens.BySymbol(ev.Symbol); ok {
+			return tok.Decimals
 		}
 	}
-	covered = active.Cmp(need) >= 0
-	if order.State == store.StateOpen && confirmed.Cmp(need) >= 0 {
+	return int32(ev.Decimals)
+}
+
+// settle computes an order's state and coverage from its payments. Only timely
+// transfers count towards the order, on whichever offered chain they were
+// made: covered when the seen or confirmed ones reach the payable amount (the
+// order then waits for confirmation instead of expiring), paid when the
+// confirmed ones do. Closed orders stay closed.
+func settle(order *store.Order, payments []store.Payment) (state string, covered bool) {
+	need := Amount(order.PayAmount, order.Decimals)
+	covered = TimelySum(payments, false).Cmp(need) >= 0
+	if order.State == store.StateOpen && TimelySum(payments, true).Cmp(need) >= 0 {
 		return store.StatePaid, covered
 	}
 	return order.State, covered
 }
 
-// TimelySum is what arrived in time and was not removed: the paid_amount of an
-// expired return.
-func TimelySum(payments []store.Payment) *big.Int {
-	sum := new(big.Int)
+// TimelySum is what arrived in time and was not removed (only the confirmed
+// part when confirmedOnly), in tokens: the paid_amount of an expired return.
+func TimelySum(payments []store.Payment, confirmedOnly bool) decimal.Decimal {
+	sum := decimal.Zero
 	for _, p := range payments {
-		if p.Late || p.State == store.PaymentRemoved {
+		if p.Late || p.State == store.PaymentRemoved || (confirmedOnly && p.State != store.PaymentConfirmed) {
 			continue
 		}
-		v, _ := new(big.Int).SetString(p.Amount, 10)
-		sum.Add(sum, v)
+		sum = sum.Add(Amount(p.Amount, p.Decimals))
 	}
 	return sum
 }
@@ -354,12 +364,12 @@ func (h *Handler) removalAlert(order *store.Order, pay *store.Payment, prev stri
 		res.confirmedRemoved = true
 		a = events.Alert{Kind: events.AlertConfirmedRemoved, Key: id,
 			Message: fmt.Sprintf("payment %s of %s %s to order %s (request %s) left the canonical chain after it was reported confirmed; "+
-				"it stays confirmed and counted: check the chain", id, FormatBase(pay.Amount, order.Decimals), order.Symbol,
+				"it stays confirmed and counted: check the chain", id, FormatBase(pay.Amount, pay.Decimals), order.Symbol,
 				order.OrderID, order.RequestID)}
 	default:
 		return nil, nil
 	}
-	a.Service, a.At = "matcher", time.Now().Unix()
+	a.Service, a.Chain, a.At = "matcher", pay.Chain, time.Now().Unix()
 	m, err := h.alertMessage(a, id, ev.Sequence)
 	if err != nil {
 		return nil, err
@@ -421,9 +431,15 @@ func (h *Handler) dismiss(ctx context.Context, ev events.Transfer, ref *witness.
 
 // FormatBase renders base units of a token with decimals as a canonical amount.
 func FormatBase(base string, decimals int32) string {
+	return money.Format(Amount(base, decimals))
+}
+
+// Amount is base units of a token with decimals, in tokens; 0 when base is
+// not a number.
+func Amount(base string, decimals int32) decimal.Decimal {
 	v, ok := new(big.Int).SetString(base, 10)
 	if !ok {
-		return "0"
+		return decimal.Zero
 	}
-	return money.Format(money.FromBaseUnits(v, decimals))
+	return money.FromBaseUnits(v, decimals)
 }

@@ -18,6 +18,7 @@ import (
 	"paysuite/pkg/events"
 	"paysuite/pkg/service/servicetest"
 	"paysuite/pkg/sign"
+	"paysuite/pkg/witness"
 	"paysuite/pkg/witness/witnesstest"
 	"paysuite/proto"
 	"paysuite/services/matcher/internal/expiry"
@@ -57,7 +58,7 @@ func newFixture(t *testing.T) *fixture {
 	chain := witnesstest.Start(t)
 	return &fixture{t: t, db: gdb, v: v, chain: chain, paid: map[string]events.Transfer{},
 		h: &matching.Handler{Store: st, Names: contract.DefaultNames(), SharedAddress: shared, Sealer: sealer,
-			Witness: chain.Witness(depth), Internal: internal, Log: zerolog.Nop(), OnCommit: func() {}},
+			Witnesses: map[string]*witness.Witness{"ETH": chain.Witness(depth)}, Internal: internal, Log: zerolog.Nop(), OnCommit: func() {}},
 		exp: &expiry.Expirer{Store: st, Names: contract.DefaultNames(), Sealer: sealer, Log: zerolog.Nop(),
 			Interval: time.Second, Batch: 10},
 	}
@@ -383,5 +384,45 @@ func TestAmountModeMatching(t *testing.T) {
 	msgs = f.expect(pending("10") + "/late")
 	if msgs[0].fields["request_id"] != "amt-1" {
 		t.Fatalf("late 10 matched to %s", msgs[0].fields["request_id"])
+	}
+}
+
+// TestOrderOnEveryChain: an order payable on ETH and BSC ("*", amounts in
+// the 6 decimals of ETH's USDT, BSC's having 18) counts a payment on either;
+// its expired return names both chains. A transfer on a chain an order is not
+// payable on matches nothing.
+func TestOrderOnEveryChain(t *testing.T) {
+	f := newFixture(t)
+	a := addr("9")
+	ten := big.NewInt(10000000)
+	err := f.db.Transaction(func(tx *gorm.DB) error {
+		_, _, err := store.InsertOrder(tx, store.NewOrder{RequestID: "any", OrderID: "o-any", Chain: store.AnyChain,
+			Offers: []store.Offer{{Chain: "ETH", Decimals: 6}, {Chain: "BSC", Decimals: 18}}, Symbol: "USDT", Decimals: 6,
+			Amount: ten, PayAddress: a, PayAmount: ten, Mode: store.ModeAddress, ExpiresIn: 900})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.apply(events.KindSeen, a, "eth", "4000000", 1)
+	if msgs := f.expect(pending("4")); msgs[0].fields["chain"] != "ETH" {
+		t.Fatalf("paid on ETH: %s", msgs[0].body)
+	}
+	f.pastDue("any")
+	f.expire()
+	msgs := f.expect("expired/0/4")
+	if msgs[0].fields["chain"] != "*" || msgs[0].fields["chains"] != "ETH,BSC" {
+		t.Fatalf("expired: %s", msgs[0].body)
+	}
+
+	f.order("eth-only", addr("8"), store.ModeAddress, "10000000", "10000000")
+	ev := f.transfer("bsc", addr("8"), "10000000")
+	ev.Chain = "BSC" // a sighting (not witnessed) on another chain
+	if err := f.h.Apply(t.Context(), ev); err != nil {
+		t.Fatal(err)
+	}
+	f.expect(unmatchedKey())
+	if st, cov := f.state("eth-only"); st != store.StateOpen || cov {
+		t.Fatalf("ETH order after a transfer on BSC: %s covered=%v", st, cov)
 	}
 }

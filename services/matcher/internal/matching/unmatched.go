@@ -21,7 +21,7 @@ func (h *Handler) recordUnmatched(tx *gorm.DB, id string, ev events.Transfer, re
 	}); err != nil {
 		return err
 	}
-	alert, err := h.alertMessage(events.Alert{Kind: AlertUnmatchedTransfer, Key: ev.To, Service: "matcher",
+	alert, err := h.alertMessage(events.Alert{Kind: AlertUnmatchedTransfer, Key: ev.To, Chain: ev.Chain, Service: "matcher",
 		Message: fmt.Sprintf("transfer %s of %s %s to %s matches no order: %s", id,
 			FormatBase(ev.Amount, ev.Decimals), ev.Symbol, ev.To, reason),
 		At: time.Now().Unix()}, id, ev.Sequence)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -19,6 +20,7 @@ import (
 	"gorm.io/gorm"
 
 	"paysuite/pkg/broker"
+	"paysuite/pkg/config/onchain"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/events"
 	"paysuite/pkg/hdwallet"
@@ -43,6 +45,8 @@ const (
 	maxInsertAttempts = 200
 	// maxAddressIndex is the last non-hardened BIP-32 child index.
 	maxAddressIndex = 1<<31 - 1
+	// defaultChain is the chain of a request that names none (contract section 2).
+	defaultChain = "ETH"
 )
 
 // Handler processes the order request queue.
@@ -50,10 +54,10 @@ type Handler struct {
 	Store *store.Store
 	// Gate admits requests: what is not a correctly signed, fresh request
 	// never reaches the flow.
-	Gate   *request.Gate
-	Names  contract.Names
-	Chain  string
-	Tokens tokens.List
+	Gate  *request.Gate
+	Names contract.Names
+	// Chains are the chains orders are payable on, in configuration order.
+	Chains []onchain.Chain
 	// Keys derives the fresh address of each address-mode order.
 	Keys *hdwallet.XPub
 	// SharedAddress receives the payments of amount-mode orders (lowercase).
@@ -63,12 +67,10 @@ type Handler struct {
 	OffsetDecimals int32
 	// MaxOffsetSteps bounds the offset search.
 	MaxOffsetSteps int
-	// Head reads the chain head (never later than the true one), sent with
-	// each order address to the listener as the block from which its
-	// transfers must be found; optional.
-	Head interface {
-		Number(ctx context.Context) (uint64, error)
-	}
+	// Heads read each chain's head (never later than the true one), by
+	// chain name, sent with each order address to the listener as the block
+	// from which its transfers on that chain must be found; optional.
+	Heads map[string]Head
 	// Internal seals the watch requests for the listener and the webhooks of
 	// returns for the notifier.
 	Internal events.Keys
@@ -78,18 +80,32 @@ type Handler struct {
 	OnCommit func()
 }
 
+// Head reads a chain's newest block number.
+type Head interface {
+	Number(ctx context.Context) (uint64, error)
+}
+
 // orderRequest is a checked order request.
 type orderRequest struct {
 	RequestID   string
 	OrderID     string
-	Chain       string
+	Chain       string // a chain's name, or store.AnyChain
 	Symbol      string
 	Amount      string // canonical decimal, set once valid
 	Mode        string
 	ExpiresIn   int64
 	CallbackURL string
-	token       tokens.Token
-	amountBase  *big.Int
+	// offers are the chains the order is payable on, with the token there.
+	offers []offer
+	// decimals are the fewest among the offered tokens: amountBase's.
+	decimals   int32
+	amountBase *big.Int
+}
+
+// offer is a chain an order is payable on and the token requested there.
+type offer struct {
+	chain string
+	token tokens.Token
 }
 
 // Handle is the broker handler for pay.order.queue.
@@ -138,7 +154,7 @@ func (h *Handler) accept(ctx context.Context, env request.Envelope) error {
 	case err != nil:
 		return err
 	}
-	log.Info().Str("order_id", o.OrderID).Str("mode", o.Mode).Str("pay_address", o.PayAddress).
+	log.Info().Str("order_id", o.OrderID).Str("chain", o.Chain).Str("mode", o.Mode).Str("pay_address", o.PayAddress).
 		Str("pay_amount", o.PayAmount).Msg("order opened")
 	return nil
 }
@@ -147,7 +163,7 @@ func (h *Handler) accept(ctx context.Context, env request.Envelope) error {
 // not read.
 func (h *Handler) defaults(req *orderRequest) {
 	if req.Chain == "" {
-		req.Chain = h.Chain
+		req.Chain = h.defaultChain()
 	}
 	if req.Symbol == "" {
 		req.Symbol = "USDT"
@@ -184,19 +200,20 @@ func (h *Handler) check(fields sign.Fields, req *orderRequest) *request.Refusal 
 	}
 	req.OrderID = orderID
 
-	if req.Chain != h.Chain {
-		return &request.Refusal{Code: contract.ErrUnknownChain, Message: "chain " + req.Chain + " is not configured"}
+	offers, ref := h.offersOf(req.Chain, req.Symbol)
+	if ref != nil {
+		return ref
 	}
-	tok, ok := h.Tokens.BySymbol(req.Symbol)
-	if !ok {
-		return &request.Refusal{Code: contract.ErrUnknownToken, Message: "token " + req.Symbol + " is not configured on " + req.Chain}
+	req.Symbol, req.offers, req.decimals = offers[0].token.Symbol, offers, offers[0].token.Decimals
+	for _, o := range offers {
+		req.decimals = min(req.decimals, o.token.Decimals)
 	}
-	req.Symbol, req.token = tok.Symbol, tok
-	amount, err := money.ParseJSON(fields["amount"], tok.Decimals)
+	// An amount payable on each offered chain fits the fewest decimals.
+	amount, err := money.ParseJSON(fields["amount"], req.decimals)
 	if err != nil {
 		return &request.Refusal{Code: contract.ErrInvalidAmount, Message: err.Error()}
 	}
-	req.Amount, req.amountBase = money.Format(amount), money.ToBaseUnits(amount, tok.Decimals)
+	req.Amount, req.amountBase = money.Format(amount), money.ToBaseUnits(amount, req.decimals)
 
 	mode, ok := stringField(fields, "mode", maxFieldChars)
 	switch {
@@ -222,6 +239,41 @@ func (h *Handler) check(fields sign.Fields, req *orderRequest) *request.Refusal 
 		return &request.Refusal{Code: contract.ErrInvalidRequest, Message: "callback_url must be an absolute http(s) URL"}
 	}
 	return nil
+}
+
+// defaultChain is the chain of a request that names none: ETH, or in a
+// deployment without ETH (CHAIN=POLY) its first chain, as before lists.
+func (h *Handler) defaultChain() string {
+	if len(h.Chains) == 0 || slices.ContainsFunc(h.Chains, func(ch onchain.Chain) bool { return ch.Name == defaultChain }) {
+		return defaultChain
+	}
+	return h.Chains[0].Name
+}
+
+// offersOf resolves a request's chain and symbol into the chains the order is
+// payable on: the chain named, or with store.AnyChain every configured chain
+// where the token is configured, in configuration order.
+func (h *Handler) offersOf(chain, symbol string) ([]offer, *request.Refusal) {
+	var offers []offer
+	known := chain == store.AnyChain
+	for _, ch := range h.Chains {
+		if chain != store.AnyChain && ch.Name != chain {
+			continue
+		}
+		known = true
+		if tok, ok := ch.Tokens.BySymbol(symbol); ok {
+			offers = append(offers, offer{chain: ch.Name, token: tok})
+		}
+	}
+	switch {
+	case !known:
+		return nil, &request.Refusal{Code: contract.ErrUnknownChain, Message: "chain " + chain + " is not configured"}
+	case len(offers) == 0 && chain == store.AnyChain:
+		return nil, &request.Refusal{Code: contract.ErrUnknownToken, Message: "token " + symbol + " is not configured on any chain"}
+	case len(offers) == 0:
+		return nil, &request.Refusal{Code: contract.ErrUnknownToken, Message: "token " + symbol + " is not configured on " + chain}
+	}
+	return offers, nil
 }
 
 // open records the order with its payable address and amount, the watch request
@@ -266,21 +318,35 @@ func (h *Handler) open(ctx context.Context, req orderRequest) (*store.Order, err
 	return nil, fmt.Errorf("open order %s: gave up after %d conflicting attempts", req.RequestID, maxInsertAttempts)
 }
 
-// freePayAmount returns the smallest amount + k×step that no open order on the
-// shared address has. It is only a candidate: the unique index on the open
-// payable amounts decides, and a lost race is retried.
+// freePayAmount returns the smallest amount + k×step that no open order for
+// the token on the shared address has, on any offered chain; the step fits the
+// fewest decimals among the offered tokens. It is only a candidate: the unique
+// index on the open payable amounts decides, and a lost race is retried.
 func (h *Handler) freePayAmount(ctx context.Context, req orderRequest) (*big.Int, error) {
-	offsetDecimals := min(h.OffsetDecimals, req.token.Decimals)
-	step := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(req.token.Decimals-offsetDecimals)), nil)
+	offsetDecimals := min(h.OffsetDecimals, req.decimals)
+	step := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(req.decimals-offsetDecimals)), nil)
 	hi := new(big.Int).Mul(step, big.NewInt(int64(h.MaxOffsetSteps)))
 	hi.Add(hi, req.amountBase)
-	taken, err := h.Store.OpenPayAmounts(ctx, h.SharedAddress, req.amountBase, hi)
-	if err != nil {
-		return nil, err
+	taken := make([]map[string]bool, len(req.offers))
+	for i, o := range req.offers {
+		var err error
+		taken[i], err = h.Store.OpenPayAmounts(ctx, o.chain, h.SharedAddress, req.Symbol,
+			store.Rescale(req.amountBase, req.decimals, o.token.Decimals), store.Rescale(hi, req.decimals, o.token.Decimals))
+		if err != nil {
+			return nil, err
+		}
+	}
+	free := func(cand *big.Int) bool {
+		for i, o := range req.offers {
+			if taken[i][store.Rescale(cand, req.decimals, o.token.Decimals).String()] {
+				return false
+			}
+		}
+		return true
 	}
 	cand := new(big.Int).Set(req.amountBase)
 	for range h.MaxOffsetSteps + 1 {
-		if !taken[cand.String()] {
+		if free(cand) {
 			return cand, nil
 		}
 		cand.Add(cand, step)
@@ -288,16 +354,17 @@ func (h *Handler) freePayAmount(ctx context.Context, req orderRequest) (*big.Int
 	return nil, request.Refusal{Code: contract.ErrInternal, Message: "no unique payable amount is free for this amount on the shared address"}
 }
 
-// head is the chain head read before an order address is handed out (no
+// head is chain's head read before an order address is handed out (no
 // transfer into it can be in an earlier block), or nil when it is not known:
 // the listener then looks back its fixed window.
-func (h *Handler) head(ctx context.Context) *uint64 {
-	if h.Head == nil {
+func (h *Handler) head(ctx context.Context, chain string) *uint64 {
+	head, ok := h.Heads[chain]
+	if !ok {
 		return nil
 	}
-	n, err := h.Head.Number(ctx)
+	n, err := head.Number(ctx)
 	if err != nil {
-		h.Log.Warn().Err(err).Msg("chain head unknown: the order address is registered without its hand-out block")
+		h.Log.Warn().Err(err).Str("chain", chain).Msg("chain head unknown: the order address is registered without its hand-out block")
 		return nil
 	}
 	return &n
@@ -306,11 +373,19 @@ func (h *Handler) head(ctx context.Context) *uint64 {
 // insert runs one attempt at recording the order.
 func (h *Handler) insert(ctx context.Context, req orderRequest, payAmount *big.Int) (*store.Order, error) {
 	o := &store.Order{RequestID: req.RequestID, OrderID: req.OrderID, Chain: req.Chain, Symbol: req.Symbol,
-		Decimals: req.token.Decimals, Amount: req.amountBase.String(), PayAmount: payAmount.String(),
+		Decimals: req.decimals, Amount: req.amountBase.String(), PayAmount: payAmount.String(),
 		Mode: req.Mode, State: store.StateOpen}
-	var from *uint64
-	if req.Mode == store.ModeAddress {
-		from = h.head(ctx)
+	offers := make([]store.Offer, len(req.offers))
+	names := make([]string, len(req.offers))
+	from := make([]*uint64, len(req.offers))
+	for i, off := range req.offers {
+		offers[i], names[i] = store.Offer{Chain: off.chain, Decimals: off.token.Decimals}, off.chain
+		if req.Mode == store.ModeAddress {
+			from[i] = h.head(ctx, off.chain)
+		}
+	}
+	if req.Chain == store.AnyChain {
+		o.Chains = strings.Join(names, ",")
 	}
 	err := h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var msgs []outbox.Message
@@ -327,18 +402,21 @@ func (h *Handler) insert(ctx context.Context, req orderRequest, payAmount *big.I
 				return fmt.Errorf("derive order address %d: %w", index, err)
 			}
 			o.PayAddress, o.AddressIndex = strings.ToLower(addr.Hex()), &index
-			watch, err := h.Internal.Message(events.WatchKey, "watch:"+o.PayAddress,
-				events.WatchAddress{Chain: req.Chain, Address: o.PayAddress, Owner: events.OwnerMatcher, FromBlock: from})
-			if err != nil {
-				return err
+			// The derived address serves every offered chain: each chain's
+			// listener watches it from that chain's head.
+			for i, chain := range names {
+				watch, err := WatchMessage(h.Internal, chain, o.PayAddress, from[i])
+				if err != nil {
+					return err
+				}
+				msgs = append(msgs, watch)
 			}
-			msgs = append(msgs, watch)
 		} else {
 			o.PayAddress = h.SharedAddress
 		}
 		id, expiresAt, err := store.InsertOrder(tx, store.NewOrder{
-			RequestID: req.RequestID, OrderID: req.OrderID, Chain: req.Chain, Symbol: req.Symbol,
-			Decimals: req.token.Decimals, Amount: req.amountBase, PayAddress: o.PayAddress, PayAmount: payAmount,
+			RequestID: req.RequestID, OrderID: req.OrderID, Chain: req.Chain, Offers: offers, Symbol: req.Symbol,
+			Decimals: req.decimals, Amount: req.amountBase, PayAddress: o.PayAddress, PayAmount: payAmount,
 			Mode: req.Mode, AddressIndex: o.AddressIndex, ExpiresIn: req.ExpiresIn, CallbackURL: req.CallbackURL,
 		})
 		if err != nil {
@@ -347,8 +425,8 @@ func (h *Handler) insert(ctx context.Context, req orderRequest, payAmount *big.I
 		o.ID, o.ExpiresAt = id, expiresAt
 		body, err := h.Sealer.Seal(returns.Created{
 			RequestID: req.RequestID, Event: contract.EventCreated, Status: contract.StatusSuccess,
-			OrderID: req.OrderID, Chain: req.Chain, Symbol: req.Symbol, Amount: req.Amount,
-			PayAddress: o.PayAddress, PayAmount: money.Format(money.FromBaseUnits(payAmount, req.token.Decimals)),
+			OrderID: req.OrderID, Chain: req.Chain, Chains: o.Chains, Symbol: req.Symbol, Amount: req.Amount,
+			PayAddress: o.PayAddress, PayAmount: money.Format(money.FromBaseUnits(payAmount, req.decimals)),
 			ExpiresAt: &expiresAt, Mode: req.Mode,
 		})
 		if err != nil {
@@ -369,6 +447,13 @@ func (h *Handler) insert(ctx context.Context, req orderRequest, payAmount *big.I
 		return nil, err
 	}
 	return o, nil
+}
+
+// WatchMessage asks chain's listener to watch address for the matcher,
+// from block from when it is known.
+func WatchMessage(keys events.Keys, chain, address string, from *uint64) (outbox.Message, error) {
+	return keys.Message(events.WatchKey, "watch:"+chain+":"+address,
+		events.WatchAddress{Chain: chain, Address: address, Owner: events.OwnerMatcher, FromBlock: from})
 }
 
 // resend publishes the stored created return again, byte for byte; its

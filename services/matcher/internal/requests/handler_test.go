@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"paysuite/pkg/broker"
+	"paysuite/pkg/config/onchain"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/db"
 	"paysuite/pkg/db/dbtest"
@@ -19,6 +21,7 @@ import (
 	"paysuite/pkg/request"
 	"paysuite/pkg/service/servicetest"
 	"paysuite/pkg/sign"
+	"paysuite/pkg/tokens"
 	"paysuite/proto"
 	"paysuite/services/matcher/internal/config"
 	"paysuite/services/matcher/internal/requests"
@@ -57,7 +60,7 @@ func newHandler(t *testing.T, gdb *gorm.DB) *requests.Handler {
 		t.Fatal(err)
 	}
 	h := &requests.Handler{
-		Store: store.New(gdb), Names: contract.DefaultNames(), Chain: "ETH", Tokens: servicetest.DevTokens(t), Keys: keys,
+		Store: store.New(gdb), Names: contract.DefaultNames(), Chains: devChains(t), Keys: keys,
 		SharedAddress: lower(shared.Hex()), OffsetDecimals: 2, MaxOffsetSteps: 100000,
 		Internal: internal, Sealer: sign.Sealer{Secret: []byte(secret)}, Log: zerolog.Nop(), OnCommit: func() {},
 	}
@@ -65,6 +68,16 @@ func newHandler(t *testing.T, gdb *gorm.DB) *requests.Handler {
 	h.Gate = &request.Gate{Secrets: [][]byte{[]byte(secret)}, MaxSkew: 300 * time.Second, Sealer: h.Sealer,
 		Replay: h.Replay, Publisher: failingPublisher{t}, Log: zerolog.Nop()}
 	return h
+}
+
+// devChains are ETH and BSC with their development USDT (6 and 18 decimals).
+func devChains(t *testing.T) []onchain.Chain {
+	t.Helper()
+	bsc, err := tokens.Parse(tokens.DevBSCUSDT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []onchain.Chain{{Name: "ETH", Tokens: servicetest.DevTokens(t)}, {Name: "BSC", Tokens: bsc}}
 }
 
 // failingPublisher fails the test: the requests here are all admitted.
@@ -138,15 +151,46 @@ func validator(t *testing.T) *proto.Validator {
 // through two handlers on separate connection pools: the database alone keeps
 // the payable amounts unique, and they are the 200 smallest offsets.
 func TestAmountModeUniqueAcrossReplicas(t *testing.T) {
+	const n = 200
+	rows := handleOnReplicas(t, n, func(int) string { return "ETH" })
+	if len(rows) != n {
+		t.Fatalf("%d created returns, want %d", len(rows), n)
+	}
+	seen := uniquePerChain(t, rows)["ETH"]
+	for k := range n {
+		want := fmt.Sprintf("%d.%02d", 10+k/100, k%100)
+		want = trimZeros(want)
+		if _, ok := seen[want]; !ok {
+			t.Fatalf("offset %d (pay_amount %s) not used: offsets are not the smallest", k, want)
+		}
+	}
+}
+
+// TestAmountModeUniqueOnEveryOfferedChain: orders on ETH, on BSC and on
+// both ("*") racing on two replicas never share a payable amount on a chain
+// they are both payable on.
+func TestAmountModeUniqueOnEveryOfferedChain(t *testing.T) {
+	chains := []string{"ETH", "BSC", "*"}
+	rows := handleOnReplicas(t, 150, func(i int) string { return chains[i%len(chains)] })
+	perChain := uniquePerChain(t, rows)
+	if len(perChain["ETH"]) != 100 || len(perChain["BSC"]) != 100 {
+		t.Fatalf("%d payable amounts on ETH and %d on BSC, want 100 each", len(perChain["ETH"]), len(perChain["BSC"]))
+	}
+}
+
+// handleOnReplicas has two replicas on one schema handle n amount-mode
+// requests of 10 USDT at once, request i on chain(i), and returns the
+// created returns.
+func handleOnReplicas(t *testing.T, n int, chain func(i int) string) []outboxRow {
+	t.Helper()
 	dbs := openSchema(t, 2)
 	handlers := []*requests.Handler{newHandler(t, dbs[0]), newHandler(t, dbs[1])}
-	const n = 200
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	sem := make(chan struct{}, 24)
 	for i := range n {
 		d := signed(t, map[string]any{"request_id": fmt.Sprintf("amt-%d", i), "order_id": fmt.Sprintf("o-%d", i),
-			"amount": "10", "mode": "amount"})
+			"amount": "10", "mode": "amount", "chain": chain(i)})
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
@@ -160,12 +204,20 @@ func TestAmountModeUniqueAcrossReplicas(t *testing.T) {
 	for err := range errs {
 		t.Fatalf("handle: %v", err)
 	}
-	v := validator(t)
 	rows := outboxRows(t, dbs[0], "pay.order.return")
 	if len(rows) != n {
 		t.Fatalf("%d created returns, want %d", len(rows), n)
 	}
-	seen := map[string]string{}
+	return rows
+}
+
+// uniquePerChain checks that the created returns rows are valid successes
+// in amount mode, no two payable on one chain at one amount, and returns
+// their request_id by payable amount, per chain.
+func uniquePerChain(t *testing.T, rows []outboxRow) map[string]map[string]string {
+	t.Helper()
+	v := validator(t)
+	seen := map[string]map[string]string{}
 	for _, r := range rows {
 		if err := v.Validate(proto.OrderReturnCreated, r.Body); err != nil {
 			t.Fatalf("%s: %v", r.Body, err)
@@ -174,19 +226,22 @@ func TestAmountModeUniqueAcrossReplicas(t *testing.T) {
 		if m["status"].(float64) != 1 || m["mode"] != "amount" {
 			t.Fatalf("created: %s", r.Body)
 		}
+		chains := []string{m["chain"].(string)}
+		if chains[0] == "*" {
+			chains = strings.Split(m["chains"].(string), ",")
+		}
 		pa := m["pay_amount"].(string)
-		if other, dup := seen[pa]; dup {
-			t.Fatalf("pay_amount %s given to %s and %s", pa, other, m["request_id"])
-		}
-		seen[pa] = m["request_id"].(string)
-	}
-	for k := range n {
-		want := fmt.Sprintf("%d.%02d", 10+k/100, k%100)
-		want = trimZeros(want)
-		if _, ok := seen[want]; !ok {
-			t.Fatalf("offset %d (pay_amount %s) not used: offsets are not the smallest", k, want)
+		for _, chain := range chains {
+			if seen[chain] == nil {
+				seen[chain] = map[string]string{}
+			}
+			if other, dup := seen[chain][pa]; dup {
+				t.Fatalf("pay_amount %s on %s given to %s and %s", pa, chain, other, m["request_id"])
+			}
+			seen[chain][pa] = m["request_id"].(string)
 		}
 	}
+	return seen
 }
 
 func trimZeros(s string) string {
@@ -298,6 +353,10 @@ func TestRequestChecks(t *testing.T) {
 		{"too precise", signed(t, map[string]any{"request_id": "c-prec", "order_id": "x", "amount": "1.0000001"}), contract.ErrInvalidAmount, true},
 		{"unknown chain", signed(t, map[string]any{"request_id": "c-chain", "order_id": "x", "amount": "1", "chain": "BTC"}), contract.ErrUnknownChain, true},
 		{"unknown token", signed(t, map[string]any{"request_id": "c-tok", "order_id": "x", "amount": "1", "symbol": "DAI"}), contract.ErrUnknownToken, true},
+		{"unknown token on BSC", signed(t, map[string]any{"request_id": "c-tok-bsc", "order_id": "x", "amount": "1", "chain": "BSC", "symbol": "DAI"}), contract.ErrUnknownToken, true},
+		{"unknown token on any chain", signed(t, map[string]any{"request_id": "c-tok-any", "order_id": "x", "amount": "1", "chain": "*", "symbol": "DAI"}), contract.ErrUnknownToken, true},
+		{"chain names differ in case", signed(t, map[string]any{"request_id": "c-chain-case", "order_id": "x", "amount": "1", "chain": "bsc"}), contract.ErrUnknownChain, true},
+		{"too precise for one of the chains", signed(t, map[string]any{"request_id": "c-prec-any", "order_id": "x", "amount": "1.0000001", "chain": "*"}), contract.ErrInvalidAmount, true},
 		{"bad mode", signed(t, map[string]any{"request_id": "c-mode", "order_id": "x", "amount": "1", "mode": "fast"}), contract.ErrInvalidRequest, true},
 		{"zero expires_in", signed(t, map[string]any{"request_id": "c-exp0", "order_id": "x", "amount": "1", "expires_in": 0}), contract.ErrInvalidRequest, true},
 		{"long expires_in", signed(t, map[string]any{"request_id": "c-exp", "order_id": "x", "amount": "1", "expires_in": 604801}), contract.ErrInvalidRequest, true},

@@ -5,6 +5,8 @@ package returns
 import "paysuite/pkg/contract"
 
 // Created answers an order request: where and how much to pay, or why not.
+// An order payable on several chains has Chain "*" and Chains, the chains
+// comma-separated in configuration order.
 type Created struct {
 	RequestID  string `json:"request_id"`
 	Event      string `json:"event"`
@@ -13,6 +15,7 @@ type Created struct {
 	Message    string `json:"message,omitempty"`
 	OrderID    string `json:"order_id,omitempty"`
 	Chain      string `json:"chain"`
+	Chains     string `json:"chains,omitempty"`
 	Symbol     string `json:"symbol"`
 	Amount     string `json:"amount,omitempty"`
 	PayAddress string `json:"pay_address,omitempty"`
@@ -23,6 +26,7 @@ type Created struct {
 
 // Paid reports one stage of one transfer matched to an order: seen, confirmed,
 // or removed by a reorganisation after it was reported seen (status 0, reorged).
+// Its Chain is the chain the transfer was made on.
 type Paid struct {
 	RequestID   string `json:"request_id"`
 	Event       string `json:"event"`
@@ -50,6 +54,7 @@ type Expired struct {
 	Message    string `json:"message,omitempty"`
 	OrderID    string `json:"order_id"`
 	Chain      string `json:"chain"`
+	Chains     string `json:"chains,omitempty"`
 	Symbol     string `json:"symbol"`
 	Amount     string `json:"amount"`
 	PayAddress string `json:"pay_address"`

@@ -28,6 +28,7 @@ const (
 	maxKeyLen     = 191
 	maxMessageLen = 1000
 	maxServiceLen = 64
+	maxChainLen   = 16
 	// maxSendAttempts bounds the retries of one chat message.
 	maxSendAttempts = 20
 )
@@ -83,10 +84,14 @@ func (a *Alerter) Raise(ctx context.Context, al events.Alert) error {
 }
 
 // raise records an alert in tx: it queues a chat message when none was sent
-// for (kind, key) within MinInterval, else counts it for the next summary.
+// for (kind, chain and key) within MinInterval, else counts it for the next
+// summary.
 func (a *Alerter) raise(tx *gorm.DB, al events.Alert) error {
 	al = fitted(al)
 	kind, key, msg := al.Kind, al.Key, al.Message
+	if al.Chain != "" {
+		key = column.Fit(al.Chain+":"+key, maxKeyLen)
+	}
 	// A new (kind, key) starts as long ago, so its first alert goes out at once.
 	if err := tx.Exec(`INSERT IGNORE INTO alert_state (kind, akey, last_sent_at, suppressed, last_message)
 		VALUES (?, ?, '1970-01-02', 0, '')`, kind, key).Error; err != nil {
@@ -111,7 +116,7 @@ func (a *Alerter) raise(tx *gorm.DB, al events.Alert) error {
 	if st.Suppressed > 0 {
 		text += fmt.Sprintf("\n(+%d similar alert(s) held back before this one)", st.Suppressed)
 	}
-	a.Log.Warn().Str("kind", kind).Str("key", key).Str("service", al.Service).Str("message", msg).Msg("alert sent")
+	a.Log.Warn().Str("kind", kind).Str("key", key).Str("chain", al.Chain).Str("service", al.Service).Str("message", msg).Msg("alert sent")
 	if err := tx.Exec(`UPDATE alert_state SET last_sent_at = NOW(6), suppressed = 0, last_message = ?
 		WHERE kind = ? AND akey = ?`, msg, kind, key).Error; err != nil {
 		return fmt.Errorf("update alert state: %w", err)
@@ -120,7 +125,7 @@ func (a *Alerter) raise(tx *gorm.DB, al events.Alert) error {
 }
 
 func (a *Alerter) logOnly(al events.Alert) {
-	a.Log.Warn().Str("kind", al.Kind).Str("key", al.Key).Str("service", al.Service).Str("message", al.Message).
+	a.Log.Warn().Str("kind", al.Kind).Str("key", al.Key).Str("chain", al.Chain).Str("service", al.Service).Str("message", al.Message).
 		Msg("alert (no chat configured)")
 }
 
@@ -256,6 +261,9 @@ func format(al events.Alert) string {
 	if al.Key != "" {
 		fmt.Fprintf(&b, " (%s)", al.Key)
 	}
+	if al.Chain != "" {
+		fmt.Fprintf(&b, " on %s", al.Chain)
+	}
 	if al.Service != "" {
 		fmt.Fprintf(&b, " from %s", al.Service)
 	}
@@ -269,7 +277,7 @@ func format(al events.Alert) string {
 // fitted cuts the texts of an alert to the widths of the columns and of the
 // chat message.
 func fitted(al events.Alert) events.Alert {
-	al.Kind, al.Key = column.Fit(al.Kind, maxKindLen), column.Fit(al.Key, maxKeyLen)
+	al.Kind, al.Key, al.Chain = column.Fit(al.Kind, maxKindLen), column.Fit(al.Key, maxKeyLen), column.Fit(al.Chain, maxChainLen)
 	al.Service, al.Message = column.Fit(al.Service, maxServiceLen), column.Fit(al.Message, maxMessageLen)
 	return al
 }

@@ -183,3 +183,22 @@ func TestLongNonASCIIAlertSent(t *testing.T) {
 		t.Fatalf("sent %d characters %.80q..., want the texts cut to 64, 191 and 1000 characters", len([]rune(sent)), sent)
 	}
 }
+
+// TestAlertsOnTwoChainsAreTwoIncidents raises the same kind and key on ETH and
+// on BSC: each is sent at once (not held back as a repeat of the other) and
+// names its chain.
+func TestAlertsOnTwoChainsAreTwoIncidents(t *testing.T) {
+	api := alertstest.NewChat(t, token, "-1001")
+	a := newAlerter(t, api, time.Hour)
+	for _, chain := range []string{"ETH", "BSC", "BSC"} {
+		err := a.Raise(t.Context(), events.Alert{Kind: events.AlertLowBalance, Key: "0xhot", Chain: chain, Service: "withdraw", Message: "low on gas"})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs := waitMessages(t, api, 2)
+	if !strings.Contains(msgs[0], "low_balance (0xhot) on ETH from withdraw: low on gas") ||
+		!strings.Contains(msgs[1], "low_balance (0xhot) on BSC from withdraw: low on gas") {
+		t.Fatalf("messages: %q", msgs)
+	}
+}

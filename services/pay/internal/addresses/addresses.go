@@ -21,8 +21,9 @@ import (
 
 // Handler consumes events.AddressQueue(pay) and events.AddressListQueue(pay).
 type Handler struct {
-	DB    *gorm.DB
-	Chain string
+	DB *gorm.DB
+	// Chains are the chains pay pays out on.
+	Chains []string
 	// Derive returns the address pay's seed derives at deposit index i.
 	Derive func(i uint32) (common.Address, error)
 	Log    zerolog.Logger
@@ -32,7 +33,7 @@ type Handler struct {
 // Only topup's allocated addresses derive from the key pay's seed matches;
 // addresses given to topup to watch have nothing to sign with.
 func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
-	return depositaddr.Learn(ctx, h.DB, d, h.Chain, h.Log, func(e events.ListedAddress) (store.DepositAddress, error) {
+	return depositaddr.Learn(ctx, h.DB, d, h.Chains, h.Log, func(chain string, e events.ListedAddress) (store.DepositAddress, error) {
 		addr := common.HexToAddress(e.Address)
 		got, err := h.Derive(*e.Index)
 		if err != nil {
@@ -43,6 +44,6 @@ func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
 				Msg("announced deposit address does not derive from pay's seed: PAY_SEED_FILE or PAY_DEPOSIT_PATH does not match TOPUP_XPUB")
 			return store.DepositAddress{}, broker.Poison(fmt.Sprintf("address %s is not index %d of pay's seed", e.Address, *e.Index))
 		}
-		return store.DepositAddress{Address: store.Lower(addr), Chain: h.Chain, Index: *e.Index}, nil
+		return store.DepositAddress{Address: store.Lower(addr), Chain: chain, Index: *e.Index}, nil
 	})
 }

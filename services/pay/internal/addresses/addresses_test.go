@@ -30,7 +30,7 @@ func setup(t *testing.T) (*Handler, *gorm.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Handler{DB: gdb, Chain: "eth", Derive: pub.Address, Log: zerolog.Nop()}, gdb
+	return &Handler{DB: gdb, Chains: []string{"eth"}, Derive: pub.Address, Log: zerolog.Nop()}, gdb
 }
 
 func address(t *testing.T, h *Handler, i uint32) string {

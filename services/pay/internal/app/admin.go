@@ -31,7 +31,7 @@ func signer(cfg config.Config) func() (func(gdb *gorm.DB) txsender.Keys, error) 
 			return nil, err
 		}
 		return func(gdb *gorm.DB) txsender.Keys {
-			return wallets.New(hotKey, mnemonic, cfg.DepositPath, gdb, cfg.Chain).Key
+			return wallets.New(hotKey, mnemonic, cfg.DepositPath, gdb).Key
 		}, nil
 	}
 }

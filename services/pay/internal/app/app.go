@@ -34,52 +34,64 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		return err
 	}
 
-	node, base, err := payoutapp.Start(ctx, "pay", &cfg.Service, store.Migrations(), log)
+	chains, base, err := payoutapp.Start(ctx, "pay", &cfg.Service, store.Migrations(), log)
 	if err != nil {
 		return err
 	}
-	defer node.Close()
+	defer payoutapp.CloseNodes(chains)
 	gdb, mq := base.DB, base.MQ
 
-	w := wallets.New(hotKey, mnemonic, cfg.DepositPath, gdb, cfg.Chain)
+	w := wallets.New(hotKey, mnemonic, cfg.DepositPath, gdb)
 	log = log.With().Str("hot_wallet", store.Lower(w.Hot())).Logger()
 	sealer := sign.Sealer{Secret: []byte(cfg.SignSecret)}
-	engine := &payouts.Engine{
-		HotWallet: w.Hot(), Names: cfg.Names, Sealer: sealer, Keys: base.Keys, FundingConfirmations: cfg.FundingConfirmations,
-		Confirmations: cfg.Sender.Confirmations, MinUSDT: cfg.MinUSDT, Log: log, OnCommit: base.Kick,
-	}
 	m := payoutmetrics.New(base.Ops.Registry(), prometheus.CounterOpts{
 		Name: "paysuite_payments_total",
 		Help: "Final payment answers written, by status (1 success, 0 failed).",
 	})
-	engine.OnFinal = m.Final
-	sender, err := payoutapp.NewSender(ctx, "pay", base, node, w.Key, engine, cfg.Sender, log)
-	if err != nil {
-		return err
-	}
-	engine.Sender = sender
-	if err := payoutapp.CheckSender(ctx, base, sender, w.Hot()); err != nil {
-		return err
-	}
-	if err := payoutapp.DevFund(ctx, &cfg.Service, base, node, w.Hot(), log); err != nil {
-		return err
+	// One hot wallet, the same address on every chain; each chain has its
+	// own sender (nonces, fees, tracker) and engine (balance and gas checks,
+	// the gas funding of users' addresses), which is the sender's hooks.
+	var engines []*payouts.Engine
+	var parts []func(context.Context) error
+	for _, ch := range chains {
+		chCfg := cfg.SenderOn(ch.Chain)
+		engine := &payouts.Engine{
+			Chain: ch.Name, Native: ch.NativeSymbol, HotWallet: w.Hot(), Names: cfg.Names, Sealer: sealer, Keys: base.Keys,
+			FundingConfirmations: cfg.FundingConfirmationsOn(chCfg.Confirmations), Confirmations: chCfg.Confirmations,
+			MinUSDT: cfg.MinUSDTOn(ch.Tokens), Log: ch.Log.With().Str("hot_wallet", store.Lower(w.Hot())).Logger(),
+			OnCommit: base.Kick, OnFinal: m.Final,
+		}
+		sender, err := payoutapp.NewSender(ctx, "pay", base, ch, w.Key, engine, &cfg.Service)
+		if err != nil {
+			return err
+		}
+		engine.Sender = sender
+		if err := payoutapp.CheckSender(ctx, base, ch, sender, w.Hot()); err != nil {
+			return err
+		}
+		if err := payoutapp.DevFund(ctx, &cfg.Service, base, ch, w.Hot()); err != nil {
+			return err
+		}
+		engines = append(engines, engine)
+		parts = append(parts, sender.Run, func(ctx context.Context) error {
+			return m.WatchBalances(ctx, ch.Node, w.Hot(), ch.Chain, ch.Log)
+		})
+		ch.Log.Info().Uint64("confirmations", chCfg.Confirmations).Msg("pay serves the chain")
 	}
 
-	known := &addresses.Handler{DB: gdb, Chain: cfg.Chain, Log: log, Derive: func(i uint32) (common.Address, error) {
+	known := &addresses.Handler{DB: gdb, Chains: payoutapp.Names(chains), Log: log, Derive: func(i uint32) (common.Address, error) {
 		_, addr, err := w.Derive(i)
 		return addr, err
 	}}
 	intake := payoutapp.Intake(&cfg.Service, mq, sealer, cfg.Names.PayReturnKey, contract.EventPay, w.Hot(), log)
 	intake.OrderIDs = true // a payment is for an order
-	handler := &requests.Handler{Intake: intake, DB: gdb, Engine: engine, Sender: sender, OnCommit: base.Kick}
-	log.Info().Str("chain", cfg.Chain).Uint64("confirmations", cfg.Sender.Confirmations).Msg("pay started")
-	parts := []func(context.Context) error{
-		sender.Run,
-		func(ctx context.Context) error { return m.WatchBalances(ctx, node, w.Hot(), cfg.Tokens, log) },
+	handler := &requests.Handler{Intake: intake, DB: gdb, Engines: engines, OnCommit: base.Kick}
+	log.Info().Strs("chains", payoutapp.Names(chains)).Msg("pay started")
+	parts = append(parts,
 		func(ctx context.Context) error {
 			return mq.Consume(ctx, cfg.Names.PayQueue, cfg.Workers, handler.Handle)
 		},
-	}
+	)
 	// Only what another service of the suite sealed teaches pay an address it
 	// would sign for.
 	guard := base.Guard()

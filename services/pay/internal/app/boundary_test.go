@@ -161,17 +161,25 @@ func TestForgedAddressesAreNotLearned(t *testing.T) {
 // waits until pay knows it.
 func (s *suite) learn(i uint32) common.Address {
 	s.T.Helper()
+	return s.learnOn(s.Cfg.Chain, i)
+}
+
+// learnOn is learn on chain.
+func (s *suite) learnOn(chain string, i uint32) common.Address {
+	s.T.Helper()
 	addr := s.deposit(i)
 	body, err := s.Keys.Seal(events.AddressKey,
-		events.AddressAllocated{Chain: s.Cfg.Chain, Address: strings.ToLower(addr.Hex()), Index: i})
+		events.AddressAllocated{Chain: chain, Address: strings.ToLower(addr.Hex()), Index: i})
 	if err != nil {
 		s.T.Fatal(err)
 	}
 	if err := s.Internal.Publish(s.T.Context(), events.Exchange, events.AddressKey, broker.Message{Body: body}); err != nil {
 		s.T.Fatal(err)
 	}
-	servicetest.Eventually(s.T, fmt.Sprintf("pay learns deposit index %d", i), func() bool {
-		return slices.Contains(s.known(), strings.ToLower(addr.Hex()))
+	servicetest.Eventually(s.T, fmt.Sprintf("pay learns deposit index %d on %s", i, chain), func() bool {
+		var n int64
+		err := s.DB.Model(&store.DepositAddress{}).Where("chain = ? AND address = ?", chain, strings.ToLower(addr.Hex())).Count(&n).Error
+		return err == nil && n == 1
 	})
 	return addr
 }

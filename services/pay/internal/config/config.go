@@ -33,6 +33,7 @@ type Config struct {
 	// shallower depth lets a reorganisation remove the funding after the
 	// payment was signed, leaving that payment without gas.
 	FundingConfirmations uint64 `env:"FUNDING_CONFIRMATIONS" envDefault:"0"`
+	fundingSet           bool   // FUNDING_CONFIRMATIONS was set (not 0)
 
 	// Pay's own hot wallet: a go-ethereum keystore file and its passphrase.
 	KeyFiles keystore.Files `envPrefix:"PAY_KEY_"`
@@ -47,7 +48,8 @@ func (c *Config) Validate() error {
 	if err := c.Service.Validate(c.Schema, "PAY_WORKERS", c.Workers); err != nil {
 		return err
 	}
-	if c.FundingConfirmations == 0 {
+	c.fundingSet = c.fundingSet || c.FundingConfirmations != 0
+	if !c.fundingSet {
 		c.FundingConfirmations = c.Sender.Confirmations
 	}
 	if err := c.KeyFiles.Source(keyPrefix).RequireUnlessDev(c.DevMode); err != nil {
@@ -59,7 +61,17 @@ func (c *Config) Validate() error {
 	if _, err := hdwallet.ParsePath(c.DepositPath); err != nil {
 		return config.VarError("PAY_DEPOSIT_PATH", "%w", err)
 	}
-	return c.HotWallet.Validate(c.Tokens)
+	return c.HotWallet.Validate(c.TokenLists()...)
+}
+
+// FundingConfirmationsOn is the depth the gas funding must reach on a chain
+// whose transfers need confirmations: FUNDING_CONFIRMATIONS when set, else
+// the chain's own.
+func (c *Config) FundingConfirmationsOn(confirmations uint64) uint64 {
+	if c.fundingSet {
+		return c.FundingConfirmations
+	}
+	return confirmations
 }
 
 // HotKey decrypts the hot wallet's key, or derives the development one in

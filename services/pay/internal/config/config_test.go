@@ -14,7 +14,8 @@ func TestFundingConfirmationsDefault(t *testing.T) {
 	for _, tc := range []struct {
 		confirmations, funding string
 		want                   uint64
-	}{{"7", "", 7}, {"7", "2", 2}} {
+		wantOn5                uint64 // on a chain of CHAINS with 5 confirmations
+	}{{"7", "", 7, 5}, {"7", "2", 2, 2}} {
 		t.Setenv("CONFIRMATIONS", tc.confirmations)
 		t.Setenv("FUNDING_CONFIRMATIONS", tc.funding)
 		cfg, err := pkgconfig.Load[config.Config]()
@@ -24,6 +25,9 @@ func TestFundingConfirmationsDefault(t *testing.T) {
 		if cfg.FundingConfirmations != tc.want || cfg.Confirmations != 7 || cfg.Sender.Confirmations != 7 {
 			t.Errorf("CONFIRMATIONS=%s FUNDING_CONFIRMATIONS=%q: funding %d (want %d), chain %d, sender %d",
 				tc.confirmations, tc.funding, cfg.FundingConfirmations, tc.want, cfg.Confirmations, cfg.Sender.Confirmations)
+		}
+		if got := cfg.FundingConfirmationsOn(5); got != tc.wantOn5 {
+			t.Errorf("FUNDING_CONFIRMATIONS=%q: %d on a chain of 5 confirmations, want %d", tc.funding, got, tc.wantOn5)
 		}
 	}
 }

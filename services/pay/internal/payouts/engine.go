@@ -44,8 +44,14 @@ type Refusal struct{ Code, Message string }
 
 func (r Refusal) Error() string { return r.Code + ": " + r.Message }
 
-// Engine carries out payments.
+// Engine carries out payments on one chain, with the chain's sender, whose
+// hooks it is: each chain has an engine of its own, so that a chain whose
+// node is down holds back no other.
 type Engine struct {
+	// Chain names the chain; Native is the symbol of its coin, which pays
+	// the gas (onchain.Chain's NativeSymbol).
+	Chain  string
+	Native string
 	Sender *txsender.Sender
 	// HotWallet is pay's own hot wallet.
 	HotWallet common.Address
@@ -59,7 +65,7 @@ type Engine struct {
 	// Confirmations is the depth at which a user's tokens count as theirs.
 	Confirmations uint64
 	// MinUSDT, when not nil, is the hot wallet balance under which a
-	// low_balance alert is raised.
+	// low_balance alert is raised (in base units of the chain's USDT).
 	MinUSDT *big.Int
 	Log     zerolog.Logger
 	// OnCommit wakes the outbox relay (and the sender) after a commit.
@@ -95,7 +101,7 @@ func (e *Engine) Start(ctx context.Context, tx *gorm.DB, p *store.Payment) (*txs
 // minus what its payments not yet mined will take, plus own (the payment being
 // decided, already counted there).
 func (e *Engine) userTokens(ctx context.Context, tx *gorm.DB, user, token common.Address, own *big.Int) (*big.Int, error) {
-	reserved, err := store.ReservedTokens(tx, user, token)
+	reserved, err := store.ReservedTokens(tx, e.Chain, user, token)
 	if err != nil {
 		return nil, err
 	}
@@ -165,8 +171,8 @@ func (e *Engine) payFromUser(ctx context.Context, tx *gorm.DB, p *store.Payment)
 				return err
 			}
 			if free.Cmp(fq.MaxCost) < 0 {
-				return Refusal{contract.ErrInsufficientGas, fmt.Sprintf("the user's address has no ether for gas and the hot wallet cannot fund it (%s ETH available)",
-					money.Format(money.FromBaseUnits(maxZero(free), 18)))}
+				return Refusal{contract.ErrInsufficientGas, fmt.Sprintf("the user's address has no %s for gas and the hot wallet cannot fund it (%s %s available)",
+					e.Native, money.Format(money.FromBaseUnits(maxZero(free), 18)), e.Native)}
 			}
 			return nil
 		},
@@ -193,7 +199,7 @@ func (e *Engine) payFromHot(ctx context.Context, tx *gorm.DB, p *store.Payment) 
 	short := Refusal{contract.ErrInsufficientBalance, "neither the user's address nor the hot wallet holds the amount"}
 	var low string
 	send, err := e.submitTransfer(ctx, tx, p, e.HotWallet, func(tx *gorm.DB, q txsender.Quote) error {
-		reserved, err := store.ReservedTokens(tx, e.HotWallet, token)
+		reserved, err := store.ReservedTokens(tx, e.Chain, e.HotWallet, token)
 		if err != nil {
 			return err
 		}
@@ -210,12 +216,12 @@ func (e *Engine) payFromHot(ctx context.Context, tx *gorm.DB, p *store.Payment) 
 			return short
 		}
 		if freeETH.Cmp(q.MaxCost) < 0 {
-			return Refusal{contract.ErrInsufficientGas, fmt.Sprintf("the hot wallet has %s ETH available for gas",
-				money.Format(money.FromBaseUnits(maxZero(freeETH), 18)))}
+			return Refusal{contract.ErrInsufficientGas, fmt.Sprintf("the hot wallet has %s %s available for gas",
+				money.Format(money.FromBaseUnits(maxZero(freeETH), 18)), e.Native)}
 		}
 		if e.MinUSDT != nil && strings.EqualFold(p.Symbol, "USDT") {
 			if left := new(big.Int).Sub(free, units); left.Cmp(e.MinUSDT) < 0 {
-				low = fmt.Sprintf("pay hot wallet %s has %s USDT base units left after payment %s", h, left.String(), p.RequestID)
+				low = fmt.Sprintf("pay hot wallet %s has %s USDT base units left on %s after payment %s", h, left.String(), p.Chain, p.RequestID)
 			}
 		}
 		return nil
@@ -223,7 +229,7 @@ func (e *Engine) payFromHot(ctx context.Context, tx *gorm.DB, p *store.Payment) 
 	if errors.Is(err, txsender.ErrWouldRevert) {
 		// The gas estimate of a transfer beyond the balance fails: tell that apart
 		// from a token that refuses the transfer for another reason.
-		reserved, rerr := store.ReservedTokens(tx, e.HotWallet, token)
+		reserved, rerr := store.ReservedTokens(tx, e.Chain, e.HotWallet, token)
 		if rerr != nil {
 			return nil, rerr
 		}
@@ -282,11 +288,11 @@ func (e *Engine) submitTransfer(ctx context.Context, tx *gorm.DB, p *store.Payme
 	return send, nil
 }
 
-// freeETH is addr's ether balance minus what its unmined sends may still cost.
-// The reservation is read first, so that a send mined between the two reads is
-// counted twice (safe) rather than not at all.
+// freeETH is addr's balance of the chain's coin minus what its unmined sends
+// on the chain may still cost. The reservation is read first, so that a send
+// mined between the two reads is counted twice (safe) rather than not at all.
 func (e *Engine) freeETH(ctx context.Context, tx *gorm.DB, addr common.Address) (*big.Int, error) {
-	reserved, err := txsender.ReservedCost(tx, addr)
+	reserved, err := e.Sender.ReservedCost(tx, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +320,7 @@ func (e *Engine) Failure(p *store.Payment, ref Refusal) returns.Pay {
 func (e *Engine) FinishRefused(tx *gorm.DB, p *store.Payment, ref Refusal) error {
 	if ref.Code == contract.ErrInsufficientBalance || ref.Code == contract.ErrInsufficientGas {
 		if err := e.alert(tx, events.AlertLowBalance, store.Lower(e.HotWallet), p.RequestID,
-			fmt.Sprintf("payment %s refused (%s): %s", p.RequestID, ref.Code, ref.Message)); err != nil {
+			fmt.Sprintf("payment %s on %s refused (%s): %s", p.RequestID, p.Chain, ref.Code, ref.Message)); err != nil {
 			return err
 		}
 	}

@@ -26,11 +26,11 @@ import (
 // Handler processes the pay request queue.
 type Handler struct {
 	// Intake opens, authenticates and checks the requests, and answers
-	// repeats; its HotWallet is the Engine's.
+	// repeats; its HotWallet is the engines'.
 	Intake request.Payouts
 	DB     *gorm.DB
-	Engine *payouts.Engine
-	Sender *txsender.Sender
+	// Engines pay, one per chain served, the first the default chain's.
+	Engines []*payouts.Engine
 	// OnCommit wakes the outbox relay.
 	OnCommit func()
 }
@@ -67,7 +67,7 @@ func (h *Handler) accept(ctx context.Context, env request.Envelope) error {
 	ctx, cancel := context.WithTimeout(ctx, handleTimeout)
 	defer cancel()
 	return h.store(ctx, req, log, func(tx *gorm.DB, p *store.Payment) (*txsender.Send, error) {
-		return h.Engine.Start(ctx, tx, p)
+		return h.engine(req.Chain).Start(ctx, tx, p)
 	})
 }
 
@@ -152,7 +152,7 @@ func (h *Handler) store(ctx context.Context, req payRequest, log zerolog.Logger,
 		var ref payouts.Refusal
 		if errors.As(err, &ref) {
 			refused = &ref
-			return h.Engine.FinishRefused(tx, p, ref)
+			return h.engine(req.Chain).FinishRefused(tx, p, ref)
 		}
 		if err != nil {
 			return err
@@ -176,9 +176,21 @@ func (h *Handler) store(ctx context.Context, req payRequest, log zerolog.Logger,
 		return nil
 	}
 	log.Info().Str("send", sent.Key).Str("tx_hash", sent.TxHash).Str("amount", money.Format(req.Amount)).Msg("payment started")
-	if err := h.Sender.Broadcast(ctx, sent.ID); err != nil {
+	sender := h.engine(req.Chain).Sender
+	if err := sender.Broadcast(ctx, sent.ID); err != nil {
 		log.Warn().Err(err).Msg("broadcast after submit; the tracker will retry")
 	}
-	h.Sender.Kick()
+	sender.Kick()
 	return nil
+}
+
+// engine is the engine of chain; a refusal of a request on a chain not
+// served is stored by the first, which any engine can do.
+func (h *Handler) engine(chain string) *payouts.Engine {
+	for _, e := range h.Engines {
+		if e.Chain == chain {
+			return e
+		}
+	}
+	return h.Engines[0]
 }

@@ -22,13 +22,13 @@ import (
 var migrations embed.FS
 
 // Migrations are the schema's versioned migrations, with the transaction
-// sender's released ones (0002 and 0005) taken from pkg/txsender.
+// sender's released ones (0002, 0005 and 0006) taken from pkg/txsender.
 func Migrations() fs.FS { return db.Migrations(migrations, "migrations", txsender.Migrations()) }
 
 // DepositAddress is a deposit address topup allocated, with its HD index.
 type DepositAddress struct {
 	Address   string    `gorm:"column:address;primaryKey"` // lowercase 0x-hex
-	Chain     string    `gorm:"column:chain"`
+	Chain     string    `gorm:"column:chain;primaryKey"`
 	Index     uint32    `gorm:"column:hd_index"`
 	CreatedAt time.Time `gorm:"column:created_at"`
 }
@@ -47,13 +47,23 @@ func LockAddress(tx *gorm.DB, chain string, addr common.Address) (*DepositAddres
 	return findAddress(tx, chain, addr, true)
 }
 
+// FindAddressOnAnyChain returns a row of the deposit address on any chain,
+// or nil: its index, and so its key, is the same on every chain.
+func FindAddressOnAnyChain(tx *gorm.DB, addr common.Address) (*DepositAddress, error) {
+	return findAddress(tx.Order("chain"), "", addr, false)
+}
+
+// findAddress finds addr on chain, or on any chain when chain is "".
 func findAddress(tx *gorm.DB, chain string, addr common.Address, lock bool) (*DepositAddress, error) {
 	var rows []DepositAddress
-	q := tx
+	q := tx.Where("address = ?", Lower(addr))
 	if lock {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
-	if err := q.Where("address = ? AND chain = ?", Lower(addr), chain).Find(&rows).Error; err != nil {
+	if chain != "" {
+		q = q.Where("chain = ?", chain)
+	}
+	if err := q.Limit(1).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("find deposit address %s: %w", addr.Hex(), err)
 	}
 	if len(rows) == 0 {
@@ -122,15 +132,16 @@ func find(tx *gorm.DB, requestID string, lock bool) (*Payment, error) {
 	return p, nil
 }
 
-// ReservedTokens sums the amounts of token that payments from payer will still
-// take and that the chain's balance does not show yet: those waiting for gas,
-// and those whose transfer is not mined.
-func ReservedTokens(tx *gorm.DB, payer, token common.Address) (*big.Int, error) {
+// ReservedTokens sums the amounts of token that payments on chain from payer
+// will still take and that the chain's balance does not show yet: those
+// waiting for gas, and those whose transfer is not mined. (A token may have
+// the same address on several chains, and so may the payer.)
+func ReservedTokens(tx *gorm.DB, chain string, payer, token common.Address) (*big.Int, error) {
 	var sum string
 	err := tx.Raw(`SELECT CAST(COALESCE(SUM(p.amount_units), 0) AS CHAR) FROM payments p
 		LEFT JOIN tx_sends s ON s.send_key = p.send_key
-		WHERE p.payer = ? AND p.token = ? AND (p.state = ? OR (p.state = ? AND s.state IN ?))`,
-		Lower(payer), Lower(token), StateFunding, StateSending, txsender.UnminedStates()).Scan(&sum).Error
+		WHERE p.chain = ? AND p.payer = ? AND p.token = ? AND (p.state = ? OR (p.state = ? AND s.state IN ?))`,
+		chain, Lower(payer), Lower(token), StateFunding, StateSending, txsender.UnminedStates()).Scan(&sum).Error
 	if err != nil {
 		return nil, fmt.Errorf("reserved tokens of %s: %w", payer.Hex(), err)
 	}

@@ -25,17 +25,16 @@ type Wallets struct {
 	mnemonic string
 	path     string
 	db       *gorm.DB
-	chain    string
 
 	mu    sync.Mutex
 	cache map[common.Address]*ecdsa.PrivateKey
 }
 
-// New builds the wallets of one chain; path is the account-level path the
-// deposit addresses are children of.
-func New(hot *ecdsa.PrivateKey, mnemonic, path string, db *gorm.DB, chain string) *Wallets {
+// New builds the wallets, the same on every chain; path is the
+// account-level path the deposit addresses are children of.
+func New(hot *ecdsa.PrivateKey, mnemonic, path string, db *gorm.DB) *Wallets {
 	return &Wallets{hot: hot, hotAddr: crypto.PubkeyToAddress(hot.PublicKey), mnemonic: mnemonic, path: path,
-		db: db, chain: chain, cache: map[common.Address]*ecdsa.PrivateKey{}}
+		db: db, cache: map[common.Address]*ecdsa.PrivateKey{}}
 }
 
 // Hot returns the hot wallet's address.
@@ -50,8 +49,9 @@ func (w *Wallets) Derive(i uint32) (*ecdsa.PrivateKey, common.Address, error) {
 	return key, crypto.PubkeyToAddress(key.PublicKey), nil
 }
 
-// Key returns the private key of from: the hot wallet, or a known deposit
-// address; nil when pay cannot sign for it. It has the txsender.Keys signature.
+// Key returns the private key of from: the hot wallet, or a deposit address
+// known on any chain (its key is that of its index on every chain); nil when
+// pay cannot sign for it. It has the txsender.Keys signature.
 func (w *Wallets) Key(ctx context.Context, from common.Address) (*ecdsa.PrivateKey, error) {
 	if from == w.hotAddr {
 		return w.hot, nil
@@ -62,7 +62,7 @@ func (w *Wallets) Key(ctx context.Context, from common.Address) (*ecdsa.PrivateK
 	if key != nil {
 		return key, nil
 	}
-	row, err := store.FindAddress(w.db.WithContext(ctx), w.chain, from)
+	row, err := store.FindAddressOnAnyChain(w.db.WithContext(ctx), from)
 	if err != nil || row == nil {
 		return nil, err
 	}

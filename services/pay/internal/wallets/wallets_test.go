@@ -23,7 +23,7 @@ func TestDeriveMatchesTopupsExtendedKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := New(hot, hdwallet.DevMnemonic, hdwallet.DevDepositPath, nil, "ETH")
+	w := New(hot, hdwallet.DevMnemonic, hdwallet.DevDepositPath, nil)
 	for _, i := range []uint32{0, 1, 7, 1000} {
 		key, addr, err := w.Derive(i)
 		if err != nil {

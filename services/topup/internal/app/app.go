@@ -9,13 +9,11 @@ import (
 	"github.com/rs/zerolog"
 
 	"paysuite/pkg/broker"
-	"paysuite/pkg/ethnode"
 	"paysuite/pkg/events"
 	"paysuite/pkg/request"
 	"paysuite/pkg/service"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/topology"
-	"paysuite/pkg/witness"
 	"paysuite/services/topup/internal/config"
 	"paysuite/services/topup/internal/deposits"
 	"paysuite/services/topup/internal/requests"
@@ -35,11 +33,11 @@ const headMaxAge = time.Second
 
 // Run starts topup and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
-	node, err := ethnode.Dial(ctx, cfg.RPCURL, cfg.CheckDevChain, log)
+	nodes, err := dialChains(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer node.Close()
+	defer nodes.close()
 	base, err := service.Start(ctx, service.Options{
 		HTTPAddr: cfg.HTTPAddr, Profiling: cfg.Profiling, DB: cfg.DB, Migrations: store.Migrations(),
 		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Outbox: true,
@@ -52,19 +50,21 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	m := newMetrics(base.Ops.Registry())
 	sealer := sign.Sealer{Secret: []byte(cfg.SignSecret)}
 	reqs := &requests.Handler{
-		Store: st, Publisher: base.MQ, Names: cfg.Names, Chain: cfg.Chain, Tokens: cfg.Tokens, Keys: cfg.Keys,
-		Head: &ethnode.Head{Client: node, MaxAge: headMaxAge}, WatchHistory: cfg.WatchHistory, Internal: base.Keys, Sealer: sealer, Log: log, OnCommit: base.Kick, Observe: m.requests,
+		Store: st, Publisher: base.MQ, Names: cfg.Names, Chains: nodes.requests, Keys: cfg.Keys,
+		WatchHistory: cfg.WatchHistory, Internal: base.Keys, Sealer: sealer, Log: log, OnCommit: base.Kick, Observe: m.requests,
 	}
 	reqs.Gate = &request.Gate{
 		Secrets: cfg.SignSecrets(), MaxSkew: cfg.MaxClockSkew, Publisher: base.MQ, Exchange: cfg.Names.Exchange,
 		ReturnKey: cfg.Names.TopupReturnKey, Sealer: sealer, Replay: reqs.Replay, Log: log, Observe: m.requests,
 	}
 	deps := &deposits.Handler{Store: st, Names: cfg.Names, Internal: base.Keys, Sealer: sealer, Log: log,
-		OnCommit: base.Kick, Observe: m.deposits, Witness: &witness.Witness{
-			Node: node, Chain: cfg.Chain, Tokens: cfg.Tokens, Confirmations: cfg.Confirmations,
-		}}
+		OnCommit: base.Kick, Observe: m.deposits, Witnesses: nodes.witnesses}
 	transfers := events.TransferQueue(events.OwnerTopup)
-	log.Info().Str("chain", cfg.Chain).Msg("topup started")
+	names := make([]string, len(cfg.List))
+	for i, ch := range cfg.List {
+		names[i] = ch.Name
+	}
+	log.Info().Strs("chains", names).Msg("topup started")
 	return base.Run(ctx,
 		func(ctx context.Context) error {
 			return base.MQ.ConsumeBatches(ctx, cfg.Names.TopupQueue, cfg.Workers, reqs.Handle,

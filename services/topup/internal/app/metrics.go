@@ -18,8 +18,8 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "paysuite_topup_requests_total", Help: "Topup requests handled, by outcome (registered, repeated or an error code).",
 		}, []string{"outcome"}),
 		depositsByStatus: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "paysuite_deposits_total", Help: "Deposit returns written, by status (2 pending, 1 confirmed, 0 reorged).",
-		}, []string{"status"}),
+			Name: "paysuite_deposits_total", Help: "Deposit returns written, by chain and status (2 pending, 1 confirmed, 0 reorged).",
+		}, []string{"chain", "status"}),
 	}
 	reg.MustRegister(m.requestsByOutcome, m.depositsByStatus)
 	return m
@@ -27,6 +27,6 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 
 func (m *metrics) requests(outcome string) { m.requestsByOutcome.WithLabelValues(outcome).Inc() }
 
-func (m *metrics) deposits(status int) {
-	m.depositsByStatus.WithLabelValues(strconv.Itoa(status)).Inc()
+func (m *metrics) deposits(chain string, status int) {
+	m.depositsByStatus.WithLabelValues(chain, strconv.Itoa(status)).Inc()
 }

@@ -16,7 +16,9 @@ type Config struct {
 	DB     db.Config
 	Broker broker.Config
 	Names  contract.Names
-	onchain.Network
+	// Chains are the chains topup allocates and watches addresses on: CHAINS,
+	// or the one chain of CHAIN, ETH_RPC_URL, CONFIRMATIONS and TOKENS.
+	onchain.Chains
 
 	Schema string `env:"MYSQL_SCHEMA" envDefault:"paysuite_topup"`
 	// XPub is the extended public key deposit addresses are derived from; topup
@@ -38,7 +40,7 @@ type Config struct {
 // Validate checks the values and derives the parsed fields.
 func (c *Config) Validate() error {
 	c.DB.Schema = c.Schema
-	if err := config.Validate(c.Common.Validate, c.DB.Validate, c.Broker.Validate, c.Network.Validate); err != nil {
+	if err := config.Validate(c.Common.Validate, c.DB.Validate, c.Broker.Validate, c.Chains.Validate); err != nil {
 		return err
 	}
 	var err error

@@ -39,15 +39,17 @@ const maxAttempts = 3
 type Handler struct {
 	Store *store.Store
 	Names contract.Names
-	// Witness confirms on the node every transfer reported confirmed.
-	Witness *witness.Witness
+	// Witnesses are the chains topup serves, by name: each confirms on its
+	// node every transfer on its chain reported confirmed, and holds the
+	// chain's tokens, in whose decimals amounts are rendered.
+	Witnesses map[string]*witness.Witness
 	// Internal seals the operator alerts and the webhooks of returns.
 	Internal events.Keys
 	Sealer   sign.Sealer
 	Log      zerolog.Logger
 	OnCommit func()
-	// Observe counts reported deposit statuses; optional.
-	Observe func(status int)
+	// Observe counts reported deposit statuses, by chain; optional.
+	Observe func(chain string, status int)
 }
 
 // deposit is a transfer event to a registered address, ready to be recorded.
@@ -110,7 +112,7 @@ func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 		dep.log.Info().Ints("statuses", dep.reported).Msg("deposit reported")
 		for _, st := range dep.reported {
 			if h.Observe != nil {
-				h.Observe(st)
+				h.Observe(dep.ev.Chain, st)
 			}
 		}
 	}
@@ -125,7 +127,7 @@ func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 func (h *Handler) prepare(ctx context.Context, ds []broker.Delivery) ([]*deposit, error) {
 	evs := make([]events.Transfer, len(ds))
 	amounts := make([]*big.Int, len(ds))
-	addresses := make([]string, len(ds))
+	keys := make([]store.ChainAddress, len(ds))
 	for i, d := range ds {
 		if err := json.Unmarshal(d.Body, &evs[i]); err != nil {
 			return nil, broker.Poison("transfer event is not valid JSON: " + err.Error())
@@ -134,20 +136,24 @@ func (h *Handler) prepare(ctx context.Context, ds []broker.Delivery) ([]*deposit
 		if !ok || amount.Sign() < 0 {
 			return nil, broker.Poison("transfer event with an invalid amount")
 		}
-		amounts[i], addresses[i] = amount, evs[i].To
+		amounts[i], keys[i] = amount, store.ChainAddress{Chain: evs[i].Chain, Address: evs[i].To}
 	}
-	regs, err := h.Store.ByAddresses(ctx, addresses)
+	regs, err := h.Store.ByChainAddresses(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
 	deps := make([]*deposit, 0, len(evs))
 	for i, ev := range evs {
 		depositID := contract.DepositID(ev.Chain, ev.TxHash, ev.LogIndex)
-		log := h.Log.With().Str("deposit_id", depositID).Str("kind", ev.Kind).Logger()
-		reg := regs[ev.To]
+		log := h.Log.With().Str("deposit_id", depositID).Str("chain", ev.Chain).Str("kind", ev.Kind).Logger()
+		reg := regs[keys[i]]
 		if reg == nil {
-			log.Warn().Str("address", ev.To).Msg("transfer to an address topup does not know; ignored")
+			log.Warn().Str("address", ev.To).Msg("transfer to an address topup does not know on that chain; ignored")
 			continue
+		}
+		decimals, err := h.decimals(ev)
+		if err != nil {
+			return nil, err
 		}
 		userID := ""
 		if reg.UserID != nil {
@@ -155,7 +161,7 @@ func (h *Handler) prepare(ctx context.Context, ds []broker.Delivery) ([]*deposit
 		}
 		deps = append(deps, &deposit{ev: ev, reg: reg, log: log, base: returns.Deposit{
 			RequestID: reg.RequestID, Event: contract.EventDeposit, Chain: ev.Chain, Symbol: ev.Symbol,
-			Amount:    money.Format(money.FromBaseUnits(amounts[i], ev.Decimals)),
+			Amount:    money.Format(money.FromBaseUnits(amounts[i], decimals)),
 			DepositID: depositID, Address: ev.To, FromAddress: ev.From, TxHash: ev.TxHash, LogIndex: ev.LogIndex,
 			BlockNumber: ev.BlockNumber, BlockHash: ev.BlockHash, Confirmations: ev.Confirmations, UserID: userID,
 		}})
@@ -163,22 +169,44 @@ func (h *Handler) prepare(ctx context.Context, ds []broker.Delivery) ([]*deposit
 	return deps, nil
 }
 
-// witness confirms the confirmed events of deps on the node, in one round
-// trip, and reports each with the depth the node gives it.
-func (h *Handler) witness(ctx context.Context, deps []*deposit) error {
-	var confirmed []*deposit
-	var claims []events.Transfer
-	for _, dep := range deps {
-		if dep.ev.Kind == events.KindConfirmed {
-			confirmed, claims = append(confirmed, dep), append(claims, dep.ev)
+// decimals are those configured for the token of ev on its chain: what the
+// listener says of the chain is a claim, and the witness holds confirmed
+// events to the configuration too.
+func (h *Handler) decimals(ev events.Transfer) (int32, error) {
+	if w := h.Witnesses[ev.Chain]; w != nil {
+		if tok, ok := w.Tokens.BySymbol(ev.Symbol); ok && tok.Symbol == ev.Symbol && tok.Decimals == ev.Decimals {
+			return tok.Decimals, nil
 		}
 	}
-	head, err := h.Witness.Confirm(ctx, claims)
-	if err != nil {
-		return fmt.Errorf("witness %d confirmed deposits: %w", len(claims), err)
+	return 0, broker.Poison(fmt.Sprintf("transfer event of a token (or decimals) topup does not serve on chain %q", ev.Chain))
+}
+
+// witness confirms the confirmed events of deps on their chains' nodes, one
+// round trip per chain, and reports each with the depth its node gives it.
+func (h *Handler) witness(ctx context.Context, deps []*deposit) error {
+	confirmed := map[string][]*deposit{}
+	var chains []string
+	for _, dep := range deps {
+		if dep.ev.Kind == events.KindConfirmed {
+			if confirmed[dep.ev.Chain] == nil {
+				chains = append(chains, dep.ev.Chain)
+			}
+			confirmed[dep.ev.Chain] = append(confirmed[dep.ev.Chain], dep)
+		}
 	}
-	for _, dep := range confirmed {
-		dep.base.Confirmations = head - dep.ev.BlockNumber + 1
+	for _, chain := range chains {
+		claims := make([]events.Transfer, len(confirmed[chain]))
+		for i, dep := range confirmed[chain] {
+			claims[i] = dep.ev
+		}
+		// prepare kept only events of served chains: decimals found a witness.
+		head, err := h.Witnesses[chain].Confirm(ctx, claims)
+		if err != nil {
+			return fmt.Errorf("witness %d confirmed deposits on %s: %w", len(claims), chain, err)
+		}
+		for _, dep := range confirmed[chain] {
+			dep.base.Confirmations = head - dep.ev.BlockNumber + 1
+		}
 	}
 	return nil
 }
@@ -281,7 +309,7 @@ func apply(dep *deposit, row *store.Deposit) (*store.Deposit, []int) {
 		status = reported[len(reported)-1]
 	}
 	return &store.Deposit{
-		DepositID: dep.base.DepositID, RequestID: dep.reg.RequestID, Address: ev.To, Symbol: ev.Symbol,
+		DepositID: dep.base.DepositID, Chain: ev.Chain, RequestID: dep.reg.RequestID, Address: ev.To, Symbol: ev.Symbol,
 		Amount: dep.base.Amount, Status: status, Seq: ev.Sequence, TxHash: ev.TxHash, BlockNumber: ev.BlockNumber,
 	}, reported
 }
@@ -295,9 +323,9 @@ func apply(dep *deposit, row *store.Deposit) (*store.Deposit, []int) {
 func (h *Handler) confirmedRemovedAlert(dep *deposit) (outbox.Message, error) {
 	id := dep.base.DepositID
 	a := events.Alert{Kind: events.AlertConfirmedRemoved, Key: id, Service: "topup", At: time.Now().Unix(),
-		Message: fmt.Sprintf("deposit %s of %s %s to %s (request_id %s, block %d) was reported confirmed and has "+
+		Message: fmt.Sprintf("deposit %s of %s %s to %s on %s (request_id %s, block %d) was reported confirmed and has "+
 			"left the canonical chain. It stays confirmed and no return was sent: check on chain whether "+
-			"the funds arrived again, and settle with the business system.", id, dep.base.Amount, dep.ev.Symbol, dep.ev.To, dep.reg.RequestID, dep.ev.BlockNumber)}
+			"the funds arrived again, and settle with the business system.", id, dep.base.Amount, dep.ev.Symbol, dep.ev.To, dep.ev.Chain, dep.reg.RequestID, dep.ev.BlockNumber)}
 	msg, err := h.Internal.Alert(fmt.Sprintf("alert:%s:%s:%d", a.Kind, id, dep.ev.Sequence), a)
 	if err != nil {
 		return outbox.Message{}, fmt.Errorf("seal the alert about deposit %s: %w", id, err)

@@ -19,6 +19,7 @@ import (
 	"paysuite/pkg/events"
 	"paysuite/pkg/service/servicetest"
 	"paysuite/pkg/sign"
+	"paysuite/pkg/witness"
 	"paysuite/pkg/witness/witnesstest"
 	"paysuite/services/topup/internal/deposits"
 	"paysuite/services/topup/internal/store"
@@ -44,8 +45,11 @@ func setup(t *testing.T, n int) *fixture {
 	chain := witnesstest.Start(t)
 	to := witnesstest.Address(t.Name())
 	addr := strings.ToLower(to.Hex())
-	reg := &store.Registration{RequestID: "r-1", Chain: "ETH", Symbol: "USDT", Address: &addr, ReturnBody: []byte("{}")}
-	if err := gdb.Create(reg).Error; err != nil {
+	reg := &store.Registration{RequestID: "r-1", Chain: "ETH", Chains: []string{"ETH"}, Symbol: "USDT", Address: &addr, ReturnBody: []byte("{}")}
+	if err := store.InsertRegistrations(gdb, []*store.Registration{reg}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.CoverChains(gdb, []*store.Registration{reg}); err != nil {
 		t.Fatal(err)
 	}
 	recipients, amounts := make([]common.Address, n), make([]int64, n)
@@ -61,7 +65,7 @@ func setup(t *testing.T, n int) *fixture {
 	chain.Mine(depth - 1)
 	return &fixture{chain: chain, db: gdb, evs: evs, h: &deposits.Handler{
 		Store: store.New(gdb), Names: contract.DefaultNames(), Sealer: sign.Sealer{Secret: []byte("s")},
-		Witness: chain.Witness(depth), Internal: internal, Log: zerolog.Nop(), OnCommit: func() {},
+		Witnesses: map[string]*witness.Witness{"ETH": chain.Witness(depth)}, Internal: internal, Log: zerolog.Nop(), OnCommit: func() {},
 	}}
 }
 
@@ -202,5 +206,26 @@ func TestConcurrentBatchesReportOnce(t *testing.T) {
 	slices.Sort(got)
 	if len(slices.Compact(got)) != 20 {
 		t.Fatalf("a deposit reported twice: %v", got)
+	}
+}
+
+// A transfer is matched to a registration by chain and address, and its
+// amount read in the decimals configured for its token there: an event on a
+// chain the address is not registered on is left out, and one claiming
+// other decimals than the configured ones is dead-lettered unreported.
+func TestEventsMatchTheirChain(t *testing.T) {
+	f := setup(t, 1)
+	elsewhere := f.evs[0]
+	elsewhere.Chain = "BSC"
+	if err := f.h.Handle(t.Context(), servicetest.Delivery(t, "", elsewhere)); err != nil {
+		t.Fatalf("a transfer to the address on another chain: %v", err)
+	}
+	misread := f.evs[0]
+	misread.Decimals = 18
+	if _, poison := broker.IsPoison(f.h.Handle(t.Context(), servicetest.Delivery(t, "", misread))); !poison {
+		t.Fatal("an event with other decimals than the token's was not dead-lettered")
+	}
+	if got := reported(t, f.db); len(got) != 0 {
+		t.Fatalf("reported %v", got)
 	}
 }

@@ -61,7 +61,7 @@ func TestChainContradictsEvent(t *testing.T) {
 // yet (not deep enough there) is retried later, with nothing recorded.
 func TestConfirmedWaitsForTheNode(t *testing.T) {
 	f := setup(t, 1)
-	f.h.Witness.Confirmations = depth + 5
+	f.h.Witnesses["ETH"].Confirmations = depth + 5
 	err := f.h.Handle(t.Context(), f.event(t, 0, events.KindConfirmed, 2))
 	if _, poison := broker.IsPoison(err); err == nil || poison {
 		t.Fatalf("%v, want an error that requeues the event", err)

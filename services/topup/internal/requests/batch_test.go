@@ -19,6 +19,7 @@ import (
 	"paysuite/pkg/request"
 	"paysuite/pkg/service/servicetest"
 	"paysuite/pkg/sign"
+	"paysuite/pkg/tokens"
 	"paysuite/services/topup/internal/requests"
 	"paysuite/services/topup/internal/store"
 )
@@ -32,13 +33,30 @@ func setup(t *testing.T) (*requests.Handler, *gorm.DB) {
 	t.Helper()
 	gdb := dbtest.Open(t, store.Migrations())
 	h := &requests.Handler{
-		Store: store.New(gdb), Names: contract.DefaultNames(), Chain: "ETH", Tokens: servicetest.DevTokens(t),
+		Store: store.New(gdb), Names: contract.DefaultNames(), Chains: chains(t),
 		Keys: servicetest.DevXPub(t, hdwallet.DevDepositPath), Internal: internal, Sealer: sign.Sealer{Secret: secret},
 		Log: zerolog.Nop(), OnCommit: func() {},
 	}
 	h.Gate = &request.Gate{Secrets: [][]byte{secret}, MaxSkew: time.Minute, Sealer: h.Sealer, Replay: h.Replay,
 		Log: zerolog.Nop()}
 	return h, gdb
+}
+
+// chains are the chains of the tests: the development chains ETH and BSC,
+// and POLY, which serves DAI only.
+func chains(t *testing.T) []requests.Chain {
+	t.Helper()
+	var list []requests.Chain
+	for _, c := range []struct{ name, tokens string }{
+		{"ETH", tokens.DevUSDT}, {"BSC", tokens.DevBSCUSDT}, {"POLY", "DAI:0x8f3Cf7ad23Cd3CaDbD9735AFf958023239c6A063:18"},
+	} {
+		served, err := tokens.Parse(c.tokens)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list = append(list, requests.Chain{Name: c.name, Tokens: served})
+	}
+	return list
 }
 
 func topup(t *testing.T, fields map[string]any) broker.Delivery {

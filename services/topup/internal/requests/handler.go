@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,6 +38,24 @@ type HeadReader interface {
 	Number(ctx context.Context) (uint64, error)
 }
 
+// Chain is a chain requests may name.
+type Chain struct {
+	Name   string
+	Tokens tokens.List
+	// Head reads the chain's head (never later than the true one), sent with
+	// each address to the listener as the block from which its transfers
+	// must be found; optional.
+	Head HeadReader
+}
+
+// AllChains is the chain of a request for one address on every configured
+// chain that serves its token: the same derived (or given) address is
+// registered, and watched, on each of them.
+const AllChains = "*"
+
+// defaultChain is the chain of a request that names none (contract section 2).
+const defaultChain = "ETH"
+
 // maxIndex is the last derivation index of a deposit address: the extended
 // public key derives non-hardened children only, below 2^31.
 const maxIndex = 1<<31 - 1
@@ -56,15 +75,13 @@ type Handler struct {
 	Publisher Publisher
 	// Gate admits requests: what is not a correctly signed, fresh request
 	// never reaches the flow.
-	Gate   *request.Gate
-	Names  contract.Names
-	Chain  string
-	Tokens tokens.List
+	Gate  *request.Gate
+	Names contract.Names
+	// Chains are the configured chains, in configuration order. A request
+	// naming none is for ETH, or where ETH is not configured for the first
+	// (a single-chain deployment keeps its CHAIN as the default).
+	Chains []Chain
 	Keys   *hdwallet.XPub
-	// Head reads the chain head (never later than the true one), sent with
-	// each address to the listener as the block from which its transfers
-	// must be found; optional.
-	Head HeadReader
 	// WatchHistory is how many blocks before the head transfers into a given
 	// (watched, not allocated) address are looked for.
 	WatchHistory uint64
@@ -87,6 +104,8 @@ type topupRequest struct {
 	Address     string `json:"address"`
 	UserID      string `json:"user_id"`
 	CallbackURL string `json:"callback_url"`
+	// Chains are the chains the request covers, in configuration order.
+	Chains []string `json:"-"`
 }
 
 // Handle is the broker handler for pay.topup.queue.
@@ -100,6 +119,12 @@ func (h *Handler) accept(ctx context.Context, env request.Envelope) error {
 	req := topupRequest{RequestID: env.RequestID}
 	log := h.Log.With().Str("request_id", req.RequestID).Logger()
 
+	// A known request_id is the same request whatever its other fields (a
+	// chain, a symbol, even an invalid one): the first answer stands, as for
+	// a stale repeat (Replay).
+	if known, err := h.Replay(ctx, req.RequestID); known || err != nil {
+		return err
+	}
 	if err := h.check(env, &req); err != nil {
 		var ref request.Refusal
 		if !errors.As(err, &ref) {
@@ -109,34 +134,25 @@ func (h *Handler) accept(ctx context.Context, env request.Envelope) error {
 		h.observe(ref.Code)
 		return h.refuse(ctx, req, ref)
 	}
-
-	existing, err := h.Store.ByRequestID(ctx, req.RequestID)
+	existing, err := h.register(ctx, req)
+	if errors.Is(err, errAddressesExhausted) {
+		log.Error().Err(err).Msg("topup request refused")
+		if err := h.alertExhausted(ctx, req); err != nil {
+			return err
+		}
+		err = request.Refusal{Code: contract.ErrInternal, Message: "no deposit address can be allocated; an operator is alerted"}
+	}
+	var ref request.Refusal
+	if errors.As(err, &ref) {
+		h.observe(ref.Code)
+		return h.refuse(ctx, req, ref)
+	}
 	if err != nil {
 		return err
 	}
-	if existing == nil {
-		existing, err = h.register(ctx, req)
-		if errors.Is(err, errAddressesExhausted) {
-			log.Error().Err(err).Msg("topup request refused")
-			if err := h.alertExhausted(ctx, req); err != nil {
-				return err
-			}
-			err = request.Refusal{Code: contract.ErrInternal, Message: "no deposit address can be allocated; an operator is alerted"}
-		}
-		var ref request.Refusal
-		if errors.As(err, &ref) {
-			h.observe(ref.Code)
-			return h.refuse(ctx, req, ref)
-		}
-		if err != nil {
-			return err
-		}
-		log.Info().Str("address", *existing.Address).Msg("address registered")
-		h.observe("registered")
-		return nil
-	}
-	h.observe("repeated")
-	return h.resend(ctx, existing)
+	log.Info().Str("address", *existing.Address).Str("chain", existing.Chain).Msg("address registered")
+	h.observe("registered")
+	return nil
 }
 
 // Replay answers a correctly signed repeat of requestID whatever its
@@ -185,19 +201,14 @@ func (h *Handler) check(env request.Envelope, req *topupRequest) error {
 		return callbackErr
 	}
 	if req.Chain == "" {
-		req.Chain = h.Chain
-	}
-	if req.Chain != h.Chain {
-		return request.Refusal{Code: contract.ErrUnknownChain, Message: "chain " + req.Chain + " is not configured"}
+		req.Chain = h.defaultChain()
 	}
 	if req.Symbol == "" {
 		req.Symbol = "USDT"
 	}
-	tok, ok := h.Tokens.BySymbol(req.Symbol)
-	if !ok {
-		return request.Refusal{Code: contract.ErrUnknownToken, Message: "token " + req.Symbol + " is not configured on " + req.Chain}
+	if err := h.cover(req); err != nil {
+		return err
 	}
-	req.Symbol = tok.Symbol
 	if req.Address != "" {
 		if !contract.ValidAddress(req.Address) {
 			return request.Refusal{Code: contract.ErrInvalidAddress, Message: "address must be 0x followed by 40 hex digits"}
@@ -208,6 +219,44 @@ func (h *Handler) check(env request.Envelope, req *topupRequest) error {
 		return request.Refusal{Code: contract.ErrInvalidRequest, Message: "callback_url must be an absolute http(s) URL"}
 	}
 	return nil
+}
+
+// cover sets the chains req covers and its symbol as configured: the chain
+// it names, or for AllChains every configured chain serving its token.
+func (h *Handler) cover(req *topupRequest) error {
+	named := false
+	for _, ch := range h.Chains {
+		if req.Chain != AllChains && ch.Name != req.Chain {
+			continue
+		}
+		named = true
+		if tok, ok := ch.Tokens.BySymbol(req.Symbol); ok {
+			req.Chains = append(req.Chains, ch.Name)
+			req.Symbol = tok.Symbol
+		}
+	}
+	switch {
+	case !named:
+		return request.Refusal{Code: contract.ErrUnknownChain, Message: "chain " + req.Chain + " is not configured"}
+	case len(req.Chains) == 0 && req.Chain == AllChains:
+		return request.Refusal{Code: contract.ErrUnknownToken, Message: "token " + req.Symbol + " is not configured on any chain"}
+	case len(req.Chains) == 0:
+		return request.Refusal{Code: contract.ErrUnknownToken, Message: "token " + req.Symbol + " is not configured on " + req.Chain}
+	}
+	return nil
+}
+
+// defaultChain is the chain of a request that names none.
+func (h *Handler) defaultChain() string {
+	for _, ch := range h.Chains {
+		if ch.Name == defaultChain {
+			return defaultChain
+		}
+	}
+	if len(h.Chains) == 0 {
+		return defaultChain
+	}
+	return h.Chains[0].Name
 }
 
 // validCallback tells an absent callback_url or an absolute http(s) URL.
@@ -275,7 +324,7 @@ func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 
 func newRegistration(req topupRequest) *store.Registration {
 	reg := &store.Registration{
-		RequestID: req.RequestID, Chain: req.Chain, Symbol: req.Symbol,
+		RequestID: req.RequestID, Chain: req.Chain, Chains: req.Chains, Symbol: req.Symbol,
 		Allocated: req.Address == "", UserID: optional(req.UserID), CallbackURL: optional(req.CallbackURL),
 		ReturnBody: []byte{},
 	}
@@ -291,7 +340,7 @@ func newRegistration(req topupRequest) *store.Registration {
 func (h *Handler) insert(ctx context.Context, regs []*store.Registration) error {
 	// Read before the answers exist: no one can pay into an address before
 	// it is handed out, so no transfer into it is in a block before this one.
-	head := h.head(ctx)
+	heads := h.heads(ctx, regs)
 	return h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := store.InsertRegistrations(tx, regs); err != nil {
 			return err
@@ -307,7 +356,10 @@ func (h *Handler) insert(ctx context.Context, regs []*store.Registration) error 
 		if err := store.SetAnswers(tx, regs); err != nil {
 			return err
 		}
-		lists, err := h.announcements(regs, head)
+		if err := store.CoverChains(tx, regs); err != nil {
+			return err
+		}
+		lists, err := h.announcements(regs, heads)
 		if err != nil {
 			return err
 		}
@@ -355,9 +407,13 @@ func (h *Handler) answer(reg *store.Registration) ([]outbox.Message, error) {
 	if reg.UserID != nil {
 		userID = *reg.UserID
 	}
+	chains := ""
+	if reg.Chain == AllChains {
+		chains = strings.Join(reg.Chains, ",")
+	}
 	body, err := h.Sealer.Seal(returns.Registered{
 		RequestID: reg.RequestID, Event: contract.EventRegistered, Status: contract.StatusSuccess,
-		Chain: reg.Chain, Symbol: reg.Symbol, Address: *reg.Address, UserID: userID,
+		Chain: reg.Chain, Chains: chains, Symbol: reg.Symbol, Address: *reg.Address, UserID: userID,
 	})
 	if err != nil {
 		return nil, err
@@ -367,55 +423,64 @@ func (h *Handler) answer(reg *store.Registration) ([]outbox.Message, error) {
 		MessageID: reg.RequestID + ":registered", Body: body}.Messages(h.Internal, h.Names.Exchange, h.Names.Topup())
 }
 
-// head is the chain head to send with new addresses, or nil when it is not
-// known (the listener then looks back its fixed window).
-func (h *Handler) head(ctx context.Context) *uint64 {
-	if h.Head == nil {
-		return nil
+// heads are the heads, by chain, to send with the addresses of regs; a
+// chain whose head is not known is missing (the listener then looks back its
+// fixed window).
+func (h *Handler) heads(ctx context.Context, regs []*store.Registration) map[string]uint64 {
+	heads := map[string]uint64{}
+	for _, ch := range h.Chains {
+		if ch.Head == nil || !slices.ContainsFunc(regs, func(r *store.Registration) bool { return slices.Contains(r.Chains, ch.Name) }) {
+			continue
+		}
+		n, err := ch.Head.Number(ctx)
+		if err != nil {
+			h.Log.Warn().Err(err).Str("chain", ch.Name).Msg("chain head unknown: new addresses are registered without their hand-out block")
+			continue
+		}
+		heads[ch.Name] = n
 	}
-	n, err := h.Head.Number(ctx)
-	if err != nil {
-		h.Log.Warn().Err(err).Msg("chain head unknown: new addresses are registered without their hand-out block")
-		return nil
-	}
-	return &n
+	return heads
 }
 
 // announcements returns, per chain, one list of the addresses of regs, with
 // the index of each allocated one: the listener watches them all and pay
 // learns the allocated ones, from one message for a batch instead of two per
-// registration. regs have their addresses (answer ran). With head, each
-// address carries the block from which its transfers must be found: head
-// for an allocated one, WatchHistory blocks earlier for a given one.
-func (h *Handler) announcements(regs []*store.Registration, head *uint64) ([]outbox.Message, error) {
+// registration: a registration is in the list of each chain it covers.
+// regs have their addresses (answer ran). With its chain's head, each
+// address carries the block from which its transfers must be found: the
+// head for an allocated one, WatchHistory blocks earlier for a given one.
+func (h *Handler) announcements(regs []*store.Registration, heads map[string]uint64) ([]outbox.Message, error) {
 	lists := map[string]*events.AddressList{}
 	var chains []string
 	for _, reg := range regs {
-		l := lists[reg.Chain]
-		if l == nil {
-			l = &events.AddressList{Chain: reg.Chain, Owner: events.OwnerTopup}
-			lists[reg.Chain] = l
-			chains = append(chains, reg.Chain)
-		}
-		e := events.ListedAddress{Address: *reg.Address}
-		if reg.Allocated {
-			index := uint32(reg.ID)
-			e.Index = &index
-		}
-		if head != nil {
-			from := *head
-			if !reg.Allocated {
-				from -= min(from, h.WatchHistory)
+		for _, chain := range reg.Chains {
+			l := lists[chain]
+			if l == nil {
+				l = &events.AddressList{Chain: chain, Owner: events.OwnerTopup}
+				lists[chain] = l
+				chains = append(chains, chain)
 			}
-			e.FromBlock = &from
+			e := events.ListedAddress{Address: *reg.Address}
+			if reg.Allocated {
+				index := uint32(reg.ID)
+				e.Index = &index
+			}
+			if head, ok := heads[chain]; ok {
+				from := head
+				if !reg.Allocated {
+					from -= min(from, h.WatchHistory)
+				}
+				e.FromBlock = &from
+			}
+			l.Addresses = append(l.Addresses, e)
 		}
-		l.Addresses = append(l.Addresses, e)
 	}
 	msgs := make([]outbox.Message, 0, len(chains))
 	for _, chain := range chains {
 		l := lists[chain]
-		// Named after its first address, as the one-address forms are.
-		m, err := h.Internal.Message(events.AddressListKey, "addresses:"+l.Addresses[0].Address, l)
+		// Named after its chain and first address: one registration's lists
+		// for several chains are several messages.
+		m, err := h.Internal.Message(events.AddressListKey, "addresses:"+chain+":"+l.Addresses[0].Address, l)
 		if err != nil {
 			return nil, err
 		}
@@ -429,7 +494,7 @@ func (h *Handler) announcements(regs []*store.Registration, head *uint64) ([]out
 func (h *Handler) refuse(ctx context.Context, req topupRequest, ref request.Refusal) error {
 	chain, symbol := req.Chain, req.Symbol
 	if chain == "" {
-		chain = h.Chain
+		chain = h.defaultChain()
 	}
 	if symbol == "" {
 		symbol = "USDT"

@@ -12,9 +12,13 @@ type Registered struct {
 	Error     string `json:"error,omitempty"`
 	Message   string `json:"message,omitempty"`
 	Chain     string `json:"chain"`
-	Symbol    string `json:"symbol"`
-	Address   string `json:"address,omitempty"`
-	UserID    string `json:"user_id,omitempty"`
+	// Chains lists, for a registration on every chain (chain "*"), the
+	// chains it covers, comma-separated in configuration order: a string,
+	// so that the signing scheme covers it.
+	Chains  string `json:"chains,omitempty"`
+	Symbol  string `json:"symbol"`
+	Address string `json:"address,omitempty"`
+	UserID  string `json:"user_id,omitempty"`
 }
 
 // Deposit reports one stage of a transfer into a registered address.

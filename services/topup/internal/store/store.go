@@ -32,11 +32,16 @@ type Registration struct {
 	CallbackURL *string `gorm:"column:callback_url"`
 	// ReturnBody is the registered return, re-sent byte for byte on repeats.
 	ReturnBody []byte `gorm:"column:return_body"`
+	// Chains are the chains the registration covers, in configuration order:
+	// Chain alone, or every chain of a registration for all of them. Set on
+	// the registrations being inserted (CoverChains stores them), not read.
+	Chains []string `gorm:"-"`
 }
 
 // Deposit is the last reported state of one transfer into a registered address.
 type Deposit struct {
 	DepositID   string `gorm:"column:deposit_id;primaryKey"`
+	Chain       string `gorm:"column:chain"`
 	RequestID   string `gorm:"column:request_id"`
 	Address     string `gorm:"column:address"`
 	Symbol      string `gorm:"column:symbol"`
@@ -132,6 +137,31 @@ func SetAnswers(tx *gorm.DB, regs []*Registration) error {
 	return nil
 }
 
+// CoverChains records, inside tx and with one statement, the chains each
+// registration covers at its address (SetAnswers has given it one). An
+// address registered on one of those chains already fails on the key.
+func CoverChains(tx *gorm.DB, regs []*Registration) error {
+	var q strings.Builder
+	var args []any
+	q.WriteString("INSERT INTO registration_chains (registration_id, chain, address) VALUES ")
+	for _, r := range regs {
+		for _, chain := range r.Chains {
+			if len(args) > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?)")
+			args = append(args, r.ID, chain, *r.Address)
+		}
+	}
+	if len(args) == 0 {
+		return fmt.Errorf("cover the chains of %d registrations: none names a chain", len(regs))
+	}
+	if err := tx.Exec(q.String(), args...).Error; err != nil {
+		return fmt.Errorf("cover the chains of %d registrations: %w", len(regs), err)
+	}
+	return nil
+}
+
 func (s *Store) first(ctx context.Context, where string, arg any) (*Registration, error) {
 	r, err := db.FirstOrNil[Registration](s.db.WithContext(ctx).Where(where, arg))
 	if err != nil {
@@ -140,18 +170,30 @@ func (s *Store) first(ctx context.Context, where string, arg any) (*Registration
 	return r, nil
 }
 
-// ByAddresses finds the registrations watching any of addresses, by address;
-// an address without one is missing from the map.
-func (s *Store) ByAddresses(ctx context.Context, addresses []string) (map[string]*Registration, error) {
-	var regs []*Registration
-	if err := s.db.WithContext(ctx).Where("address IN ?", addresses).Find(&regs).Error; err != nil {
-		return nil, fmt.Errorf("find registrations of %d addresses: %w", len(addresses), err)
+// ChainAddress is an address on one chain.
+type ChainAddress struct{ Chain, Address string }
+
+// ByChainAddresses finds the registrations covering any of keys, by key; a
+// key without one is missing from the map.
+func (s *Store) ByChainAddresses(ctx context.Context, keys []ChainAddress) (map[ChainAddress]*Registration, error) {
+	pairs := make([][]any, len(keys))
+	for i, k := range keys {
+		pairs[i] = []any{k.Chain, k.Address}
 	}
-	byAddress := make(map[string]*Registration, len(regs))
-	for _, r := range regs {
-		byAddress[*r.Address] = r
+	var rows []struct {
+		Registration `gorm:"embedded"`
+		Covered      string `gorm:"column:covered"`
 	}
-	return byAddress, nil
+	err := s.db.WithContext(ctx).Table("registration_chains AS c").Select("r.*, c.chain AS covered").
+		Joins("JOIN registrations AS r ON r.id = c.registration_id").Where("(c.chain, c.address) IN ?", pairs).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("find registrations of %d addresses: %w", len(keys), err)
+	}
+	byKey := make(map[ChainAddress]*Registration, len(rows))
+	for _, r := range rows {
+		byKey[ChainAddress{Chain: r.Covered, Address: *r.Address}] = &r.Registration
+	}
+	return byKey, nil
 }
 
 // LockDeposits loads the recorded deposits among ids for update inside tx, by

@@ -25,16 +25,17 @@ const Owner = contract.FlowWithdraw
 // Book consumes events.AddressQueue(Owner) and events.AddressListQueue(Owner)
 // and answers whether an address is a deposit address of the suite.
 type Book struct {
-	DB    *gorm.DB
-	Chain string
-	Log   zerolog.Logger
+	DB *gorm.DB
+	// Chains are the chains withdraw pays out on.
+	Chains []string
+	Log    zerolog.Logger
 }
 
 // Handle stores the allocated addresses of one announcement, all or none
 // (depositaddr.Learn).
 func (b *Book) Handle(ctx context.Context, d broker.Delivery) error {
-	return depositaddr.Learn(ctx, b.DB, d, b.Chain, b.Log, func(e events.ListedAddress) (depositaddr.Address, error) {
-		return depositaddr.Address{Address: strings.ToLower(e.Address), Chain: b.Chain, Index: *e.Index}, nil
+	return depositaddr.Learn(ctx, b.DB, d, b.Chains, b.Log, func(chain string, e events.ListedAddress) (depositaddr.Address, error) {
+		return depositaddr.Address{Address: strings.ToLower(e.Address), Chain: chain, Index: *e.Index}, nil
 	})
 }
 

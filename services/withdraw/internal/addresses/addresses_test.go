@@ -31,7 +31,7 @@ func addr(last byte) common.Address { return common.BytesToAddress([]byte{0xd0, 
 // one of another chain or owner. A redelivery changes nothing; a malformed
 // announcement is a poison message and teaches nothing.
 func TestBook(t *testing.T) {
-	b := &Book{DB: dbtest.Open(t, store.Migrations()), Chain: "ETH", Log: zerolog.Nop()}
+	b := &Book{DB: dbtest.Open(t, store.Migrations()), Chains: []string{"ETH"}, Log: zerolog.Nop()}
 	learned := []broker.Delivery{
 		delivery(t, events.AddressAllocated{Chain: "ETH", Address: addr(1).Hex(), Index: 1}),
 		delivery(t, events.AddressList{Chain: "ETH", Owner: events.OwnerTopup, Addresses: []events.ListedAddress{
@@ -70,6 +70,22 @@ func TestBook(t *testing.T) {
 		known, err := b.Contains(t.Context(), tt.chain, tt.addr)
 		if err != nil || known != tt.known {
 			t.Errorf("Contains(%s, %s) = %v, %v; want %v", tt.chain, tt.addr.Hex(), known, err, tt.known)
+		}
+	}
+}
+
+// A book of several chains learns the allocated addresses of each, the same
+// address on two chains included.
+func TestBookOfTwoChains(t *testing.T) {
+	b := &Book{DB: dbtest.Open(t, store.Migrations()), Chains: []string{"ETH", "BSC"}, Log: zerolog.Nop()}
+	for _, chain := range []string{"ETH", "BSC", "TRON"} {
+		if err := b.Handle(t.Context(), delivery(t, events.AddressAllocated{Chain: chain, Address: addr(1).Hex(), Index: 1})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for chain, want := range map[string]bool{"ETH": true, "BSC": true, "TRON": false} {
+		if known, err := b.Contains(t.Context(), chain, addr(1)); err != nil || known != want {
+			t.Errorf("Contains(%s) = %v, %v; want %v", chain, known, err, want)
 		}
 	}
 }

@@ -36,11 +36,11 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	hot := keystore.Address(key)
 	log = log.With().Str("hot_wallet", strings.ToLower(hot.Hex())).Logger()
 
-	node, base, err := payoutapp.Start(ctx, "withdraw", &cfg.Service, store.Migrations(), log)
+	chains, base, err := payoutapp.Start(ctx, "withdraw", &cfg.Service, store.Migrations(), log)
 	if err != nil {
 		return err
 	}
-	defer node.Close()
+	defer payoutapp.CloseNodes(chains)
 	gdb, mq := base.DB, base.MQ
 
 	sealer := sign.Sealer{Secret: []byte(cfg.SignSecret)}
@@ -49,35 +49,43 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		Help: "Final withdrawal answers written after a transaction was sent, by status (1 success, 0 failed).",
 	})
 	hooks := &payouts.Hooks{Names: cfg.Names, Sealer: sealer, Keys: base.Keys, Log: log, OnCommit: base.Kick, OnFinal: m.Final}
-	sender, err := payoutapp.NewSender(ctx, "withdraw", base, node, keystore.Only(key), hooks, cfg.Sender, log)
-	if err != nil {
-		return err
-	}
-	if err := payoutapp.CheckSender(ctx, base, sender, hot); err != nil {
-		return err
-	}
-	if err := payoutapp.DevFund(ctx, &cfg.Service, base, node, hot, log); err != nil {
-		return err
+	// One hot wallet, the same address on every chain; each chain has its
+	// own sender (nonces, fees, tracker) and engine (balance and gas checks).
+	var engines []*payouts.Engine
+	var parts []func(context.Context) error
+	for _, ch := range chains {
+		sender, err := payoutapp.NewSender(ctx, "withdraw", base, ch, keystore.Only(key), hooks, &cfg.Service)
+		if err != nil {
+			return err
+		}
+		if err := payoutapp.CheckSender(ctx, base, ch, sender, hot); err != nil {
+			return err
+		}
+		if err := payoutapp.DevFund(ctx, &cfg.Service, base, ch, hot); err != nil {
+			return err
+		}
+		engines = append(engines, &payouts.Engine{
+			DB: gdb, Chain: ch.Name, Native: ch.NativeSymbol, Sender: sender, HotWallet: hot, Names: cfg.Names, Sealer: sealer,
+			Keys: base.Keys, MinUSDT: cfg.MinUSDTOn(ch.Tokens), Log: ch.Log, OnCommit: base.Kick,
+		})
+		parts = append(parts, sender.Run, func(ctx context.Context) error {
+			return m.WatchBalances(ctx, ch.Node, hot, ch.Chain, ch.Log)
+		})
+		ch.Log.Info().Uint64("confirmations", cfg.SenderOn(ch.Chain).Confirmations).Msg("withdraw serves the chain")
 	}
 
-	deposits := &addresses.Book{DB: gdb, Chain: cfg.Chain, Log: log}
-	engine := &payouts.Engine{
-		DB: gdb, Sender: sender, HotWallet: hot, Names: cfg.Names, Sealer: sealer, Keys: base.Keys,
-		MinUSDT: cfg.MinUSDT, Log: log, OnCommit: base.Kick,
-	}
+	deposits := &addresses.Book{DB: gdb, Chains: payoutapp.Names(chains), Log: log}
 	handler := &requests.Handler{
 		Intake: payoutapp.Intake(&cfg.Service, mq, sealer, cfg.Names.WithdrawReturnKey, contract.EventWithdraw, hot, log),
-		DB:     gdb, Engine: engine, Deposits: deposits.Contains,
+		DB:     gdb, Engines: engines, Deposits: deposits.Contains,
 	}
-	log.Info().Str("chain", cfg.Chain).Uint64("confirmations", cfg.Sender.Confirmations).Msg("withdraw started")
-	parts := []func(context.Context) error{
-		sender.Run,
-		func(ctx context.Context) error { return m.WatchBalances(ctx, node, hot, cfg.Tokens, log) },
+	log.Info().Strs("chains", payoutapp.Names(chains)).Msg("withdraw started")
+	parts = append(parts,
 		func(ctx context.Context) error {
 			return mq.ConsumeBatches(ctx, cfg.Names.WithdrawQueue, cfg.Workers, handler.Handle,
 				broker.Batching{Max: withdrawBatch, Handler: handler.HandleBatch})
 		},
-	}
+	)
 	// The deposit addresses withdraw refuses to pay into, learned only from
 	// what another service of the suite sealed.
 	guard := base.Guard()

@@ -38,7 +38,7 @@ func (c *Config) Validate() error {
 	if err := c.KeySource().RequireUnlessDev(c.DevMode); err != nil {
 		return err
 	}
-	return c.HotWallet.Validate(c.Tokens)
+	return c.HotWallet.Validate(c.TokenLists()...)
 }
 
 // KeySource says where the hot wallet's encrypted key is.

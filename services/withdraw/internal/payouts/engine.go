@@ -50,12 +50,17 @@ type Withdrawal struct {
 	Call []byte
 }
 
-// Engine carries out withdrawals from the hot wallet: it checks the hot wallet
-// can pay them, has the sender sign them (several under one lock of its nonce,
-// see signGate), stores refusals as final answers, and broadcasts what it
-// signed once that has committed.
+// Engine carries out withdrawals from the hot wallet on one chain: it checks
+// the hot wallet can pay them, has the chain's sender sign them (several under
+// one lock of its nonce, see signGate), stores refusals as final answers, and
+// broadcasts what it signed once that has committed. Each chain has an engine
+// of its own, so that a chain whose node is down holds back no other.
 type Engine struct {
-	DB        *gorm.DB
+	DB *gorm.DB
+	// Chain names the chain; Native is the symbol of its coin, which pays
+	// the gas (onchain.Chain's NativeSymbol).
+	Chain     string
+	Native    string
 	Sender    *txsender.Sender
 	HotWallet common.Address
 	Names     contract.Names
@@ -65,7 +70,7 @@ type Engine struct {
 	// returns for the notifier.
 	Keys events.Keys
 	// MinUSDT, when not nil, is the hot wallet balance under which a
-	// low_balance alert is raised.
+	// low_balance alert is raised (in base units of the chain's USDT).
 	MinUSDT *big.Int
 	Log     zerolog.Logger
 	// OnCommit wakes the outbox relay.
@@ -146,7 +151,7 @@ func (e *Engine) quote(ctx context.Context, ws []Withdrawal) ([]txsender.Quote, 
 // balance fails so, which is told apart from a token that refuses the
 // transfer for another reason.
 func (e *Engine) wouldRevert(ctx context.Context, w Withdrawal, err error) error {
-	reserved, rerr := store.ReservedTokens(e.DB.WithContext(ctx), e.HotWallet, w.Token.Address)
+	reserved, rerr := store.ReservedTokens(e.DB.WithContext(ctx), e.chainID(), e.HotWallet, w.Token.Address)
 	if rerr != nil {
 		return rerr
 	}
@@ -332,7 +337,7 @@ func (e *Engine) finishRefused(tx *gorm.DB, row *store.Withdrawal, w Withdrawal,
 	}
 	if isLowBalance(ref.Code) {
 		return e.alert(tx, events.AlertLowBalance, e.hot(), w.RequestID,
-			fmt.Sprintf("withdrawal %s refused (%s): %s", w.RequestID, ref.Code, ref.Message))
+			fmt.Sprintf("withdrawal %s on %s refused (%s): %s", w.RequestID, w.Chain, ref.Code, ref.Message))
 	}
 	return nil
 }
@@ -355,6 +360,8 @@ func (e *Engine) alert(tx *gorm.DB, kind, key, requestID, message string) error 
 func (e *Engine) queue() payoutreturns.Queue { return Queue(e.Keys, e.Sealer, e.Names) }
 
 func (e *Engine) hot() string { return strings.ToLower(e.HotWallet.Hex()) }
+
+func (e *Engine) chainID() uint64 { return e.Sender.ChainID().Uint64() }
 
 func (e *Engine) now() time.Time {
 	if e.Now != nil {

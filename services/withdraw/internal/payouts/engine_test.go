@@ -35,7 +35,7 @@ func engine(f *payoutstest.Fixture, name string) *Engine {
 	sealer := sign.Sealer{Secret: []byte(payoutstest.Secret)}
 	names := contract.DefaultNames()
 	hooks := &Hooks{Names: names, Sealer: sealer, Keys: f.Keys, Log: log, OnCommit: func() {}}
-	return &Engine{DB: f.DB, Sender: f.Sender(nil, hooks, log), HotWallet: f.Hot, Names: names, Sealer: sealer,
+	return &Engine{DB: f.DB, Chain: "ETH", Native: "ETH", Sender: f.Sender(nil, hooks, log), HotWallet: f.Hot, Names: names, Sealer: sealer,
 		Keys: f.Keys, Log: log, OnCommit: func() {}}
 }
 

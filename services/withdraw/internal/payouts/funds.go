@@ -40,18 +40,18 @@ type batchFunds struct {
 // readFunds reads the funds of a turn holding withdrawals of tokens, before
 // the nonce is locked.
 func (e *Engine) readFunds(ctx context.Context, tx *gorm.DB, tokens []common.Address) (*batchFunds, error) {
-	mark, err := txsender.NextNonce(tx, e.HotWallet)
+	mark, err := e.Sender.NextNonce(tx, e.HotWallet)
 	if err != nil {
 		return nil, err
 	}
 	b := &batchFunds{mark: mark, tokens: make(map[common.Address]*big.Int, len(tokens))}
 	reservedTok := make([]*big.Int, len(tokens))
 	for i, token := range tokens {
-		if reservedTok[i], err = store.ReservedTokensBelow(tx, e.HotWallet, token, mark); err != nil {
+		if reservedTok[i], err = store.ReservedTokensBelow(tx, e.chainID(), e.HotWallet, token, mark); err != nil {
 			return nil, err
 		}
 	}
-	reservedETH, err := txsender.ReservedCostBelow(tx, e.HotWallet, mark)
+	reservedETH, err := e.Sender.ReservedCostBelow(tx, e.HotWallet, mark)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (b *batchFunds) settle(e *Engine, tx *gorm.DB) error {
 	if b.settled {
 		return nil
 	}
-	spent, err := store.SpentSince(tx, e.HotWallet, b.mark)
+	spent, err := store.SpentSince(tx, e.chainID(), e.HotWallet, b.mark)
 	if err != nil {
 		return err
 	}
@@ -145,14 +145,14 @@ func (e *Engine) judge(w Withdrawal, q txsender.Quote, f funds) (string, error) 
 			money.Format(money.FromBaseUnits(maxZero(f.tokens), w.Token.Decimals)), w.Symbol)}
 	}
 	if f.ether.Cmp(q.MaxCost) < 0 {
-		return "", request.Refusal{Code: contract.ErrInsufficientGas, Message: fmt.Sprintf("the hot wallet has %s ETH available for gas, %s needed",
-			money.Format(money.FromBaseUnits(maxZero(f.ether), 18)), money.Format(money.FromBaseUnits(q.MaxCost, 18)))}
+		return "", request.Refusal{Code: contract.ErrInsufficientGas, Message: fmt.Sprintf("the hot wallet has %s %s available for gas, %s needed",
+			money.Format(money.FromBaseUnits(maxZero(f.ether), 18)), e.Native, money.Format(money.FromBaseUnits(q.MaxCost, 18)))}
 	}
 	if e.MinUSDT != nil && strings.EqualFold(w.Symbol, "USDT") {
 		left := new(big.Int).Sub(f.tokens, w.Units)
 		if left.Cmp(e.MinUSDT) < 0 {
-			return fmt.Sprintf("hot wallet %s has %s USDT left after withdrawal %s, below %s", e.hot(),
-				money.Format(money.FromBaseUnits(left, w.Token.Decimals)), w.RequestID,
+			return fmt.Sprintf("hot wallet %s has %s USDT left on %s after withdrawal %s, below %s", e.hot(),
+				money.Format(money.FromBaseUnits(left, w.Token.Decimals)), w.Chain, w.RequestID,
 				money.Format(money.FromBaseUnits(e.MinUSDT, w.Token.Decimals))), nil
 		}
 	}

@@ -22,7 +22,7 @@ func TestCheck(t *testing.T) {
 	hot := common.HexToAddress("0x98E503f35D0a019cB0a251aD243a4cCFCF371F46")
 	payHot := "0x00000000000000000000000000000000000000Aa"
 	deposit := "0x00000000000000000000000000000000000000d1"
-	h := &Handler{Intake: request.Payouts{Chain: "ETH", Tokens: list, HotWallet: hot, SuiteAddresses: []common.Address{common.HexToAddress(payHot)}},
+	h := &Handler{Intake: request.Payouts{Chain: "ETH", Chains: map[string]tokens.List{"ETH": list}, HotWallet: hot, SuiteAddresses: []common.Address{common.HexToAddress(payHot)}},
 		Deposits: func(_ context.Context, chain string, addr common.Address) (bool, error) {
 			return chain == "ETH" && addr == common.HexToAddress(deposit), nil
 		}}

@@ -23,7 +23,8 @@ type Handler struct {
 	// repeats; its HotWallet is the Engine's.
 	Intake request.Payouts
 	DB     *gorm.DB
-	Engine *payouts.Engine
+	// Engines pay out, one per chain served, the first the default chain's.
+	Engines []*payouts.Engine
 	// Deposits reports whether an address is a deposit address of the
 	// suite, refused as a recipient too; nil knows none.
 	Deposits func(ctx context.Context, chain string, addr common.Address) (bool, error)
@@ -58,9 +59,9 @@ func (h *Handler) accept(ctx context.Context, env request.Envelope) error {
 	}
 	if ref != nil {
 		log.Info().Str("error", ref.Code).Msg("withdraw request refused")
-		err = h.Engine.Refuse(ctx, w, *ref)
+		err = h.engine(w.Chain).Refuse(ctx, w, *ref)
 	} else {
-		err = h.Engine.Pay(ctx, []payouts.Withdrawal{w})
+		err = h.engine(w.Chain).Pay(ctx, []payouts.Withdrawal{w})
 	}
 	if err != nil && db.IsDuplicateKey(err) {
 		// The same request_id is being handled by another worker right now.
@@ -73,13 +74,13 @@ func (h *Handler) accept(ctx context.Context, env request.Envelope) error {
 	return err
 }
 
-// HandleBatch has several new, valid withdrawals paid together, under one
-// lock of the hot wallet's nonce and in one transaction: the withdrawals of
-// one hot wallet queue behind that lock, so each one taken with the others
-// saves a wait for it, a commit and the node's answers about balances.
-// Anything else (a refusal, a repeat, a request_id twice, every failure) is
-// left to Handle, request by request: the broker hands each delivery of a
-// failed batch to it.
+// HandleBatch has several new, valid withdrawals on one chain paid together,
+// under one lock of the hot wallet's nonce on that chain and in one
+// transaction: the withdrawals of one hot wallet queue behind that lock, so
+// each one taken with the others saves a wait for it, a commit and the node's
+// answers about balances. Anything else (a refusal, a repeat, a request_id
+// twice, withdrawals on several chains, every failure) is left to Handle,
+// request by request: the broker hands each delivery of a failed batch to it.
 func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 	ws := make([]payouts.Withdrawal, 0, len(ds))
 	seen := make(map[string]bool, len(ds))
@@ -88,13 +89,27 @@ func (h *Handler) HandleBatch(ctx context.Context, ds []broker.Delivery) error {
 		if err != nil {
 			return err
 		}
-		if !ok || seen[w.RequestID] {
+		if !ok || seen[w.RequestID] || (len(ws) > 0 && w.Chain != ws[0].Chain) {
 			return payouts.ErrHandleAlone
 		}
 		seen[w.RequestID] = true
 		ws = append(ws, w)
 	}
-	return h.Engine.Pay(ctx, ws)
+	if len(ws) == 0 {
+		return nil
+	}
+	return h.engine(ws[0].Chain).Pay(ctx, ws)
+}
+
+// engine is the engine of chain; a refusal of a request on a chain not
+// served is stored by the first, which any engine can do.
+func (h *Handler) engine(chain string) *payouts.Engine {
+	for _, e := range h.Engines {
+		if e.Chain == chain {
+			return e
+		}
+	}
+	return h.Engines[0]
 }
 
 // fresh opens an authenticated, valid request never seen before; ok is false

@@ -53,10 +53,10 @@ func (f *fixture) replica(name string, node txsender.Node) *Handler {
 	if err != nil {
 		f.T.Fatal(err)
 	}
-	engine := &payouts.Engine{DB: f.DB, Sender: f.Sender(node, hooks, log), HotWallet: f.Hot, Names: names,
+	engine := &payouts.Engine{DB: f.DB, Chain: "ETH", Native: "ETH", Sender: f.Sender(node, hooks, log), HotWallet: f.Hot, Names: names,
 		Sealer: sealer, Keys: f.Keys, Log: log, OnCommit: func() {}}
-	return &Handler{DB: f.DB, Engine: engine, Intake: request.Payouts{Publisher: f.pub, Exchange: names.Exchange,
-		ReturnKey: names.WithdrawReturnKey, FinalEvent: contract.EventWithdraw, Chain: "ETH", Tokens: list, HotWallet: f.Hot,
+	return &Handler{DB: f.DB, Engines: []*payouts.Engine{engine}, Intake: request.Payouts{Publisher: f.pub, Exchange: names.Exchange,
+		ReturnKey: names.WithdrawReturnKey, FinalEvent: contract.EventWithdraw, Chain: "ETH", Chains: map[string]tokens.List{"ETH": list}, HotWallet: f.Hot,
 		Secrets: [][]byte{[]byte(payoutstest.Secret)}, MaxClockSkew: 5 * time.Minute, Sealer: sealer, Log: log}}
 }
 
@@ -129,7 +129,7 @@ func TestBatchRedeliveredAfterCrash(t *testing.T) {
 		t.Fatalf("%d sends after the redelivery, %d before", len(after), len(before))
 	}
 
-	f.Track(live.Engine.Sender)
+	f.Track(live.Engines[0].Sender)
 	f.WaitFinal(len(ds), paid)
 }
 
@@ -164,7 +164,7 @@ func TestDuplicatesInBatches(t *testing.T) {
 			t.Fatalf("unexpected answer %s", m.MessageID)
 		}
 	}
-	f.Track(h.Engine.Sender)
+	f.Track(h.Engines[0].Sender)
 	f.WaitFinal(3, paid)
 }
 
@@ -176,7 +176,7 @@ func TestReplicasShareNonces(t *testing.T) {
 	f := newFixture(t)
 	replicas := []*Handler{f.replica("r1", nil), f.replica("r2", nil), f.replica("r3", nil)}
 	for _, h := range replicas {
-		f.Track(h.Engine.Sender)
+		f.Track(h.Engines[0].Sender)
 	}
 
 	const n = 120

@@ -22,7 +22,7 @@ import (
 var migrations embed.FS
 
 // Migrations are the schema's versioned migrations, with the transaction
-// sender's released ones (0002 and 0005) taken from pkg/txsender.
+// sender's released ones (0002, 0005 and 0006) taken from pkg/txsender.
 func Migrations() fs.FS { return db.Migrations(migrations, "migrations", txsender.Migrations()) }
 
 // Withdrawal states.
@@ -77,22 +77,23 @@ func find(tx *gorm.DB, requestID string, lock bool) (*Withdrawal, error) {
 	return w, nil
 }
 
-// ReservedTokens sums the amounts of from's withdrawals of token whose
-// transaction is not mined yet: the chain's balance does not show them.
-func ReservedTokens(tx *gorm.DB, from, token common.Address) (*big.Int, error) {
+// ReservedTokens sums the amounts of from's withdrawals of token on the chain
+// chainID whose transaction is not mined yet: the chain's balance does not
+// show them. (A token may have the same address on several chains.)
+func ReservedTokens(tx *gorm.DB, chainID uint64, from, token common.Address) (*big.Int, error) {
 	return sumUnits(tx, from, `SELECT CAST(COALESCE(SUM(w.amount_units), 0) AS CHAR) FROM withdrawals w
 		JOIN tx_sends s ON s.send_key = w.send_key
-		WHERE w.from_address = ? AND w.token = ? AND s.state IN ?`,
-		lower(from), lower(token), txsender.UnminedStates())
+		WHERE w.from_address = ? AND w.token = ? AND s.chain_id = ? AND s.state IN ?`,
+		lower(from), lower(token), chainID, txsender.UnminedStates())
 }
 
 // ReservedTokensBelow is ReservedTokens counting only the withdrawals whose
 // transaction has a nonce lower than nonce.
-func ReservedTokensBelow(tx *gorm.DB, from, token common.Address, nonce uint64) (*big.Int, error) {
+func ReservedTokensBelow(tx *gorm.DB, chainID uint64, from, token common.Address, nonce uint64) (*big.Int, error) {
 	return sumUnits(tx, from, `SELECT CAST(COALESCE(SUM(w.amount_units), 0) AS CHAR) FROM withdrawals w
 		JOIN tx_sends s ON s.send_key = w.send_key
-		WHERE w.from_address = ? AND w.token = ? AND s.from_address = ? AND s.nonce < ? AND s.state IN ?`,
-		lower(from), lower(token), lower(from), nonce, txsender.UnminedStates())
+		WHERE w.from_address = ? AND w.token = ? AND s.chain_id = ? AND s.from_address = ? AND s.nonce < ? AND s.state IN ?`,
+		lower(from), lower(token), chainID, lower(from), nonce, txsender.UnminedStates())
 }
 
 // sumUnits runs query, a sum of token units reserved by from, and parses it.
@@ -115,10 +116,11 @@ type Spent struct {
 	Tokens map[common.Address]*big.Int
 }
 
-// SpentSince sums what every send from `from` with a nonce of at least nonce
-// takes, whatever its state: a send mined since then may not show in a
-// balance read before. One statement, on the (from_address, nonce) key.
-func SpentSince(tx *gorm.DB, from common.Address, nonce uint64) (Spent, error) {
+// SpentSince sums what every send from `from` on the chain chainID with a
+// nonce of at least nonce takes, whatever its state: a send mined since then
+// may not show in a balance read before. One statement, on the (chain_id,
+// from_address, nonce) key.
+func SpentSince(tx *gorm.DB, chainID uint64, from common.Address, nonce uint64) (Spent, error) {
 	var rows []struct {
 		MaxCost string  `gorm:"column:max_cost"`
 		Token   *string `gorm:"column:token"`
@@ -126,7 +128,7 @@ func SpentSince(tx *gorm.DB, from common.Address, nonce uint64) (Spent, error) {
 	}
 	err := tx.Raw(`SELECT CAST(s.max_cost AS CHAR) AS max_cost, w.token, CAST(w.amount_units AS CHAR) AS amount_units
 		FROM tx_sends s LEFT JOIN withdrawals w ON w.send_key = s.send_key AND w.from_address = s.from_address
-		WHERE s.from_address = ? AND s.nonce >= ?`, lower(from), nonce).Scan(&rows).Error
+		WHERE s.chain_id = ? AND s.from_address = ? AND s.nonce >= ?`, chainID, lower(from), nonce).Scan(&rows).Error
 	if err != nil {
 		return Spent{}, fmt.Errorf("spent by %s since nonce %d: %w", from.Hex(), nonce, err)
 	}
