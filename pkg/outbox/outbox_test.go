@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -17,15 +16,6 @@ import (
 	"paysuite/pkg/broker"
 	"paysuite/pkg/db/dbtest"
 )
-
-const outboxTable = `CREATE TABLE outbox (
-  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
-  exchange VARCHAR(255) NOT NULL,
-  routing_key VARCHAR(255) NOT NULL,
-  message_id VARCHAR(255) NOT NULL,
-  body MEDIUMBLOB NOT NULL,
-  created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
-) ENGINE=InnoDB;`
 
 // fixture is a schema with an outbox table, and a private exchange and queue
 // on the real broker.
@@ -50,7 +40,7 @@ func newFixture(t *testing.T) fixture {
 	_, _ = rand.Read(b[:])
 	s := hex.EncodeToString(b[:])
 	f := fixture{
-		db:       dbtest.Open(t, fstest.MapFS{"0001_init.sql": {Data: []byte(outboxTable)}}),
+		db:       dbtest.Open(t, Migrations()),
 		exchange: "test.outbox.ex." + s,
 		queue:    "test.outbox.q." + s,
 		key:      "test.outbox.key." + s,

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"io/fs"
+	"maps"
 	"strconv"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"paysuite/pkg/config"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/db/dbtest"
+	"paysuite/pkg/devchain"
 	"paysuite/pkg/events"
 	"paysuite/pkg/service/servicetest"
 	"paysuite/pkg/witness/witnesstest"
@@ -60,8 +62,10 @@ type settings struct {
 
 // Suite is a service running in-process, with the test's ends of its queues.
 type Suite struct {
-	T        *testing.T
-	Chain    *witnesstest.Chain
+	T     *testing.T
+	Chain *witnesstest.Chain
+	// BSC is the second chain of a suite started with StartTwoChains.
+	BSC      *witnesstest.Chain
 	DB       *gorm.DB
 	Public   *broker.Client
 	Internal *broker.Client
@@ -76,18 +80,47 @@ type Suite struct {
 	returns, dead, alerts, webhooks <-chan broker.Delivery
 }
 
-// Start runs svc, run being its app's Run, until the test ends.
+// Start runs svc, run being its app's Run, on the development chain ETH
+// until the test ends.
 func Start[C any](t *testing.T, svc Service, run func(context.Context, C, zerolog.Logger) error) *Suite {
 	t.Helper()
 	chain := witnesstest.Start(t)
+	return start(t, svc, run, chain, nil, map[string]string{
+		"ETH_RPC_URL": chain.Dev.HTTPURL(), "CONFIRMATIONS": strconv.Itoa(Depth),
+	})
+}
+
+// StartTwoChains runs svc as CHAINS=ETH,BSC configures it, on the suite's
+// chain as ETH and a second development chain as BSC (its USDT with 18
+// decimals), until the test ends. env adds variables, CHAIN_ETH_TOKENS say.
+func StartTwoChains[C any](t *testing.T, svc Service, run func(context.Context, C, zerolog.Logger) error, env map[string]string) *Suite {
+	t.Helper()
+	chain := witnesstest.Start(t)
+	bsc := witnesstest.StartChain(t, "BSC", devchain.BSCChainID)
+	chains := map[string]string{
+		"CHAINS":                  "ETH,BSC",
+		"CHAIN_ETH_RPC_URL":       chain.Dev.HTTPURL(),
+		"CHAIN_BSC_RPC_URL":       bsc.Dev.HTTPURL(),
+		"CHAIN_ETH_CONFIRMATIONS": strconv.Itoa(Depth),
+		"CHAIN_BSC_CONFIRMATIONS": strconv.Itoa(Depth),
+	}
+	maps.Copy(chains, env)
+	return start(t, svc, run, chain, bsc, chains)
+}
+
+// start runs svc on chain (and bsc, if set) configured by chains.
+func start[C any](t *testing.T, svc Service, run func(context.Context, C, zerolog.Logger) error,
+	chain, bsc *witnesstest.Chain, chains map[string]string) *Suite {
+	t.Helper()
 	vhosts := brokertest.NewVhosts(t, "t-"+svc.Name)
 	dbCfg := dbtest.Config(t)
-	servicetest.Start(t, map[string]string{
+	env := map[string]string{
 		"DEV_MODE": "true", "SIGN_SECRET": svc.Name + "-app-secret", "INTERNAL_SECRET": svc.Name + "-app-internal-secret",
 		"AMQP_URL": vhosts.Public, "AMQP_INTERNAL_URL": vhosts.Internal, "AMQP_REQUEUE_DELAY": "50ms",
-		"MYSQL_DSN": dbCfg.DSN, "MYSQL_SCHEMA": dbCfg.Schema, "ETH_RPC_URL": chain.Dev.HTTPURL(),
-		"CONFIRMATIONS": strconv.Itoa(Depth), "HTTP_ADDR": "127.0.0.1:0",
-	}, run)
+		"MYSQL_DSN": dbCfg.DSN, "MYSQL_SCHEMA": dbCfg.Schema, "HTTP_ADDR": "127.0.0.1:0",
+	}
+	maps.Copy(env, chains)
+	servicetest.Start(t, env, run)
 	set, err := config.Load[settings]()
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +131,7 @@ func Start[C any](t *testing.T, svc Service, run func(context.Context, C, zerolo
 	}
 	requests, returns := svc.Queues(set.Names)
 	s := &Suite{
-		T: t, Chain: chain, Keys: keys, Secret: []byte(set.SignSecret), DB: dbtest.OpenConfig(t, dbCfg, svc.Migrations),
+		T: t, Chain: chain, BSC: bsc, Keys: keys, Secret: []byte(set.SignSecret), DB: dbtest.OpenConfig(t, dbCfg, svc.Migrations),
 		svc: svc, requests: requests,
 	}
 	s.Public, s.Internal = servicetest.Connect(t, vhosts, set.Names)
@@ -202,12 +235,19 @@ func (s *Suite) Count(query string, args ...any) int64 {
 	return n
 }
 
-// Head is the development chain's newest block number.
+// Head is the suite's chain's newest block number.
 func (s *Suite) Head() uint64 {
 	s.T.Helper()
-	n, err := s.Chain.Eth.BlockNumber(s.T.Context())
-	if err != nil {
-		s.T.Fatal(err)
-	}
-	return n
+	return s.Chain.Head()
+}
+
+// HandOut sends fields as a signed request and waits for its accepted return,
+// reading the chain head just before and just after: a block the service read
+// when it handed out the return's address lies between the two.
+func (s *Suite) HandOut(fields map[string]any) (r servicetest.Return, before, after uint64) {
+	s.T.Helper()
+	before = s.Head()
+	s.Request(fields, s.Secret, time.Now())
+	r = s.Expect(fields["request_id"].(string), s.svc.Accepted, contract.StatusSuccess, "")
+	return r, before, s.Head()
 }

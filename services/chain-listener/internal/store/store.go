@@ -12,13 +12,15 @@ import (
 	"gorm.io/gorm"
 
 	"paysuite/pkg/db"
+	"paysuite/pkg/outbox"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Migrations are the schema's versioned migrations.
-func Migrations() fs.FS { return db.Migrations(migrations, "migrations") }
+// Migrations are the schema's versioned migrations, with the outbox table's
+// (0000) taken from pkg/outbox.
+func Migrations() fs.FS { return db.Migrations(migrations, "migrations", outbox.Migrations()) }
 
 // Transfer statuses.
 const (

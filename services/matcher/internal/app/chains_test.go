@@ -1,32 +1,20 @@
 package app_test
 
 import (
-	"context"
 	"fmt"
-	"math/big"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum"
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/rs/zerolog"
-
 	"paysuite/pkg/broker"
 	"paysuite/pkg/broker/brokertest"
-	"paysuite/pkg/config/onchain"
 	"paysuite/pkg/contract"
-	"paysuite/pkg/devchain"
-	"paysuite/pkg/devchain/devchaintest"
 	"paysuite/pkg/erc20"
 	"paysuite/pkg/events"
-	"paysuite/pkg/money"
 	"paysuite/pkg/service/flowtest"
 	"paysuite/pkg/service/servicetest"
 	"paysuite/pkg/tokens"
 	"paysuite/pkg/witness/witnesstest"
 	"paysuite/services/matcher/internal/app"
-	"paysuite/services/matcher/internal/config"
 	"paysuite/services/matcher/internal/store"
 )
 
@@ -38,28 +26,13 @@ const daiOnETH = "DAI:0x6B175474E89094C44Da98b954EedeAC495271d0F:18"
 // decimals), as CHAINS=ETH,BSC configures it.
 type twoChains struct {
 	*suite
-	bsc     *devchaintest.Chain
 	watches <-chan broker.Delivery
 }
 
 func startTwoChains(t *testing.T) *twoChains {
 	t.Helper()
-	bsc := devchaintest.StartWith(t, devchain.Config{ChainID: devchain.BSCChainID})
-	bscTokens, err := tokens.Parse(tokens.DevBSCUSDT)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ethTokens, err := tokens.Parse(tokens.DevUSDT + "," + daiOnETH)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &twoChains{bsc: bsc, suite: &suite{flowtest.Start(t, matcher, func(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
-		eth := cfg.List[0] // the suite's chain
-		eth.ChainID, eth.Tokens = devchain.ChainID, ethTokens
-		cfg.List = []onchain.Chain{eth, {Name: "BSC", ChainID: devchain.BSCChainID, RPCURL: bsc.HTTPURL(),
-			Tokens: bscTokens, Confirmations: flowtest.Depth, Finality: onchain.FinalityConfirmations}}
-		return app.Run(ctx, cfg, log)
-	})}}
+	s := &twoChains{suite: &suite{flowtest.StartTwoChains(t, matcher, app.Run,
+		map[string]string{"CHAIN_ETH_TOKENS": tokens.DevUSDT + "," + daiOnETH})}}
 	s.watches = brokertest.Follow(t, s.Internal, events.WatchQueue)
 	return s
 }
@@ -76,28 +49,11 @@ func (s *twoChains) order(requestID string, fields map[string]any) servicetest.R
 	return s.Expect(requestID, contract.EventCreated, contract.StatusSuccess, "")
 }
 
-// payBSC pays amount of BSC's USDT to the pay_address of created, from
-// development account 1, and returns the transfer as the listener first
-// reports it.
-func (s *twoChains) payBSC(created servicetest.Return, amount string) events.Transfer {
+// payBSC pays the order of created its pay_amount of BSC's USDT; it
+// returns the transfer as the listener first reports it.
+func (s *twoChains) payBSC(created servicetest.Return) events.Transfer {
 	s.T.Helper()
-	d, err := money.Parse(amount, erc20.BSCDecimals)
-	if err != nil {
-		s.T.Fatal(err)
-	}
-	to := common.HexToAddress(created.Str("pay_address"))
-	s.bsc.Fund(to, big.NewInt(1), money.ToBaseUnits(d, erc20.BSCDecimals))
-	token := common.HexToAddress(erc20.DevTokenAddress)
-	logs, err := s.bsc.Eth.FilterLogs(s.T.Context(), ethereum.FilterQuery{Addresses: []common.Address{token},
-		Topics: [][]common.Hash{{erc20.TransferEventTopic()}, nil, {common.BytesToHash(to.Bytes())}}})
-	if err != nil || len(logs) == 0 {
-		s.T.Fatalf("transfer to %s on BSC: %v", to, err)
-	}
-	l := logs[len(logs)-1] // Fund mined it last
-	return events.Transfer{Kind: events.KindSeen, Chain: "BSC", Symbol: "USDT", Token: strings.ToLower(token.Hex()),
-		Decimals: erc20.BSCDecimals, TxHash: strings.ToLower(l.TxHash.Hex()), LogIndex: l.Index, BlockNumber: l.BlockNumber,
-		BlockHash: strings.ToLower(l.BlockHash.Hex()), From: strings.ToLower(common.BytesToAddress(l.Topics[1].Bytes()).Hex()),
-		To: strings.ToLower(to.Hex()), Amount: new(big.Int).SetBytes(l.Data).String(), Confirmations: 1, Sequence: 1}
+	return s.payOn(s.BSC, erc20.BSCDecimals, created)
 }
 
 // settle reports ev seen and then confirmed (mining the confirmations on
@@ -125,13 +81,6 @@ func (s *twoChains) expectPaid(requestID string, status int, chain, paidAmount s
 	return p
 }
 
-func (s *twoChains) mineBSC(n int) {
-	s.T.Helper()
-	if err := s.bsc.Mine(n); err != nil {
-		s.T.Fatal(err)
-	}
-}
-
 // TestOrdersOnTwoChains: orders on ETH and on BSC at once, each with its
 // exact amount in its token's decimals; in amount mode the same amount on
 // the shared address is payable on both chains (unique per chain), and a
@@ -145,7 +94,7 @@ func TestOrdersOnTwoChains(t *testing.T) {
 		bsc.Str("chain") != "BSC" || bsc.Str("pay_amount") != "123456789.123456789012345678" {
 		t.Fatalf("created returns %s and %s", eth.Body, bsc.Body)
 	}
-	s.settle("b-1", s.payBSC(bsc, "123456789.123456789012345678"), s.mineBSC, "123456789.123456789012345678")
+	s.settle("b-1", s.payBSC(bsc), s.BSC.Mine, "123456789.123456789012345678")
 	s.settle("e-1", s.pay(eth), s.Chain.Mine, "7.5")
 
 	ethAmount := s.order("e-2", map[string]any{"mode": "amount", "amount": "2"})
@@ -155,7 +104,7 @@ func TestOrdersOnTwoChains(t *testing.T) {
 		bscAmount.Str("pay_amount") != "2" || bscAgain.Str("pay_amount") != "2.01" {
 		t.Fatalf("amount-mode orders %s, %s, %s: want 2 on each chain, then 2.01 on BSC", ethAmount.Body, bscAmount.Body, bscAgain.Body)
 	}
-	s.settle("b-2", s.payBSC(bscAmount, "2"), s.mineBSC, "2")
+	s.settle("b-2", s.payBSC(bscAmount), s.BSC.Mine, "2")
 	for id, want := range map[string]string{"e-1": store.StatePaid, "b-1": store.StatePaid, "e-2": store.StateOpen, "b-2": store.StatePaid, "b-3": store.StateOpen} {
 		if st := s.state(id); st != want {
 			t.Fatalf("order %s %s, want %s", id, st, want)
@@ -188,7 +137,7 @@ func TestOrderPayableOnEveryChain(t *testing.T) {
 	if anyChain.Str("chain") != "*" || anyChain.Str("chains") != "ETH,BSC" || anyChain.Str("pay_amount") != "3.01" {
 		t.Fatalf("created %s, want chain * on ETH,BSC, 3.01 (3 is taken on BSC)", anyChain.Body)
 	}
-	s.settle("a-1", s.payBSC(anyChain, "3.01"), s.mineBSC, "3.01")
+	s.settle("a-1", s.payBSC(anyChain), s.BSC.Mine, "3.01")
 	if st := s.state("a-1"); st != store.StatePaid {
 		t.Fatalf("order %s after its payment on BSC", st)
 	}
@@ -202,7 +151,7 @@ func TestOrderPayableOnEveryChain(t *testing.T) {
 		t.Fatalf("created %s, want chains ETH", dai.Body)
 	}
 
-	heads := map[string]uint64{"ETH": s.Head(), "BSC": s.bsc.Head()}
+	heads := map[string]uint64{"ETH": s.Head(), "BSC": s.BSC.Head()}
 	byAddress := s.order("a-3", map[string]any{"chain": "*", "amount": "4"})
 	watched := map[string]bool{}
 	for len(watched) < 2 {
@@ -227,11 +176,11 @@ func TestReorgOnOneChain(t *testing.T) {
 	s := startTwoChains(t)
 	bsc := s.order("b-1", map[string]any{"chain": "BSC", "amount": "0.000000000000000001"})
 	eth := s.order("e-1", map[string]any{"amount": "4"})
-	ev := s.payBSC(bsc, "0.000000000000000001")
+	ev := s.payBSC(bsc)
 	s.Transfer(s.Keys, ev)
 	s.expectPaid("b-1", contract.StatusPending, "BSC", "0.000000000000000001")
 
-	reorg(t, s.bsc.Chain, s.bsc.Eth, 1, ev.TxHash)
+	s.BSC.Reorg(1, ev.TxHash)
 	removed := ev
 	removed.Kind, removed.Sequence = events.KindRemoved, ev.Sequence+1
 	s.Transfer(s.Keys, removed)

@@ -1,18 +1,13 @@
 package app_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/ethclient"
 
 	"paysuite/pkg/contract"
-	"paysuite/pkg/devchain"
 	"paysuite/pkg/events"
 	"paysuite/pkg/service/servicetest"
 	"paysuite/pkg/witness/witnesstest"
@@ -27,7 +22,6 @@ import (
 // return of its own (another message_id, the new block), then status 1.
 func TestReorgedPaymentReported(t *testing.T) {
 	s := start(t)
-	const hook = "https://shop.example/orders"
 	ev, created := s.payOrder("r-1", hook)
 	s.Webhook(created, hook)
 	tx, _, err := s.Chain.Eth.TransactionByHash(t.Context(), common.HexToHash(ev.TxHash))
@@ -38,7 +32,7 @@ func TestReorgedPaymentReported(t *testing.T) {
 	seen := s.Expect("r-1", contract.EventPaid, contract.StatusPending, "")
 	s.Webhook(seen, hook)
 
-	s.reorg(1, ev.TxHash)
+	s.Chain.Reorg(1, ev.TxHash)
 	removed := ev
 	removed.Kind, removed.Sequence = events.KindRemoved, ev.Sequence+1
 	s.Transfer(s.Keys, removed)
@@ -61,7 +55,8 @@ func TestReorgedPaymentReported(t *testing.T) {
 	}
 	again := ev
 	again.Sequence = removed.Sequence + 1
-	again.BlockNumber, again.BlockHash = s.mined(tx.Hash())
+	r := s.Chain.Mined(tx.Hash())
+	again.BlockNumber, again.BlockHash = r.BlockNumber.Uint64(), strings.ToLower(r.BlockHash.Hex())
 	s.Transfer(s.Keys, again)
 	seenAgain := s.Expect("r-1", contract.EventPaid, contract.StatusPending, "")
 	if seenAgain.MessageID == seen.MessageID || seenAgain.Int("block_number") != int(again.BlockNumber) {
@@ -83,7 +78,6 @@ func TestReorgedPaymentReported(t *testing.T) {
 // confirmed_removed alert.
 func TestConfirmedPaymentRemoved(t *testing.T) {
 	s := start(t)
-	const hook = "https://shop.example/orders"
 	ev, created := s.payOrder("c-1", hook)
 	s.Webhook(created, hook)
 	s.Transfer(s.Keys, ev)
@@ -93,7 +87,7 @@ func TestConfirmedPaymentRemoved(t *testing.T) {
 	s.Transfer(s.Keys, confirmed)
 	s.Webhook(s.Expect("c-1", contract.EventPaid, contract.StatusSuccess, ""), hook)
 
-	s.reorg(depth, ev.TxHash)
+	s.Chain.Reorg(depth, ev.TxHash)
 	removed := confirmed
 	removed.Kind, removed.Sequence = events.KindRemoved, confirmed.Sequence+1
 	s.Transfer(s.Keys, removed)
@@ -121,37 +115,4 @@ func (s *suite) payOrder(requestID, callback string) (events.Transfer, servicete
 		s.Secret, time.Now())
 	created := s.Expect(requestID, contract.EventCreated, contract.StatusSuccess, "")
 	return s.pay(created), created
-}
-
-// reorg replaces the last n blocks of the suite's chain and checks that the
-// transaction txHash is no longer on it.
-func (s *suite) reorg(n int, txHash string) {
-	s.T.Helper()
-	reorg(s.T, s.Chain.Dev, s.Chain.Eth, n, txHash)
-}
-
-// reorg replaces the last n blocks of dev, reached through eth, and checks
-// that the transaction txHash is no longer on it.
-func reorg(t *testing.T, dev *devchain.Chain, eth *ethclient.Client, n int, txHash string) {
-	t.Helper()
-	if err := dev.Reorg(n); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eth.TransactionReceipt(t.Context(), common.HexToHash(txHash)); !errors.Is(err, ethereum.NotFound) {
-		t.Fatalf("transaction %s after a reorg of %d blocks: %v, want it gone", txHash, n, err)
-	}
-}
-
-// mined mines until the transaction is in a block, and returns the block's
-// number and hash as the listener reports them.
-func (s *suite) mined(tx common.Hash) (uint64, string) {
-	s.T.Helper()
-	var r *types.Receipt
-	servicetest.Eventually(s.T, "transaction "+tx.Hex()+" mined", func() bool {
-		s.Chain.Mine(1)
-		var err error
-		r, err = s.Chain.Eth.TransactionReceipt(s.T.Context(), tx)
-		return err == nil
-	})
-	return r.BlockNumber.Uint64(), strings.ToLower(r.BlockHash.Hex())
 }

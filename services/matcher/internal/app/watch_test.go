@@ -2,10 +2,8 @@ package app_test
 
 import (
 	"testing"
-	"time"
 
 	"paysuite/pkg/broker/brokertest"
-	"paysuite/pkg/contract"
 	"paysuite/pkg/events"
 	"paysuite/pkg/service/servicetest"
 )
@@ -18,10 +16,7 @@ func TestOrderAddressCarriesHandOutBlock(t *testing.T) {
 	s := start(t)
 	watches := brokertest.Follow(t, s.Internal, events.WatchQueue)
 	s.Chain.Mine(20)
-	before := s.Head()
-	s.Request(map[string]any{"request_id": "w-1", "order_id": "w-1", "amount": "5"}, s.Secret, time.Now())
-	created := s.Expect("w-1", contract.EventCreated, contract.StatusSuccess, "")
-	after := s.Head()
+	created, before, after := s.HandOut(map[string]any{"request_id": "w-1", "order_id": "w-1", "amount": "5"})
 	for {
 		w := servicetest.Open[events.WatchAddress](t, s.Keys, watches, "watch request")
 		if w.Address != created.Str("pay_address") {

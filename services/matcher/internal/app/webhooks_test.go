@@ -16,8 +16,6 @@ import (
 // webhook after a return that must have none is the next expected one.
 func TestWebhooksOfEveryReturn(t *testing.T) {
 	s := start(t)
-	const hook = "https://shop.example/orders"
-
 	order := func(id, callback string) map[string]any {
 		fields := map[string]any{"request_id": id, "order_id": "o-" + strings.TrimPrefix(id, "w-"), "amount": "3"}
 		if callback != "" {

@@ -27,6 +27,7 @@ import (
 	"paysuite/pkg/events"
 	"paysuite/pkg/money"
 	"paysuite/pkg/outbox"
+	"paysuite/pkg/returnhead"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/witness"
 	"paysuite/services/matcher/internal/returns"
@@ -263,7 +264,7 @@ func (h *Handler) applyToOrder(tx *gorm.DB, order *store.Order, id string, ev ev
 	var msgs []outbox.Message
 	for _, status := range statuses {
 		ret := returns.Paid{
-			RequestID: order.RequestID, Event: contract.EventPaid, Status: status, OrderID: order.OrderID,
+			Head: returnhead.Head{RequestID: order.RequestID, Event: contract.EventPaid, Status: status}, OrderID: order.OrderID,
 			Chain: pay.Chain, Symbol: order.Symbol, Amount: FormatBase(order.Amount, order.Decimals),
 			PayAddress: order.PayAddress, PayAmount: FormatBase(order.PayAmount, order.Decimals),
 			PaidAmount: FormatBase(pay.Amount, pay.Decimals), TxHash: pay.TxHash, BlockNumber: ev.BlockNumber, Late: pay.Late,
@@ -378,31 +379,19 @@ func (h *Handler) removalAlert(order *store.Order, pay *store.Payment, prev stri
 }
 
 // next returns the paid statuses to report, in order, when an event of kind
-// arrives for a payment last in state ("" when new). A payment is always
-// reported pending before it is reported confirmed. A removal is reported
-// (status 0, reorged) only after pending and before confirmed: a confirmed
-// payment stays confirmed. A payment mined again after its removal is
-// reported anew from pending.
+// arrives for a payment last in state ("" when new): events.StatusesAfter
+// of the status that state was reported with.
 func next(state, kind string) []int {
-	switch kind {
-	case events.KindSeen:
-		if state == "" || state == store.PaymentRemoved {
-			return []int{contract.StatusPending}
-		}
-	case events.KindConfirmed:
-		switch state {
-		case "", store.PaymentRemoved:
-			return []int{contract.StatusPending, contract.StatusSuccess}
-		case store.PaymentSeen:
-			return []int{contract.StatusSuccess}
-		}
-	case events.KindRemoved:
-		if state == store.PaymentSeen {
-			return []int{contract.StatusFailed}
-		}
+	last, ok := reportedAs[state]
+	if !ok {
+		return nil
 	}
-	return nil
+	return events.StatusesAfter(last, kind)
 }
+
+// reportedAs is the paid status each payment state was last reported with.
+var reportedAs = map[string]int{"": events.NotReported, store.PaymentSeen: contract.StatusPending,
+	store.PaymentConfirmed: contract.StatusSuccess, store.PaymentRemoved: contract.StatusFailed}
 
 // alertMessage seals an operator alert for the outbox.
 func (h *Handler) alertMessage(a events.Alert, transferID string, seq uint64) (outbox.Message, error) {

@@ -27,6 +27,7 @@ import (
 	"paysuite/pkg/money"
 	"paysuite/pkg/outbox"
 	"paysuite/pkg/request"
+	"paysuite/pkg/returnhead"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/tokens"
 	"paysuite/services/matcher/internal/returns"
@@ -424,7 +425,7 @@ func (h *Handler) insert(ctx context.Context, req orderRequest, payAmount *big.I
 		}
 		o.ID, o.ExpiresAt = id, expiresAt
 		body, err := h.Sealer.Seal(returns.Created{
-			RequestID: req.RequestID, Event: contract.EventCreated, Status: contract.StatusSuccess,
+			Head:    returnhead.Head{RequestID: req.RequestID, Event: contract.EventCreated, Status: contract.StatusSuccess},
 			OrderID: req.OrderID, Chain: req.Chain, Chains: o.Chains, Symbol: req.Symbol, Amount: req.Amount,
 			PayAddress: o.PayAddress, PayAmount: money.Format(money.FromBaseUnits(payAmount, req.decimals)),
 			ExpiresAt: &expiresAt, Mode: req.Mode,

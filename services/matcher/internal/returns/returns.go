@@ -2,17 +2,16 @@
 // and the order schemas in proto/ describe them.
 package returns
 
-import "paysuite/pkg/contract"
+import (
+	"paysuite/pkg/contract"
+	"paysuite/pkg/returnhead"
+)
 
 // Created answers an order request: where and how much to pay, or why not.
 // An order payable on several chains has Chain "*" and Chains, the chains
 // comma-separated in configuration order.
 type Created struct {
-	RequestID  string `json:"request_id"`
-	Event      string `json:"event"`
-	Status     int    `json:"status"`
-	Error      string `json:"error,omitempty"`
-	Message    string `json:"message,omitempty"`
+	returnhead.Head
 	OrderID    string `json:"order_id,omitempty"`
 	Chain      string `json:"chain"`
 	Chains     string `json:"chains,omitempty"`
@@ -28,11 +27,7 @@ type Created struct {
 // or removed by a reorganisation after it was reported seen (status 0, reorged).
 // Its Chain is the chain the transfer was made on.
 type Paid struct {
-	RequestID   string `json:"request_id"`
-	Event       string `json:"event"`
-	Status      int    `json:"status"`
-	Error       string `json:"error,omitempty"`
-	Message     string `json:"message,omitempty"`
+	returnhead.Head
 	OrderID     string `json:"order_id"`
 	Chain       string `json:"chain"`
 	Symbol      string `json:"symbol"`
@@ -64,6 +59,6 @@ type Expired struct {
 
 // Refusal is the status-0 created answer to an order request that was refused.
 func Refusal(requestID, orderID, chain, symbol, amount, code, message string) Created {
-	return Created{RequestID: requestID, Event: contract.EventCreated, Status: contract.StatusFailed,
-		Error: code, Message: message, OrderID: orderID, Chain: chain, Symbol: symbol, Amount: amount}
+	return Created{Head: returnhead.Head{RequestID: requestID, Event: contract.EventCreated, Status: contract.StatusFailed,
+		Error: code, Message: message}, OrderID: orderID, Chain: chain, Symbol: symbol, Amount: amount}
 }

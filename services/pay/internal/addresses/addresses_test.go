@@ -1,7 +1,6 @@
 package addresses
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -13,6 +12,7 @@ import (
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/events"
 	"paysuite/pkg/hdwallet"
+	"paysuite/pkg/service/servicetest"
 	"paysuite/services/pay/internal/store"
 )
 
@@ -22,14 +22,7 @@ func setup(t *testing.T) (*Handler, *gorm.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	xpub, err := hdwallet.XPubFromMnemonic(hdwallet.DevMnemonic, hdwallet.DevDepositPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := hdwallet.ParseXPub(xpub)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := servicetest.DevXPub(t, hdwallet.DevDepositPath)
 	return &Handler{DB: gdb, Chains: []string{"eth"}, Derive: pub.Address, Log: zerolog.Nop()}, gdb
 }
 
@@ -40,15 +33,6 @@ func address(t *testing.T, h *Handler, i uint32) string {
 		t.Fatal(err)
 	}
 	return strings.ToLower(a.Hex())
-}
-
-func delivery(t *testing.T, v any) broker.Delivery {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return broker.Delivery{Body: b}
 }
 
 func idx(i uint32) *uint32 { return &i }
@@ -71,8 +55,8 @@ func known(t *testing.T, gdb *gorm.DB) map[string]uint32 {
 // changes nothing.
 func TestRecordsBothForms(t *testing.T) {
 	h, gdb := setup(t)
-	one := delivery(t, events.AddressAllocated{Chain: "eth", Address: address(t, h, 1), Index: 1})
-	list := delivery(t, events.AddressList{Chain: "eth", Owner: "topup", Addresses: []events.ListedAddress{
+	one := servicetest.Delivery(t, "", events.AddressAllocated{Chain: "eth", Address: address(t, h, 1), Index: 1})
+	list := servicetest.Delivery(t, "", events.AddressList{Chain: "eth", Owner: "topup", Addresses: []events.ListedAddress{
 		{Address: address(t, h, 2), Index: idx(2)}, {Address: "0x00000000000000000000000000000000000000aa"},
 		{Address: address(t, h, 3), Index: idx(3)},
 	}})
@@ -99,13 +83,13 @@ func TestRecordsBothForms(t *testing.T) {
 func TestRefusesWholeListOnMismatch(t *testing.T) {
 	h, gdb := setup(t)
 	cases := map[string]broker.Delivery{
-		"wrong index": delivery(t, events.AddressList{Chain: "eth", Owner: "topup", Addresses: []events.ListedAddress{
+		"wrong index": servicetest.Delivery(t, "", events.AddressList{Chain: "eth", Owner: "topup", Addresses: []events.ListedAddress{
 			{Address: address(t, h, 4), Index: idx(4)}, {Address: address(t, h, 5), Index: idx(6)},
 		}}),
-		"bad address": delivery(t, events.AddressList{Chain: "eth", Owner: "topup", Addresses: []events.ListedAddress{
+		"bad address": servicetest.Delivery(t, "", events.AddressList{Chain: "eth", Owner: "topup", Addresses: []events.ListedAddress{
 			{Address: address(t, h, 4), Index: idx(4)}, {Address: "0x12"},
 		}}),
-		"no address": delivery(t, events.AddressList{Chain: "eth", Owner: "topup"}),
+		"no address": servicetest.Delivery(t, "", events.AddressList{Chain: "eth", Owner: "topup"}),
 		"garbage":    {Body: []byte("not json")},
 	}
 	for name, d := range cases {
@@ -127,7 +111,7 @@ func TestIgnoresOtherChainOrOwner(t *testing.T) {
 		{Chain: "tron", Owner: "topup", Addresses: []events.ListedAddress{{Address: address(t, h, 1), Index: idx(1)}}},
 		{Chain: "eth", Owner: "matcher", Addresses: []events.ListedAddress{{Address: address(t, h, 1), Index: idx(7)}}},
 	} {
-		if err := h.Handle(t.Context(), delivery(t, l)); err != nil {
+		if err := h.Handle(t.Context(), servicetest.Delivery(t, "", l)); err != nil {
 			t.Fatal(err)
 		}
 	}

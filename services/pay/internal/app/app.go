@@ -13,6 +13,7 @@ import (
 	"paysuite/pkg/contract"
 	"paysuite/pkg/events"
 	"paysuite/pkg/payoutapp"
+	"paysuite/pkg/payoutengine"
 	"paysuite/pkg/payoutmetrics"
 	"paysuite/pkg/sign"
 	"paysuite/services/pay/internal/addresses"
@@ -56,10 +57,11 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	for _, ch := range chains {
 		chCfg := cfg.SenderOn(ch.Chain)
 		engine := &payouts.Engine{
-			Chain: ch.Name, Native: ch.NativeSymbol, HotWallet: w.Hot(), Names: cfg.Names, Sealer: sealer, Keys: base.Keys,
 			FundingConfirmations: cfg.FundingConfirmationsOn(chCfg.Confirmations), Confirmations: chCfg.Confirmations,
-			MinUSDT: cfg.MinUSDTOn(ch.Tokens), Log: ch.Log.With().Str("hot_wallet", store.Lower(w.Hot())).Logger(),
-			OnCommit: base.Kick, OnFinal: m.Final,
+			OnCommit: base.Kick, OnFinal: m.Final, Base: payoutengine.Base{
+				Chain: ch.Name, Native: ch.NativeSymbol, HotWallet: w.Hot(), Names: cfg.Names, Sealer: sealer, Keys: base.Keys,
+				MinUSDT: cfg.MinUSDTOn(ch.Tokens), Log: ch.Log.With().Str("hot_wallet", store.Lower(w.Hot())).Logger(),
+			},
 		}
 		sender, err := payoutapp.NewSender(ctx, "pay", base, ch, w.Key, engine, &cfg.Service)
 		if err != nil {

@@ -1,89 +1,39 @@
 package app
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/broker/brokertest"
-	"paysuite/pkg/contract"
 	"paysuite/pkg/events"
 	"paysuite/pkg/hdwallet"
 	"paysuite/pkg/service/servicetest"
 	"paysuite/services/pay/internal/store"
 )
 
-// Only a correctly signed request moves funds. After a payment is final, a
-// message with its request_id and no sign, one with a bad sign, and a
-// correctly signed repeat with a stale timestamp change nothing: the first
-// two are rejected, the third gets exactly the stored return again. Every
-// return of the flow (submitted, final with status 1 and 0, rejected),
-// republished unchanged as a request, is rejected as invalid_request and
-// changes nothing. A rotation of the signing secret is under way: a request
-// signed with the previous secret is accepted, and every return is signed
-// with the current one.
+// TestOnlySignedRequestsMoveFunds: see
+// payoutapptest.Suite.OnlySignedRequestsMoveFunds. The user's address is
+// empty, so the hot wallet pays; its balances and nonce count in the state
+// too.
 func TestOnlySignedRequestsMoveFunds(t *testing.T) {
-	s := start(t)
-	queue := s.Cfg.Names.PayQueue
+	s := start(t, nil)
 	user := s.learn(1)
-	merchant, other := s.Address("merchant"), s.Address("other")
-	payment := func(id, to, amount string) map[string]any {
-		return map[string]any{"request_id": id, "order_id": "order-" + id, "from_address": user.Hex(), "to_address": to, "amount": amount}
-	}
-
-	s.Publish(s.Public, queue, s.Request(previousSecret, payment("p-paid", merchant.Hex(), "2.5"), time.Now()))
-	submitted := s.Expect("p-paid", contract.EventSubmitted, contract.StatusPending)
-	final := s.Expect("p-paid", contract.EventPay, contract.StatusSuccess)
-	if final.Str("paid_from") != store.PaidFromHot {
-		t.Fatalf("paid from %s, want the hot wallet (the user's address is empty)", final.Str("paid_from"))
-	}
-	s.Publish(s.Public, queue, s.Request(currentSecret, payment("p-refused", merchant.Hex(), "5000000"), time.Now()))
-	refused := s.Expect("p-refused", contract.EventPay, contract.StatusFailed)
-	if refused.Str("error") != contract.ErrInsufficientBalance {
-		t.Fatalf("refusal %s, want insufficient_balance", refused.Body)
-	}
-	s.ExpectSealedAlert(events.AlertLowBalance)
-	before := s.state(user, merchant, other)
-
-	forged := payment("p-paid", other.Hex(), "7")
-	forged["timestamp"] = time.Now().Unix()
-	unsigned, err := json.Marshal(forged)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Publish(s.Public, queue, unsigned)
-	s.Publish(s.Public, queue, s.Request([]byte("not-the-signing-secret"), forged, time.Now()))
-	forged["timestamp"] = time.Now().Add(-time.Hour).Unix()
-	s.Publish(s.Public, queue, s.Request(currentSecret, forged, time.Now()))
-	rejected := s.ExpectRejected("p-paid", contract.ErrBadSignature)
-	s.ExpectRejected("p-paid", contract.ErrBadSignature)
-	again := s.Next("the stale signed repeat")
-	if !bytes.Equal(again.Body, final.Body) || again.MessageID != final.MessageID {
-		t.Fatalf("stale signed repeat answered %s (%s), want the stored %s (%s)", again.Body, again.MessageID, final.Body, final.MessageID)
-	}
-
-	returns := []servicetest.Return{submitted, final, refused, rejected}
-	for _, r := range returns {
-		s.Publish(s.Public, queue, r.Body)
-	}
-	for _, r := range returns {
-		s.ExpectRejected(r.Str("request_id"), contract.ErrInvalidRequest)
-	}
-	// Every answer before this one's has been read: there was none but those.
-	s.Publish(s.Public, queue, []byte(`{"request_id":"p-last"}`))
-	s.ExpectRejected("p-last", contract.ErrBadSignature)
-	if after := s.state(user, merchant, other); !maps.Equal(before, after) {
-		t.Fatalf("state changed:\nbefore %v\nafter  %v", before, after)
-	}
+	s.OnlySignedRequestsMoveFunds("p", func(id string, to common.Address, amount string) map[string]any {
+		return map[string]any{"request_id": id, "order_id": "order-" + id, "from_address": user.Hex(), "to_address": to.Hex(), "amount": amount}
+	}, func(r servicetest.Return) {
+		if r.Str("paid_from") != store.PaidFromHot {
+			t.Fatalf("paid from %s, want the hot wallet (the user's address is empty)", r.Str("paid_from"))
+		}
+	}, func(holders ...common.Address) map[string]string {
+		return s.state(user, holders...)
+	})
 }
 
 // Pay learns a deposit address, which it would sign for, only from a message
@@ -92,8 +42,8 @@ func TestOnlySignedRequestsMoveFunds(t *testing.T) {
 // sent to another queue) is dead-lettered with the reason, raises an alert,
 // and teaches pay nothing.
 func TestForgedAddressesAreNotLearned(t *testing.T) {
-	s := start(t)
-	keys, other := s.Keys, s.newKeys([]byte("not-the-internal-secret"))
+	s := start(t, nil)
+	keys, other := s.Keys, servicetest.MustKeys("not-the-internal-secret")
 	one := func(i uint32) events.AddressAllocated {
 		return events.AddressAllocated{Chain: s.Cfg.Chain, Address: strings.ToLower(s.deposit(i).Hex()), Index: i}
 	}
@@ -108,23 +58,16 @@ func TestForgedAddressesAreNotLearned(t *testing.T) {
 		}
 		return b
 	}
-	seal := func(k events.Keys, key string, v any) []byte {
-		b, err := k.Seal(key, v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
 	forgeries := []struct {
 		key  string // routing key on the internal exchange; "" sends straight to queue
 		body []byte
 	}{
 		{events.AddressKey, plain(one(2))},
-		{events.AddressKey, seal(other, events.AddressKey, one(3))},
+		{events.AddressKey, servicetest.Seal(t, other, events.AddressKey, one(3))},
 		{events.AddressListKey, plain(list(4))},
-		{events.AddressListKey, seal(other, events.AddressListKey, list(5))},
+		{events.AddressListKey, servicetest.Seal(t, other, events.AddressListKey, list(5))},
 		// Genuine, but sealed for the other queue's routing key.
-		{"", seal(keys, events.AddressKey, list(6))},
+		{"", servicetest.Seal(t, keys, events.AddressKey, list(6))},
 	}
 	dead := brokertest.Follow(t, s.Internal, s.Cfg.Broker.DeadQueue)
 	for _, f := range forgeries {
@@ -203,15 +146,6 @@ func (s *suite) deposit(i uint32) common.Address {
 		s.T.Fatal(err)
 	}
 	return crypto.PubkeyToAddress(key.PublicKey)
-}
-
-func (s *suite) newKeys(secret []byte) events.Keys {
-	s.T.Helper()
-	k, err := events.NewKeys(secret)
-	if err != nil {
-		s.T.Fatal(err)
-	}
-	return k
 }
 
 // state is what a forged message must not change (payoutapptest.Suite.State),

@@ -31,7 +31,7 @@ func TestPayOnBSCFromADepositAddress(t *testing.T) {
 	servicetest.Eventually(t, "the deposit confirmed", func() bool { return s.BSC.Head() >= funded+2 })
 	merchant := s.Address("merchant")
 
-	s.Publish(s.Public, s.Cfg.Names.PayQueue, s.Request(currentSecret, map[string]any{
+	s.Publish(s.Public, s.Cfg.Names.PayQueue, s.Request(payoutapptest.CurrentSecret, map[string]any{
 		"request_id": "p-bsc", "order_id": "o-bsc", "chain": "BSC", "from_address": user.Hex(),
 		"to_address": merchant.Hex(), "amount": amount}, time.Now()))
 	r := s.Finals("p-bsc")["p-bsc"]
@@ -59,7 +59,7 @@ func TestPayOnBSCFromADepositAddress(t *testing.T) {
 		t.Fatalf("sends %+v: want BSC's funding from the hot wallet, then the payment from the deposit address", sends)
 	}
 
-	s.Publish(s.Public, s.Cfg.Names.PayQueue, s.Request(currentSecret, map[string]any{
+	s.Publish(s.Public, s.Cfg.Names.PayQueue, s.Request(payoutapptest.CurrentSecret, map[string]any{
 		"request_id": "p-tron", "order_id": "o-tron", "chain": "TRON", "from_address": user.Hex(),
 		"to_address": merchant.Hex(), "amount": "1"}, time.Now()))
 	if r := s.Expect("p-tron", contract.EventPay, contract.StatusFailed); r.Str("error") != contract.ErrUnknownChain {
@@ -73,7 +73,7 @@ func TestPayOnBSCFromADepositAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []struct{ id, chain string }{{"p-bsc-down", "BSC"}, {"p-eth", "ETH"}} {
-		s.Publish(s.Public, s.Cfg.Names.PayQueue, s.Request(currentSecret, map[string]any{
+		s.Publish(s.Public, s.Cfg.Names.PayQueue, s.Request(payoutapptest.CurrentSecret, map[string]any{
 			"request_id": p.id, "order_id": "o-" + p.id, "chain": p.chain, "from_address": user.Hex(),
 			"to_address": merchant.Hex(), "amount": "2"}, time.Now()))
 	}

@@ -15,7 +15,7 @@ import (
 // so its gas is funded first: that ether transfer, which has no token event,
 // still counts.
 func TestTokenReturningFalseIsNotPaid(t *testing.T) {
-	s := startWith(t, payoutapptest.FalseTokenSettings(t))
+	s := start(t, payoutapptest.FalseTokenSettings(t))
 	user := s.learn(1)
 	s.TokenReturningFalseIsNotPaid("p", func(id, symbol string, to common.Address, amount string) map[string]any {
 		return map[string]any{"request_id": id, "order_id": "order-" + id, "symbol": symbol, "from_address": user.Hex(),

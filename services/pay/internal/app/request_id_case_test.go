@@ -10,7 +10,7 @@ import (
 // payoutapptest.Suite.RequestIDsDifferingInCase; each payment is for an
 // order of its own, which its returns name.
 func TestRequestIDsDifferingInCase(t *testing.T) {
-	s := start(t)
+	s := start(t, nil)
 	user := s.learn(1)
 	order := func(id string) string { return "order-" + id }
 	s.RequestIDsDifferingInCase("payments", func(id, to, amount string) map[string]any {

@@ -14,16 +14,15 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/rs/zerolog"
 	"gorm.io/gorm"
 
 	"paysuite/pkg/contract"
 	"paysuite/pkg/events"
 	"paysuite/pkg/money"
 	"paysuite/pkg/outbox"
+	"paysuite/pkg/payoutengine"
 	"paysuite/pkg/payoutreturns"
 	"paysuite/pkg/returnhead"
-	"paysuite/pkg/sign"
 	"paysuite/pkg/txsender"
 	"paysuite/services/pay/internal/returns"
 	"paysuite/services/pay/internal/store"
@@ -48,26 +47,11 @@ func (r Refusal) Error() string { return r.Code + ": " + r.Message }
 // hooks it is: each chain has an engine of its own, so that a chain whose
 // node is down holds back no other.
 type Engine struct {
-	// Chain names the chain; Native is the symbol of its coin, which pays
-	// the gas (onchain.Chain's NativeSymbol).
-	Chain  string
-	Native string
-	Sender *txsender.Sender
-	// HotWallet is pay's own hot wallet.
-	HotWallet common.Address
-	Names     contract.Names
-	Sealer    sign.Sealer
-	// Keys seal the alerts sent to the other services and the webhooks of
-	// returns for the notifier.
-	Keys events.Keys
+	payoutengine.Base
 	// FundingConfirmations is the depth the gas funding must reach first.
 	FundingConfirmations uint64
 	// Confirmations is the depth at which a user's tokens count as theirs.
 	Confirmations uint64
-	// MinUSDT, when not nil, is the hot wallet balance under which a
-	// low_balance alert is raised (in base units of the chain's USDT).
-	MinUSDT *big.Int
-	Log     zerolog.Logger
 	// OnCommit wakes the outbox relay (and the sender) after a commit.
 	OnCommit func()
 	// OnFinal, if set, is told the status of each final answer stored (for

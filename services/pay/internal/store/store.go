@@ -15,26 +15,24 @@ import (
 	"gorm.io/gorm/clause"
 
 	"paysuite/pkg/db"
+	"paysuite/pkg/depositaddr"
+	"paysuite/pkg/outbox"
 	"paysuite/pkg/txsender"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Migrations are the schema's versioned migrations, with the transaction
-// sender's released ones (0002, 0005 and 0006) taken from pkg/txsender.
-func Migrations() fs.FS { return db.Migrations(migrations, "migrations", txsender.Migrations()) }
-
-// DepositAddress is a deposit address topup allocated, with its HD index.
-type DepositAddress struct {
-	Address   string    `gorm:"column:address;primaryKey"` // lowercase 0x-hex
-	Chain     string    `gorm:"column:chain;primaryKey"`
-	Index     uint32    `gorm:"column:hd_index"`
-	CreatedAt time.Time `gorm:"column:created_at"`
+// Migrations are the schema's versioned migrations, with the outbox table's
+// (0000) taken from pkg/outbox and the transaction sender's (0002, 0005 and
+// 0006) from pkg/txsender.
+func Migrations() fs.FS {
+	return db.Migrations(migrations, "migrations", outbox.Migrations(), txsender.Migrations())
 }
 
-// TableName maps DepositAddress to its table.
-func (DepositAddress) TableName() string { return "deposit_addresses" }
+// DepositAddress is a deposit address topup allocated, with its HD index:
+// pay signs for it with the key of that index.
+type DepositAddress = depositaddr.Address
 
 // FindAddress returns the deposit address row, or nil.
 func FindAddress(tx *gorm.DB, chain string, addr common.Address) (*DepositAddress, error) {

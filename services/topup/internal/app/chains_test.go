@@ -1,69 +1,21 @@
 package app_test
 
 import (
-	"context"
 	"math/big"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/rs/zerolog"
 
 	"paysuite/pkg/broker/brokertest"
-	"paysuite/pkg/config/onchain"
 	"paysuite/pkg/contract"
-	"paysuite/pkg/devchain"
-	"paysuite/pkg/devchain/devchaintest"
-	"paysuite/pkg/erc20"
 	"paysuite/pkg/events"
 	"paysuite/pkg/service/flowtest"
 	"paysuite/pkg/service/servicetest"
-	"paysuite/pkg/tokens"
 	"paysuite/pkg/witness/witnesstest"
 	"paysuite/services/topup/internal/app"
-	"paysuite/services/topup/internal/config"
 )
-
-// startTwoChains runs topup on the suite's chain as ETH and on a BSC
-// development chain (its USDT with 18 decimals), as CHAINS=ETH,BSC
-// configures it.
-func startTwoChains(t *testing.T) (*flowtest.Suite, *devchaintest.Chain) {
-	t.Helper()
-	bsc := devchaintest.StartWith(t, devchain.Config{ChainID: devchain.BSCChainID})
-	served, err := tokens.Parse(tokens.DevBSCUSDT)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := flowtest.Start(t, topup, func(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
-		cfg.List[0].ChainID = devchain.ChainID // the suite's chain, as ETH
-		cfg.List = append(cfg.List, onchain.Chain{Name: "BSC", ChainID: devchain.BSCChainID, RPCURL: bsc.HTTPURL(),
-			Tokens: served, Confirmations: depth, Finality: onchain.FinalityConfirmations})
-		return app.Run(ctx, cfg, log)
-	})
-	return s, bsc
-}
-
-// payBSC pays amount base units of BSC's test USDT to `to` and returns the
-// listener's first event of the transfer (witnesstest pays on ETH only, in
-// int64 amounts).
-func payBSC(t *testing.T, bsc *devchaintest.Chain, to common.Address, amount *big.Int) events.Transfer {
-	t.Helper()
-	bsc.Fund(to, big.NewInt(0), amount)
-	token := common.HexToAddress(erc20.DevTokenAddress)
-	logs, err := bsc.Eth.FilterLogs(t.Context(), ethereum.FilterQuery{FromBlock: big.NewInt(0), Addresses: []common.Address{token},
-		Topics: [][]common.Hash{{erc20.TransferEventTopic()}, nil, {common.BytesToHash(to.Bytes())}}})
-	if err != nil || len(logs) == 0 {
-		t.Fatalf("the transfer to %s on BSC: %d logs (%v)", to, len(logs), err)
-	}
-	l := logs[len(logs)-1]
-	lower := func(h interface{ Hex() string }) string { return strings.ToLower(h.Hex()) }
-	return events.Transfer{Kind: events.KindSeen, Chain: "BSC", Symbol: "USDT", Token: lower(token), Decimals: erc20.BSCDecimals,
-		TxHash: lower(l.TxHash), LogIndex: l.Index, BlockNumber: l.BlockNumber, BlockHash: lower(l.BlockHash),
-		From: lower(common.BytesToAddress(l.Topics[1].Bytes())), To: lower(to), Amount: amount.String(), Confirmations: 1, Sequence: 1}
-}
 
 // TestTwoChains: with ETH and BSC configured, a registration for one chain
 // is watched there only and reports the deposits there, in that chain's
@@ -72,7 +24,12 @@ func payBSC(t *testing.T, bsc *devchaintest.Chain, to common.Address, amount *bi
 // answer; an unconfigured chain and a token its chain does not serve are
 // refused.
 func TestTwoChains(t *testing.T) {
-	s, bsc := startTwoChains(t)
+	s := flowtest.StartTwoChains(t, topup, app.Run, nil)
+	// payBSC pays amount base units of BSC's test USDT to `to`.
+	payBSC := func(to common.Address, amount *big.Int) events.Transfer {
+		t.Helper()
+		return s.BSC.PayExact([]common.Address{to}, []*big.Int{amount})[0]
+	}
 	lists := brokertest.Follow(t, s.Internal, events.WatchListQueue)
 	register := func(id string, fields map[string]any, watched ...string) servicetest.Return {
 		t.Helper()
@@ -138,18 +95,18 @@ func TestTwoChains(t *testing.T) {
 	deposit("e-1", s.Chain.Pay([]common.Address{addr(eth)}, []int64{12_345_678})[0], "ETH", "12.345678")
 	// On BSC e-1's address is nobody's: a transfer there is not reported,
 	// and the next return is the next deposit's.
-	s.Transfer(s.Keys, payBSC(t, bsc, addr(eth), big.NewInt(5)))
-	deposit("b-1", payBSC(t, bsc, addr(onBSC), big.NewInt(1)), "BSC", "0.000000000000000001")
+	s.Transfer(s.Keys, payBSC(addr(eth), big.NewInt(5)))
+	deposit("b-1", payBSC(addr(onBSC), big.NewInt(1)), "BSC", "0.000000000000000001")
 	large, _ := new(big.Int).SetString("123456789123456789012345678", 10)
-	ev := payBSC(t, bsc, addr(onBSC), large)
+	ev := payBSC(addr(onBSC), large)
 	deposit("b-1", ev, "BSC", "123456789.123456789012345678")
-	bsc.Mine(depth - 1)
+	s.BSC.Mine(depth - 1)
 	s.Transfer(s.Keys, witnesstest.Confirmed(ev, depth))
 	if d := s.Expect("b-1", contract.EventDeposit, contract.StatusSuccess, ""); d.Str("amount") != "123456789.123456789012345678" {
 		t.Fatalf("confirmed deposit %s", d.Body)
 	}
 	deposit("a-1", s.Chain.Pay([]common.Address{addr(all)}, []int64{1})[0], "ETH", "0.000001")
-	deposit("a-1", payBSC(t, bsc, addr(all), big.NewInt(2)), "BSC", "0.000000000000000002")
+	deposit("a-1", payBSC(addr(all), big.NewInt(2)), "BSC", "0.000000000000000002")
 	if n := s.Count("SELECT COUNT(*) FROM deposits WHERE chain = 'BSC'"); n != 3 {
 		t.Fatalf("%d deposits on BSC recorded, want 3", n)
 	}

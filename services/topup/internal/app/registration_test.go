@@ -2,10 +2,8 @@ package app_test
 
 import (
 	"testing"
-	"time"
 
 	"paysuite/pkg/broker/brokertest"
-	"paysuite/pkg/contract"
 	"paysuite/pkg/events"
 	"paysuite/pkg/service/servicetest"
 )
@@ -19,12 +17,9 @@ func TestRegistrationCarriesHandOutBlock(t *testing.T) {
 	s := start(t)
 	lists := brokertest.Follow(t, s.Internal, events.WatchListQueue)
 	s.Chain.Mine(300)
-	before := s.Head()
 	given := "0x00000000000000000000000000000000000000d1"
 	for _, fields := range []map[string]any{{"request_id": "h-1"}, {"request_id": "h-2", "address": given}} {
-		s.Request(fields, s.Secret, time.Now())
-		r := s.Expect(fields["request_id"].(string), contract.EventRegistered, contract.StatusSuccess, "")
-		after := s.Head()
+		r, before, after := s.HandOut(fields)
 		list := servicetest.Open[events.AddressList](t, s.Keys, lists, "address list")
 		if len(list.Addresses) != 1 || list.Addresses[0].Address != r.Str("address") || list.Addresses[0].FromBlock == nil {
 			t.Fatalf("address list %+v for %s", list, r.Body)

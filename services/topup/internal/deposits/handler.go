@@ -25,6 +25,7 @@ import (
 	"paysuite/pkg/events"
 	"paysuite/pkg/money"
 	"paysuite/pkg/outbox"
+	"paysuite/pkg/returnhead"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/witness"
 	"paysuite/services/topup/internal/returns"
@@ -160,7 +161,7 @@ func (h *Handler) prepare(ctx context.Context, ds []broker.Delivery) ([]*deposit
 			userID = *reg.UserID
 		}
 		deps = append(deps, &deposit{ev: ev, reg: reg, log: log, base: returns.Deposit{
-			RequestID: reg.RequestID, Event: contract.EventDeposit, Chain: ev.Chain, Symbol: ev.Symbol,
+			Head: returnhead.Head{RequestID: reg.RequestID, Event: contract.EventDeposit}, Chain: ev.Chain, Symbol: ev.Symbol,
 			Amount:    money.Format(money.FromBaseUnits(amounts[i], decimals)),
 			DepositID: depositID, Address: ev.To, FromAddress: ev.From, TxHash: ev.TxHash, LogIndex: ev.LogIndex,
 			BlockNumber: ev.BlockNumber, BlockHash: ev.BlockHash, Confirmations: ev.Confirmations, UserID: userID,
@@ -345,29 +346,10 @@ func pick(rows map[string]*store.Deposit, set map[string]bool) []*store.Deposit 
 }
 
 // next returns the statuses to report, in order, when an event of kind arrives
-// for a deposit last reported as row (nil when never reported). A deposit is
-// always reported pending before anything else, and a confirmed one is final.
+// for a deposit last reported as row (nil when never reported).
 func next(row *store.Deposit, kind string) []int {
-	last := -1
-	if row != nil {
-		last = row.Status
+	if row == nil {
+		return events.StatusesAfter(events.NotReported, kind)
 	}
-	switch kind {
-	case events.KindSeen:
-		if last == -1 || last == contract.StatusFailed {
-			return []int{contract.StatusPending}
-		}
-	case events.KindConfirmed:
-		switch last {
-		case -1, contract.StatusFailed:
-			return []int{contract.StatusPending, contract.StatusSuccess}
-		case contract.StatusPending:
-			return []int{contract.StatusSuccess}
-		}
-	case events.KindRemoved:
-		if last == contract.StatusPending {
-			return []int{contract.StatusFailed}
-		}
-	}
-	return nil
+	return events.StatusesAfter(row.Status, kind)
 }

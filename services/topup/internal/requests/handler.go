@@ -22,6 +22,7 @@ import (
 	"paysuite/pkg/hdwallet"
 	"paysuite/pkg/outbox"
 	"paysuite/pkg/request"
+	"paysuite/pkg/returnhead"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/tokens"
 	"paysuite/services/topup/internal/returns"
@@ -412,7 +413,7 @@ func (h *Handler) answer(reg *store.Registration) ([]outbox.Message, error) {
 		chains = strings.Join(reg.Chains, ",")
 	}
 	body, err := h.Sealer.Seal(returns.Registered{
-		RequestID: reg.RequestID, Event: contract.EventRegistered, Status: contract.StatusSuccess,
+		Head:  returnhead.Head{RequestID: reg.RequestID, Event: contract.EventRegistered, Status: contract.StatusSuccess},
 		Chain: reg.Chain, Chains: chains, Symbol: reg.Symbol, Address: *reg.Address, UserID: userID,
 	})
 	if err != nil {

@@ -2,16 +2,15 @@
 // schemas in proto/ describe them.
 package returns
 
-import "paysuite/pkg/contract"
+import (
+	"paysuite/pkg/contract"
+	"paysuite/pkg/returnhead"
+)
 
 // Registered answers a topup request.
 type Registered struct {
-	RequestID string `json:"request_id"`
-	Event     string `json:"event"`
-	Status    int    `json:"status"`
-	Error     string `json:"error,omitempty"`
-	Message   string `json:"message,omitempty"`
-	Chain     string `json:"chain"`
+	returnhead.Head
+	Chain string `json:"chain"`
 	// Chains lists, for a registration on every chain (chain "*"), the
 	// chains it covers, comma-separated in configuration order: a string,
 	// so that the signing scheme covers it.
@@ -23,11 +22,7 @@ type Registered struct {
 
 // Deposit reports one stage of a transfer into a registered address.
 type Deposit struct {
-	RequestID     string `json:"request_id"`
-	Event         string `json:"event"`
-	Status        int    `json:"status"`
-	Error         string `json:"error,omitempty"`
-	Message       string `json:"message,omitempty"`
+	returnhead.Head
 	Chain         string `json:"chain"`
 	Symbol        string `json:"symbol"`
 	Amount        string `json:"amount"`
@@ -44,6 +39,6 @@ type Deposit struct {
 
 // Failure is the status-0 answer to a topup request that was refused.
 func Failure(requestID, chain, symbol, code, message string) Registered {
-	return Registered{RequestID: requestID, Event: contract.EventRegistered, Status: contract.StatusFailed,
-		Error: code, Message: message, Chain: chain, Symbol: symbol}
+	return Registered{Head: returnhead.Head{RequestID: requestID, Event: contract.EventRegistered, Status: contract.StatusFailed,
+		Error: code, Message: message}, Chain: chain, Symbol: symbol}
 }

@@ -1,7 +1,6 @@
 package addresses
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -10,17 +9,9 @@ import (
 	"paysuite/pkg/broker"
 	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/events"
+	"paysuite/pkg/service/servicetest"
 	"paysuite/services/withdraw/internal/store"
 )
-
-func delivery(t *testing.T, v any) broker.Delivery {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return broker.Delivery{Body: b}
-}
 
 func idx(i uint32) *uint32 { return &i }
 
@@ -33,12 +24,12 @@ func addr(last byte) common.Address { return common.BytesToAddress([]byte{0xd0, 
 func TestBook(t *testing.T) {
 	b := &Book{DB: dbtest.Open(t, store.Migrations()), Chains: []string{"ETH"}, Log: zerolog.Nop()}
 	learned := []broker.Delivery{
-		delivery(t, events.AddressAllocated{Chain: "ETH", Address: addr(1).Hex(), Index: 1}),
-		delivery(t, events.AddressList{Chain: "ETH", Owner: events.OwnerTopup, Addresses: []events.ListedAddress{
+		servicetest.Delivery(t, "", events.AddressAllocated{Chain: "ETH", Address: addr(1).Hex(), Index: 1}),
+		servicetest.Delivery(t, "", events.AddressList{Chain: "ETH", Owner: events.OwnerTopup, Addresses: []events.ListedAddress{
 			{Address: addr(2).Hex(), Index: idx(2)}, {Address: addr(3).Hex()},
 		}}),
-		delivery(t, events.AddressList{Chain: "BSC", Owner: events.OwnerTopup, Addresses: []events.ListedAddress{{Address: addr(4).Hex(), Index: idx(4)}}}),
-		delivery(t, events.AddressList{Chain: "ETH", Owner: events.OwnerMatcher, Addresses: []events.ListedAddress{{Address: addr(5).Hex(), Index: idx(5)}}}),
+		servicetest.Delivery(t, "", events.AddressList{Chain: "BSC", Owner: events.OwnerTopup, Addresses: []events.ListedAddress{{Address: addr(4).Hex(), Index: idx(4)}}}),
+		servicetest.Delivery(t, "", events.AddressList{Chain: "ETH", Owner: events.OwnerMatcher, Addresses: []events.ListedAddress{{Address: addr(5).Hex(), Index: idx(5)}}}),
 	}
 	for range 2 {
 		for _, d := range learned {
@@ -49,8 +40,8 @@ func TestBook(t *testing.T) {
 	}
 	poison := []broker.Delivery{
 		{Body: []byte("not json")},
-		delivery(t, events.AddressList{Chain: "ETH", Owner: events.OwnerTopup}),
-		delivery(t, events.AddressList{Chain: "ETH", Owner: events.OwnerTopup, Addresses: []events.ListedAddress{
+		servicetest.Delivery(t, "", events.AddressList{Chain: "ETH", Owner: events.OwnerTopup}),
+		servicetest.Delivery(t, "", events.AddressList{Chain: "ETH", Owner: events.OwnerTopup, Addresses: []events.ListedAddress{
 			{Address: addr(6).Hex(), Index: idx(6)}, {Address: "0x12", Index: idx(7)},
 		}}),
 	}
@@ -79,7 +70,7 @@ func TestBook(t *testing.T) {
 func TestBookOfTwoChains(t *testing.T) {
 	b := &Book{DB: dbtest.Open(t, store.Migrations()), Chains: []string{"ETH", "BSC"}, Log: zerolog.Nop()}
 	for _, chain := range []string{"ETH", "BSC", "TRON"} {
-		if err := b.Handle(t.Context(), delivery(t, events.AddressAllocated{Chain: chain, Address: addr(1).Hex(), Index: 1})); err != nil {
+		if err := b.Handle(t.Context(), servicetest.Delivery(t, "", events.AddressAllocated{Chain: chain, Address: addr(1).Hex(), Index: 1})); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"paysuite/pkg/events"
 	"paysuite/pkg/keystore"
 	"paysuite/pkg/payoutapp"
+	"paysuite/pkg/payoutengine"
 	"paysuite/pkg/payoutmetrics"
 	"paysuite/pkg/sign"
 	"paysuite/services/withdraw/internal/addresses"
@@ -64,10 +65,10 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		if err := payoutapp.DevFund(ctx, &cfg.Service, base, ch, hot); err != nil {
 			return err
 		}
-		engines = append(engines, &payouts.Engine{
-			DB: gdb, Chain: ch.Name, Native: ch.NativeSymbol, Sender: sender, HotWallet: hot, Names: cfg.Names, Sealer: sealer,
-			Keys: base.Keys, MinUSDT: cfg.MinUSDTOn(ch.Tokens), Log: ch.Log, OnCommit: base.Kick,
-		})
+		engines = append(engines, &payouts.Engine{DB: gdb, OnCommit: base.Kick, Base: payoutengine.Base{
+			Chain: ch.Name, Native: ch.NativeSymbol, Sender: sender, HotWallet: hot, Names: cfg.Names, Sealer: sealer,
+			Keys: base.Keys, MinUSDT: cfg.MinUSDTOn(ch.Tokens), Log: ch.Log,
+		}})
 		parts = append(parts, sender.Run, func(ctx context.Context) error {
 			return m.WatchBalances(ctx, ch.Node, hot, ch.Chain, ch.Log)
 		})

@@ -23,7 +23,7 @@ func TestWithdrawalsOnTwoChains(t *testing.T) {
 	s := &suite{payoutapptest.StartTwoChains[config.Config](t, service, map[string]string{"DEV_FUND_TOKENS": "200000000"})}
 	merchant := s.Address("merchant")
 	withdraw := func(id, chain, symbol, amount string) {
-		s.Publish(s.Public, s.Cfg.Names.WithdrawQueue, s.Request(currentSecret, map[string]any{
+		s.Publish(s.Public, s.Cfg.Names.WithdrawQueue, s.Request(payoutapptest.CurrentSecret, map[string]any{
 			"request_id": id, "chain": chain, "symbol": symbol, "to_address": merchant.Hex(), "amount": amount}, time.Now()))
 	}
 	paid := []struct{ id, chain, amount string }{

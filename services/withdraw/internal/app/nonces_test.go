@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"math/big"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -34,11 +33,11 @@ import (
 // the operator's repair fills the gap, and every withdrawal ends with one
 // final answer, its tokens moved once.
 func TestNonceGapStopsWithdrawalsUntilRepaired(t *testing.T) {
-	httpAddr := freeAddr(t)
-	s := startWith(t, map[string]string{"REPLACE_AFTER": "1s", "HTTP_ADDR": httpAddr})
+	httpAddr := servicetest.FreeAddr(t)
+	s := start(t, map[string]string{"REPLACE_AFTER": "1s", "HTTP_ADDR": httpAddr})
 	queue, to := s.Cfg.Names.WithdrawQueue, s.Address("to")
 	withdraw := func(id, amount string) {
-		s.Publish(s.Public, queue, s.Request(currentSecret, map[string]any{"request_id": id, "to_address": to.Hex(), "amount": amount}, time.Now()))
+		s.Publish(s.Public, queue, s.Request(payoutapptest.CurrentSecret, map[string]any{"request_id": id, "to_address": to.Hex(), "amount": amount}, time.Now()))
 	}
 	withdraw("w-1", "1")
 	s.Expect("w-1", contract.EventSubmitted, contract.StatusPending)
@@ -103,7 +102,7 @@ func TestWithdrawalOnAFreshDevChainWithTheSameDatabase(t *testing.T) {
 	mining := devchain.Config{BlockPeriod: 200 * time.Millisecond}
 	first := devchaintest.StartWith(t, mining)
 	env := map[string]string{
-		"DEV_MODE": "true", "SIGN_SECRET": string(currentSecret), "INTERNAL_SECRET": string(payoutapptest.InternalSecret),
+		"DEV_MODE": "true", "SIGN_SECRET": string(payoutapptest.CurrentSecret), "INTERNAL_SECRET": string(payoutapptest.InternalSecret),
 		"AMQP_URL": vhosts.Public, "AMQP_INTERNAL_URL": vhosts.Internal, "AMQP_REQUEUE_DELAY": "50ms",
 		"MYSQL_DSN": dbCfg.DSN, "MYSQL_SCHEMA": dbCfg.Schema, "ETH_RPC_URL": first.HTTPURL(),
 		"CONFIRMATIONS": "2", "POLL_INTERVAL": "100ms", "HTTP_ADDR": "127.0.0.1:0", "WITHDRAW_WORKERS": "1",
@@ -114,7 +113,7 @@ func TestWithdrawalOnAFreshDevChainWithTheSameDatabase(t *testing.T) {
 	to := common.HexToAddress("0x00000000000000000000000000000000000a11ce")
 	withdraw := func(id string) {
 		servicetest.Publish(t, public, cfg.Names.WithdrawQueue,
-			servicetest.Sign(t, currentSecret, map[string]any{"request_id": id, "to_address": to.Hex(), "amount": "1"}, time.Now()))
+			servicetest.Sign(t, payoutapptest.CurrentSecret, map[string]any{"request_id": id, "to_address": to.Hex(), "amount": "1"}, time.Now()))
 		for _, want := range []struct {
 			event  string
 			status int
@@ -162,17 +161,6 @@ func runUntilStopped(t *testing.T, env map[string]string) (config.Config, func()
 	}
 	t.Cleanup(stop)
 	return cfg, stop
-}
-
-// freeAddr is a local address no one listens on now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // readyz returns the status code and body of withdraw's /readyz (0 while it

@@ -12,7 +12,7 @@ import (
 // TestTokenReturningFalseIsNotPaid: see
 // payoutapptest.Suite.TokenReturningFalseIsNotPaid.
 func TestTokenReturningFalseIsNotPaid(t *testing.T) {
-	s := startWith(t, payoutapptest.FalseTokenSettings(t))
+	s := start(t, payoutapptest.FalseTokenSettings(t))
 	s.TokenReturningFalseIsNotPaid("w", func(id, symbol string, to common.Address, amount string) map[string]any {
 		return map[string]any{"request_id": id, "symbol": symbol, "to_address": to.Hex(), "amount": amount}
 	}, nil, func(id string) (*int, *string, error) {

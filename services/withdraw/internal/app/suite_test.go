@@ -9,12 +9,6 @@ import (
 	"paysuite/services/withdraw/internal/store"
 )
 
-// The secrets withdraw runs with in these tests (payoutapptest).
-var (
-	currentSecret  = payoutapptest.CurrentSecret
-	previousSecret = payoutapptest.PreviousSecret
-)
-
 // service is withdraw as the tests run it: one worker, so that the answers come
 // in the order of the messages.
 var service = payoutapptest.Service[config.Config]{
@@ -28,15 +22,10 @@ type suite struct {
 	*payoutapptest.Suite[config.Config]
 }
 
-// start runs withdraw until the test ends and follows its return queue, the
-// operator alerts and the notifier's webhook queue.
-func start(t *testing.T) *suite {
-	t.Helper()
-	return startWith(t, nil)
-}
-
-// startWith is start with extra settings over the tests' defaults.
-func startWith(t *testing.T, extra map[string]string) *suite {
+// start runs withdraw until the test ends, with extra settings over the tests'
+// defaults, and follows its return queue, the operator alerts and the
+// notifier's webhook queue.
+func start(t *testing.T, extra map[string]string) *suite {
 	t.Helper()
 	return &suite{payoutapptest.Start[config.Config](t, service, extra)}
 }

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 	"gorm.io/gorm"
 
@@ -24,10 +23,10 @@ import (
 	"paysuite/pkg/events"
 	"paysuite/pkg/money"
 	"paysuite/pkg/outbox"
+	"paysuite/pkg/payoutengine"
 	"paysuite/pkg/payoutreturns"
 	"paysuite/pkg/request"
 	"paysuite/pkg/returnhead"
-	"paysuite/pkg/sign"
 	"paysuite/pkg/txsender"
 	"paysuite/services/withdraw/internal/returns"
 	"paysuite/services/withdraw/internal/store"
@@ -56,23 +55,8 @@ type Withdrawal struct {
 // broadcasts what it signed once that has committed. Each chain has an engine
 // of its own, so that a chain whose node is down holds back no other.
 type Engine struct {
+	payoutengine.Base
 	DB *gorm.DB
-	// Chain names the chain; Native is the symbol of its coin, which pays
-	// the gas (onchain.Chain's NativeSymbol).
-	Chain     string
-	Native    string
-	Sender    *txsender.Sender
-	HotWallet common.Address
-	Names     contract.Names
-	// Sealer signs the returns.
-	Sealer sign.Sealer
-	// Keys seal the alerts sent to the other services and the webhooks of
-	// returns for the notifier.
-	Keys events.Keys
-	// MinUSDT, when not nil, is the hot wallet balance under which a
-	// low_balance alert is raised (in base units of the chain's USDT).
-	MinUSDT *big.Int
-	Log     zerolog.Logger
 	// OnCommit wakes the outbox relay.
 	OnCommit func()
 	Now      func() time.Time

@@ -17,6 +17,7 @@ import (
 	"paysuite/pkg/events"
 	"paysuite/pkg/money"
 	"paysuite/pkg/outbox"
+	"paysuite/pkg/payoutengine"
 	"paysuite/pkg/request"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/tokens"
@@ -35,8 +36,8 @@ func engine(f *payoutstest.Fixture, name string) *Engine {
 	sealer := sign.Sealer{Secret: []byte(payoutstest.Secret)}
 	names := contract.DefaultNames()
 	hooks := &Hooks{Names: names, Sealer: sealer, Keys: f.Keys, Log: log, OnCommit: func() {}}
-	return &Engine{DB: f.DB, Chain: "ETH", Native: "ETH", Sender: f.Sender(nil, hooks, log), HotWallet: f.Hot, Names: names, Sealer: sealer,
-		Keys: f.Keys, Log: log, OnCommit: func() {}}
+	return &Engine{DB: f.DB, Base: payoutengine.Base{Chain: "ETH", Native: "ETH", Sender: f.Sender(nil, hooks, log), HotWallet: f.Hot, Names: names, Sealer: sealer,
+		Keys: f.Keys, Log: log}, OnCommit: func() {}}
 }
 
 // withdrawal is a checked withdrawal of units base units of the development

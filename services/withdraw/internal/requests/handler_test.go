@@ -14,6 +14,7 @@ import (
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/contract"
+	"paysuite/pkg/payoutengine"
 	"paysuite/pkg/request"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/tokens"
@@ -53,8 +54,8 @@ func (f *fixture) replica(name string, node txsender.Node) *Handler {
 	if err != nil {
 		f.T.Fatal(err)
 	}
-	engine := &payouts.Engine{DB: f.DB, Chain: "ETH", Native: "ETH", Sender: f.Sender(node, hooks, log), HotWallet: f.Hot, Names: names,
-		Sealer: sealer, Keys: f.Keys, Log: log, OnCommit: func() {}}
+	engine := &payouts.Engine{DB: f.DB, Base: payoutengine.Base{Chain: "ETH", Native: "ETH", Sender: f.Sender(node, hooks, log), HotWallet: f.Hot, Names: names,
+		Sealer: sealer, Keys: f.Keys, Log: log}, OnCommit: func() {}}
 	return &Handler{DB: f.DB, Engines: []*payouts.Engine{engine}, Intake: request.Payouts{Publisher: f.pub, Exchange: names.Exchange,
 		ReturnKey: names.WithdrawReturnKey, FinalEvent: contract.EventWithdraw, Chain: "ETH", Chains: map[string]tokens.List{"ETH": list}, HotWallet: f.Hot,
 		Secrets: [][]byte{[]byte(payoutstest.Secret)}, MaxClockSkew: 5 * time.Minute, Sealer: sealer, Log: log}}

@@ -15,15 +15,19 @@ import (
 	"gorm.io/gorm/clause"
 
 	"paysuite/pkg/db"
+	"paysuite/pkg/outbox"
 	"paysuite/pkg/txsender"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Migrations are the schema's versioned migrations, with the transaction
-// sender's released ones (0002, 0005 and 0006) taken from pkg/txsender.
-func Migrations() fs.FS { return db.Migrations(migrations, "migrations", txsender.Migrations()) }
+// Migrations are the schema's versioned migrations, with the outbox table's
+// (0000) taken from pkg/outbox and the transaction sender's (0002, 0005 and
+// 0006) from pkg/txsender.
+func Migrations() fs.FS {
+	return db.Migrations(migrations, "migrations", outbox.Migrations(), txsender.Migrations())
+}
 
 // Withdrawal states.
 const (

@@ -27,11 +27,3 @@ CREATE TABLE deposits (
   KEY ix_deposits_request (request_id)
 ) ENGINE=InnoDB;
 
-CREATE TABLE outbox (
-  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
-  exchange VARCHAR(255) NOT NULL,
-  routing_key VARCHAR(255) NOT NULL,
-  message_id VARCHAR(255) NOT NULL,
-  body MEDIUMBLOB NOT NULL,
-  created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
-) ENGINE=InnoDB;
