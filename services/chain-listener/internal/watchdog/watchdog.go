@@ -145,22 +145,12 @@ func (w *Watchdog) Unconnected(ctx context.Context, connected <-chan struct{}, e
 func (w *Watchdog) checkNode(ctx context.Context, err error) {
 	w.mu.Lock()
 	w.headErr = err
-	if err == nil {
-		w.downSince = time.Time{}
-		w.mu.Unlock()
-		w.clear(events.AlertNodeUnreachable)
-		return
-	}
-	if w.downSince.IsZero() {
-		w.downSince = time.Now()
-	}
-	since := time.Since(w.downSince)
 	w.mu.Unlock()
-	if since > w.opts.MaxLagFor {
+	if down := w.lasting(&w.downSince, err != nil, events.AlertNodeUnreachable); down > w.opts.MaxLagFor {
 		w.raise(ctx, events.AlertNodeUnreachable, fmt.Sprintf(
 			"the node of %s has not answered for %s (MAX_LAG_ALERT_AFTER=%s): %v. Transfers on %s are not seen "+
 				"until it is back, then the listener catches up from where it stopped; other chains are not affected.",
-			w.opts.Chain, since.Round(time.Second), w.opts.MaxLagFor, err, w.opts.Chain))
+			w.opts.Chain, down.Round(time.Second), w.opts.MaxLagFor, err, w.opts.Chain))
 	}
 }
 
@@ -171,25 +161,32 @@ func (w *Watchdog) checkLag(ctx context.Context, head uint64) {
 		lag = head - cursor
 	}
 	w.lag.Store(lag)
-	w.mu.Lock()
-	if lag <= w.opts.MaxLagBlocks {
-		w.behindSince = time.Time{}
-		w.mu.Unlock()
-		w.clear(events.AlertListenerBehind)
-		return
-	}
-	if w.behindSince.IsZero() {
-		w.behindSince = time.Now()
-	}
-	since := time.Since(w.behindSince)
-	w.mu.Unlock()
-	if since > w.opts.MaxLagFor {
+	if since := w.lasting(&w.behindSince, lag > w.opts.MaxLagBlocks, events.AlertListenerBehind); since > w.opts.MaxLagFor {
 		w.raise(ctx, events.AlertListenerBehind, fmt.Sprintf(
 			"the listener on %s is %d blocks behind the head (block %d, last scanned %d) for %s "+
 				"(MAX_LAG_BLOCKS=%d, MAX_LAG_ALERT_AFTER=%s): deposits and payments are reported late. "+
 				"Check its logs, its node and its database.",
 			w.opts.Chain, lag, head, cursor, since.Round(time.Second), w.opts.MaxLagBlocks, w.opts.MaxLagFor))
 	}
+}
+
+// lasting tracks a condition in *since (when it began, zero while it does
+// not hold) and returns how long it has held; once it no longer holds, the
+// alert of kind is cleared, so that its next start is a new incident.
+func (w *Watchdog) lasting(since *time.Time, holds bool, kind string) time.Duration {
+	w.mu.Lock()
+	if !holds {
+		*since = time.Time{}
+		w.mu.Unlock()
+		w.clear(kind)
+		return 0
+	}
+	if since.IsZero() {
+		*since = time.Now()
+	}
+	held := time.Since(*since)
+	w.mu.Unlock()
+	return held
 }
 
 // ReorgTooDeep records that the scan found a reorganisation deeper than the
