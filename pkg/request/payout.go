@@ -122,36 +122,48 @@ type Payout struct {
 	CallbackURL string
 }
 
-// Columns is a payout request as a flow stores it: nil for what was not
-// read, and AmountUnits "0" until the amount was.
-type Columns struct {
-	Token       *string // lowercase 0x-hex
-	Amount      *string
-	AmountUnits string
-	To          *string
-	CallbackURL *string
+// Row is a payout request as a flow stores it: the columns that withdraw's
+// and pay's request tables share, which each service's row embeds. Fields
+// not read are nil, and AmountUnits is "0" until the amount was read.
+type Row struct {
+	RequestID   string  `gorm:"column:request_id;primaryKey"`
+	Chain       string  `gorm:"column:chain"`
+	Symbol      string  `gorm:"column:symbol"`
+	Token       *string `gorm:"column:token"`        // lowercase 0x-hex
+	Amount      *string `gorm:"column:amount"`       // canonical decimal
+	AmountUnits string  `gorm:"column:amount_units"` // base units
+	ToAddress   *string `gorm:"column:to_address"`
+	CallbackURL *string `gorm:"column:callback_url"`
+	State       string  `gorm:"column:state"`
+	SendKey     *string `gorm:"column:send_key"`
+	Status      *int    `gorm:"column:status"`
+	Error       *string `gorm:"column:error"`
+	// SubmittedBody and FinalBody are the returns, re-sent byte for byte on repeats.
+	SubmittedBody []byte    `gorm:"column:submitted_body"`
+	FinalBody     []byte    `gorm:"column:final_body"`
+	CreatedAt     time.Time `gorm:"column:created_at"`
 }
 
-// Columns is p's stored form.
-func (p *Payout) Columns() Columns {
-	c := Columns{AmountUnits: "0"}
+// Row is p's stored form as the request requestID, in state.
+func (p *Payout) Row(requestID, state string) Row {
+	r := Row{RequestID: requestID, Chain: p.Chain, Symbol: p.Symbol, AmountUnits: "0", State: state}
 	if p.Token.Address != (common.Address{}) {
 		t := strings.ToLower(p.Token.Address.Hex())
-		c.Token = &t
+		r.Token = &t
 	}
 	if p.Units != nil {
 		a := money.Format(p.Amount)
-		c.Amount, c.AmountUnits = &a, p.Units.String()
+		r.Amount, r.AmountUnits = &a, p.Units.String()
 	}
 	if p.To != "" {
 		to := p.To
-		c.To = &to
+		r.ToAddress = &to
 	}
 	if p.CallbackURL != "" {
 		cb := p.CallbackURL
-		c.CallbackURL = &cb
+		r.CallbackURL = &cb
 	}
-	return c
+	return r
 }
 
 // Limits of the request's strings, in bytes as they have always been counted

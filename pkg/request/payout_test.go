@@ -49,9 +49,9 @@ func TestPayoutCheck(t *testing.T) {
 			if (req.Units != nil) != tt.units {
 				t.Fatalf("units %v, want read: %v", req.Units, tt.units)
 			}
-			c := req.Columns()
-			if tt.units != (c.Amount != nil) || (!tt.units && c.AmountUnits != "0") {
-				t.Fatalf("columns %+v of %+v", c, req)
+			row := req.Row("r", "sending")
+			if tt.units != (row.Amount != nil) || (!tt.units && row.AmountUnits != "0") {
+				t.Fatalf("row %+v of %+v", row, req)
 			}
 		})
 	}
@@ -80,8 +80,8 @@ func TestPayoutAmountsInTheChainsDecimals(t *testing.T) {
 		if ref := p.Check(Envelope{Fields: fields, RequestID: "r"}, &req); ref != nil {
 			t.Fatalf("%s %s refused: %v", tt.chain, tt.amount, ref)
 		}
-		if req.Units.String() != tt.units || req.Columns().Amount == nil || *req.Columns().Amount != tt.amount {
-			t.Fatalf("%s %s read as %s units, %v", tt.chain, tt.amount, req.Units, req.Columns().Amount)
+		if req.Units.String() != tt.units || req.Row("r", "").Amount == nil || *req.Row("r", "").Amount != tt.amount {
+			t.Fatalf("%s %s read as %s units, %v", tt.chain, tt.amount, req.Units, req.Row("r", "").Amount)
 		}
 	}
 }

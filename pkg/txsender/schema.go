@@ -5,6 +5,7 @@ import (
 	"io/fs"
 
 	"paysuite/pkg/db"
+	"paysuite/pkg/outbox"
 )
 
 // The sender's tables live in the schema of each service that sends. Their DDL
@@ -32,6 +33,13 @@ var (
 // own 0003 makes the keys of tx_sends binary (see Schema). They are released:
 // a change to the tables comes as a new migration, never as an edit.
 func Migrations() fs.FS { return db.Migrations(migrations, "migrations") }
+
+// ServiceMigrations are the migrations of a sending service's schema: its
+// store's folder "migrations" in own, the outbox's, the sender's, and those of
+// any other shared tables it keeps.
+func ServiceMigrations(own fs.FS, shared ...fs.FS) fs.FS {
+	return db.Migrations(own, "migrations", append([]fs.FS{outbox.Migrations(), Migrations()}, shared...)...)
+}
 
 // Schema returns the DDL of the sender's tables as they are now, in the order
 // a service applies it: 0002_txsender.sql, binary keys (the service's 0003),

@@ -123,9 +123,7 @@ func (h *Handler) isDeposit(ctx context.Context, chain string, addr common.Addre
 
 // row is the stored form of req.
 func (h *Handler) row(req payRequest) *store.Payment {
-	c := req.Columns()
-	p := &store.Payment{RequestID: req.RequestID, Chain: req.Chain, Symbol: req.Symbol, Token: c.Token, Amount: c.Amount,
-		AmountUnits: c.AmountUnits, ToAddress: c.To, CallbackURL: c.CallbackURL, State: store.StateSending}
+	p := &store.Payment{Row: req.Row(req.RequestID, store.StateSending)}
 	if req.OrderID != "" {
 		p.OrderID = &req.OrderID
 	}

@@ -3,12 +3,9 @@
 package store
 
 import (
-	"embed"
 	"fmt"
-	"io/fs"
 	"math/big"
 	"strings"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"gorm.io/gorm"
@@ -16,19 +13,9 @@ import (
 
 	"paysuite/pkg/db"
 	"paysuite/pkg/depositaddr"
-	"paysuite/pkg/outbox"
+	"paysuite/pkg/request"
 	"paysuite/pkg/txsender"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// Migrations are the schema's versioned migrations, with the outbox table's
-// (0000) taken from pkg/outbox and the transaction sender's (0002, 0005 and
-// 0006) from pkg/txsender.
-func Migrations() fs.FS {
-	return db.Migrations(migrations, "migrations", outbox.Migrations(), txsender.Migrations())
-}
 
 // DepositAddress is a deposit address topup allocated, with its HD index:
 // pay signs for it with the key of that index.
@@ -85,28 +72,13 @@ const (
 
 // Payment is one pay request, keyed by request_id.
 type Payment struct {
-	RequestID   string  `gorm:"column:request_id;primaryKey"`
+	request.Row
 	OrderID     *string `gorm:"column:order_id"`
-	Chain       string  `gorm:"column:chain"`
-	Symbol      string  `gorm:"column:symbol"`
-	Token       *string `gorm:"column:token"`
-	Amount      *string `gorm:"column:amount"`       // canonical decimal
-	AmountUnits string  `gorm:"column:amount_units"` // base units
-	ToAddress   *string `gorm:"column:to_address"`
 	UserAddress *string `gorm:"column:user_address"` // the request's from_address
 	Payer       *string `gorm:"column:payer"`        // the address that pays
 	PaidFrom    *string `gorm:"column:paid_from"`
-	CallbackURL *string `gorm:"column:callback_url"`
-	State       string  `gorm:"column:state"`
 	FundKey     *string `gorm:"column:fund_key"`
 	FundRounds  int     `gorm:"column:fund_rounds"`
-	SendKey     *string `gorm:"column:send_key"`
-	Status      *int    `gorm:"column:status"`
-	Error       *string `gorm:"column:error"`
-	// SubmittedBody and FinalBody are the returns, re-sent byte for byte on repeats.
-	SubmittedBody []byte    `gorm:"column:submitted_body"`
-	FinalBody     []byte    `gorm:"column:final_body"`
-	CreatedAt     time.Time `gorm:"column:created_at"`
 }
 
 // TableName maps Payment to its table.
@@ -119,11 +91,7 @@ func Find(tx *gorm.DB, requestID string) (*Payment, error) { return find(tx, req
 func Lock(tx *gorm.DB, requestID string) (*Payment, error) { return find(tx, requestID, true) }
 
 func find(tx *gorm.DB, requestID string, lock bool) (*Payment, error) {
-	q := tx
-	if lock {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
-	p, err := db.FirstOrNil[Payment](q.Where("request_id = ?", requestID))
+	p, err := db.FindOrNil[Payment](tx, lock, "request_id = ?", requestID)
 	if err != nil {
 		return nil, fmt.Errorf("find payment %s: %w", requestID, err)
 	}
@@ -135,17 +103,12 @@ func find(tx *gorm.DB, requestID string, lock bool) (*Payment, error) {
 // waiting for gas, and those whose transfer is not mined. (A token may have
 // the same address on several chains, and so may the payer.)
 func ReservedTokens(tx *gorm.DB, chain string, payer, token common.Address) (*big.Int, error) {
-	var sum string
-	err := tx.Raw(`SELECT CAST(COALESCE(SUM(p.amount_units), 0) AS CHAR) FROM payments p
+	v, err := db.SumUnits(tx, `SELECT CAST(COALESCE(SUM(p.amount_units), 0) AS CHAR) FROM payments p
 		LEFT JOIN tx_sends s ON s.send_key = p.send_key
 		WHERE p.chain = ? AND p.payer = ? AND p.token = ? AND (p.state = ? OR (p.state = ? AND s.state IN ?))`,
-		chain, Lower(payer), Lower(token), StateFunding, StateSending, txsender.UnminedStates()).Scan(&sum).Error
+		chain, Lower(payer), Lower(token), StateFunding, StateSending, txsender.UnminedStates())
 	if err != nil {
 		return nil, fmt.Errorf("reserved tokens of %s: %w", payer.Hex(), err)
-	}
-	v, ok := new(big.Int).SetString(sum, 10)
-	if !ok {
-		return nil, fmt.Errorf("reserved tokens of %s: bad sum %q", payer.Hex(), sum)
 	}
 	return v, nil
 }

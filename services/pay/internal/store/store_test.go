@@ -1,8 +1,12 @@
 package store
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/common"
+
+	"paysuite/pkg/db/dbtest"
 	"paysuite/pkg/txsender/txsendertest"
 )
 
@@ -11,4 +15,36 @@ import (
 // the keys binary.
 func TestSenderTablesMatchTheSender(t *testing.T) {
 	txsendertest.CheckMigrations(t, "pay", Migrations())
+}
+
+// Before deposit_addresses was shared, pay's own 0001 created it: a schema
+// that already has the table upgrades cleanly, keyed by chain and address.
+func TestUpgradeKeepsTheDepositAddressesOf0001(t *testing.T) {
+	cfg := dbtest.Config(t)
+	gdb := dbtest.OpenConfig(t, cfg, nil)
+	if err := gdb.Exec(`CREATE TABLE deposit_addresses (
+		address CHAR(42) NOT NULL PRIMARY KEY,
+		chain VARCHAR(32) NOT NULL,
+		hd_index INT UNSIGNED NOT NULL,
+		created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
+	) ENGINE=InnoDB`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := gdb.Exec(`INSERT INTO deposit_addresses (address, chain, hd_index) VALUES ('0x00000000000000000000000000000000000000aa', 'ETH', 7)`).Error; err != nil {
+		t.Fatal(err)
+	}
+	upgraded := dbtest.OpenConfig(t, cfg, Migrations())
+	var key []string
+	if err := upgraded.Raw(`SELECT column_name FROM information_schema.key_column_usage
+		WHERE table_schema = ? AND table_name = 'deposit_addresses' AND constraint_name = 'PRIMARY'
+		ORDER BY ordinal_position`, cfg.Schema).Scan(&key).Error; err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(key, ",") != "chain,address" {
+		t.Fatalf("primary key %v, want chain,address", key)
+	}
+	row, err := FindAddress(upgraded, "ETH", common.HexToAddress("0xaa"))
+	if err != nil || row == nil || row.Index != 7 {
+		t.Fatalf("kept row %+v, %v", row, err)
+	}
 }

@@ -280,9 +280,8 @@ func (e *Engine) Refuse(ctx context.Context, w Withdrawal, ref request.Refusal) 
 
 // row is the stored form of w.
 func (e *Engine) row(w Withdrawal) *store.Withdrawal {
-	c, hot := w.Columns(), e.hot()
-	return &store.Withdrawal{RequestID: w.RequestID, Chain: w.Chain, Symbol: w.Symbol, Token: c.Token, Amount: c.Amount,
-		AmountUnits: c.AmountUnits, ToAddress: c.To, FromAddress: &hot, CallbackURL: c.CallbackURL}
+	hot := e.hot()
+	return &store.Withdrawal{Row: w.Row(w.RequestID, ""), FromAddress: &hot}
 }
 
 // failure is the status-0 answer to w.

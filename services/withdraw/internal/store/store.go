@@ -3,31 +3,17 @@
 package store
 
 import (
-	"embed"
 	"fmt"
-	"io/fs"
 	"math/big"
 	"strings"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"paysuite/pkg/db"
-	"paysuite/pkg/outbox"
+	"paysuite/pkg/request"
 	"paysuite/pkg/txsender"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// Migrations are the schema's versioned migrations, with the outbox table's
-// (0000) taken from pkg/outbox and the transaction sender's (0002, 0005 and
-// 0006) from pkg/txsender.
-func Migrations() fs.FS {
-	return db.Migrations(migrations, "migrations", outbox.Migrations(), txsender.Migrations())
-}
 
 // Withdrawal states.
 const (
@@ -37,23 +23,8 @@ const (
 
 // Withdrawal is one withdraw request, keyed by request_id.
 type Withdrawal struct {
-	RequestID   string  `gorm:"column:request_id;primaryKey"`
-	Chain       string  `gorm:"column:chain"`
-	Symbol      string  `gorm:"column:symbol"`
-	Token       *string `gorm:"column:token"`
-	Amount      *string `gorm:"column:amount"`       // canonical decimal
-	AmountUnits string  `gorm:"column:amount_units"` // base units
-	ToAddress   *string `gorm:"column:to_address"`
+	request.Row
 	FromAddress *string `gorm:"column:from_address"`
-	CallbackURL *string `gorm:"column:callback_url"`
-	State       string  `gorm:"column:state"`
-	SendKey     *string `gorm:"column:send_key"`
-	Status      *int    `gorm:"column:status"`
-	Error       *string `gorm:"column:error"`
-	// SubmittedBody and FinalBody are the returns, re-sent byte for byte on repeats.
-	SubmittedBody []byte    `gorm:"column:submitted_body"`
-	FinalBody     []byte    `gorm:"column:final_body"`
-	CreatedAt     time.Time `gorm:"column:created_at"`
 }
 
 // TableName maps Withdrawal to its table.
@@ -70,11 +41,7 @@ func Lock(tx *gorm.DB, requestID string) (*Withdrawal, error) {
 }
 
 func find(tx *gorm.DB, requestID string, lock bool) (*Withdrawal, error) {
-	q := tx
-	if lock {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
-	w, err := db.FirstOrNil[Withdrawal](q.Where("request_id = ?", requestID))
+	w, err := db.FindOrNil[Withdrawal](tx, lock, "request_id = ?", requestID)
 	if err != nil {
 		return nil, fmt.Errorf("find withdrawal %s: %w", requestID, err)
 	}
@@ -102,13 +69,9 @@ func ReservedTokensBelow(tx *gorm.DB, chainID uint64, from, token common.Address
 
 // sumUnits runs query, a sum of token units reserved by from, and parses it.
 func sumUnits(tx *gorm.DB, from common.Address, query string, args ...any) (*big.Int, error) {
-	var sum string
-	if err := tx.Raw(query, args...).Scan(&sum).Error; err != nil {
+	v, err := db.SumUnits(tx, query, args...)
+	if err != nil {
 		return nil, fmt.Errorf("reserved tokens of %s: %w", from.Hex(), err)
-	}
-	v, ok := new(big.Int).SetString(sum, 10)
-	if !ok {
-		return nil, fmt.Errorf("reserved tokens of %s: bad sum %q", from.Hex(), sum)
 	}
 	return v, nil
 }

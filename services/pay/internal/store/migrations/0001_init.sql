@@ -1,10 +1,4 @@
-CREATE TABLE deposit_addresses (
-  address CHAR(42) NOT NULL PRIMARY KEY,
-  chain VARCHAR(32) NOT NULL,
-  hd_index INT UNSIGNED NOT NULL,
-  created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
-) ENGINE=InnoDB;
-
+-- deposit_addresses comes from pkg/depositaddr (0004).
 CREATE TABLE payments (
   request_id VARCHAR(64) NOT NULL PRIMARY KEY,
   order_id VARCHAR(64) NULL,
