@@ -102,7 +102,7 @@ func releaseLock(ctx context.Context, conn *sql.Conn, name string, log zerolog.L
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if _, err := conn.ExecContext(ctx, "DO RELEASE_LOCK(?)", name); err != nil {
-		log.Warn().Err(err).Str("lock", name).Msg("release migration lock failed; dropping the connection")
+		log.Warn().Err(err).Str("lock", name).Msg("release lock failed; dropping the connection")
 		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 	}
 }

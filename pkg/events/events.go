@@ -165,6 +165,16 @@ const (
 	// AlertNodeUnreachable: a chain's node has not answered for longer than
 	// the listener tolerates; that chain's transfers are not seen meanwhile.
 	AlertNodeUnreachable = "node_unreachable"
+	// AlertSweepFailed: a sweep of a deposit address, or the funding of its
+	// gas, ended without moving the tokens.
+	AlertSweepFailed = "sweep_failed"
+	// AlertCollectionLow: a collection wallet holds less of a token than its
+	// configured floor.
+	AlertCollectionLow = "collection_low"
+	// AlertReconcileDifference: an address holds on chain another balance
+	// than the suite's records say, beyond what is in flight, for longer
+	// than one reconciliation.
+	AlertReconcileDifference = "reconcile_difference"
 )
 
 // Alert is one operator alert. Key groups alerts of one incident for rate limiting

@@ -80,6 +80,15 @@ func (q Queue) Alert(kind, key, requestID, message string, at time.Time) (outbox
 		events.Alert{Kind: kind, Key: key, Service: q.Service, Message: message, At: at.Unix()})
 }
 
+// AddAlert queues the alert Alert makes in tx, through the outbox.
+func (q Queue) AddAlert(tx *gorm.DB, kind, key, requestID, message string, at time.Time) error {
+	msg, err := q.Alert(kind, key, requestID, message, at)
+	if err != nil {
+		return err
+	}
+	return outbox.Add(tx, msg)
+}
+
 // Outcome is what the final answer of a payout says of its final transfer.
 type Outcome struct {
 	Status      int

@@ -26,7 +26,7 @@ func (s *Sender) Broadcast(ctx context.Context, id uint64) error {
 
 // broadcast sends att and records the outcome on send.
 func (s *Sender) broadcast(ctx context.Context, send *Send, att *Attempt) {
-	sent, ok := s.send(ctx, att)
+	sent, ok := s.send(ctx, send.Purpose, att)
 	if !ok {
 		return
 	}
@@ -71,7 +71,7 @@ func (s *Sender) BroadcastBatch(ctx context.Context, ids []uint64) error {
 		if send.Final() || send.State == StateIncluded {
 			continue
 		}
-		sent, ok := s.send(ctx, att)
+		sent, ok := s.send(ctx, send.Purpose, att)
 		if !ok {
 			continue
 		}
@@ -91,10 +91,10 @@ type sendResult struct {
 	err    error
 }
 
-// send sends att to the node; ok is false when the stored transaction does
-// not decode (logged).
-func (s *Sender) send(ctx context.Context, att *Attempt) (sendResult, bool) {
-	s.crashPoint(CrashAfterSign)
+// send sends att, an attempt of a send of purpose, to the node; ok is false
+// when the stored transaction does not decode (logged).
+func (s *Sender) send(ctx context.Context, purpose string, att *Attempt) (sendResult, bool) {
+	s.crashPoint(CrashAfterSign, purpose)
 	var tx types.Transaction
 	if err := tx.UnmarshalBinary(att.Raw); err != nil {
 		s.log.Error().Err(err).Str("tx_hash", att.TxHash).Msg("stored transaction does not decode")
@@ -103,7 +103,7 @@ func (s *Sender) send(ctx context.Context, att *Attempt) (sendResult, bool) {
 	sendErr := s.node.SendTransaction(ctx, &tx)
 	result := classify(sendErr)
 	if result == sentOK {
-		s.crashPoint(CrashAfterBroadcast)
+		s.crashPoint(CrashAfterBroadcast, purpose)
 	}
 	return sendResult{at: time.Now().UTC(), result: result, err: sendErr}, true
 }

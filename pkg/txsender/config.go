@@ -33,9 +33,11 @@ type Config struct {
 	RebroadcastAfter time.Duration `env:"REBROADCAST_AFTER" envDefault:"5s"`
 	// PollInterval is how often receipts are polled.
 	PollInterval time.Duration `env:"POLL_INTERVAL" envDefault:"1s"`
-	// CrashAt and CrashOnceFile drive the test-only crash hook (DEV_MODE only):
-	// after_sign or after_broadcast.
+	// CrashAt, CrashPurpose and CrashOnceFile drive the test-only crash hook
+	// (DEV_MODE only): after_sign or after_broadcast, of any send or of the
+	// sends of one purpose.
 	CrashAt       string `env:"PAYOUT_CRASH_AT"`
+	CrashPurpose  string `env:"PAYOUT_CRASH_PURPOSE"`
 	CrashOnceFile string `env:"PAYOUT_CRASH_ONCE_FILE"`
 
 	MaxFee *big.Int `env:"-"` // wei
@@ -82,6 +84,9 @@ func (c *Config) Validate(devMode bool) error {
 		}
 	default:
 		return config.VarError("PAYOUT_CRASH_AT", "must be %s or %s", CrashAfterSign, CrashAfterBroadcast)
+	}
+	if c.CrashPurpose != "" && c.CrashAt == "" {
+		return config.VarError("PAYOUT_CRASH_PURPOSE", "goes with PAYOUT_CRASH_AT")
 	}
 	return nil
 }

@@ -13,10 +13,11 @@ const (
 
 // crashPoint kills the process with SIGKILL when the configured crash point is
 // reached, to prove in tests that a crash there neither loses nor doubles a
-// payment. With a once-file it fires only if that file does not exist yet
+// payment; with a crash purpose set, only a send of that purpose reaches it.
+// With a once-file it fires only if that file does not exist yet
 // (creating it first), so the restarted process goes on normally.
-func (s *Sender) crashPoint(point string) {
-	if s.cfg.CrashAt == "" || s.cfg.CrashAt != point {
+func (s *Sender) crashPoint(point, purpose string) {
+	if s.cfg.CrashAt == "" || s.cfg.CrashAt != point || (s.cfg.CrashPurpose != "" && s.cfg.CrashPurpose != purpose) {
 		return
 	}
 	if f := s.cfg.CrashOnceFile; f != "" {

@@ -2,6 +2,7 @@ package txsender
 
 import (
 	"math/big"
+	"strings"
 	"time"
 
 	"paysuite/pkg/money"
@@ -81,6 +82,13 @@ func (Send) TableName() string { return "tx_sends" }
 // Final reports whether the send has reached a final state.
 func (s *Send) Final() bool {
 	return s.State == StateConfirmed || s.State == StateReverted || s.State == StateNotMoved || s.State == StateFailed
+}
+
+// RefusedForFunds reports whether the node's last refusal of a broadcast was
+// for lack of coin to pay the gas and value (a reorganisation took a funding
+// away, or a replacement costs more than the address holds).
+func (s *Send) RefusedForFunds() bool {
+	return s.LastError != nil && strings.Contains(strings.ToLower(*s.LastError), "insufficient funds")
 }
 
 // FeeETH returns the fee paid (gas used × effective gas price) in ETH as a

@@ -80,3 +80,25 @@ func (n *RPCNode) Receipts(ctx context.Context, hashes []common.Hash) ([]*types.
 func TokenBalance(ctx context.Context, n Node, token, holder common.Address, block *big.Int) (*big.Int, error) {
 	return erc20.BalanceOf(ctx, n, token, holder, block)
 }
+
+// TokenBalances reads holder's balance of token now (latest) and as of the
+// block confirmations deep (settled: the head is 1 deep); with fewer blocks
+// than that, or confirmations of 1 or less, settled is latest.
+func TokenBalances(ctx context.Context, n Node, token, holder common.Address, confirmations uint64) (latest, settled *big.Int, err error) {
+	head, err := n.HeaderByNumber(ctx, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read head: %w", err)
+	}
+	at := head.Number
+	latest, err = TokenBalance(ctx, n, token, holder, at)
+	if err != nil {
+		return nil, nil, err
+	}
+	settled = latest
+	if h := head.Number.Uint64(); confirmations > 1 && h+1 >= confirmations {
+		if settled, err = TokenBalance(ctx, n, token, holder, new(big.Int).SetUint64(h+1-confirmations)); err != nil {
+			return nil, nil, err
+		}
+	}
+	return latest, settled, nil
+}

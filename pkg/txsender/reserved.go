@@ -1,6 +1,7 @@
 package txsender
 
 import (
+	"context"
 	"fmt"
 	"math/big"
 
@@ -19,6 +20,21 @@ func (s *Sender) ReservedCost(tx *gorm.DB, from common.Address) (*big.Int, error
 		return nil, fmt.Errorf("reserved cost of %s: %w", from.Hex(), err)
 	}
 	return bigString(sum), nil
+}
+
+// FreeCoin is addr's balance of the chain's coin minus what its unmined
+// sends may still cost. The reservation is read first, so that a send mined
+// between the two reads is counted twice (safe) rather than not at all.
+func (s *Sender) FreeCoin(ctx context.Context, tx *gorm.DB, addr common.Address) (*big.Int, error) {
+	reserved, err := s.ReservedCost(tx, addr)
+	if err != nil {
+		return nil, err
+	}
+	bal, err := s.node.BalanceAt(ctx, addr, nil)
+	if err != nil {
+		return nil, fmt.Errorf("coin balance of %s: %w", addr.Hex(), err)
+	}
+	return bal.Sub(bal, reserved), nil
 }
 
 // NextNonce reads, without locking it, the nonce the sender will hand out next
@@ -45,4 +61,28 @@ func (s *Sender) ReservedCostBelow(tx *gorm.DB, from common.Address, nonce uint6
 		return nil, fmt.Errorf("reserved cost of %s: %w", from.Hex(), err)
 	}
 	return bigString(sum), nil
+}
+
+// RefusedForFunds lists the unmined sends on the sender's chain whose last
+// broadcast the node refused for lack of coin (see Send.RefusedForFunds).
+func (s *Sender) RefusedForFunds(tx *gorm.DB) ([]Send, error) {
+	var sends []Send
+	err := tx.Where("chain_id = ? AND state IN ? AND LOWER(last_error) LIKE ?", s.chain, UnminedStates(), "%insufficient funds%").
+		Order("id").Find(&sends).Error
+	if err != nil {
+		return nil, fmt.Errorf("sends refused for funds: %w", err)
+	}
+	return sends, nil
+}
+
+// Incoming counts the sends on the sender's chain to `to` of any of purposes
+// that are not final: coin on its way to the address.
+func (s *Sender) Incoming(tx *gorm.DB, to common.Address, purposes ...string) (int64, error) {
+	var n int64
+	err := tx.Model(&Send{}).Where("chain_id = ? AND to_address = ? AND purpose IN ? AND state IN ?",
+		s.chain, addrString(to), purposes, activeStates()).Count(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("sends to %s: %w", to.Hex(), err)
+	}
+	return n, nil
 }

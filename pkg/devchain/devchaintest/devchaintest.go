@@ -128,6 +128,26 @@ func (c *Chain) Fund(to common.Address, wei, usdt *big.Int) {
 	c.mineUntilIn(ether.Hash(), tokens.Hash())
 }
 
+// Deposit sends units[i] base units of the test USDT to to[i] from
+// development account Funder, for each i, and mines until all are in.
+func (c *Chain) Deposit(to []common.Address, units []*big.Int) {
+	c.tb.Helper()
+	key, _, err := hdwallet.DevAccount(Funder)
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	var nonces ethtx.Nonces
+	hashes := make([]common.Hash, len(to))
+	for i, addr := range to {
+		sent, err := ethtx.TransferTokenWith(c.tb.Context(), c.Eth, &nonces, key, common.HexToAddress(erc20.DevTokenAddress), addr, units[i])
+		if err != nil {
+			c.tb.Fatalf("deposit to %s: %v", addr, err)
+		}
+		hashes[i] = sent.Hash()
+	}
+	c.mineUntilIn(hashes...)
+}
+
 // mineUntilIn mines blocks until every transaction of hashes is in one and
 // succeeded. The node's pool takes a transaction in the background, so the
 // first block may miss it.

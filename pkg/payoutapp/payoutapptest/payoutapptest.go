@@ -75,6 +75,8 @@ type Suite[C any] struct {
 	Cfg     C
 	Chain   *devchain.Chain
 	Eth     *ethclient.Client
+	// ETH is the same chain as Chain and Eth, with the fixture's helpers.
+	ETH *devchaintest.Chain
 	// BSC is the second development chain, started by StartTwoChains (nil
 	// otherwise).
 	BSC      *devchaintest.Chain
@@ -133,7 +135,7 @@ func start[C any, P Configured[C]](t *testing.T, svc Service[C], extra map[strin
 	maps.Copy(env, extra)
 	cfg := servicetest.Start(t, env, svc.Run)
 	names := P(&cfg).PayoutSettings().Names
-	s := &Suite[C]{Service: svc, T: t, Cfg: cfg, Chain: chain.Chain, Eth: chain.Eth, BSC: bsc, DB: dbtest.OpenConfig(t, dbCfg, svc.Migrations), Keys: keys}
+	s := &Suite[C]{Service: svc, T: t, Cfg: cfg, Chain: chain.Chain, Eth: chain.Eth, ETH: chain, BSC: bsc, DB: dbtest.OpenConfig(t, dbCfg, svc.Migrations), Keys: keys}
 	s.Public, s.Internal = servicetest.Connect(t, vhosts, names)
 	s.Flow = svc.Flow(names)
 	s.Returns = brokertest.Follow(t, s.Public, s.Flow.ReturnQueue)

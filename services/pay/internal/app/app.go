@@ -19,8 +19,10 @@ import (
 	"paysuite/services/pay/internal/addresses"
 	"paysuite/services/pay/internal/config"
 	"paysuite/services/pay/internal/payouts"
+	"paysuite/services/pay/internal/regas"
 	"paysuite/services/pay/internal/requests"
 	"paysuite/services/pay/internal/store"
+	"paysuite/services/pay/internal/sweeps"
 	"paysuite/services/pay/internal/wallets"
 )
 
@@ -49,9 +51,11 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		Name: "paysuite_payments_total",
 		Help: "Final payment answers written, by status (1 success, 0 failed).",
 	})
+	swept := sweeps.NewMetrics(base.Ops.Registry())
 	// One hot wallet, the same address on every chain; each chain has its
-	// own sender (nonces, fees, tracker) and engine (balance and gas checks,
-	// the gas funding of users' addresses), which is the sender's hooks.
+	// own sender (nonces, fees, tracker), engine (balance and gas checks,
+	// the gas funding of users' addresses), sweeper and gas keeper, whose
+	// sends' hooks the engine and the sweeper are.
 	var engines []*payouts.Engine
 	var parts []func(context.Context) error
 	for _, ch := range chains {
@@ -63,11 +67,15 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 				MinUSDT: cfg.MinUSDTOn(ch.Tokens), Log: ch.Log.With().Str("hot_wallet", store.Lower(w.Hot())).Logger(),
 			},
 		}
-		sender, err := payoutapp.NewSender(ctx, "pay", base, ch, w.Key, engine, &cfg.Service)
+		sweeper := &sweeps.Sweeper{Base: engine.Base, DB: gdb, Settings: cfg.Sweeps[ch.Name], Confirmations: chCfg.Confirmations,
+			FundingConfirmations: engine.FundingConfirmations, Metrics: swept, Service: "pay"}
+		sender, err := payoutapp.NewSender(ctx, "pay", base, ch, w.Key, hooks{payments: engine, sweeps: sweeper}, &cfg.Service)
 		if err != nil {
 			return err
 		}
-		engine.Sender = sender
+		engine.Sender, sweeper.Sender = sender, sender
+		keeper := &regas.Keeper{Sender: sender, DB: gdb, HotWallet: w.Hot(), FundingPurposes: []string{payouts.PurposeFund, sweeps.PurposeFund},
+			Confirmations: engine.FundingConfirmations, Interval: cfg.Sender.RebroadcastAfter, Log: ch.Log}
 		if err := payoutapp.CheckSender(ctx, base, ch, sender, w.Hot()); err != nil {
 			return err
 		}
@@ -75,9 +83,14 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 			return err
 		}
 		engines = append(engines, engine)
-		parts = append(parts, sender.Run, func(ctx context.Context) error {
+		parts = append(parts, sender.Run, keeper.Run, func(ctx context.Context) error {
 			return m.WatchBalances(ctx, ch.Node, w.Hot(), ch.Chain, ch.Log)
 		})
+		if sweeper.Settings.On() {
+			parts = append(parts, sweeper.Run)
+			ch.Log.Info().Str("collection_wallet", store.Lower(sweeper.Settings.Collection)).Dur("interval", sweeper.Settings.Interval).
+				Msg("pay sweeps the chain's deposit addresses")
+		}
 		ch.Log.Info().Uint64("confirmations", chCfg.Confirmations).Msg("pay serves the chain")
 	}
 

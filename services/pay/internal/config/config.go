@@ -41,6 +41,10 @@ type Config struct {
 	// key at DepositPath topup derives them from), AES-256-GCM encrypted.
 	SeedFiles   keystore.Files `envPrefix:"PAY_SEED_"`
 	DepositPath string         `env:"PAY_DEPOSIT_PATH" envDefault:"m/44'/60'/1'/0"`
+
+	// Sweeps are the collection settings of each chain, by name (see
+	// Sweeping); a chain without them is not swept.
+	Sweeps map[string]Sweeping `env:"-"`
 }
 
 // Validate checks the values and derives the parsed fields.
@@ -61,7 +65,18 @@ func (c *Config) Validate() error {
 	if _, err := hdwallet.ParsePath(c.DepositPath); err != nil {
 		return config.VarError("PAY_DEPOSIT_PATH", "%w", err)
 	}
-	return c.HotWallet.Validate(c.TokenLists()...)
+	if err := c.HotWallet.Validate(c.TokenLists()...); err != nil {
+		return err
+	}
+	c.Sweeps = map[string]Sweeping{}
+	for _, ch := range c.List {
+		sw, err := readSweeping(ch)
+		if err != nil {
+			return err
+		}
+		c.Sweeps[ch.Name] = sw
+	}
+	return nil
 }
 
 // FundingConfirmationsOn is the depth the gas funding must reach on a chain

@@ -89,24 +89,13 @@ func (e *Engine) userTokens(ctx context.Context, tx *gorm.DB, user, token common
 	if err != nil {
 		return nil, err
 	}
-	node := e.Sender.Node()
-	head, err := node.HeaderByNumber(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("read head: %w", err)
-	}
-	latest, err := txsender.TokenBalance(ctx, node, token, user, nil)
+	latest, settled, err := txsender.TokenBalances(ctx, e.Sender.Node(), token, user, e.Confirmations)
 	if err != nil {
 		return nil, err
 	}
 	bal := latest
-	if n := head.Number.Uint64(); e.Confirmations > 1 && n+1 >= e.Confirmations {
-		deep, err := txsender.TokenBalance(ctx, node, token, user, new(big.Int).SetUint64(n+1-e.Confirmations))
-		if err != nil {
-			return nil, err
-		}
-		if deep.Cmp(bal) < 0 {
-			bal = deep
-		}
+	if settled.Cmp(bal) < 0 {
+		bal = settled
 	}
 	free := new(big.Int).Sub(bal, reserved)
 	return free.Add(free, own), nil
@@ -272,19 +261,9 @@ func (e *Engine) submitTransfer(ctx context.Context, tx *gorm.DB, p *store.Payme
 	return send, nil
 }
 
-// freeETH is addr's balance of the chain's coin minus what its unmined sends
-// on the chain may still cost. The reservation is read first, so that a send
-// mined between the two reads is counted twice (safe) rather than not at all.
+// freeETH is addr's coin on the chain that its unmined sends leave free.
 func (e *Engine) freeETH(ctx context.Context, tx *gorm.DB, addr common.Address) (*big.Int, error) {
-	reserved, err := e.Sender.ReservedCost(tx, addr)
-	if err != nil {
-		return nil, err
-	}
-	bal, err := e.Sender.Node().BalanceAt(ctx, addr, nil)
-	if err != nil {
-		return nil, fmt.Errorf("ether balance of %s: %w", addr.Hex(), err)
-	}
-	return bal.Sub(bal, reserved), nil
+	return e.Sender.FreeCoin(ctx, tx, addr)
 }
 
 // Failure is the status-0 answer to p.
@@ -340,11 +319,7 @@ func (e *Engine) finish(tx *gorm.DB, p *store.Payment, out returns.Pay, alertMsg
 // alert queues an operator alert in tx, sealed: the other services act only
 // on what the suite sent.
 func (e *Engine) alert(tx *gorm.DB, kind, key, requestID, message string) error {
-	msg, err := e.queue().Alert(kind, key, requestID, message, time.Now())
-	if err != nil {
-		return err
-	}
-	return outbox.Add(tx, msg)
+	return e.queue().AddAlert(tx, kind, key, requestID, message, time.Now())
 }
 
 // queue queues pay's returns and alerts.

@@ -98,15 +98,27 @@ func find(tx *gorm.DB, requestID string, lock bool) (*Payment, error) {
 	return p, nil
 }
 
-// ReservedTokens sums the amounts of token that payments on chain from payer
-// will still take and that the chain's balance does not show yet: those
-// waiting for gas, and those whose transfer is not mined. (A token may have
-// the same address on several chains, and so may the payer.)
+// ReservedTokens sums the amounts of token that pay's open work on chain will
+// still take from payer and that the chain's balance does not show yet:
+// payments waiting for gas or whose transfer is not mined, and the legs of
+// open sweeps not signed or not mined. (A token may have the same address on
+// several chains, and so may the payer.)
 func ReservedTokens(tx *gorm.DB, chain string, payer, token common.Address) (*big.Int, error) {
-	v, err := db.SumUnits(tx, `SELECT CAST(COALESCE(SUM(p.amount_units), 0) AS CHAR) FROM payments p
-		LEFT JOIN tx_sends s ON s.send_key = p.send_key
-		WHERE p.chain = ? AND p.payer = ? AND p.token = ? AND (p.state = ? OR (p.state = ? AND s.state IN ?))`,
-		chain, Lower(payer), Lower(token), StateFunding, StateSending, txsender.UnminedStates())
+	unmined := txsender.UnminedStates()
+	v, err := db.SumUnits(tx, `SELECT CAST(
+		(SELECT COALESCE(SUM(p.amount_units), 0) FROM payments p
+			LEFT JOIN tx_sends s ON s.send_key = p.send_key
+			WHERE p.chain = ? AND p.payer = ? AND p.token = ? AND (p.state = ? OR (p.state = ? AND s.state IN ?)))
+		+ (SELECT COALESCE(SUM(
+				CASE WHEN c.state IS NULL OR c.state IN ? THEN w.collect_units ELSE 0 END +
+				CASE WHEN d.state IS NULL OR d.state IN ? THEN w.cold_units ELSE 0 END), 0)
+			FROM sweeps w
+			LEFT JOIN tx_sends c ON c.send_key = w.collect_key
+			LEFT JOIN tx_sends d ON d.send_key = w.cold_key
+			WHERE w.chain = ? AND w.address = ? AND w.token = ? AND w.open_key IS NOT NULL)
+		AS CHAR)`,
+		chain, Lower(payer), Lower(token), StateFunding, StateSending, unmined,
+		unmined, unmined, chain, Lower(payer), Lower(token))
 	if err != nil {
 		return nil, fmt.Errorf("reserved tokens of %s: %w", payer.Hex(), err)
 	}

@@ -332,11 +332,7 @@ func isLowBalance(code string) bool {
 
 // alert queues an operator alert in tx.
 func (e *Engine) alert(tx *gorm.DB, kind, key, requestID, message string) error {
-	msg, err := e.queue().Alert(kind, key, requestID, message, e.now())
-	if err != nil {
-		return err
-	}
-	return outbox.Add(tx, msg)
+	return e.queue().AddAlert(tx, kind, key, requestID, message, e.now())
 }
 
 // queue queues withdraw's returns and alerts.
