@@ -38,6 +38,30 @@ type Operator struct {
 	// is reported before anything is dialled) and says how to build the
 	// sender's Keys in the opened schema.
 	Signer func() (func(gdb *gorm.DB) txsender.Keys, error)
+	// Commands are the service's own operator commands, beside pending and
+	// repair-nonces.
+	Commands []Command
+}
+
+// Command is an operator command of one service, run against its schema
+// (opened) and its chains (dialled).
+type Command struct {
+	// Name is the first argument that runs it; Usage its usage lines, after
+	// the binary's name.
+	Name  string
+	Usage string
+	// Help says what it does, in the usage text.
+	Help string
+	// Dial says whether it needs the chains' nodes (CommandEnv.Chains).
+	Dial bool
+	Run  func(ctx context.Context, env CommandEnv, args []string, out io.Writer) error
+}
+
+// CommandEnv is what a Command works with.
+type CommandEnv struct {
+	DB     *gorm.DB
+	Chains []*Chain
+	Log    zerolog.Logger
 }
 
 // HotOnly is the Signer of a service that signs with its hot wallet alone,
@@ -53,7 +77,13 @@ func HotOnly(hotKey func() (*ecdsa.PrivateKey, error)) func() (func(gdb *gorm.DB
 }
 
 // Usage is the usage text of the service's binary.
-func (o Operator) Usage() string { return Usage(o.Name, o.Noun, o.RepairFor) }
+func (o Operator) Usage() string {
+	text := Usage(o.Name, o.Noun, o.RepairFor)
+	for _, c := range o.Commands {
+		text += commandUsage(o.Name+" "+c.Usage, c.Help)
+	}
+	return text
+}
 
 // Run runs the operator command of args: pending, or repair-nonces with
 // --apply or not; anything else is ErrUsage.
@@ -72,9 +102,32 @@ func (o Operator) Run(ctx context.Context, args []string, out io.Writer, log zer
 			return err
 		}
 		return o.repairNonces(ctx, apply, out, log)
-	default:
-		return ErrUsage
 	}
+	for _, c := range o.Commands {
+		if len(args) >= 1 && args[0] == c.Name {
+			return o.runCommand(ctx, c, args[1:], out, log)
+		}
+	}
+	return ErrUsage
+}
+
+// runCommand runs c with the schema opened and, if it needs them, the
+// chains dialled.
+func (o Operator) runCommand(ctx context.Context, c Command, args []string, out io.Writer, log zerolog.Logger) error {
+	var chains []*Chain
+	if c.Dial {
+		var err error
+		if chains, err = DialChains(ctx, o.Service, log); err != nil {
+			return err
+		}
+		defer CloseNodes(chains)
+	}
+	gdb, closeDB, err := o.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	return c.Run(ctx, CommandEnv{DB: gdb, Chains: chains, Log: log}, args, out)
 }
 
 // PrintPending lists the requests without a final answer yet, with their

@@ -27,6 +27,17 @@ func Usage(name, noun, repairFor string) string {
 	return b.String()
 }
 
+// commandUsage is the usage lines of a service's own command.
+func commandUsage(line, help string) string {
+	const indent = "                           "
+	var b strings.Builder
+	b.WriteString("  " + line + "\n")
+	for _, l := range wrap(help, usageWidth) {
+		b.WriteString(indent + l + "\n")
+	}
+	return b.String()
+}
+
 // wrap breaks text into lines of at most width bytes, between words.
 func wrap(text string, width int) []string {
 	var lines []string
