@@ -5,16 +5,23 @@ import (
 	"math/big"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/params"
 
 	"paysuite/pkg/broker"
+	"paysuite/pkg/contract"
 	"paysuite/pkg/devchain/devchaintest"
 	"paysuite/pkg/events"
+	"paysuite/pkg/hdwallet"
 	"paysuite/pkg/payoutapp/payoutapptest"
 	"paysuite/pkg/service/servicetest"
+	"paysuite/pkg/txsender"
 	"paysuite/services/pay/internal/config"
+	"paysuite/services/pay/internal/payouts"
 	"paysuite/services/pay/internal/store"
 	"paysuite/services/pay/internal/sweeps"
 )
@@ -216,5 +223,217 @@ func TestSweepsOnTwoChains(t *testing.T) {
 		if want := new(big.Int).Sub(funded, sweepFees); left.Cmp(want) != 0 {
 			t.Fatalf("%s: the deposit addresses hold %s wei, the fundings less the sweeps' fees are %s", name, left, want)
 		}
+	}
+}
+
+// sendOf reads the one send of purpose on the chain (fails if there are
+// several).
+func (s *suite) sendOf(purpose string) (txsender.Send, bool) {
+	s.T.Helper()
+	var sends []txsender.Send
+	if err := s.DB.Where("purpose = ?", purpose).Find(&sends).Error; err != nil {
+		s.T.Fatal(err)
+	}
+	if len(sends) > 1 {
+		s.T.Fatalf("%d sends of purpose %s, want one", len(sends), purpose)
+	}
+	if len(sends) == 0 {
+		return txsender.Send{}, false
+	}
+	return sends[0], true
+}
+
+// reorgOut waits until the send of purpose is mined, and replaces the blocks
+// from its block up with empty ones (the chain drops the transactions of
+// replaced blocks for good). It returns the hash of the block it was in.
+func (s *suite) reorgOut(purpose string) string {
+	s.T.Helper()
+	var mined txsender.Send
+	servicetest.Eventually(s.T, "the "+purpose+" send mined", func() bool {
+		send, ok := s.sendOf(purpose)
+		mined = send
+		return ok && send.State == txsender.StateIncluded && send.BlockNumber != nil && send.BlockHash != nil
+	})
+	depth := int(s.ETH.Head() - *mined.BlockNumber + 1)
+	if err := s.Chain.Reorg(depth); err != nil {
+		s.T.Fatal(err)
+	}
+	return *mined.BlockHash
+}
+
+// A reorganisation removes the gas funding of a sweep, then another removes
+// the sweep itself: each is sent again as it was (one send each, no second
+// funding) and ends in a new block; the collection wallet gets exactly the
+// deposit, and the coin spent is exactly the funding and the fees.
+func TestSweepFundingAndSweepReorganisedOut(t *testing.T) {
+	collection := newAddress(t)
+	env := sweepSettings("ETH", collection, common.Address{}, "10", "")
+	env["CONFIRMATIONS"] = "8"
+	s := &suite{payoutapptest.Start[config.Config](t, service, env)}
+	user := s.learn(0)
+	hotBefore, err := s.Eth.BalanceAt(t.Context(), s.Hot(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.ETH.Deposit([]common.Address{user}, []*big.Int{units(50, 6)})
+
+	fundBlock := s.reorgOut(sweeps.PurposeFund)
+	sweepBlock := s.reorgOut(sweeps.PurposeSweep)
+	servicetest.Eventually(t, "the sweep done", func() bool {
+		rows := s.sweepsOn("ETH")
+		return len(rows) == 1 && rows[0].State == store.SweepDone
+	})
+	fund, _ := s.sendOf(sweeps.PurposeFund)
+	sweep, _ := s.sendOf(sweeps.PurposeSweep)
+	if *fund.BlockHash == fundBlock || *sweep.BlockHash == sweepBlock || fund.Attempts != 1 || sweep.Attempts != 1 {
+		t.Fatalf("funding in %s (was %s, %d attempts), sweep in %s (was %s, %d attempts): want each sent again as it was, in a new block",
+			*fund.BlockHash, fundBlock, fund.Attempts, *sweep.BlockHash, sweepBlock, sweep.Attempts)
+	}
+	if got := s.TokensOf(collection); got.Cmp(units(50, 6)) != 0 {
+		t.Fatalf("the collection wallet holds %s, want the 50 USDT deposited", got)
+	}
+	if got := s.TokensOf(user); got.Sign() != 0 {
+		t.Fatalf("the deposit address still holds %s", got)
+	}
+	hotAfter, err := s.Eth.BalanceAt(t.Context(), s.Hot(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	value, fee, sweepFee := parseUnits(t, fund.Value), parseUnits(t, *fund.Fee), parseUnits(t, *sweep.Fee)
+	if spent := new(big.Int).Sub(hotBefore, hotAfter); spent.Cmp(new(big.Int).Add(value, fee)) != 0 {
+		t.Fatalf("the hot wallet spent %s wei, want the funding %s and its fee %s", spent, value, fee)
+	}
+	left, err := s.Eth.BalanceAt(t.Context(), user, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := new(big.Int).Sub(value, sweepFee); left.Cmp(want) != 0 {
+		t.Fatalf("the deposit address holds %s wei, want the funding less the sweep's fee: %s", left, want)
+	}
+}
+
+// A payment from a deposit address is in flight (its gas funding waits for
+// its confirmations) when the address becomes due for sweeping: the sweep
+// takes only what the payment leaves, and the payment is paid from the
+// address.
+func TestSweepLeavesWhatAPaymentNeeds(t *testing.T) {
+	collection := newAddress(t)
+	env := sweepSettings("ETH", collection, common.Address{}, "60", "")
+	env["FUNDING_CONFIRMATIONS"] = "20"
+	s := &suite{payoutapptest.Start[config.Config](t, service, env)}
+	user := s.learn(0)
+	merchant := s.Address("merchant")
+	s.ETH.Deposit([]common.Address{user}, []*big.Int{units(50, 6)}) // under the threshold
+	settled := s.ETH.Head() + 2
+	servicetest.Eventually(t, "the deposit settled", func() bool { return s.ETH.Head() >= settled })
+
+	s.Publish(s.Public, s.Cfg.Names.PayQueue, s.Request(payoutapptest.CurrentSecret, map[string]any{
+		"request_id": "p-1", "order_id": "o-1", "chain": "ETH", "from_address": user.Hex(),
+		"to_address": merchant.Hex(), "amount": "30"}, time.Now()))
+	servicetest.Eventually(t, "the payment funding its gas", func() bool {
+		var p store.Payment
+		return s.DB.Where("request_id = ?", "p-1").First(&p).Error == nil && p.State == store.StateFunding
+	})
+	s.ETH.Deposit([]common.Address{user}, []*big.Int{units(50, 6)}) // 100 now, 30 of it the payment's
+	servicetest.Eventually(t, "the sweep opened", func() bool { return len(s.sweepsOn("ETH")) == 1 })
+	var p store.Payment
+	if err := s.DB.Where("request_id = ?", "p-1").First(&p).Error; err != nil || p.State != store.StateFunding {
+		t.Fatalf("payment %+v, %v: want it still funding when the sweep opened", p, err)
+	}
+	if got := s.sweepsOn("ETH")[0].AmountUnits; got != units(70, 6).String() {
+		t.Fatalf("the sweep takes %s, want the 70 USDT the payment leaves", got)
+	}
+
+	r := s.Finals("p-1")["p-1"]
+	if r.Int("status") != contract.StatusSuccess || r.Str("paid_from") != store.PaidFromUser {
+		t.Fatalf("p-1: %s", r.Body)
+	}
+	servicetest.Eventually(t, "the sweep done", func() bool { return s.sweepsOn("ETH")[0].State == store.SweepDone })
+	if m, c, u := s.TokensOf(merchant), s.TokensOf(collection), s.TokensOf(user); m.Cmp(units(30, 6)) != 0 ||
+		c.Cmp(units(70, 6)) != 0 || u.Sign() != 0 {
+		t.Fatalf("merchant %s, collection %s, deposit address %s: want 30, 70 and 0 USDT", m, c, u)
+	}
+	if n := s.sum("1", "tx_sends WHERE purpose IN ?", []string{payouts.PurposeFund, sweeps.PurposeFund}); n.Int64() != 2 {
+		t.Fatalf("%s fundings, want one for the payment and one for the sweep", n)
+	}
+}
+
+func parseUnits(t *testing.T, s string) *big.Int {
+	t.Helper()
+	v, ok := new(big.Int).SetString(s, 10)
+	if !ok {
+		t.Fatalf("not a number: %q", s)
+	}
+	return v
+}
+
+// setTip makes the node's suggested tip the given wei: one transaction of
+// that tip in each of enough blocks that the node's estimate (the 60th
+// percentile of the last 20 blocks' lowest tips) is that tip.
+func (s *suite) setTip(tipWei int64) {
+	s.T.Helper()
+	ctx := s.T.Context()
+	key, from, err := hdwallet.DevAccount(7)
+	if err != nil {
+		s.T.Fatal(err)
+	}
+	chainID := big.NewInt(int64(s.Chain.ChainID()))
+	signer := types.LatestSignerForChainID(chainID)
+	for range 24 {
+		nonce, err := s.Eth.PendingNonceAt(ctx, from)
+		if err != nil {
+			s.T.Fatal(err)
+		}
+		head, err := s.Eth.HeaderByNumber(ctx, nil)
+		if err != nil {
+			s.T.Fatal(err)
+		}
+		tip := big.NewInt(tipWei)
+		tx, err := types.SignNewTx(key, signer, &types.DynamicFeeTx{ChainID: chainID, Nonce: nonce, GasTipCap: tip,
+			GasFeeCap: new(big.Int).Add(tip, new(big.Int).Mul(head.BaseFee, big.NewInt(2))), Gas: 21000, To: &from})
+		if err != nil {
+			s.T.Fatal(err)
+		}
+		if err := s.Eth.SendTransaction(ctx, tx); err != nil {
+			s.T.Fatal(err)
+		}
+		servicetest.Eventually(s.T, "the tip transaction mined", func() bool {
+			_, err := s.Eth.TransactionReceipt(ctx, tx.Hash())
+			return err == nil
+		})
+	}
+	servicetest.Eventually(s.T, "the node suggesting the tip", func() bool {
+		got, err := s.Eth.SuggestGasTipCap(ctx)
+		return err == nil && got.Int64() == tipWei
+	})
+}
+
+// While gas costs more than the chain's sweep maximum, a due address waits;
+// once the price falls under it, the address is swept.
+func TestSweepsWaitWhileGasCostsMore(t *testing.T) {
+	collection := newAddress(t)
+	env := sweepSettings("ETH", collection, common.Address{}, "10", "")
+	env["CHAIN_ETH_SWEEP_MAX_GAS_GWEI"] = "5"
+	s := &suite{payoutapptest.Start[config.Config](t, service, env)}
+	user := s.learn(0)
+	s.setTip(20 * params.GWei)
+	s.ETH.Deposit([]common.Address{user}, []*big.Int{units(50, 6)})
+	// Many rounds (every 200 ms) pass while the deposit settles and after.
+	waited := s.ETH.Head() + 10
+	servicetest.Eventually(t, "ten blocks after the deposit", func() bool { return s.ETH.Head() >= waited })
+	if rows := s.sweepsOn("ETH"); len(rows) != 0 {
+		t.Fatalf("%d sweeps while gas costs more than the maximum: %+v", len(rows), rows)
+	}
+	if tip, err := s.Eth.SuggestGasTipCap(t.Context()); err != nil || tip.Int64() != 20*params.GWei {
+		t.Fatalf("the tip fell meanwhile (%v, %v): the test proves nothing", tip, err)
+	}
+
+	s.setTip(params.GWei)
+	servicetest.Eventually(t, "the address swept", func() bool {
+		rows := s.sweepsOn("ETH")
+		return len(rows) == 1 && rows[0].State == store.SweepDone
+	})
+	if got := s.TokensOf(collection); got.Cmp(units(50, 6)) != 0 {
+		t.Fatalf("the collection wallet holds %s, want 50 USDT", got)
 	}
 }

@@ -120,7 +120,7 @@ func (e *Engine) payFromUser(ctx context.Context, tx *gorm.DB, p *store.Payment)
 	if err != nil {
 		return nil, err
 	}
-	freeETH, err := e.freeETH(ctx, tx, user)
+	freeETH, err := e.freeETH(ctx, tx, user, p)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func (e *Engine) payFromUser(ctx context.Context, tx *gorm.DB, p *store.Payment)
 		Key: fundKey, Purpose: PurposeFund, Ref: p.RequestID, From: e.HotWallet, To: user, Value: value,
 		Confirmations: e.FundingConfirmations,
 		Check: func(tx *gorm.DB, fq txsender.Quote) error {
-			free, err := e.freeETH(ctx, tx, e.HotWallet)
+			free, err := e.freeETH(ctx, tx, e.HotWallet, nil)
 			if err != nil {
 				return err
 			}
@@ -176,7 +176,7 @@ func (e *Engine) payFromHot(ctx context.Context, tx *gorm.DB, p *store.Payment) 
 		if err != nil {
 			return err
 		}
-		freeETH, err := e.freeETH(ctx, tx, e.HotWallet)
+		freeETH, err := e.freeETH(ctx, tx, e.HotWallet, nil)
 		if err != nil {
 			return err
 		}
@@ -232,7 +232,7 @@ func (e *Engine) submitTransfer(ctx context.Context, tx *gorm.DB, p *store.Payme
 	key := "pay:" + p.RequestID
 	if check == nil {
 		check = func(tx *gorm.DB, q txsender.Quote) error {
-			free, err := e.freeETH(ctx, tx, payer)
+			free, err := e.freeETH(ctx, tx, payer, p)
 			if err != nil {
 				return err
 			}
@@ -261,9 +261,24 @@ func (e *Engine) submitTransfer(ctx context.Context, tx *gorm.DB, p *store.Payme
 	return send, nil
 }
 
-// freeETH is addr's coin on the chain that its unmined sends leave free.
-func (e *Engine) freeETH(ctx context.Context, tx *gorm.DB, addr common.Address) (*big.Int, error) {
-	return e.Sender.FreeCoin(ctx, tx, addr)
+// freeETH is addr's coin on the chain that its unmined sends leave free, less
+// what fundings brought it for the gas of other work (a sweep, another
+// payment) not signed yet; p, when not nil, is the payment asking, whose own
+// funding counts.
+func (e *Engine) freeETH(ctx context.Context, tx *gorm.DB, addr common.Address, p *store.Payment) (*big.Int, error) {
+	free, err := e.Sender.FreeCoin(ctx, tx, addr)
+	if err != nil || addr == e.HotWallet {
+		return free, err
+	}
+	own := ""
+	if p != nil && p.FundKey != nil {
+		own = *p.FundKey
+	}
+	held, err := store.HeldFunding(tx, e.Sender.ChainID().Uint64(), store.Lower(addr), own)
+	if err != nil {
+		return nil, err
+	}
+	return free.Sub(free, held), nil
 }
 
 // Failure is the status-0 answer to p.

@@ -105,7 +105,7 @@ func (e *Engine) afterFunding(ctx context.Context, tx *gorm.DB, p *store.Payment
 			if err != nil {
 				return err
 			}
-			if fe, err := e.freeETH(ctx, tx, user); err != nil || fe.Cmp(q.MaxCost) < 0 {
+			if fe, err := e.freeETH(ctx, tx, user, p); err != nil || fe.Cmp(q.MaxCost) < 0 {
 				if err != nil {
 					return err
 				}

@@ -101,3 +101,19 @@ func AddressesOn(tx *gorm.DB, chain string) ([]DepositAddress, error) {
 	}
 	return rows, nil
 }
+
+// HeldFunding sums the coin that mined fundings brought to addr on the chain
+// chainID for payments and sweeps that have not signed their transfers yet,
+// other than the funding keyed own: it is in the address's balance, but is
+// the gas of that other work, which its own check will look for.
+func HeldFunding(tx *gorm.DB, chainID uint64, addr, own string) (*big.Int, error) {
+	v, err := db.SumUnits(tx, `SELECT CAST(COALESCE(SUM(CAST(s.value AS DECIMAL(65,0))), 0) AS CHAR) FROM tx_sends s
+		WHERE s.chain_id = ? AND s.to_address = ? AND s.send_key <> ? AND s.state IN ? AND s.receipt_status = 1
+		AND (s.send_key IN (SELECT fund_key FROM payments WHERE state = ? AND fund_key IS NOT NULL)
+			OR s.send_key IN (SELECT fund_key FROM sweeps WHERE state = ? AND fund_key IS NOT NULL))`,
+		chainID, addr, own, []string{"included", "confirmed"}, StateFunding, SweepFunding)
+	if err != nil {
+		return nil, fmt.Errorf("held fundings of %s: %w", addr, err)
+	}
+	return v, nil
+}

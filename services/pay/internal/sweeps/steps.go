@@ -76,7 +76,7 @@ func (w *Sweeper) proceed(ctx context.Context, tx *gorm.DB, row *store.Sweep) ([
 		reqs[i] = txsender.Request{Key: l.key, Purpose: PurposeSweep, Ref: strconv.FormatUint(row.ID, 10),
 			From: addr, To: token, Data: data, Quote: &q}
 	}
-	free, err := w.Sender.FreeCoin(ctx, tx, addr)
+	free, err := w.freeCoin(ctx, tx, row)
 	if err != nil {
 		return nil, err
 	}
@@ -93,11 +93,24 @@ func (w *Sweeper) proceed(ctx context.Context, tx *gorm.DB, row *store.Sweep) ([
 	return []*txsender.Send{send}, nil
 }
 
+// freeCoin is the coin row's address holds for the sweep: what its unmined
+// sends leave, less what fundings brought it for payments not signed yet.
+func (w *Sweeper) freeCoin(ctx context.Context, tx *gorm.DB, row *store.Sweep) (*big.Int, error) {
+	free, err := w.Sender.FreeCoin(ctx, tx, common.HexToAddress(row.Address))
+	if err != nil {
+		return nil, err
+	}
+	held, err := store.HeldFunding(tx, w.Sender.ChainID().Uint64(), row.Address, deref(row.FundKey))
+	if err != nil {
+		return nil, err
+	}
+	return free.Sub(free, held), nil
+}
+
 // sign stores the transfers of row, which together may cost need in gas.
 func (w *Sweeper) sign(ctx context.Context, tx *gorm.DB, row *store.Sweep, reqs []txsender.Request, need *big.Int) ([]*txsender.Send, error) {
-	addr := common.HexToAddress(row.Address)
 	reqs[0].Check = func(tx *gorm.DB, _ txsender.Quote) error {
-		free, err := w.Sender.FreeCoin(ctx, tx, addr)
+		free, err := w.freeCoin(ctx, tx, row)
 		if err != nil {
 			return err
 		}
