@@ -61,6 +61,7 @@ var singleChainVars = map[string]bool{"CHAIN": true, "ETH_RPC_URL": true, "ETH_W
 // unexposed are variables without a default that the Compose files need not
 // offer to the operator, with the reason.
 var unexposed = map[string]string{
+	"PAYOUT_CRASH_PURPOSE":   "fault-injection hook of the tests",
 	"PAYOUT_CRASH_AT":        "fault-injection hook of the tests, refused outside DEV_MODE",
 	"PAYOUT_CRASH_ONCE_FILE": "fault-injection hook of the tests",
 	"AMQP_CONNECTION_NAME":   "the default, <program>@<hostname>, tells replicas apart; one fixed name would not",

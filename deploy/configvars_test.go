@@ -468,6 +468,9 @@ func (r *configReader) serviceConfig(service string) (serviceConfig, error) {
 	if err := r.read(t, "", vars, visited); err != nil {
 		return serviceConfig{}, err
 	}
+	if err := r.readChainSettings(visited, vars); err != nil {
+		return serviceConfig{}, err
+	}
 	for name := range r.devOptional(visited) {
 		if v, ok := vars[name]; ok {
 			v.DevOptional = true
@@ -515,7 +518,7 @@ func serviceBinaries(t *testing.T) []string {
 // is known, so that a reader that silently finds nothing cannot pass the
 // deployment checks.
 func TestConfigReaderReadsKnownSettings(t *testing.T) {
-	cfgs := serviceConfigs(t, []string{"topup", "devchain", "chain-listener", "notifier"})
+	cfgs := serviceConfigs(t, []string{"topup", "devchain", "chain-listener", "notifier", "pay"})
 	tests := []struct {
 		service, name string
 		hasDefault    bool
@@ -539,6 +542,9 @@ func TestConfigReaderReadsKnownSettings(t *testing.T) {
 		{"chain-listener", "LOG_LEVEL", true, "info", false},
 		// A type declared in package main, loaded with config.Load.
 		{"devchain", "DEVCHAIN_HTTP_ADDR", true, "127.0.0.1:8545", false},
+		// A chain's settings that a service reads itself under the chain's
+		// prefix (pay's sweeping).
+		{"pay", chainVarPrefix + "<NAME>_SWEEP_INTERVAL", true, "5m", false},
 	}
 	for _, tt := range tests {
 		v, ok := cfgs[tt.service].Vars[tt.name]
@@ -552,6 +558,9 @@ func TestConfigReaderReadsKnownSettings(t *testing.T) {
 	}
 	if _, ok := cfgs["devchain"].Vars["DEV_MODE"]; ok {
 		t.Error("devchain: DEV_MODE found, but devchain's configuration does not embed config.Common")
+	}
+	if !cfgs["pay"].Reads("CHAIN_BSC_COLLECTION_WALLET") || cfgs["topup"].Reads("CHAIN_BSC_COLLECTION_WALLET") {
+		t.Error("CHAIN_BSC_COLLECTION_WALLET: want it read by pay only")
 	}
 	if _, ok := cfgs["notifier"].Vars["ETH_RPC_URL"]; ok {
 		t.Error("notifier: ETH_RPC_URL found, but the notifier does not talk to the chain")
@@ -569,6 +578,71 @@ func (r *configReader) readPerChain(t typeRef, out map[string]*configVar) error 
 		v.PerChain = true
 		out[chainVarPrefix+"<NAME>_"+name] = v
 		v.Name = name
+	}
+	return nil
+}
+
+// readChainSettings adds the variables of the settings types that the
+// visited packages read themselves, per chain: a function that calls
+// onchain.Prefix and env.ParseWithOptions(&v, ...) on a variable declared
+// `var v T` reads T's variables under CHAIN_<NAME>_ (pay's sweeping).
+func (r *configReader) readChainSettings(visited map[typeRef]bool, out map[string]*configVar) error {
+	seen := map[*parsedPkg]bool{}
+	for t := range visited {
+		if seen[t.pkg] {
+			continue
+		}
+		seen[t.pkg] = true
+		for _, f := range t.pkg.files {
+			for _, d := range f.Decls {
+				fn, ok := d.(*ast.FuncDecl)
+				if !ok || fn.Body == nil {
+					continue
+				}
+				declared := map[string]ast.Expr{} // variable -> its type
+				prefixed := false
+				var parsed []string
+				ast.Inspect(fn.Body, func(n ast.Node) bool {
+					switch n := n.(type) {
+					case *ast.ValueSpec:
+						for _, id := range n.Names {
+							if n.Type != nil {
+								declared[id.Name] = n.Type
+							}
+						}
+					case *ast.CallExpr:
+						switch calleeName(n) {
+						case "Prefix":
+							prefixed = true
+						case "ParseWithOptions":
+							if len(n.Args) == 0 {
+								break
+							}
+							if u, ok := n.Args[0].(*ast.UnaryExpr); ok && u.Op == token.AND {
+								if id, ok := u.X.(*ast.Ident); ok {
+									parsed = append(parsed, id.Name)
+								}
+							}
+						}
+					}
+					return true
+				})
+				for _, v := range parsed {
+					if !prefixed || declared[v] == nil {
+						continue
+					}
+					ref, ok, err := r.resolve(t.pkg, f, declared[v])
+					if err != nil {
+						return err
+					}
+					if ok {
+						if err := r.readPerChain(ref, out); err != nil {
+							return err
+						}
+					}
+				}
+			}
+		}
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ const (
 	grafanaDashboards    = "grafana/provisioning/dashboards/paysuite.yml"
 	rabbitmqPluginsFile  = "rabbitmq/enabled_plugins"
 	prometheusConfigPath = "/etc/prometheus/prometheus.yml"
+	alertRulesFile       = "prometheus/alerts.yml"
 )
 
 // promConfig is the part of Prometheus's configuration the stack uses. It is
@@ -32,6 +33,7 @@ type promConfig struct {
 		ScrapeInterval     string `yaml:"scrape_interval"`
 		EvaluationInterval string `yaml:"evaluation_interval"`
 	} `yaml:"global"`
+	RuleFiles     []string       `yaml:"rule_files"`
 	ScrapeConfigs []scrapeConfig `yaml:"scrape_configs"`
 }
 
@@ -133,6 +135,65 @@ func TestPrometheusScrapesEveryService(t *testing.T) {
 	}
 	if !slices.Contains(prom.Command, "--config.file="+prometheusConfigPath) {
 		t.Errorf("prometheus command %q does not read %s", prom.Command, prometheusConfigPath)
+	}
+}
+
+// alertRules is Prometheus's rule file format, the part the stack uses.
+type alertRules struct {
+	Groups []struct {
+		Name  string `yaml:"name"`
+		Rules []struct {
+			Alert       string            `yaml:"alert"`
+			Expr        string            `yaml:"expr"`
+			For         string            `yaml:"for"`
+			Labels      map[string]string `yaml:"labels"`
+			Annotations map[string]string `yaml:"annotations"`
+		} `yaml:"rules"`
+	} `yaml:"groups"`
+}
+
+// promDuration is a Prometheus duration: a number and a unit, repeated.
+var promDuration = regexp.MustCompile(`^([0-9]+(ms|s|m|h|d|w|y))+$`)
+
+// TestPrometheusAlertRules checks that prometheus.yml loads the alert rules,
+// and that each rule is well formed and watches series the suite exports.
+func TestPrometheusAlertRules(t *testing.T) {
+	cfg := readPrometheusConfig(t)
+	if !slices.Contains(cfg.RuleFiles, filepath.Base(alertRulesFile)) {
+		t.Errorf("%s: rule_files %v does not load %s", prometheusFile, cfg.RuleFiles, alertRulesFile)
+	}
+	var doc alertRules
+	decodeYAMLFile(t, alertRulesFile, &doc)
+	registered := registeredMetrics(t)
+	alerts := map[string]bool{}
+	for _, g := range doc.Groups {
+		if g.Name == "" || len(g.Rules) == 0 {
+			t.Errorf("%s: group %q: want a name and rules", alertRulesFile, g.Name)
+		}
+		for _, r := range g.Rules {
+			if r.Alert == "" || alerts[r.Alert] {
+				t.Errorf("%s: alert %q: want a name, once", alertRulesFile, r.Alert)
+			}
+			alerts[r.Alert] = true
+			if r.For != "" && !promDuration.MatchString(r.For) {
+				t.Errorf("alert %s: for %q is not a duration", r.Alert, r.For)
+			}
+			if r.Labels["severity"] == "" || r.Annotations["summary"] == "" || r.Annotations["description"] == "" {
+				t.Errorf("alert %s: want a severity label, a summary and a description", r.Alert)
+			}
+			names := metricNames(r.Expr)
+			if len(names) == 0 {
+				t.Errorf("alert %s: %q names no series", r.Alert, r.Expr)
+			}
+			for _, name := range names {
+				if !registered[name] {
+					t.Errorf("alert %s watches %s, which no Go code registers", r.Alert, name)
+				}
+			}
+		}
+	}
+	if len(alerts) == 0 {
+		t.Errorf("%s: no alert rules", alertRulesFile)
 	}
 }
 

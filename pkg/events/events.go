@@ -79,6 +79,11 @@ func TransferKey(owner string) string { return "internal.transfer." + owner }
 // TransferQueue is the queue on which the service named owner receives its transfer events.
 func TransferQueue(owner string) string { return fmt.Sprintf("internal.%s.transfer.queue", owner) }
 
+// LedgerQueue is pay's copy of the transfer events of the deposit addresses
+// (those reported to topup and to the matcher): the deposits its
+// reconciliation counts in.
+const LedgerQueue = "internal.pay.ledger.queue"
+
 // Owners of watched addresses.
 const (
 	OwnerTopup   = "topup"

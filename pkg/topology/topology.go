@@ -50,6 +50,10 @@ func Suite(names contract.Names) broker.Topology {
 			Bindings: []broker.Binding{{Exchange: events.Exchange, Key: events.TransferKey(owner)}},
 		})
 	}
+	topo.Queues = append(topo.Queues, broker.Queue{Name: events.LedgerQueue, Bindings: []broker.Binding{
+		{Exchange: events.Exchange, Key: events.TransferKey(events.OwnerTopup)},
+		{Exchange: events.Exchange, Key: events.TransferKey(events.OwnerMatcher)},
+	}})
 	return topo
 }
 

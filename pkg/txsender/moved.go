@@ -70,6 +70,20 @@ func transfersAsked(send *Send) ([]tokenTransfer, error) {
 	return nil, nil
 }
 
+// TokensAsked sums the base units of its token (To) that s's call data asks
+// to move out of From: zero for a send that moves no tokens.
+func (s *Send) TokensAsked() (*big.Int, error) {
+	asked, err := transfersAsked(s)
+	if err != nil {
+		return nil, err
+	}
+	sum := new(big.Int)
+	for _, t := range asked {
+		sum.Add(sum, t.amount)
+	}
+	return sum, nil
+}
+
 func unpack(m abi.Method, args []byte) ([]any, error) {
 	v, err := m.Inputs.Unpack(args)
 	if err != nil || len(v) != 2 {

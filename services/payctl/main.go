@@ -19,7 +19,8 @@ Usage: payctl <command> [--chain NAME] ...
   --chain NAME                          the configured chain to work on (CHAINS; default the first):
                                         its node and tokens for send-usdt, balance, mine, reorg;
                                         publish adds chain=NAME when the request names none,
-                                        rescan asks for that chain's blocks
+                                        rescan asks for that chain's blocks; sweeps and reconcile
+                                        hand it to pay
 
   payctl publish <flow> key=value ...   publish a signed request (flow: topup, withdraw, pay, order);
                                         request_id and timestamp are filled in when missing
@@ -47,6 +48,13 @@ Usage: payctl <command> [--chain NAME] ...
                                         for addresses whose signing is stopped (nonces and chain
                                         disagree): what was found and what the repair does;
                                         --apply does it (runs the withdraw or pay binary)
+  payctl sweeps [--state open|done|failed|all]
+                                        list the sweeps of deposit addresses into the collection
+                                        wallet (default the open ones), with a total per chain
+                                        (runs pay sweeps; --chain: that chain's only)
+  payctl reconcile [--block N]          print each address and token whose balance on chain differs
+                                        from the suite's records, and the block read (runs pay
+                                        reconcile; --chain: that chain only)
 
 Environment: AMQP_URL, AMQP_EXCHANGE, SIGN_SECRET (default dev-secret), the chains
 (CHAINS and CHAIN_<NAME>_RPC_URL, _TOKENS, ..., or ETH_RPC_URL and TOKENS for one);
@@ -89,6 +97,8 @@ func main() {
 		"rescan":           rescan,
 		"pending":          pending,
 		"repair-nonces":    repairNonces,
+		"sweeps":           payCommand("sweeps"),
+		"reconcile":        payCommand("reconcile"),
 	}
 	cmd, ok := commands[os.Args[1]]
 	if !ok {

@@ -129,8 +129,9 @@ func (c *Chain) Fund(to common.Address, wei, usdt *big.Int) {
 }
 
 // Deposit sends units[i] base units of the test USDT to to[i] from
-// development account Funder, for each i, and mines until all are in.
-func (c *Chain) Deposit(to []common.Address, units []*big.Int) {
+// development account Funder, for each i, mines until all are in, and
+// returns the transactions' hashes.
+func (c *Chain) Deposit(to []common.Address, units []*big.Int) []common.Hash {
 	c.tb.Helper()
 	key, _, err := hdwallet.DevAccount(Funder)
 	if err != nil {
@@ -146,6 +147,7 @@ func (c *Chain) Deposit(to []common.Address, units []*big.Int) {
 		hashes[i] = sent.Hash()
 	}
 	c.mineUntilIn(hashes...)
+	return hashes
 }
 
 // mineUntilIn mines blocks until every transaction of hashes is in one and

@@ -10,12 +10,13 @@ import (
 	"paysuite/services/pay/internal/wallets"
 )
 
-// Operator is pay's operator commands: its pending payments, and the nonce
+// Operator is pay's operator commands: its pending payments, the nonce
 // repair of pay's addresses, the hot wallet and the deposit addresses it pays
-// from.
+// from, and the sweeps of the deposit addresses.
 func Operator(cfg config.Config) payoutapp.Operator {
 	return payoutapp.Operator{Name: "pay", Noun: "payments", PendingQuery: pendingQuery, Done: store.StateDone,
-		RepairFor: "for every address whose signing is stopped", Service: &cfg.Service, Migrations: store.Migrations(), Signer: signer(cfg)}
+		RepairFor: "for every address whose signing is stopped", Service: &cfg.Service, Migrations: store.Migrations(), Signer: signer(cfg),
+		Commands: []payoutapp.Command{sweepsCommand(cfg.List), reconcileCommand(cfg)}}
 }
 
 // signer reads pay's hot wallet key and deposit seed, and derives the keys

@@ -15,10 +15,12 @@ import (
 	"paysuite/pkg/payoutapp"
 	"paysuite/pkg/payoutengine"
 	"paysuite/pkg/payoutmetrics"
+	"paysuite/pkg/payoutreturns"
 	"paysuite/pkg/sign"
 	"paysuite/services/pay/internal/addresses"
 	"paysuite/services/pay/internal/config"
 	"paysuite/services/pay/internal/payouts"
+	"paysuite/services/pay/internal/reconcile"
 	"paysuite/services/pay/internal/regas"
 	"paysuite/services/pay/internal/requests"
 	"paysuite/services/pay/internal/store"
@@ -52,6 +54,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		Help: "Final payment answers written, by status (1 success, 0 failed).",
 	})
 	swept := sweeps.NewMetrics(base.Ops.Registry())
+	reconciled := reconcile.NewMetrics(base.Ops.Registry())
 	// One hot wallet, the same address on every chain; each chain has its
 	// own sender (nonces, fees, tracker), engine (balance and gas checks,
 	// the gas funding of users' addresses), sweeper and gas keeper, whose
@@ -86,6 +89,13 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		parts = append(parts, sender.Run, keeper.Run, func(ctx context.Context) error {
 			return m.WatchBalances(ctx, ch.Node, w.Hot(), ch.Chain, ch.Log)
 		})
+		if cfg.ReconcileInterval > 0 {
+			job := &reconcile.Job{Reconciler: &reconcile.Reconciler{Chain: ch.Name, Native: ch.NativeSymbol, Tokens: ch.Tokens,
+				Node: ch.Node, ChainID: sender.ChainID().Uint64(), DB: gdb, Confirmations: chCfg.Confirmations},
+				Interval: cfg.ReconcileInterval, Metrics: reconciled, Log: ch.Log,
+				Alerts: payoutreturns.Queue{Service: "pay", Sealer: sealer, Keys: base.Keys}}
+			parts = append(parts, job.Run)
+		}
 		if sweeper.Settings.On() {
 			parts = append(parts, sweeper.Run)
 			ch.Log.Info().Str("collection_wallet", store.Lower(sweeper.Settings.Collection)).Dur("interval", sweeper.Settings.Interval).
@@ -108,8 +118,12 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		},
 	)
 	// Only what another service of the suite sealed teaches pay an address it
-	// would sign for.
+	// would sign for, or a deposit its reconciliation counts.
 	guard := base.Guard()
+	credits := reconcile.Credits{DB: gdb}
+	parts = append(parts, func(ctx context.Context) error {
+		return base.Guard().Consume(ctx, events.LedgerQueue, 4, credits.Handle, broker.Batching{})
+	})
 	for _, queue := range []string{events.AddressQueue(events.OwnerPay), events.AddressListQueue(events.OwnerPay)} {
 		parts = append(parts, func(ctx context.Context) error {
 			return guard.Consume(ctx, queue, 4, known.Handle, broker.Batching{})

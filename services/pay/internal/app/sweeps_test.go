@@ -11,12 +11,17 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/rs/zerolog"
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/devchain/devchaintest"
+	"paysuite/pkg/erc20"
+	"paysuite/pkg/ethtx"
 	"paysuite/pkg/events"
 	"paysuite/pkg/hdwallet"
+	"paysuite/pkg/money"
+	"paysuite/pkg/payoutapp"
 	"paysuite/pkg/payoutapp/payoutapptest"
 	"paysuite/pkg/service/servicetest"
 	"paysuite/pkg/txsender"
@@ -138,6 +143,7 @@ func TestSweepsOnTwoChains(t *testing.T) {
 		hotBefore[name] = bal
 	}
 	want := map[string]*big.Int{}
+	deposits := map[string][]common.Hash{}
 	for name, f := range fixtures {
 		amounts := make([]*big.Int, len(addrs))
 		want[name] = new(big.Int)
@@ -149,7 +155,7 @@ func TestSweepsOnTwoChains(t *testing.T) {
 			amounts[i] = units(int64(10+i), f.decimals)
 			want[name].Add(want[name], amounts[i])
 		}
-		f.chain.Deposit(addrs, amounts)
+		deposits[name] = f.chain.Deposit(addrs, amounts)
 	}
 
 	for name := range fixtures {
@@ -224,6 +230,118 @@ func TestSweepsOnTwoChains(t *testing.T) {
 			t.Fatalf("%s: the deposit addresses hold %s wei, the fundings less the sweeps' fees are %s", name, left, want)
 		}
 	}
+
+	// The records match the chain once the listener's reports of the
+	// deposits are in; then tokens leave an address behind the suite's back
+	// (its key is known here), and reconcile shows exactly that.
+	for name, f := range fixtures {
+		s.reportDeposits(name, f.chain, deposits[name])
+	}
+	if out, err := s.reconcile(); err != nil || strings.Count(out, "no difference") != 2 {
+		t.Fatalf("reconcile: %v\n%s", err, out)
+	}
+	thief := newAddress(t)
+	moved := s.moveBehindTheBack(s.BSC, 0, thief, units(2, 18), units(1, 16))
+	servicetest.Eventually(t, "the theft settled", func() bool { return s.BSC.Head() >= moved.BlockNumber.Uint64()+1 })
+	out, err := s.reconcile()
+	if err == nil {
+		t.Fatalf("reconcile found no difference after the theft:\n%s", out)
+	}
+	gas := new(big.Int).Mul(new(big.Int).SetUint64(moved.GasUsed), moved.EffectiveGasPrice)
+	coin := new(big.Int).Sub(units(1, 16), gas)
+	coinLine := strings.Join([]string{strings.ToLower(addrs[0].Hex()), "BNB", "0", money.Format(money.FromBaseUnits(coin, 18)),
+		"+" + money.Format(money.FromBaseUnits(coin, 18))}, " ")
+	tokenLine := strings.ToLower(addrs[0].Hex()) + " USDT 5 3 -2"
+	lines := map[string]bool{}
+	for _, l := range strings.Split(out, "\n") {
+		lines[strings.Join(strings.Fields(l), " ")] = true
+	}
+	if !strings.Contains(out, "ETH at block") || !strings.Contains(out, "no difference") || !strings.Contains(out, "2 differences") ||
+		!lines[coinLine] || !lines[tokenLine] {
+		t.Fatalf("reconcile output, want ETH without difference and on BSC exactly %q and %q:\n%s", tokenLine, coinLine, out)
+	}
+}
+
+// reportDeposits publishes, sealed as the chain-listener does, the confirmed
+// transfer events of the deposits of hashes on chain name.
+func (s *suite) reportDeposits(name string, chain *devchaintest.Chain, hashes []common.Hash) {
+	s.T.Helper()
+	ctx := s.T.Context()
+	for _, h := range hashes {
+		rcpt, err := chain.Eth.TransactionReceipt(ctx, h)
+		if err != nil {
+			s.T.Fatal(err)
+		}
+		l := rcpt.Logs[0]
+		ev := events.Transfer{Kind: events.KindConfirmed, Chain: name, Symbol: "USDT", Token: strings.ToLower(l.Address.Hex()),
+			TxHash: h.Hex(), LogIndex: l.Index, BlockNumber: l.BlockNumber, BlockHash: l.BlockHash.Hex(),
+			From:   strings.ToLower(common.BytesToAddress(l.Topics[1].Bytes()).Hex()),
+			To:     strings.ToLower(common.BytesToAddress(l.Topics[2].Bytes()).Hex()),
+			Amount: new(big.Int).SetBytes(l.Data).String(), Sequence: 2}
+		body, err := s.Keys.Seal(events.TransferKey(events.OwnerTopup), ev)
+		if err != nil {
+			s.T.Fatal(err)
+		}
+		if err := s.Internal.Publish(ctx, events.Exchange, events.TransferKey(events.OwnerTopup), broker.Message{Body: body}); err != nil {
+			s.T.Fatal(err)
+		}
+	}
+	servicetest.Eventually(s.T, fmt.Sprintf("pay records %d deposits on %s", len(hashes), name), func() bool {
+		var n int64
+		return s.DB.Model(&store.Credit{}).Where("chain = ?", name).Count(&n).Error == nil && n == int64(len(hashes))
+	})
+}
+
+// reconcile runs pay reconcile, as payctl reconcile does, and returns its
+// output.
+func (s *suite) reconcile() (string, error) {
+	s.T.Helper()
+	chains, err := payoutapp.DialChains(s.T.Context(), &s.Cfg.Service, zerolog.Nop())
+	if err != nil {
+		s.T.Fatal(err)
+	}
+	defer payoutapp.CloseNodes(chains)
+	var out strings.Builder
+	err = reconcileCommand(s.Cfg).Run(s.T.Context(), payoutapp.CommandEnv{DB: s.DB, Chains: chains, Log: zerolog.Nop()}, nil, &out)
+	return out.String(), err
+}
+
+// moveBehindTheBack gives deposit index i gas wei of the chain's coin and
+// sends units of the test USDT from it to `to`, signed here with the
+// address's key, and returns the transfer's receipt.
+func (s *suite) moveBehindTheBack(chain *devchaintest.Chain, i uint32, to common.Address, units, gas *big.Int) *types.Receipt {
+	s.T.Helper()
+	ctx := s.T.Context()
+	funder, _, err := hdwallet.DevAccount(7)
+	if err != nil {
+		s.T.Fatal(err)
+	}
+	key, err := hdwallet.PrivateKeyFromMnemonic(hdwallet.DevMnemonic, fmt.Sprintf("%s/%d", s.Cfg.DepositPath, i))
+	if err != nil {
+		s.T.Fatal(err)
+	}
+	gift, err := ethtx.Send(ctx, chain.Eth, funder, crypto.PubkeyToAddress(key.PublicKey), nil, gas)
+	if err != nil {
+		s.T.Fatal(err)
+	}
+	mined(s.T, chain, gift.Hash())
+	tx, err := ethtx.TransferTokenWith(ctx, chain.Eth, &ethtx.Nonces{}, key, common.HexToAddress(erc20.DevTokenAddress), to, units)
+	if err != nil {
+		s.T.Fatal(err)
+	}
+	return mined(s.T, chain, tx.Hash())
+}
+
+// mined waits for the receipt of hash.
+func mined(t *testing.T, chain *devchaintest.Chain, hash common.Hash) *types.Receipt {
+	t.Helper()
+	var rcpt *types.Receipt
+	servicetest.Eventually(t, "the transaction mined", func() bool {
+		var err error
+		rcpt, err = chain.Eth.TransactionReceipt(t.Context(), hash)
+		return err == nil
+	})
+	return rcpt
 }
 
 // sendOf reads the one send of purpose on the chain (fails if there are

@@ -3,6 +3,7 @@ package config
 
 import (
 	"crypto/ecdsa"
+	"time"
 
 	"paysuite/pkg/config"
 	"paysuite/pkg/config/payout"
@@ -42,6 +43,10 @@ type Config struct {
 	SeedFiles   keystore.Files `envPrefix:"PAY_SEED_"`
 	DepositPath string         `env:"PAY_DEPOSIT_PATH" envDefault:"m/44'/60'/1'/0"`
 
+	// ReconcileInterval is how often each chain's deposit addresses are
+	// reconciled with the records (0: never; payctl reconcile still does).
+	ReconcileInterval time.Duration `env:"RECONCILE_INTERVAL" envDefault:"1h"`
+
 	// Sweeps are the collection settings of each chain, by name (see
 	// Sweeping); a chain without them is not swept.
 	Sweeps map[string]Sweeping `env:"-"`
@@ -67,6 +72,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.HotWallet.Validate(c.TokenLists()...); err != nil {
 		return err
+	}
+	if c.ReconcileInterval < 0 || (c.ReconcileInterval > 0 && c.ReconcileInterval < time.Second) {
+		return config.VarError("RECONCILE_INTERVAL", "must be 0 (off) or at least 1s")
 	}
 	c.Sweeps = map[string]Sweeping{}
 	for _, ch := range c.List {

@@ -7,6 +7,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"paysuite/pkg/db/dbtest"
+	"paysuite/pkg/events"
 	"paysuite/pkg/txsender/txsendertest"
 )
 
@@ -46,5 +47,27 @@ func TestUpgradeKeepsTheDepositAddressesOf0001(t *testing.T) {
 	row, err := FindAddress(upgraded, "ETH", common.HexToAddress("0xaa"))
 	if err != nil || row == nil || row.Index != 7 {
 		t.Fatalf("kept row %+v, %v", row, err)
+	}
+}
+
+// A transfer's events are kept at their latest stage: a redelivered older
+// event changes nothing.
+func TestCreditsKeepTheLatestStage(t *testing.T) {
+	gdb := dbtest.Open(t, Migrations())
+	ev := events.Transfer{Kind: events.KindConfirmed, Chain: "ETH", Token: "0x00000000000000000000000000000000000000aa",
+		TxHash: "0x01", LogIndex: 3, BlockNumber: 10, To: "0x00000000000000000000000000000000000000bb", Amount: "5", Sequence: 2}
+	removed := ev
+	removed.Kind, removed.Sequence = events.KindRemoved, 3
+	for _, e := range []events.Transfer{ev, removed, ev} {
+		if err := RecordCredit(gdb, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rows []Credit
+	if err := gdb.Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Kind != events.KindRemoved || rows[0].Sequence != 3 || rows[0].AmountUnits != "5" {
+		t.Fatalf("credits %+v: want the one transfer, removed at sequence 3", rows)
 	}
 }

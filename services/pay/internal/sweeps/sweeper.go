@@ -88,7 +88,9 @@ type candidate struct {
 func (w *Sweeper) Round(ctx context.Context) error {
 	release, ok, err := db.TryLock(ctx, w.DB, "paysuite:sweep:"+w.Chain, w.Log)
 	if err != nil || !ok {
-		return err // another replica is sweeping the chain
+		// Another replica is sweeping the chain and tells what waits.
+		w.Metrics.setWaiting(w.Chain, nil)
+		return err
 	}
 	defer release()
 	if err := w.checkFloors(ctx); err != nil {
