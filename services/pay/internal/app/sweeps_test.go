@@ -27,6 +27,7 @@ import (
 	"paysuite/pkg/txsender"
 	"paysuite/services/pay/internal/config"
 	"paysuite/services/pay/internal/payouts"
+	"paysuite/services/pay/internal/regas"
 	"paysuite/services/pay/internal/store"
 	"paysuite/services/pay/internal/sweeps"
 )
@@ -551,6 +552,57 @@ func TestSweepsWaitWhileGasCostsMore(t *testing.T) {
 		rows := s.sweepsOn("ETH")
 		return len(rows) == 1 && rows[0].State == store.SweepDone
 	})
+	if got := s.TokensOf(collection); got.Cmp(units(50, 6)) != 0 {
+		t.Fatalf("the collection wallet holds %s, want 50 USDT", got)
+	}
+}
+
+// A reorganisation removes the coin a deposit address had for its sweep's
+// gas (given from outside, so the sweep was signed without a funding) along
+// with the sweep: the node then refuses the sweep for lack of funds, and the
+// gas keeper funds the address with what it lacks, once; the same sweep
+// goes through.
+func TestRefusedForFundsIsFundedAgain(t *testing.T) {
+	collection := newAddress(t)
+	env := sweepSettings("ETH", collection, common.Address{}, "10", "")
+	env["CONFIRMATIONS"], env["REBROADCAST_AFTER"] = "8", "300ms"
+	s := &suite{payoutapptest.Start[config.Config](t, service, env)}
+	user := s.learn(0)
+	s.ETH.Deposit([]common.Address{user}, []*big.Int{units(50, 6)})
+	funder, _, err := hdwallet.DevAccount(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gift, err := ethtx.Send(t.Context(), s.Eth, funder, user, nil, units(1, 16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	given := mined(t, s.ETH, gift.Hash()).BlockNumber.Uint64()
+
+	var sweep txsender.Send
+	servicetest.Eventually(t, "the sweep mined", func() bool {
+		var ok bool
+		sweep, ok = s.sendOf(sweeps.PurposeSweep)
+		return ok && sweep.State == txsender.StateIncluded && sweep.BlockNumber != nil
+	})
+	if _, funded := s.sendOf(sweeps.PurposeFund); funded {
+		t.Fatal("the sweep was funded: the test needs one signed on the address's own coin")
+	}
+	if err := s.Chain.Reorg(int(s.ETH.Head() - given + 1)); err != nil {
+		t.Fatal(err)
+	}
+	servicetest.Eventually(t, "the sweep done", func() bool {
+		rows := s.sweepsOn("ETH")
+		return len(rows) == 1 && rows[0].State == store.SweepDone
+	})
+	refund, ok := s.sendOf(regas.Purpose)
+	if !ok || refund.Ref != sweep.Key || refund.State != txsender.StateConfirmed {
+		t.Fatalf("gas funding %+v (found %v): want one, for %s, confirmed", refund, ok, sweep.Key)
+	}
+	done, _ := s.sendOf(sweeps.PurposeSweep)
+	if done.TxHash != sweep.TxHash || done.Attempts != 1 {
+		t.Fatalf("the sweep ended as %s after %d attempts, want %s sent again as it was", done.TxHash, done.Attempts, sweep.TxHash)
+	}
 	if got := s.TokensOf(collection); got.Cmp(units(50, 6)) != 0 {
 		t.Fatalf("the collection wallet holds %s, want 50 USDT", got)
 	}
