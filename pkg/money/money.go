@@ -169,3 +169,21 @@ func digitsOnly(s string) bool {
 	}
 	return true
 }
+
+// Units reads a whole number of base units as stored (a DECIMAL(65,0)
+// column, a wei value); zero when s is not one.
+func Units(s string) *big.Int {
+	v, ok := new(big.Int).SetString(s, 10)
+	if !ok {
+		return new(big.Int)
+	}
+	return v
+}
+
+// NonNegative is v, or zero when v is negative.
+func NonNegative(v *big.Int) *big.Int {
+	if v.Sign() < 0 {
+		return new(big.Int)
+	}
+	return v
+}

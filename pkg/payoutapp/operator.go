@@ -157,30 +157,23 @@ func (o Operator) repairNonces(ctx context.Context, apply bool, out io.Writer, l
 	if err != nil {
 		return err
 	}
-	chains, err := DialChains(ctx, o.Service, log)
-	if err != nil {
-		return err
-	}
-	defer CloseNodes(chains)
-	gdb, closeDB, err := o.open(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer closeDB()
-	var failed []error
-	for _, ch := range chains {
-		if len(chains) > 1 {
-			fmt.Fprintf(out, "chain %s:\n", ch.Name)
+	repair := Command{Dial: true, Run: func(ctx context.Context, env CommandEnv, _ []string, out io.Writer) error {
+		var failed []error
+		for _, ch := range env.Chains {
+			if len(env.Chains) > 1 {
+				fmt.Fprintf(out, "chain %s:\n", ch.Name)
+			}
+			repairer, err := txsender.NewRepairer(ctx, env.DB, ch.Node, keys(env.DB), o.Service.SenderOn(ch.Chain), ch.Log)
+			if err == nil {
+				err = repairer.WriteRepairs(ctx, out, apply)
+			}
+			if err != nil {
+				failed = append(failed, fmt.Errorf("chain %s: %w", ch.Name, err))
+			}
 		}
-		repairer, err := txsender.NewRepairer(ctx, gdb, ch.Node, keys(gdb), o.Service.SenderOn(ch.Chain), ch.Log)
-		if err == nil {
-			err = repairer.WriteRepairs(ctx, out, apply)
-		}
-		if err != nil {
-			failed = append(failed, fmt.Errorf("chain %s: %w", ch.Name, err))
-		}
-	}
-	return errors.Join(failed...)
+		return errors.Join(failed...)
+	}}
+	return o.runCommand(ctx, repair, nil, out, log)
 }
 
 // open opens the service's schema for one command, and says how to close it.

@@ -126,11 +126,3 @@ type nonceRow struct {
 }
 
 func (nonceRow) TableName() string { return "tx_nonces" }
-
-func bigString(s string) *big.Int {
-	v, ok := new(big.Int).SetString(s, 10)
-	if !ok {
-		return new(big.Int)
-	}
-	return v
-}

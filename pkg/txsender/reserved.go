@@ -7,6 +7,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"gorm.io/gorm"
+
+	"paysuite/pkg/money"
 )
 
 // ReservedCost is the most the node may still debit from `from` on the
@@ -19,7 +21,7 @@ func (s *Sender) ReservedCost(tx *gorm.DB, from common.Address) (*big.Int, error
 	if err != nil {
 		return nil, fmt.Errorf("reserved cost of %s: %w", from.Hex(), err)
 	}
-	return bigString(sum), nil
+	return money.Units(sum), nil
 }
 
 // FreeCoin is addr's balance of the chain's coin minus what its unmined
@@ -60,7 +62,7 @@ func (s *Sender) ReservedCostBelow(tx *gorm.DB, from common.Address, nonce uint6
 	if err != nil {
 		return nil, fmt.Errorf("reserved cost of %s: %w", from.Hex(), err)
 	}
-	return bigString(sum), nil
+	return money.Units(sum), nil
 }
 
 // RefusedForFunds lists the unmined sends on the sender's chain whose last

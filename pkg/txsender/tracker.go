@@ -10,6 +10,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"gorm.io/gorm"
+
+	"paysuite/pkg/money"
 )
 
 // trackBatch bounds the sends followed in one step.
@@ -269,14 +271,14 @@ func (s *Sender) replace(ctx context.Context, send *Send, latest *Attempt) (bool
 	if err != nil {
 		return false, fmt.Errorf("balance of %s: %w", send.From, err)
 	}
-	value := bigString(send.Value)
+	value := money.Units(send.Value)
 	if afford := new(big.Int).Sub(bal, value); afford.Sign() > 0 {
 		afford.Div(afford, new(big.Int).SetUint64(send.GasLimit))
 		if afford.Cmp(maxFee) < 0 {
 			maxFee = afford
 		}
 	}
-	newTip, newCap, ok := replacementFees(bigString(latest.TipCap), bigString(latest.FeeCap), tip, feeCap, s.cfg.MaxTip, maxFee)
+	newTip, newCap, ok := replacementFees(money.Units(latest.TipCap), money.Units(latest.FeeCap), tip, feeCap, s.cfg.MaxTip, maxFee)
 	if !ok {
 		s.log.Warn().Str("send", send.Key).Str("tx_hash", latest.TxHash).Str("fee_cap", latest.FeeCap).
 			Msg("transaction unmined but its fees cannot be raised further (MAX_FEE_GWEI/MAX_TIP_GWEI or balance)")

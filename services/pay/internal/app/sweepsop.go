@@ -109,8 +109,8 @@ func printSweeps(out io.Writer, chains []onchain.Chain, state string, rows []lis
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCHAIN\tADDRESS\tSYMBOL\tAMOUNT\tTO_COLLECTION\tTO_COLD\tSTATE\tFUNDINGS\tGAS\tAGE\tERROR")
 	for _, r := range rows {
-		u := sweptUnits{baseUnits(r.AmountUnits), baseUnits(r.CollectUnits), baseUnits(r.ColdUnits)}
-		gas := baseUnits(r.GasWei)
+		u := sweptUnits{money.Units(r.AmountUnits), money.Units(r.CollectUnits), money.Units(r.ColdUnits)}
+		gas := money.Units(r.GasWei)
 		totals = addSweep(totals, r.Sweep, u, gas)
 		tokens := f.token(r.Chain, r.Token)
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.Chain, r.Address, r.Symbol,
@@ -210,15 +210,6 @@ func (f formats) coin(chain string, wei *big.Int) string {
 		}
 	}
 	return money.Format(money.FromBaseUnits(wei, coinDecimals)) + " " + symbol
-}
-
-// baseUnits reads a DECIMAL(65,0) column of the sweeps.
-func baseUnits(s string) *big.Int {
-	v, ok := new(big.Int).SetString(s, 10)
-	if !ok {
-		return new(big.Int)
-	}
-	return v
 }
 
 func orDash(s *string) string {

@@ -66,7 +66,7 @@ type Engine struct {
 func (e *Engine) Start(ctx context.Context, tx *gorm.DB, p *store.Payment) (*txsender.Send, error) {
 	user := common.HexToAddress(*p.UserAddress)
 	token := common.HexToAddress(*p.Token)
-	units := bigOf(p.AmountUnits)
+	units := money.Units(p.AmountUnits)
 	if _, err := store.LockAddress(tx, p.Chain, user); err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func (e *Engine) userTokens(ctx context.Context, tx *gorm.DB, user, token common
 func (e *Engine) payFromUser(ctx context.Context, tx *gorm.DB, p *store.Payment) (*txsender.Send, error) {
 	user := common.HexToAddress(*p.UserAddress)
 	token := common.HexToAddress(*p.Token)
-	data, err := txsender.TransferData(common.HexToAddress(*p.ToAddress), bigOf(p.AmountUnits))
+	data, err := txsender.TransferData(common.HexToAddress(*p.ToAddress), money.Units(p.AmountUnits))
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func (e *Engine) payFromUser(ctx context.Context, tx *gorm.DB, p *store.Payment)
 	// Twice the current price leaves room for the base fee to rise, and for a
 	// few replacements, before the transfer is signed.
 	want := new(big.Int).Mul(q.MaxCost, big.NewInt(2))
-	value := want.Sub(want, maxZero(freeETH))
+	value := want.Sub(want, money.NonNegative(freeETH))
 	p.FundRounds++
 	fundKey := fmt.Sprintf("fund:%s:%d", p.RequestID, p.FundRounds)
 	send, err := e.Sender.Submit(ctx, tx, txsender.Request{
@@ -145,7 +145,7 @@ func (e *Engine) payFromUser(ctx context.Context, tx *gorm.DB, p *store.Payment)
 			}
 			if free.Cmp(fq.MaxCost) < 0 {
 				return Refusal{contract.ErrInsufficientGas, fmt.Sprintf("the user's address has no %s for gas and the hot wallet cannot fund it (%s %s available)",
-					e.Native, money.Format(money.FromBaseUnits(maxZero(free), 18)), e.Native)}
+					e.Native, money.Format(money.FromBaseUnits(money.NonNegative(free), 18)), e.Native)}
 			}
 			return nil
 		},
@@ -166,7 +166,7 @@ func (e *Engine) payFromUser(ctx context.Context, tx *gorm.DB, p *store.Payment)
 // payFromHot sends the transfer from the hot wallet.
 func (e *Engine) payFromHot(ctx context.Context, tx *gorm.DB, p *store.Payment) (*txsender.Send, error) {
 	token := common.HexToAddress(*p.Token)
-	units := bigOf(p.AmountUnits)
+	units := money.Units(p.AmountUnits)
 	h, hw := store.Lower(e.HotWallet), store.PaidFromHot
 	p.Payer, p.PaidFrom = &h, &hw
 	short := Refusal{contract.ErrInsufficientBalance, "neither the user's address nor the hot wallet holds the amount"}
@@ -190,7 +190,7 @@ func (e *Engine) payFromHot(ctx context.Context, tx *gorm.DB, p *store.Payment) 
 		}
 		if freeETH.Cmp(q.MaxCost) < 0 {
 			return Refusal{contract.ErrInsufficientGas, fmt.Sprintf("the hot wallet has %s %s available for gas",
-				money.Format(money.FromBaseUnits(maxZero(freeETH), 18)), e.Native)}
+				money.Format(money.FromBaseUnits(money.NonNegative(freeETH), 18)), e.Native)}
 		}
 		if e.MinUSDT != nil && strings.EqualFold(p.Symbol, "USDT") {
 			if left := new(big.Int).Sub(free, units); left.Cmp(e.MinUSDT) < 0 {
@@ -242,7 +242,7 @@ func (e *Engine) submitTransfer(ctx context.Context, tx *gorm.DB, p *store.Payme
 			return nil
 		}
 	}
-	data, err := txsender.TransferData(common.HexToAddress(*p.ToAddress), bigOf(p.AmountUnits))
+	data, err := txsender.TransferData(common.HexToAddress(*p.ToAddress), money.Units(p.AmountUnits))
 	if err != nil {
 		return nil, err
 	}
@@ -340,21 +340,6 @@ func (e *Engine) alert(tx *gorm.DB, kind, key, requestID, message string) error 
 // queue queues pay's returns and alerts.
 func (e *Engine) queue() payoutreturns.Queue {
 	return payoutreturns.Queue{Service: "pay", Sealer: e.Sealer, Keys: e.Keys, Exchange: e.Names.Exchange, Flow: e.Names.Pay()}
-}
-
-func bigOf(s string) *big.Int {
-	v, ok := new(big.Int).SetString(s, 10)
-	if !ok {
-		return new(big.Int)
-	}
-	return v
-}
-
-func maxZero(v *big.Int) *big.Int {
-	if v.Sign() < 0 {
-		return new(big.Int)
-	}
-	return v
 }
 
 func deref(s *string) string {

@@ -10,6 +10,7 @@ import (
 
 	"paysuite/pkg/contract"
 	"paysuite/pkg/events"
+	"paysuite/pkg/money"
 	"paysuite/pkg/payoutreturns"
 	"paysuite/pkg/returnhead"
 	"paysuite/pkg/txsender"
@@ -89,7 +90,7 @@ func (e *Engine) Final(ctx context.Context, tx *gorm.DB, s *txsender.Send) error
 func (e *Engine) afterFunding(ctx context.Context, tx *gorm.DB, p *store.Payment) error {
 	user := common.HexToAddress(*p.UserAddress)
 	token := common.HexToAddress(*p.Token)
-	units := bigOf(p.AmountUnits)
+	units := money.Units(p.AmountUnits)
 	free, err := e.userTokens(ctx, tx, user, token, units)
 	if err != nil {
 		return err

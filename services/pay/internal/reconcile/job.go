@@ -12,6 +12,7 @@ import (
 	"paysuite/pkg/db"
 	"paysuite/pkg/events"
 	"paysuite/pkg/payoutreturns"
+	"paysuite/pkg/service"
 )
 
 // Metrics are the reconciliation's series, shared by the chains' jobs.
@@ -41,18 +42,7 @@ type Job struct {
 
 // Run reconciles until ctx ends.
 func (j *Job) Run(ctx context.Context) error {
-	tick := time.NewTicker(j.Interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-		if err := j.Once(ctx); err != nil && ctx.Err() == nil {
-			j.Log.Warn().Err(err).Msg("reconciliation failed; the next one retries")
-		}
-	}
+	return service.Every(ctx, j.Interval, j.Log, "reconciliation", j.Once)
 }
 
 // Once reconciles the chain now, on one replica at a time.

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"gorm.io/gorm"
 
+	"paysuite/pkg/money"
 	"paysuite/pkg/tokens"
 	"paysuite/pkg/txsender"
 	"paysuite/services/pay/internal/store"
@@ -111,7 +112,7 @@ func (r *Reconciler) credit(ctx context.Context, h uint64, books map[string]*led
 	}
 	for _, c := range credits {
 		if b := books[c.Address]; b != nil {
-			b.token(c.Token).Add(b.token(c.Token), bigOf(c.AmountUnits))
+			b.token(c.Token).Add(b.token(c.Token), money.Units(c.AmountUnits))
 		}
 	}
 	return nil
@@ -131,9 +132,9 @@ func (r *Reconciler) debit(ctx context.Context, h uint64, books map[string]*ledg
 		s := &sends[i]
 		ok := s.ReceiptStatus != nil && *s.ReceiptStatus == 1
 		if b := books[s.From]; b != nil {
-			b.coin.Sub(b.coin, bigOf(deref(s.Fee)))
+			b.coin.Sub(b.coin, money.Units(deref(s.Fee)))
 			if ok {
-				b.coin.Sub(b.coin, bigOf(s.Value))
+				b.coin.Sub(b.coin, money.Units(s.Value))
 			}
 			if ok && s.State != txsender.StateNotMoved {
 				moved, err := s.TokensAsked()
@@ -144,7 +145,7 @@ func (r *Reconciler) debit(ctx context.Context, h uint64, books map[string]*ledg
 			}
 		}
 		if b := books[s.To]; b != nil && ok {
-			b.coin.Add(b.coin, bigOf(s.Value))
+			b.coin.Add(b.coin, money.Units(s.Value))
 		}
 	}
 	return nil
@@ -219,14 +220,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func bigOf(s string) *big.Int {
-	v, ok := new(big.Int).SetString(s, 10)
-	if !ok {
-		return new(big.Int)
-	}
-	return v
 }
 
 func deref(s *string) string {

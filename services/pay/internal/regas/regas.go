@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"paysuite/pkg/db"
+	"paysuite/pkg/service"
 	"paysuite/pkg/txsender"
 )
 
@@ -41,18 +42,7 @@ type Keeper struct {
 
 // Run looks every Interval until ctx ends.
 func (k *Keeper) Run(ctx context.Context) error {
-	tick := time.NewTicker(k.Interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-		if err := k.Round(ctx); err != nil && ctx.Err() == nil {
-			k.Log.Warn().Err(err).Msg("gas funding of refused sends; the next round retries")
-		}
-	}
+	return service.Every(ctx, k.Interval, k.Log, "gas funding of refused sends", k.Round)
 }
 
 // Round funds each address whose oldest refused send waits for coin with

@@ -30,10 +30,10 @@ type leg struct {
 // each only when it moves something.
 func (w *Sweeper) legs(row *store.Sweep) []leg {
 	var out []leg
-	if u := bigOf(row.CollectUnits); u.Sign() > 0 {
+	if u := money.Units(row.CollectUnits); u.Sign() > 0 {
 		out = append(out, leg{w.Settings.Collection, u, fmt.Sprintf("sweep:%d:collect", row.ID)})
 	}
-	if u := bigOf(row.ColdUnits); u.Sign() > 0 && w.Settings.Cold != nil {
+	if u := money.Units(row.ColdUnits); u.Sign() > 0 && w.Settings.Cold != nil {
 		out = append(out, leg{*w.Settings.Cold, u, fmt.Sprintf("sweep:%d:cold", row.ID)})
 	}
 	return out
@@ -86,7 +86,7 @@ func (w *Sweeper) proceed(ctx context.Context, tx *gorm.DB, row *store.Sweep) ([
 	if row.FundRounds >= maxFundingRounds {
 		return nil, w.fail(tx, row, fmt.Sprintf("gas prices rose faster than the address could be funded in %d rounds", row.FundRounds))
 	}
-	send, err := w.fund(ctx, tx, row, need.Sub(need, maxZero(free)))
+	send, err := w.fund(ctx, tx, row, need.Sub(need, money.NonNegative(free)))
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func (w *Sweeper) fund(ctx context.Context, tx *gorm.DB, row *store.Sweep, value
 	if err != nil {
 		return nil, err
 	}
-	funded := new(big.Int).Add(bigOf(row.FundedWei), value)
+	funded := new(big.Int).Add(money.Units(row.FundedWei), value)
 	err = tx.Model(row).Updates(map[string]any{"state": store.SweepFunding, "fund_key": key,
 		"fund_rounds": row.FundRounds, "funded_wei": funded.String()}).Error
 	if err != nil {
@@ -204,7 +204,7 @@ func (w *Sweeper) Final(ctx context.Context, tx *gorm.DB, s *txsender.Send) erro
 			kind = "funding"
 		}
 		w.Metrics.addGas(w.Chain, kind, fee)
-		gas := new(big.Int).Add(bigOf(row.GasWei), fee)
+		gas := new(big.Int).Add(money.Units(row.GasWei), fee)
 		if err := tx.Model(row).Update("gas_wei", gas.String()).Error; err != nil {
 			return fmt.Errorf("store gas of sweep %d: %w", row.ID, err)
 		}
@@ -267,8 +267,8 @@ func (w *Sweeper) transferred(tx *gorm.DB, row *store.Sweep, s *txsender.Send) e
 			decimals = r.Token.Decimals
 		}
 	}
-	w.Metrics.addSwept(w.Chain, row.Symbol, "collection", bigOf(row.CollectUnits), decimals)
-	w.Metrics.addSwept(w.Chain, row.Symbol, "cold", bigOf(row.ColdUnits), decimals)
+	w.Metrics.addSwept(w.Chain, row.Symbol, "collection", money.Units(row.CollectUnits), decimals)
+	w.Metrics.addSwept(w.Chain, row.Symbol, "cold", money.Units(row.ColdUnits), decimals)
 	w.Log.Info().Uint64("sweep", row.ID).Str("address", row.Address).Str("symbol", row.Symbol).
 		Str("amount_units", row.AmountUnits).Msg("sweep done")
 	return nil
@@ -277,7 +277,7 @@ func (w *Sweeper) transferred(tx *gorm.DB, row *store.Sweep, s *txsender.Send) e
 // raiseShort raises low_balance for a sweep the hot wallet could not fund.
 func (w *Sweeper) raiseShort(ctx context.Context, short *hotShort) error {
 	msg := fmt.Sprintf("pay hot wallet %s on %s cannot fund the gas of sweeps: %s %s free, %s needed",
-		store.Lower(w.HotWallet), w.Chain, money.Format(money.FromBaseUnits(maxZero(short.free), 18)), w.Native,
+		store.Lower(w.HotWallet), w.Chain, money.Format(money.FromBaseUnits(money.NonNegative(short.free), 18)), w.Native,
 		money.Format(money.FromBaseUnits(short.need, 18)))
 	return w.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return w.alert(tx, events.AlertLowBalance, store.Lower(w.HotWallet), hourly("sweep-funding-"+w.Chain), msg)
@@ -326,22 +326,7 @@ func feeOf(s *txsender.Send) *big.Int {
 	if s.Fee == nil {
 		return new(big.Int)
 	}
-	return bigOf(*s.Fee)
-}
-
-func bigOf(s string) *big.Int {
-	v, ok := new(big.Int).SetString(s, 10)
-	if !ok {
-		return new(big.Int)
-	}
-	return v
-}
-
-func maxZero(v *big.Int) *big.Int {
-	if v.Sign() < 0 {
-		return new(big.Int)
-	}
-	return v
+	return money.Units(*s.Fee)
 }
 
 func deref(s *string) string {

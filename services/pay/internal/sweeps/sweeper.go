@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"golang.org/x/sync/errgroup"
@@ -21,6 +20,7 @@ import (
 
 	"paysuite/pkg/db"
 	"paysuite/pkg/payoutengine"
+	"paysuite/pkg/service"
 	"paysuite/pkg/txsender"
 	"paysuite/services/pay/internal/config"
 	"paysuite/services/pay/internal/store"
@@ -60,18 +60,7 @@ type Sweeper struct {
 
 // Run sweeps every Settings.Interval until ctx ends.
 func (w *Sweeper) Run(ctx context.Context) error {
-	tick := time.NewTicker(w.Settings.Interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-		if err := w.Round(ctx); err != nil && ctx.Err() == nil {
-			w.Log.Warn().Err(err).Msg("sweep round failed; the next one retries")
-		}
-	}
+	return service.Every(ctx, w.Settings.Interval, w.Log, "sweep round", w.Round)
 }
 
 // candidate is an address due for sweeping of one token.

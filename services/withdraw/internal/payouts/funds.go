@@ -142,11 +142,11 @@ type funds struct {
 func (e *Engine) judge(w Withdrawal, q txsender.Quote, f funds) (string, error) {
 	if f.tokens.Cmp(w.Units) < 0 {
 		return "", request.Refusal{Code: contract.ErrInsufficientBalance, Message: fmt.Sprintf("the hot wallet has %s %s available",
-			money.Format(money.FromBaseUnits(maxZero(f.tokens), w.Token.Decimals)), w.Symbol)}
+			money.Format(money.FromBaseUnits(money.NonNegative(f.tokens), w.Token.Decimals)), w.Symbol)}
 	}
 	if f.ether.Cmp(q.MaxCost) < 0 {
 		return "", request.Refusal{Code: contract.ErrInsufficientGas, Message: fmt.Sprintf("the hot wallet has %s %s available for gas, %s needed",
-			money.Format(money.FromBaseUnits(maxZero(f.ether), 18)), e.Native, money.Format(money.FromBaseUnits(q.MaxCost, 18)))}
+			money.Format(money.FromBaseUnits(money.NonNegative(f.ether), 18)), e.Native, money.Format(money.FromBaseUnits(q.MaxCost, 18)))}
 	}
 	if e.MinUSDT != nil && strings.EqualFold(w.Symbol, "USDT") {
 		left := new(big.Int).Sub(f.tokens, w.Units)
@@ -157,11 +157,4 @@ func (e *Engine) judge(w Withdrawal, q txsender.Quote, f funds) (string, error) 
 		}
 	}
 	return "", nil
-}
-
-func maxZero(v *big.Int) *big.Int {
-	if v.Sign() < 0 {
-		return new(big.Int)
-	}
-	return v
 }
