@@ -148,6 +148,9 @@ run_benchmarks() {
 		bench withdrawals "$E2E" BenchmarkWithdrawals
 	fi
 
+	# --- sweeps of the deposit addresses into the collection wallet
+	bench sweeps "$E2E" BenchmarkSweeps
+
 	# --- ceilings, second pass
 	bench ceiling-broker-2 "$E2E" BenchmarkCeilingBroker
 	bench ceiling-db-2 "$SCANNER" BenchmarkCeilingDatabase
@@ -234,6 +237,11 @@ if [[ "$withdraw_bench" == 1 ]]; then
 else
 	wd_row="| withdrawals (3 replicas) | not measured yet | ≥ 100/s | — | — |"
 fi
+sw=$(metric sweeps BenchmarkSweeps/ sweeps/s)
+sw_gas=$(metric sweeps BenchmarkSweeps/ gas/sweep)
+sw_fund=$(metric sweeps BenchmarkSweeps/ funding-%)
+sw_eth=$(metric sweeps BenchmarkSweeps/ eth/sweep@11gwei)
+sw_open=$(metric sweeps BenchmarkSweeps/ all-open-ms)
 
 cpu_model=$(lscpu | awk -F: '/^Model name/ { gsub(/^[ \t]+/, "", $2); print $2; exit }')
 go_cpu=$(awk -F': ' '/^cpu: / { print $2; exit }' "$DIR/scanner.txt" 2>/dev/null | sed 's/[[:space:]]*$//')
@@ -290,6 +298,7 @@ not how far it is from the best possible.
 | webhooks delivered/s, second receiver accepting and never answering | $(num "$wh_hang")/s | ≥ 500/s | $(verdict "$wh_hang" ">=" 500) | $(ratio "$wh_hang" "$D8") DB |
 | (webhooks with WEBHOOK_HOST_CONCURRENCY=16 instead of 4, receiver refusing) | $(num "$wh_16")/s | (≥ 500/s) | $(verdict "$wh_16" ">=" 500) with this setting | $(ratio "$wh_16" "$D8") DB |
 ${wd_row}
+| sweeps (1 pay, 500 deposit addresses holding tokens and no coin, a block every 200 ms): done/s, each a funding and a transfer | $(num "$sw" 1)/s (all opened after $(num "$sw_open") ms); $(num "$sw_gas") gas a sweep, the funding $(num "$sw_fund")% of it; $(num "$sw_eth" 6) ETH a sweep at 10 gwei base fee + 1 gwei tip | — | — | — |
 
 ### CPU, backlogs and database connections during each measurement
 
@@ -302,7 +311,7 @@ ${wd_row}
   from \`information_schema.PROCESSLIST\` and \`INNODB_TRX\`: a profile of where the service waits.
 
 \`\`\`text
-$(for f in ceiling-broker-1 registrations latency deposits deposits-chains webhooks withdrawals ceiling-broker-2; do notes "$f"; done)
+$(for f in ceiling-broker-1 registrations latency deposits deposits-chains webhooks withdrawals sweeps ceiling-broker-2; do notes "$f"; done)
 \`\`\`
 
 ### The scanner's CPU profile

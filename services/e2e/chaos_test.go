@@ -1,20 +1,28 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"paysuite/pkg/erc20"
+	"paysuite/pkg/ethtx"
+	"paysuite/pkg/money"
 	"paysuite/pkg/sign"
 )
 
@@ -25,6 +33,12 @@ var chaosFull = os.Getenv("CHAOS") == "full"
 
 // chaosSeed fixes the schedule of faults so that a failure can be replayed.
 const chaosSeed = 42
+
+// chaosSweepThreshold is the least USDT pay sweeps from a deposit address:
+// under every balance the load leaves on one (5 deposited, 1.5 paid out of
+// it), so that each funded deposit address is swept, before its payment or
+// after it.
+const chaosSweepThreshold = "1"
 
 // chaosRun is the state of one fault-injection run: what was asked for and what
 // was sent on chain, for the invariants checked at the end.
@@ -39,6 +53,17 @@ type chaosRun struct {
 	// listQueues runs rabbitmqctl list_queues with args on the broker of
 	// the run; nil means the main node.
 	listQueues func(args ...string) ([]byte, error)
+	// collection is the wallet pay sweeps the deposit addresses into, and
+	// payEnv pay's settings beyond the suite's, at every (re)start.
+	collection string
+	payEnv     []string
+	// sweepSummary tells what sweeping did, once checkSweeps ran.
+	sweepSummary string
+	// sends orders the load's transfers and the reorgs: a reorg drops the
+	// transactions of the blocks it replaces, and a nonce handed out past a
+	// dropped one would leave every later transfer of the account waiting
+	// behind the gap; after a reorg the next transfer asks the node.
+	sends sync.Mutex
 }
 
 // publish sends a signed request as a business system would during an outage:
@@ -93,23 +118,30 @@ func (r *chaosRun) count(fault string) {
 }
 
 // TestChaos runs a steady mixed load of deposits, withdrawals, payments, orders
-// and webhooks while services are SIGKILLed and restarted, broker connections
-// are closed, requests are duplicated and the chain reorganises; then it checks
+// and webhooks, with pay sweeping the deposit addresses into a collection
+// wallet, while services are SIGKILLed and restarted, broker connections are
+// closed, requests are duplicated and the chain reorganises; then it checks
 // that every request has exactly one final answer that matches the chain, that
-// no payout moved funds twice, and that nothing is left in an outbox or a queue.
+// no payout moved funds twice, that nothing is left in an outbox or a queue,
+// that every deposit address due for sweeping was swept once per sweep pay
+// recorded, and that `pay reconcile` finds pay's records equal to the chain.
 func TestChaos(t *testing.T) {
 	duration := 20 * time.Second
 	if chaosFull {
 		duration = 90 * time.Second
 	}
 	s := NewSuite(t)
+	collection := newAddress(t)
+	// TestSweepCrash's sweeping, with the lower threshold of the load (a
+	// variable set twice takes its last value).
+	payEnv := append(sweepEnv(collection), "CHAIN_ETH_SWEEP_THRESHOLDS=USDT="+chaosSweepThreshold, haltOnRace)
 	hooks := NewReceiver(t, func(int) int { return 200 })
 	s.Start("chain-listener", haltOnRace)
 	s.Start("topup", haltOnRace)
 	s.Start("matcher", haltOnRace)
 	s.Start("notifier", haltOnRace, "WEBHOOK_POLL_INTERVAL=100ms", "WEBHOOK_RETRY_SCHEDULE=500ms,1s,2s,4s")
 	s.startPayout("withdraw", "withdraw", withdrawQueue, 1, haltOnRace)
-	s.startPayout("pay", "pay", payQueue, 1, haltOnRace)
+	s.startPayout("pay", "pay", payQueue, 1, payEnv...)
 	s.WaitConsumers("pay.topup.queue", 1)
 	s.WaitConsumers(orderQueue, 1)
 	topups, withdraws, pays, orders := s.Collect(topupReturn), s.Collect(withdrawReturn), s.Collect(payReturn), s.Collect(orderReturn)
@@ -117,7 +149,7 @@ func TestChaos(t *testing.T) {
 	stopMiner := s.startMiner(300 * time.Millisecond)
 
 	r := &chaosRun{s: s, deposits: map[string]string{}, funded: map[string]string{}, payouts: map[string][]string{},
-		orders: map[string]string{}, injected: map[string]int{}}
+		orders: map[string]string{}, injected: map[string]int{}, collection: collection, payEnv: payEnv}
 	rng := rand.New(rand.NewPCG(chaosSeed, chaosSeed))
 	end := time.Now().Add(duration)
 	var wg sync.WaitGroup
@@ -162,6 +194,8 @@ func TestChaos(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+	// The sweeps of the last deposits need blocks to end.
+	r.waitSwept(2 * time.Minute)
 	stopMiner()
 	s.Mine(confirmations + 1)
 	time.Sleep(2 * time.Second)
@@ -173,6 +207,7 @@ func TestChaos(t *testing.T) {
 		fmt.Fprintf(&b, "%-34s %d\n", fault, n)
 	}
 	writeHeld(&b, held)
+	b.WriteString("\n" + r.sweepSummary)
 	t.Log(b.String())
 }
 
@@ -207,7 +242,11 @@ func (r *chaosRun) injectFaults(t *testing.T, rng *rand.Rand, end time.Time) {
 			}
 			r.count(fault)
 		case "reorg":
-			if err := r.s.Chain.Reorg(1); err != nil {
+			r.sends.Lock()
+			err := r.s.Chain.Reorg(1)
+			r.s.nonces = ethtx.Nonces{}
+			r.sends.Unlock()
+			if err != nil {
 				t.Logf("reorg: %v", err)
 				continue
 			}
@@ -230,8 +269,10 @@ func (r *chaosRun) injectFaults(t *testing.T, rng *rand.Rand, end time.Time) {
 
 func (r *chaosRun) restart(svc string) {
 	switch svc {
-	case "withdraw", "pay":
+	case "withdraw":
 		r.s.StartAs(svc, svc, haltOnRace)
+	case "pay":
+		r.s.StartAs(svc, svc, r.payEnv...)
 	case "notifier":
 		r.s.Start(svc, haltOnRace, "WEBHOOK_POLL_INTERVAL=100ms", "WEBHOOK_RETRY_SCHEDULE=500ms,1s,2s,4s")
 	default:
@@ -253,13 +294,12 @@ func (r *chaosRun) restoreAll(t *testing.T) {
 // registered deposit address, pay an order, and once a deposit is confirmed,
 // pay a merchant from that address.
 func (r *chaosRun) sendForAnswers(t *testing.T, topups, orders, pays *Collector) {
-	s := r.s
 	for _, m := range topups.All() {
 		id := m.Str("request_id")
 		switch {
 		case m.Str("event") == "registered" && m.Num("status") == 1 && r.deposits[id] == "":
 			r.deposits[id] = m.Str("address")
-			r.funded[id] = s.SendUSDT(1, m.Str("address"), "5").Hex()
+			r.funded[id] = r.sendUSDT(1, m.Str("address"), "5")
 		case m.Str("event") == "deposit" && m.Num("status") == 1:
 			payID := "cx-pay-" + strings.TrimPrefix(id, "cx-dep-")
 			if _, done := r.payouts[payID]; !done {
@@ -273,9 +313,17 @@ func (r *chaosRun) sendForAnswers(t *testing.T, topups, orders, pays *Collector)
 	for _, m := range orders.All() {
 		id := m.Str("request_id")
 		if m.Str("event") == "created" && m.Num("status") == 1 && r.orders[id] == "" {
-			r.orders[id] = s.SendUSDT(2, m.Str("pay_address"), m.Str("pay_amount")).Hex()
+			r.orders[id] = r.sendUSDT(2, m.Str("pay_address"), m.Str("pay_amount"))
 		}
 	}
+}
+
+// sendUSDT transfers amount from development account from to to, between
+// reorgs, and returns the transaction's hash.
+func (r *chaosRun) sendUSDT(from int, to, amount string) string {
+	r.sends.Lock()
+	defer r.sends.Unlock()
+	return r.s.SendUSDT(from, to, amount).Hex()
 }
 
 // onChain reports whether the transaction is in the canonical chain.
@@ -316,6 +364,10 @@ func (r *chaosRun) checkInvariants(t *testing.T, topups, withdraws, pays, orders
 	r.checkOrders(v, orders)
 	r.checkWebhooks(v, topups, hooks)
 	r.checkDrained(v, []string{"chain-listener", "topup", "matcher", "withdraw", "pay"}, dead, garbage)
+	// After the drain: pay has recorded every deposit the chain-listener
+	// reported.
+	r.checkSweeps(v, pays)
+	r.checkReconcile(v)
 	return v.held
 }
 
@@ -460,6 +512,242 @@ func (r *chaosRun) checkDrained(v *invariants, services []string, dead *Collecto
 		}
 	}
 	check("nothing left unacked; dead letters only the garbage", errs)
+}
+
+// waitSwept waits, for up to timeout, until no sweep is open and no deposit
+// address pay knows holds the sweep threshold: the sweeps of the last
+// deposits have ended. What is still due after that is told by checkSweeps.
+func (r *chaosRun) waitSwept(timeout time.Duration) {
+	threshold := USDT(chaosSweepThreshold)
+	swept := func() bool {
+		if r.s.query("pay", "SELECT COUNT(*) FROM sweeps WHERE open_key IS NOT NULL") != "0" {
+			return false
+		}
+		for _, a := range r.payAddresses() {
+			if r.s.tokenBalance(a).Cmp(threshold) >= 0 {
+				return false
+			}
+		}
+		return true
+	}
+	for deadline := time.Now().Add(timeout); !swept() && time.Now().Before(deadline); {
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// payAddresses are the deposit addresses pay knows on ETH, the chain of the
+// run.
+func (r *chaosRun) payAddresses() []string {
+	return strings.Fields(r.s.query("pay", "SELECT address FROM deposit_addresses WHERE chain = 'ETH' ORDER BY hd_index"))
+}
+
+// tokenFlow is what the chain shows of one address's USDT: what came in, what
+// went out to the collection wallet (sweeps: how many and how much) and what
+// went out elsewhere (payments).
+type tokenFlow struct {
+	in, paid, swept *big.Int
+	sweeps          int
+}
+
+// tokenFlows reads every USDT transfer of the canonical chain, by address
+// (lowercase).
+func (r *chaosRun) tokenFlows() map[string]*tokenFlow {
+	s := r.s
+	logs, err := s.Eth.FilterLogs(s.t.Context(), ethereum.FilterQuery{FromBlock: big.NewInt(0),
+		Addresses: []common.Address{s.token}, Topics: [][]common.Hash{{erc20.TransferEventTopic()}}})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	token := erc20.NewToken(s.token, s.Eth)
+	flows := map[string]*tokenFlow{}
+	flow := func(a common.Address) *tokenFlow {
+		k := lowerHex(a)
+		if flows[k] == nil {
+			flows[k] = &tokenFlow{in: new(big.Int), paid: new(big.Int), swept: new(big.Int)}
+		}
+		return flows[k]
+	}
+	for i := range logs {
+		ev, err := token.ParseTransfer(&logs[i])
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		flow(ev.To).in.Add(flow(ev.To).in, ev.Value)
+		from := flow(ev.From)
+		if lowerHex(ev.To) == r.collection {
+			from.swept.Add(from.swept, ev.Value)
+			from.sweeps++
+		} else {
+			from.paid.Add(from.paid, ev.Value)
+		}
+	}
+	return flows
+}
+
+// checkSweeps: every deposit address pay knows whose deposits, less what
+// payments took from it, reach the threshold ends empty, swept; pay records
+// one sweep, done, for each transfer to the collection wallet on chain and
+// for exactly its amount; no sweep failed or is left open; the collection
+// wallet holds exactly what the done sweeps brought it.
+func (r *chaosRun) checkSweeps(v *invariants, pays *Collector) {
+	s := r.s
+	threshold := USDT(chaosSweepThreshold)
+	flows := r.tokenFlows()
+	type recorded struct {
+		done      int
+		collected *big.Int
+	}
+	rows := map[string]*recorded{}
+	total := new(big.Int)
+	var unfinished []string
+	for _, line := range strings.Split(s.query("pay", "SELECT id, address, state, collect_units, cold_units, COALESCE(error, '-')"+
+		" FROM sweeps WHERE chain = 'ETH' ORDER BY id"), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 6 {
+			continue
+		}
+		id, addr, state, collect, cold, why := f[0], f[1], f[2], units(s.t, f[3]), f[4], f[5]
+		if state != "done" || cold != "0" {
+			unfinished = append(unfinished, fmt.Sprintf("sweep %s of %s is %s (cold units %s, error %s)", id, addr, state, cold, why))
+			continue
+		}
+		if rows[addr] == nil {
+			rows[addr] = &recorded{collected: new(big.Int)}
+		}
+		rows[addr].done++
+		rows[addr].collected.Add(rows[addr].collected, collect)
+		total.Add(total, collect)
+	}
+
+	var errs []string
+	addrs := r.payAddresses()
+	due, sweeps := 0, 0
+	for _, a := range addrs {
+		f, rec := flows[a], rows[a]
+		if f == nil {
+			f = &tokenFlow{in: new(big.Int), paid: new(big.Int), swept: new(big.Int)}
+		}
+		if rec == nil {
+			rec = &recorded{collected: new(big.Int)}
+		}
+		sweeps += rec.done
+		if rec.done != f.sweeps || rec.collected.Cmp(f.swept) != 0 {
+			errs = append(errs, fmt.Sprintf("%s: pay records %d done sweeps of %s units, the chain shows %d transfers of %s to the collection wallet",
+				a, rec.done, rec.collected, f.sweeps, f.swept))
+		}
+		left := new(big.Int).Sub(f.in, f.paid)
+		if left.Cmp(threshold) < 0 {
+			if f.sweeps > 0 {
+				errs = append(errs, fmt.Sprintf("%s: swept %d times although its deposits less its payments (%s units) are under the threshold", a, f.sweeps, left))
+			}
+			continue
+		}
+		due++
+		if got := s.tokenBalance(a); got.Sign() != 0 || f.sweeps == 0 {
+			errs = append(errs, fmt.Sprintf("%s: deposits %s, paid out %s, swept %d times (%s); it still holds %s units",
+				a, f.in, f.paid, f.sweeps, f.swept, got))
+		}
+	}
+	if due == 0 {
+		errs = append(errs, fmt.Sprintf("none of the %d deposit addresses pay knows was due for sweeping: the load swept nothing", len(addrs)))
+	}
+	v.check("every due deposit address swept; one done sweep per sweep", errs)
+	v.check("no sweep failed or left open", unfinished)
+
+	errs = nil
+	if got := s.tokenBalance(r.collection); got.Cmp(total) != 0 {
+		errs = append(errs, fmt.Sprintf("the collection wallet holds %s units, the done sweeps brought %s", got, total))
+	}
+	v.check("collection wallet holds exactly the done sweeps' sum", errs)
+
+	// Payments from deposit addresses, by who paid: a sweep that came first
+	// leaves the payment to the hot wallet.
+	fromUser, fromHot, refused := 0, 0, 0
+	for id, p := range r.payouts {
+		if p[0] != "pay" {
+			continue
+		}
+		switch finals := Find(pays.All(), eventOf(id, "pay")); {
+		case len(finals) == 0:
+		case finals[0].Num("status") != 1:
+			refused++
+		case finals[0].Str("paid_from") == "user":
+			fromUser++
+		default:
+			fromHot++
+		}
+	}
+	var totals []string
+	for _, line := range strings.Split(s.RunCommand("pay", r.payEnv, "sweeps", "--state", "all"), "\n") {
+		if strings.HasPrefix(line, "ETH: ") {
+			totals = append(totals, line)
+		}
+	}
+	landed := 0
+	for _, tx := range r.funded {
+		if r.onChain(tx) {
+			landed++
+		}
+	}
+	r.sweepSummary = fmt.Sprintf("sweeping: %d deposit addresses known to pay, %d deposits of %d sent on chain, %d addresses due, "+
+		"%d sweeps done, %d left unfinished; the collection wallet holds %s USDT; payments from deposit addresses: %d paid from the address, "+
+		"%d from the hot wallet (the sweep came first), %d refused\n"+
+		"pay sweeps --state all: %s\n", len(addrs), landed, len(r.funded), due, sweeps, len(unfinished),
+		money.Format(money.FromBaseUnits(total, erc20.Decimals)), fromUser, fromHot, refused, strings.Join(totals, "; "))
+}
+
+// checkReconcile: `pay reconcile`, run as an operator would with pay's
+// environment, exits 0 and finds no difference on any chain of the suite,
+// for every deposit address pay knows there.
+func (r *chaosRun) checkReconcile(v *invariants) {
+	s := r.s
+	out, stderr, code := s.runExit("pay", r.payEnv, "reconcile")
+	var errs []string
+	if code != 0 {
+		errs = append(errs, fmt.Sprintf("pay reconcile exited %d: %s", code, strings.TrimSpace(stderr)))
+	}
+	chains := []string{"ETH"}
+	for _, c := range s.more {
+		chains = append(chains, c.Name)
+	}
+	for _, chain := range chains {
+		n := s.query("pay", "SELECT COUNT(*) FROM deposit_addresses WHERE chain = '"+chain+"'")
+		prefix, suffix := chain+" at block ", ": "+n+" deposit addresses, no difference"
+		if !slices.ContainsFunc(strings.Split(out, "\n"), func(line string) bool {
+			return strings.HasPrefix(line, prefix) && strings.HasSuffix(line, suffix)
+		}) {
+			errs = append(errs, fmt.Sprintf("pay reconcile printed no line \"%sN%s\":\n%s", prefix, suffix, out))
+		}
+	}
+	v.check("pay reconcile: no difference on every chain", errs)
+	s.t.Logf("pay reconcile (exit %d):\n%s", code, out)
+}
+
+// runExit runs svc's binary with args and the environment of its service
+// plus extra, as an operator would, and returns what it printed on its
+// standard output and error and its exit code.
+func (s *Suite) runExit(svc string, extra []string, args ...string) (stdout, stderr string, code int) {
+	s.t.Helper()
+	cmd := exec.CommandContext(s.t.Context(), filepath.Join(binDir, svc), args...)
+	cmd.Env = append(s.env(svc), extra...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		s.t.Fatalf("%s %v: %v", svc, args, err)
+	}
+	return out.String(), errOut.String(), cmd.ProcessState.ExitCode()
+}
+
+// units reads base units as the database prints them.
+func units(t testing.TB, s string) *big.Int {
+	t.Helper()
+	v, ok := new(big.Int).SetString(s, 10)
+	if !ok {
+		t.Fatalf("%q is not a number of base units", s)
+	}
+	return v
 }
 
 // undrained lists the request and internal queues that still hold messages,
