@@ -53,18 +53,6 @@ func (s *Sender) NextNonce(tx *gorm.DB, from common.Address) (uint64, error) {
 	return rows[0].NextNonce, nil
 }
 
-// ReservedCostBelow is ReservedCost counting only the sends with a nonce
-// lower than nonce.
-func (s *Sender) ReservedCostBelow(tx *gorm.DB, from common.Address, nonce uint64) (*big.Int, error) {
-	var sum string
-	err := tx.Raw("SELECT CAST(COALESCE(SUM(max_cost), 0) AS CHAR) FROM tx_sends WHERE chain_id = ? AND from_address = ? AND nonce < ? AND state IN ?",
-		s.chain, addrString(from), nonce, UnminedStates()).Scan(&sum).Error
-	if err != nil {
-		return nil, fmt.Errorf("reserved cost of %s: %w", from.Hex(), err)
-	}
-	return money.Units(sum), nil
-}
-
 // RefusedForFunds lists the unmined sends on the sender's chain whose last
 // broadcast the node refused for lack of coin (see Send.RefusedForFunds).
 func (s *Sender) RefusedForFunds(tx *gorm.DB) ([]Send, error) {

@@ -226,7 +226,7 @@ func (e *Engine) signTogether(ctx context.Context, jobs []*signJob) error {
 			return err
 		}
 		var err error
-		if batch, err = e.readFunds(ctx, tx, tokens); err != nil {
+		if batch, err = e.readFunds(ctx, tokens); err != nil {
 			return err
 		}
 		sends, err := e.Sender.SubmitBatch(ctx, tx, sendReqs)

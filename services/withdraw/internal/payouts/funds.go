@@ -20,16 +20,16 @@ import (
 // batchFunds keeps the free funds of one turn of the gate, lowered by each
 // withdrawal the turn signs, which the chain's balances cannot show yet.
 //
-// What is slow to read (the node's balances, and the reservations of every
-// unmined send) is read before the hot wallet's nonce is locked, so that the
-// lock every withdrawal waits for is not held meanwhile: first a mark, the
-// nonce to be handed out next (every send below it is committed), then the
-// reservations of the unmined sends below the mark, then the balances. Once
-// the nonce is locked, settle takes off what every send from the mark on
-// takes, whatever its state: those are the sends stored since, by this
-// replica or another, and a send mined after the balances were read is
-// counted there. A send is thus counted once or (mined between two reads)
-// twice, never zero times: counted twice is safe, not at all would overspend.
+// What is slow to read (the node's balances) is read before the hot wallet's
+// nonce is locked, so that the lock every withdrawal waits for is not held
+// meanwhile: the balances and the hot wallet's nonce, all at one block, the
+// mark. Every send of a lower nonce is mined in that block's balances, every
+// send from the mark on is not; once the nonce is locked, settle takes off
+// what every send from the mark on takes, whatever its state, stored before
+// the read or since, by this replica or another. Each send is thus counted
+// exactly once. (Reading the mark from the database and the balances from
+// the node at different moments counted a send mined in between twice, and
+// refused a withdrawal the hot wallet could pay.)
 type batchFunds struct {
 	mark    uint64
 	ether   *big.Int
@@ -39,48 +39,42 @@ type batchFunds struct {
 
 // readFunds reads the funds of a turn holding withdrawals of tokens, before
 // the nonce is locked.
-func (e *Engine) readFunds(ctx context.Context, tx *gorm.DB, tokens []common.Address) (*batchFunds, error) {
-	mark, err := e.Sender.NextNonce(tx, e.HotWallet)
+func (e *Engine) readFunds(ctx context.Context, tokens []common.Address) (*batchFunds, error) {
+	node := e.Sender.Node()
+	head, err := node.HeaderByNumber(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read head: %w", err)
+	}
+	mark, err := node.NonceAt(ctx, e.HotWallet, head.Number)
+	if err != nil {
+		return nil, fmt.Errorf("nonce of the hot wallet at block %s: %w", head.Number, err)
+	}
+	balances, eth, err := e.balances(ctx, tokens, head.Number)
 	if err != nil {
 		return nil, err
 	}
-	b := &batchFunds{mark: mark, tokens: make(map[common.Address]*big.Int, len(tokens))}
-	reservedTok := make([]*big.Int, len(tokens))
+	b := &batchFunds{mark: mark, ether: eth, tokens: make(map[common.Address]*big.Int, len(tokens))}
 	for i, token := range tokens {
-		if reservedTok[i], err = store.ReservedTokensBelow(tx, e.chainID(), e.HotWallet, token, mark); err != nil {
-			return nil, err
-		}
+		b.tokens[token] = balances[i]
 	}
-	reservedETH, err := e.Sender.ReservedCostBelow(tx, e.HotWallet, mark)
-	if err != nil {
-		return nil, err
-	}
-	balances, eth, err := e.balances(ctx, tokens)
-	if err != nil {
-		return nil, err
-	}
-	for i, token := range tokens {
-		b.tokens[token] = balances[i].Sub(balances[i], reservedTok[i])
-	}
-	b.ether = eth.Sub(eth, reservedETH)
 	return b, nil
 }
 
-// balances reads the hot wallet's balance of each of tokens and of ether from
-// the node, all at once.
-func (e *Engine) balances(ctx context.Context, tokens []common.Address) ([]*big.Int, *big.Int, error) {
+// balances reads the hot wallet's balance of each of tokens and of ether at
+// block from the node, all at once.
+func (e *Engine) balances(ctx context.Context, tokens []common.Address, block *big.Int) ([]*big.Int, *big.Int, error) {
 	node := e.Sender.Node()
 	toks := make([]*big.Int, len(tokens))
 	var eth *big.Int
 	g, gctx := errgroup.WithContext(ctx)
 	for i, token := range tokens {
 		g.Go(func() (err error) {
-			toks[i], err = txsender.TokenBalance(gctx, node, token, e.HotWallet, nil)
+			toks[i], err = txsender.TokenBalance(gctx, node, token, e.HotWallet, block)
 			return err
 		})
 	}
 	g.Go(func() (err error) {
-		if eth, err = node.BalanceAt(gctx, e.HotWallet, nil); err != nil {
+		if eth, err = node.BalanceAt(gctx, e.HotWallet, block); err != nil {
 			return fmt.Errorf("ether balance of the hot wallet: %w", err)
 		}
 		return nil

@@ -58,15 +58,6 @@ func ReservedTokens(tx *gorm.DB, chainID uint64, from, token common.Address) (*b
 		lower(from), lower(token), chainID, txsender.UnminedStates())
 }
 
-// ReservedTokensBelow is ReservedTokens counting only the withdrawals whose
-// transaction has a nonce lower than nonce.
-func ReservedTokensBelow(tx *gorm.DB, chainID uint64, from, token common.Address, nonce uint64) (*big.Int, error) {
-	return sumUnits(tx, from, `SELECT CAST(COALESCE(SUM(w.amount_units), 0) AS CHAR) FROM withdrawals w
-		JOIN tx_sends s ON s.send_key = w.send_key
-		WHERE w.from_address = ? AND w.token = ? AND s.chain_id = ? AND s.from_address = ? AND s.nonce < ? AND s.state IN ?`,
-		lower(from), lower(token), chainID, lower(from), nonce, txsender.UnminedStates())
-}
-
 // sumUnits runs query, a sum of token units reserved by from, and parses it.
 func sumUnits(tx *gorm.DB, from common.Address, query string, args ...any) (*big.Int, error) {
 	v, err := db.SumUnits(tx, query, args...)
