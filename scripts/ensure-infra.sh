@@ -327,6 +327,22 @@ Install them as root, then run this again:
       sudo apt-get update && sudo apt-get install -y nodejs npm"
 }
 
+# ensure_chromium makes sure Debian's Chromium is there for the checkout page's
+# browser test; as root it is installed from Debian's packages.
+ensure_chromium() {
+	if command -v chromium >/dev/null 2>&1; then
+		return 0
+	fi
+	if is_root; then
+		log "Chromium is missing; installing chromium"
+		apt_install chromium
+		return 0
+	fi
+	die "Chromium is needed by the checkout page's browser test and this is not root.
+Install it as root, then run this again:
+      sudo apt-get update && sudo apt-get install -y chromium"
+}
+
 main() {
 	if [[ "${1:-}" == "--dry-run" ]]; then
 		DRY_RUN=1
@@ -338,6 +354,7 @@ main() {
 	ensure_broker_users
 	ensure_mariadb
 	ensure_node
+	ensure_chromium
 }
 
 # Run only when executed, so the functions can be sourced and tried one by one.
