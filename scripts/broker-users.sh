@@ -54,8 +54,9 @@ permissions() {
 		IFS=: read -r svc short queue <<<"$svc"
 		local own='pay\..*' read='^(pay\.exchange'
 		[[ -n $queue ]] && read+="|pay\\.$queue\\.queue"
-		# The notifier watches the depth of the dead-letter queue.
-		[[ $svc == notifier ]] && read+='|pay\.dead\.queue'
+		# The notifier watches the depth of the dead-letter queue, and reads its
+		# copy of the order returns for the merchant notices.
+		[[ $svc == notifier ]] && read+='|pay\.dead\.queue|pay\.notifier\.orders\.queue'
 		read+=')$'
 		echo "$svc $PUBLIC_VHOST ^($own)\$ ^($own|amq\\.default)\$ $read"
 		local iread="^(pay\\.internal|internal\\.$short\\..*"

@@ -335,7 +335,7 @@ ensure_chromium() {
 	fi
 	if is_root; then
 		log "Chromium is missing; installing chromium"
-		apt_install chromium
+		apt_install chromium fonts-dejavu-core
 		return 0
 	fi
 	die "Chromium is needed by the checkout page's browser test and this is not root.

@@ -55,6 +55,11 @@ Usage: payctl <command> [--chain NAME] ...
   payctl reconcile [--block N]          print each address and token whose balance on chain differs
                                         from the suite's records, and the block read (runs pay
                                         reconcile; --chain: that chain only)
+  payctl init [--non-interactive] [--out FILE] [--force] ...
+                                        set up a new deployment: secrets, encrypted key files,
+                                        xpubs, chains, broker, database, Telegram; writes an
+                                        environment file (mode 0600) for docker compose and the
+                                        binaries (payctl init --help lists the flags)
 
 Environment: AMQP_URL, AMQP_EXCHANGE, SIGN_SECRET (default dev-secret), the chains
 (CHAINS and CHAIN_<NAME>_RPC_URL, _TOKENS, ..., or ETH_RPC_URL and TOKENS for one);
@@ -99,6 +104,9 @@ func main() {
 		"repair-nonces":    repairNonces,
 		"sweeps":           payCommand("sweeps"),
 		"reconcile":        payCommand("reconcile"),
+		"init":             initDeployment,
+		"unmatched":        matcherCommand("unmatched"),
+		"assign":           matcherCommand("assign"),
 	}
 	cmd, ok := commands[os.Args[1]]
 	if !ok {

@@ -5,17 +5,22 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 
+	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/rs/zerolog"
 	"gorm.io/gorm"
 
 	"paysuite/pkg/broker"
+	"paysuite/pkg/config/onchain"
+	"paysuite/pkg/ethnode"
 	"paysuite/pkg/events"
 	"paysuite/pkg/outbox"
 	"paysuite/pkg/request"
 	"paysuite/pkg/service"
 	"paysuite/pkg/sign"
 	"paysuite/pkg/topology"
+	"paysuite/services/matcher/internal/checkout"
 	"paysuite/services/matcher/internal/config"
 	"paysuite/services/matcher/internal/expiry"
 	"paysuite/services/matcher/internal/matching"
@@ -47,6 +52,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		Store: st, Names: cfg.Names, Chains: cfg.List, Keys: cfg.Keys,
 		SharedAddress: cfg.SharedAddress, OffsetDecimals: cfg.OffsetDecimals, MaxOffsetSteps: cfg.MaxOffsetSteps,
 		Heads: nodes.heads, Internal: base.Keys, Sealer: sealer, Log: log, OnCommit: base.Kick,
+		CheckoutBase: cfg.Checkout.PublicURL,
 	}
 	reqs.Gate = &request.Gate{
 		Secrets: cfg.SignSecrets(), MaxSkew: cfg.MaxClockSkew, Publisher: base.MQ, Exchange: cfg.Names.Exchange,
@@ -57,8 +63,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	exp := &expiry.Expirer{Store: st, Names: cfg.Names, Sealer: sealer, Internal: base.Keys, Log: log,
 		Interval: cfg.ExpiryInterval, Batch: cfg.ExpiryBatch, OnCommit: base.Kick}
 	transfers := events.TransferQueue(events.OwnerMatcher)
-	log.Info().Strs("chains", chainNames(cfg)).Str("shared_address", cfg.SharedAddress).Msg("matcher started")
-	return base.Run(ctx,
+	parts := []func(context.Context) error{
 		exp.Run,
 		func(ctx context.Context) error {
 			return base.MQ.Consume(ctx, cfg.Names.OrderQueue, cfg.Workers, reqs.Handle)
@@ -66,7 +71,18 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		func(ctx context.Context) error {
 			return base.Guard().Consume(ctx, transfers, cfg.Workers, match.Handle, broker.Batching{})
 		},
-	)
+	}
+	if cfg.Checkout.Addr != "" {
+		list, err := withChainIDs(ctx, cfg.List, nodes.nodes)
+		if err != nil {
+			return err
+		}
+		// The checkout runs the same flow as the request queue, in-process.
+		parts = append(parts, checkout.New(checkout.Options{Requests: reqs, Store: st, Chains: list, Sealer: sealer,
+			Config: cfg.Checkout, Log: log}).Run)
+	}
+	log.Info().Strs("chains", chainNames(cfg)).Str("shared_address", cfg.SharedAddress).Msg("matcher started")
+	return base.Run(ctx, parts...)
 }
 
 // watchShared asks the chain-listener, through the outbox, to watch the shared
@@ -85,6 +101,24 @@ func watchShared(ctx context.Context, base *service.Base, cfg config.Config) err
 		return fmt.Errorf("watch shared address: %w", err)
 	}
 	return nil
+}
+
+// withChainIDs is list with each chain's id as its node reports it: a chain
+// of the single-chain form (CHAIN, ETH_RPC_URL) has none configured, and the
+// checkout's payment URIs name it.
+func withChainIDs(ctx context.Context, list []onchain.Chain, nodes ethnode.Nodes) ([]onchain.Chain, error) {
+	out := slices.Clone(list)
+	for i := range out {
+		if out[i].ChainID != 0 {
+			continue
+		}
+		id, err := ethclient.NewClient(nodes[i]).ChainID(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("chain %s: read the chain id: %w", out[i].Name, err)
+		}
+		out[i].ChainID = id.Uint64()
+	}
+	return out, nil
 }
 
 func chainNames(cfg config.Config) []string {

@@ -2,6 +2,8 @@
 package config
 
 import (
+	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -45,7 +47,62 @@ type Config struct {
 	ExpiryInterval time.Duration `env:"MATCHER_EXPIRY_INTERVAL" envDefault:"1s"`
 	ExpiryBatch    int           `env:"MATCHER_EXPIRY_BATCH" envDefault:"200"`
 
+	// Checkout is the HTTP checkout (contract section 8).
+	Checkout Checkout
+
 	Keys *hdwallet.XPub `env:"-"`
+}
+
+// DevCheckoutURL is the checkout's public URL in DEV_MODE: where `make up`
+// publishes it.
+const DevCheckoutURL = "http://127.0.0.1:8090"
+
+// Checkout configures the HTTP checkout each replica may serve over the
+// matcher's schema.
+type Checkout struct {
+	// Addr is where the checkout listens; empty: it is off.
+	Addr string `env:"CHECKOUT_ADDR"`
+	// PublicURL is the base URL payers reach the checkout at: the created
+	// return of every open order carries its page there. Defaults to
+	// DevCheckoutURL in DEV_MODE when Addr is set; required outside it.
+	PublicURL string `env:"CHECKOUT_PUBLIC_URL"`
+	// MaxBodyBytes bounds a request body.
+	MaxBodyBytes int64 `env:"CHECKOUT_MAX_BODY_BYTES" envDefault:"65536"`
+	// RatePerMinute is how many requests a client (remote IP) may make a
+	// minute, and at once.
+	RatePerMinute int `env:"CHECKOUT_RATE_PER_MINUTE" envDefault:"120"`
+	// Listening is told the address the checkout is bound to (tests listen
+	// on port 0); optional.
+	Listening func(addr string) `env:"-"`
+}
+
+// validate checks the checkout's settings; devMode allows the default URL.
+func (c *Checkout) validate(devMode bool) error {
+	if c.Addr != "" {
+		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+			return config.VarError("CHECKOUT_ADDR", "must be host:port: %v", err)
+		}
+		if c.PublicURL == "" && devMode {
+			c.PublicURL = DevCheckoutURL
+		}
+		if c.PublicURL == "" {
+			return config.VarError("CHECKOUT_PUBLIC_URL", "required when CHECKOUT_ADDR is set, unless DEV_MODE=true")
+		}
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return config.VarError("CHECKOUT_PUBLIC_URL", "must be an absolute http(s) URL without query or fragment")
+		}
+		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
+	if c.MaxBodyBytes < 1024 {
+		return config.VarError("CHECKOUT_MAX_BODY_BYTES", "must be at least 1024")
+	}
+	if c.RatePerMinute < 1 {
+		return config.VarError("CHECKOUT_RATE_PER_MINUTE", "must be at least 1")
+	}
+	return nil
 }
 
 // Validate checks the values and derives the parsed fields.
@@ -92,5 +149,5 @@ func (c *Config) Validate() error {
 	if c.ExpiryBatch < 1 {
 		return config.VarError("MATCHER_EXPIRY_BATCH", "must be at least 1")
 	}
-	return nil
+	return c.Checkout.validate(c.DevMode)
 }

@@ -29,6 +29,7 @@ import (
 	"paysuite/pkg/outbox"
 	"paysuite/pkg/returnhead"
 	"paysuite/pkg/sign"
+	"paysuite/pkg/tokens"
 	"paysuite/pkg/witness"
 	"paysuite/services/matcher/internal/returns"
 	"paysuite/services/matcher/internal/store"
@@ -54,6 +55,9 @@ type Handler struct {
 	// Witnesses confirm on each chain's node, by chain name, every transfer
 	// reported confirmed there; their tokens give a payment's decimals.
 	Witnesses map[string]*witness.Witness
+	// Tokens give a payment's decimals, by chain name, to a Handler without
+	// Witnesses: one that only assigns (the operator's command).
+	Tokens map[string]tokens.List
 	// Internal seals the operator alerts and the webhooks of returns.
 	Internal events.Keys
 	Sealer   sign.Sealer
@@ -171,7 +175,23 @@ func (h *Handler) apply(tx *gorm.DB, id string, ev events.Transfer, res *result)
 			return err
 		}
 		if un != nil {
-			return h.updateUnmatched(tx, un, ev, res)
+			// An operator may have assigned it since this transaction's
+			// first read: the lock on it is taken now, so the assignment
+			// shows, and the event is the payment's.
+			a, err := store.AssignmentOf(tx, id)
+			if err != nil {
+				return err
+			}
+			if a == nil {
+				return h.updateUnmatched(tx, un, ev, res)
+			}
+			if order, err = store.LockOrder(tx, a.OrderPK); err != nil {
+				return err
+			}
+			if order == nil {
+				return fmt.Errorf("transfer %s is assigned to missing order %d", id, a.OrderPK)
+			}
+			return h.applyToOrder(tx, order, id, ev, "", res)
 		}
 		order, reason, err := h.match(tx, ev)
 		if err != nil {
@@ -180,9 +200,9 @@ func (h *Handler) apply(tx *gorm.DB, id string, ev events.Transfer, res *result)
 		if order == nil {
 			return h.recordUnmatched(tx, id, ev, reason, res)
 		}
-		return h.applyToOrder(tx, order, id, ev, res)
+		return h.applyToOrder(tx, order, id, ev, "", res)
 	}
-	return h.applyToOrder(tx, order, id, ev, res)
+	return h.applyToOrder(tx, order, id, ev, "", res)
 }
 
 // match finds and locks the order a new transfer pays, or says why none.
@@ -206,18 +226,28 @@ func (h *Handler) match(tx *gorm.DB, ev events.Transfer) (*store.Order, string, 
 	if err != nil {
 		return nil, "", err
 	}
-	if !order.Offers(ev.Chain) {
-		return nil, fmt.Sprintf("chain %s is not one the order is payable on (%s)", ev.Chain, strings.Join(order.OfferedChains(), ",")), nil
-	}
-	if order.Symbol != ev.Symbol {
-		return nil, fmt.Sprintf("token %s differs from the order's %s", ev.Symbol, order.Symbol), nil
+	if why := payable(order, ev); why != "" {
+		return nil, why, nil
 	}
 	return order, "", nil
 }
 
+// payable says why order cannot be paid by the transfer of ev (another chain
+// or token), or "" when it can.
+func payable(order *store.Order, ev events.Transfer) string {
+	if !order.Offers(ev.Chain) {
+		return fmt.Sprintf("chain %s is not one the order is payable on (%s)", ev.Chain, strings.Join(order.OfferedChains(), ","))
+	}
+	if order.Symbol != ev.Symbol {
+		return fmt.Sprintf("token %s differs from the order's %s", ev.Symbol, order.Symbol)
+	}
+	return ""
+}
+
 // applyToOrder moves one payment of a locked order through seen, confirmed and
-// removed, reports each new stage once, and settles the order.
-func (h *Handler) applyToOrder(tx *gorm.DB, order *store.Order, id string, ev events.Transfer, res *result) error {
+// removed, reports each new stage once, and settles the order. note, when
+// set, is the message of the paid returns it reports.
+func (h *Handler) applyToOrder(tx *gorm.DB, order *store.Order, id string, ev events.Transfer, note string, res *result) error {
 	res.requestID = order.RequestID
 	payments, err := store.OrderPayments(tx, order.ID)
 	if err != nil {
@@ -264,8 +294,8 @@ func (h *Handler) applyToOrder(tx *gorm.DB, order *store.Order, id string, ev ev
 	var msgs []outbox.Message
 	for _, status := range statuses {
 		ret := returns.Paid{
-			Head: returnhead.Head{RequestID: order.RequestID, Event: contract.EventPaid, Status: status}, OrderID: order.OrderID,
-			Chain: pay.Chain, Symbol: order.Symbol, Amount: FormatBase(order.Amount, order.Decimals),
+			Head:    returnhead.Head{RequestID: order.RequestID, Event: contract.EventPaid, Status: status, Message: note},
+			OrderID: order.OrderID, Chain: pay.Chain, Symbol: order.Symbol, Amount: FormatBase(order.Amount, order.Decimals),
 			PayAddress: order.PayAddress, PayAmount: FormatBase(order.PayAmount, order.Decimals),
 			PaidAmount: FormatBase(pay.Amount, pay.Decimals), TxHash: pay.TxHash, BlockNumber: ev.BlockNumber, Late: pay.Late,
 		}
@@ -310,12 +340,22 @@ func (h *Handler) applyToOrder(tx *gorm.DB, order *store.Order, id string, ev ev
 // decimals are those of the token of ev on its chain as configured, or as
 // the event says on a chain no longer served.
 func (h *Handler) decimals(ev events.Transfer) int32 {
-	if w, ok := h.Witnesses[ev.Chain]; ok {
-		if tok, ok := w.Tokens.BySymbol(ev.Symbol); ok {
-			return tok.Decimals
-		}
+	if d, ok := h.tokenDecimals(ev.Chain, ev.Symbol); ok {
+		return d
 	}
 	return int32(ev.Decimals)
+}
+
+// tokenDecimals are the decimals of the token symbol on chain as configured.
+func (h *Handler) tokenDecimals(chain, symbol string) (int32, bool) {
+	list := h.Tokens[chain]
+	if w, ok := h.Witnesses[chain]; ok {
+		list = w.Tokens
+	}
+	if tok, ok := list.BySymbol(symbol); ok {
+		return tok.Decimals, true
+	}
+	return 0, false
 }
 
 // settle computes an order's state and coverage from its payments. Only timely

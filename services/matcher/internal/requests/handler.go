@@ -6,6 +6,8 @@ package requests
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,7 +81,42 @@ type Handler struct {
 	Log      zerolog.Logger
 	// OnCommit wakes the outbox relay.
 	OnCommit func()
+	// CheckoutBase is the public base URL of the checkout: the created
+	// return of an open order carries its page there. Empty: no checkout_url.
+	CheckoutBase string
 }
+
+// Outcome says how a request was answered.
+type Outcome int
+
+// Outcomes of a request.
+const (
+	// Opened: a new order, answered with its created return.
+	Opened Outcome = iota + 1
+	// Repeated: a known request_id, answered with its stored created return.
+	Repeated
+	// Refused: answered with a status-0 created return, nothing stored.
+	Refused
+	// Rejected: not a request (contract section 3), answered with a rejected
+	// return.
+	Rejected
+)
+
+// Answer is what a request was answered with: Body is the return, byte for
+// byte as the return queue got it (a rejected answer over HTTP goes nowhere
+// else).
+type Answer struct {
+	Outcome Outcome
+	Body    []byte
+	// Code is the error code of a refusal or rejection.
+	Code string
+}
+
+// Unreadable is a body that cannot be answered with a return (not a JSON
+// object, no usable request_id): the queue dead-letters it.
+type Unreadable struct{ Reason string }
+
+func (u Unreadable) Error() string { return "unreadable request: " + u.Reason }
 
 // Head reads a chain's newest block number.
 type Head interface {
@@ -111,7 +148,52 @@ type offer struct {
 
 // Handle is the broker handler for pay.order.queue.
 func (h *Handler) Handle(ctx context.Context, d broker.Delivery) error {
-	return h.Gate.Handle(ctx, d, h.accept)
+	return h.Gate.Handle(ctx, d, func(ctx context.Context, env request.Envelope) error {
+		_, err := h.accept(ctx, env)
+		return err
+	})
+}
+
+// Submit runs the flow for a request made over HTTP and returns its answer:
+// the gate's checks, then the same accept path as a request from the queue,
+// so that the two are one request when they share a request_id. The
+// created and refusal returns go to the return queue (and webhooks) as
+// for the queue; a rejected return only answers the caller, since what the
+// suite did not authenticate puts nothing on a business system's queue.
+// A body without a usable request_id is Unreadable.
+func (h *Handler) Submit(ctx context.Context, body []byte) (Answer, error) {
+	env, err := h.Gate.Admit(body)
+	var rej request.Rejection
+	switch {
+	case errors.As(err, &rej):
+		return h.reject(ctx, env.RequestID, rej)
+	case err != nil:
+		if reason, poison := broker.IsPoison(err); poison {
+			return Answer{}, Unreadable{Reason: reason}
+		}
+		return Answer{}, err
+	}
+	return h.accept(ctx, env)
+}
+
+// reject answers a message that is not a request, as request.Gate does: a
+// correctly signed stale repeat of a known request_id gets its stored return.
+func (h *Handler) reject(ctx context.Context, requestID string, rej request.Rejection) (Answer, error) {
+	if rej.Code == contract.ErrStaleTimestamp {
+		existing, err := h.Store.ByRequestID(ctx, requestID)
+		if err != nil {
+			return Answer{}, err
+		}
+		if existing != nil {
+			return h.resend(ctx, existing)
+		}
+	}
+	h.Log.Info().Str("request_id", requestID).Str("error", rej.Code).Msg("message rejected")
+	body, err := h.Sealer.Seal(returns.Rejected(requestID, rej.Code, rej.Message))
+	if err != nil {
+		return Answer{}, err
+	}
+	return Answer{Outcome: Rejected, Body: body, Code: rej.Code}, nil
 }
 
 // Replay answers a correctly signed repeat of requestID whatever its
@@ -121,17 +203,18 @@ func (h *Handler) Replay(ctx context.Context, requestID string) (bool, error) {
 	if err != nil || existing == nil {
 		return false, err
 	}
-	return true, h.resend(ctx, existing)
+	_, err = h.resend(ctx, existing)
+	return true, err
 }
 
 // accept handles an admitted request: a new one opens its order, a repeated
 // one gets the original answer, an invalid one is refused.
-func (h *Handler) accept(ctx context.Context, env request.Envelope) error {
+func (h *Handler) accept(ctx context.Context, env request.Envelope) (Answer, error) {
 	req := orderRequest{RequestID: env.RequestID}
 	log := h.Log.With().Str("request_id", req.RequestID).Logger()
 	// A repeated request_id gets the original answer, whatever it carries now.
 	if existing, err := h.Store.ByRequestID(ctx, req.RequestID); err != nil {
-		return err
+		return Answer{}, err
 	} else if existing != nil {
 		return h.resend(ctx, existing)
 	}
@@ -140,24 +223,27 @@ func (h *Handler) accept(ctx context.Context, env request.Envelope) error {
 		return h.refuse(ctx, req, *ref)
 	}
 	if other, err := h.Store.ByOrderID(ctx, req.OrderID); err != nil {
-		return err
+		return Answer{}, err
 	} else if other != nil {
 		log.Info().Str("order_id", req.OrderID).Str("other_request_id", other.RequestID).Msg("order_id already used")
 		return h.refuse(ctx, req, request.Refusal{Code: contract.ErrConflict, Message: "order_id is already used by another request_id"})
 	}
 
-	o, err := h.open(ctx, req)
+	o, opened, err := h.open(ctx, req)
 	var ref request.Refusal
 	switch {
 	case errors.As(err, &ref):
 		log.Info().Str("error", ref.Code).Msg("order request refused")
 		return h.refuse(ctx, req, ref)
 	case err != nil:
-		return err
+		return Answer{}, err
+	case !opened:
+		// The same request_id raced on another worker or replica: answer as it did.
+		return h.resend(ctx, o)
 	}
 	log.Info().Str("order_id", o.OrderID).Str("chain", o.Chain).Str("mode", o.Mode).Str("pay_address", o.PayAddress).
 		Str("pay_amount", o.PayAmount).Msg("order opened")
-	return nil
+	return Answer{Outcome: Opened, Body: o.CreatedBody}, nil
 }
 
 // defaults fills chain and symbol for an answer to a request whose fields were
@@ -279,13 +365,14 @@ func (h *Handler) offersOf(chain, symbol string) ([]offer, *request.Refusal) {
 
 // open records the order with its payable address and amount, the watch request
 // for the listener and the created return, in one transaction per attempt.
-func (h *Handler) open(ctx context.Context, req orderRequest) (*store.Order, error) {
+// opened is false when another worker or replica recorded the same
+// request_id first: o is then that order.
+func (h *Handler) open(ctx context.Context, req orderRequest) (o *store.Order, opened bool, err error) {
 	for attempt := 0; attempt < maxInsertAttempts; attempt++ {
 		var payAmount *big.Int
 		if req.Mode == store.ModeAmount {
-			var err error
 			if payAmount, err = h.freePayAmount(ctx, req); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		} else {
 			payAmount = req.amountBase
@@ -294,16 +381,15 @@ func (h *Handler) open(ctx context.Context, req orderRequest) (*store.Order, err
 		switch conflict := store.Conflict(err); {
 		case err == nil:
 			h.OnCommit()
-			return o, nil
+			return o, true, nil
 		case conflict == store.ConflictRequestID:
-			// The same request_id raced on another worker or replica: answer as it did.
 			existing, ferr := h.Store.ByRequestID(ctx, req.RequestID)
 			if ferr != nil || existing == nil {
-				return nil, fmt.Errorf("open order %s: %w", req.RequestID, err)
+				return nil, false, fmt.Errorf("open order %s: %w", req.RequestID, err)
 			}
-			return existing, h.resend(ctx, existing)
+			return existing, false, nil
 		case conflict == store.ConflictOrderID:
-			return nil, request.Refusal{Code: contract.ErrConflict, Message: "order_id is already used by another request_id"}
+			return nil, false, request.Refusal{Code: contract.ErrConflict, Message: "order_id is already used by another request_id"}
 		case conflict == store.ConflictSlot, store.Retryable(err):
 			// Another order took this payable amount first, or the database chose
 			// this transaction as a deadlock victim: look again.
@@ -311,12 +397,12 @@ func (h *Handler) open(ctx context.Context, req orderRequest) (*store.Order, err
 		default:
 			var ref request.Refusal
 			if errors.As(err, &ref) {
-				return nil, ref
+				return nil, false, ref
 			}
-			return nil, fmt.Errorf("open order %s: %w", req.RequestID, err)
+			return nil, false, fmt.Errorf("open order %s: %w", req.RequestID, err)
 		}
 	}
-	return nil, fmt.Errorf("open order %s: gave up after %d conflicting attempts", req.RequestID, maxInsertAttempts)
+	return nil, false, fmt.Errorf("open order %s: gave up after %d conflicting attempts", req.RequestID, maxInsertAttempts)
 }
 
 // freePayAmount returns the smallest amount + k×step that no open order for
@@ -388,7 +474,11 @@ func (h *Handler) insert(ctx context.Context, req orderRequest, payAmount *big.I
 	if req.Chain == store.AnyChain {
 		o.Chains = strings.Join(names, ",")
 	}
-	err := h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	token, err := NewCheckoutToken()
+	if err != nil {
+		return nil, err
+	}
+	err = h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var msgs []outbox.Message
 		if req.Mode == store.ModeAddress {
 			index, err := store.AllocateIndex(tx)
@@ -424,11 +514,14 @@ func (h *Handler) insert(ctx context.Context, req orderRequest, payAmount *big.I
 			return err
 		}
 		o.ID, o.ExpiresAt = id, expiresAt
+		if err := store.SetCheckoutToken(tx, id, token); err != nil {
+			return err
+		}
 		body, err := h.Sealer.Seal(returns.Created{
 			Head:    returnhead.Head{RequestID: req.RequestID, Event: contract.EventCreated, Status: contract.StatusSuccess},
 			OrderID: req.OrderID, Chain: req.Chain, Chains: o.Chains, Symbol: req.Symbol, Amount: req.Amount,
 			PayAddress: o.PayAddress, PayAmount: money.Format(money.FromBaseUnits(payAmount, req.decimals)),
-			ExpiresAt: &expiresAt, Mode: req.Mode,
+			ExpiresAt: &expiresAt, Mode: req.Mode, CheckoutURL: returns.CheckoutURL(h.CheckoutBase, token),
 		})
 		if err != nil {
 			return err
@@ -450,6 +543,16 @@ func (h *Handler) insert(ctx context.Context, req orderRequest, payAmount *big.I
 	return o, nil
 }
 
+// NewCheckoutToken is a random, unguessable token naming an order's checkout
+// page: 16 bytes from crypto/rand, base64url without padding.
+func NewCheckoutToken() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("checkout token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
 // WatchMessage asks chain's listener to watch address for the matcher,
 // from block from when it is known.
 func WatchMessage(keys events.Keys, chain, address string, from *uint64) (outbox.Message, error) {
@@ -459,38 +562,38 @@ func WatchMessage(keys events.Keys, chain, address string, from *uint64) (outbox
 
 // resend publishes the stored created return again, byte for byte; its
 // webhook went with it the first time.
-func (h *Handler) resend(ctx context.Context, o *store.Order) error {
+func (h *Handler) resend(ctx context.Context, o *store.Order) (Answer, error) {
 	err := h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return outbox.Add(tx, outbox.Message{Exchange: h.Names.Exchange, RoutingKey: h.Names.OrderReturnKey,
 			MessageID: o.RequestID + ":created", Body: o.CreatedBody})
 	})
 	if err != nil {
-		return fmt.Errorf("resend created return of %s: %w", o.RequestID, err)
+		return Answer{}, fmt.Errorf("resend created return of %s: %w", o.RequestID, err)
 	}
 	h.OnCommit()
-	return nil
+	return Answer{Outcome: Repeated, Body: o.CreatedBody}, nil
 }
 
 // refuse answers a request with status 0 (and so to its callback_url); it
 // has no other effect.
-func (h *Handler) refuse(ctx context.Context, req orderRequest, ref request.Refusal) error {
+func (h *Handler) refuse(ctx context.Context, req orderRequest, ref request.Refusal) (Answer, error) {
 	h.defaults(&req)
 	body, err := h.Sealer.Seal(returns.Refusal(req.RequestID, req.OrderID, req.Chain, req.Symbol, req.Amount,
 		ref.Code, ref.Message))
 	if err != nil {
-		return err
+		return Answer{}, err
 	}
 	msgs, err := events.Return{RequestID: req.RequestID, CallbackURL: &req.CallbackURL,
 		MessageID: req.RequestID + ":created:" + ref.Code, Body: body}.Messages(h.Internal, h.Names.Exchange, h.Names.Order())
 	if err != nil {
-		return err
+		return Answer{}, err
 	}
 	err = h.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error { return outbox.Add(tx, msgs...) })
 	if err != nil {
-		return fmt.Errorf("refuse %s: %w", req.RequestID, err)
+		return Answer{}, fmt.Errorf("refuse %s: %w", req.RequestID, err)
 	}
 	h.OnCommit()
-	return nil
+	return Answer{Outcome: Refused, Body: body, Code: ref.Code}, nil
 }
 
 // stringField reads an optional string field of at most maxChars characters;

@@ -3,6 +3,8 @@
 package returns
 
 import (
+	"strings"
+
 	"paysuite/pkg/contract"
 	"paysuite/pkg/returnhead"
 )
@@ -21,6 +23,18 @@ type Created struct {
 	PayAmount  string `json:"pay_amount,omitempty"`
 	ExpiresAt  *int64 `json:"expires_at,omitempty"`
 	Mode       string `json:"mode,omitempty"`
+	// CheckoutURL is the payer's page of an order that is open (status 1),
+	// when the checkout's public URL is configured.
+	CheckoutURL string `json:"checkout_url,omitempty"`
+}
+
+// CheckoutURL is the address of the checkout page of token under base, the
+// checkout's public URL; empty when either is.
+func CheckoutURL(base, token string) string {
+	if base == "" || token == "" {
+		return ""
+	}
+	return strings.TrimRight(base, "/") + "/checkout/" + token
 }
 
 // Paid reports one stage of one transfer matched to an order: seen, confirmed,
@@ -55,6 +69,15 @@ type Expired struct {
 	PayAddress string `json:"pay_address"`
 	PayAmount  string `json:"pay_amount"`
 	PaidAmount string `json:"paid_amount"`
+}
+
+// Rejected is the body of the rejected return (contract section 3) that
+// answers over HTTP a message the suite did not accept as a request: the
+// fields request.Gate publishes for one from the queue, nothing of the
+// message echoed but its request_id.
+func Rejected(requestID, code, message string) returnhead.Head {
+	return returnhead.Head{RequestID: requestID, Event: contract.EventRejected, Status: contract.StatusFailed,
+		Error: code, Message: message}
 }
 
 // Refusal is the status-0 created answer to an order request that was refused.

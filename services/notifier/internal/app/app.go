@@ -23,6 +23,7 @@ import (
 	"paysuite/services/notifier/internal/column"
 	"paysuite/services/notifier/internal/config"
 	"paysuite/services/notifier/internal/inbox"
+	"paysuite/services/notifier/internal/merchant"
 	"paysuite/services/notifier/internal/store"
 	"paysuite/services/notifier/internal/webhook"
 )
@@ -39,9 +40,14 @@ const Name = "notifier"
 
 // Run starts the notifier and blocks until ctx is cancelled or a part fails.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+	topo := topology.Suite(cfg.Names)
+	if cfg.MerchantEnabled() {
+		// Declared only when used: nobody else reads this queue.
+		topo.Queues = append(topo.Queues, merchant.Queue(cfg.Names))
+	}
 	base, err := service.Start(ctx, service.Options{
 		HTTPAddr: cfg.HTTPAddr, Profiling: cfg.Profiling, DB: cfg.DB, Migrations: store.Migrations(),
-		Broker: cfg.Broker, Topology: topology.Suite(cfg.Names), Name: Name, InternalSecrets: cfg.InternalSecrets(),
+		Broker: cfg.Broker, Topology: topo, Name: Name, InternalSecrets: cfg.InternalSecrets(),
 	}, log)
 	if err != nil {
 		return err
@@ -53,6 +59,12 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 			Client: &http.Client{Timeout: 20 * time.Second}}
 	} else {
 		log.Warn().Msg("TELEGRAM_BOT_TOKEN not set: operator alerts are only logged")
+	}
+	notices := &merchant.Notices{DB: base.DB, Kinds: cfg.MerchantNotices, SignSecrets: cfg.SignSecrets(),
+		MinInterval: cfg.MerchantMinInterval, Tick: time.Second, Log: log}
+	if cfg.MerchantEnabled() {
+		notices.Sender = &alerts.Telegram{APIURL: cfg.TelegramAPIURL, Token: cfg.MerchantBotToken(),
+			ChatID: cfg.MerchantTelegramChatID, Client: &http.Client{Timeout: 20 * time.Second}}
 	}
 	deliverer := &webhook.Deliverer{Store: st, Client: webhook.NewClient(cfg.Policy, cfg.Timeout),
 		Secrets: cfg.WebhookSecrets, Schedule: cfg.Schedule, Timeout: cfg.Timeout, Workers: cfg.Workers,
@@ -72,8 +84,8 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	internalDLQ := &alerts.DeadLetterWatch{URL: internal.URL, Queue: cfg.Broker.DeadQueue, Vhost: "internal",
 		Interval: cfg.DLQInterval, Alerter: alerter, Log: log}
 	log.Info().Int("webhook_workers", cfg.Workers).
-		Bool("telegram", alerter.Enabled()).Msg("notifier started")
-	return base.Run(ctx,
+		Bool("telegram", alerter.Enabled()).Bool("merchant_notices", notices.Enabled()).Msg("notifier started")
+	parts := []func(context.Context) error{
 		deliverer.Run,
 		alerter.Run,
 		dlq.Run,
@@ -89,7 +101,15 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 			// the operators' chat; the guard's own forged_message alert does.
 			return base.Guard().Consume(ctx, events.AlertQueue, 2, alerter.HandleQueue, broker.Batching{})
 		},
-	)
+	}
+	if notices.Enabled() {
+		parts = append(parts, notices.Run, func(ctx context.Context) error {
+			// The order returns come from the public exchange: a notice is
+			// stored only for a return the suite signed.
+			return base.MQ.Consume(ctx, merchant.QueueName, 2, notices.HandleQueue)
+		})
+	}
+	return base.Run(ctx, parts...)
 }
 
 // Admin runs one operator command (see admin.Usage).

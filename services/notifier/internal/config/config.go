@@ -11,6 +11,7 @@ import (
 	"paysuite/pkg/config"
 	"paysuite/pkg/contract"
 	"paysuite/pkg/db"
+	"paysuite/services/notifier/internal/merchant"
 	"paysuite/services/notifier/internal/webhook"
 )
 
@@ -54,6 +55,16 @@ type Config struct {
 	TelegramChatID   string        `env:"TELEGRAM_CHAT_ID"`
 	DLQInterval      time.Duration `env:"ALERT_DLQ_INTERVAL" envDefault:"1m"`
 	AlertMinInterval time.Duration `env:"ALERT_MIN_INTERVAL" envDefault:"10m"`
+
+	// Merchant notices (package merchant) are on when
+	// MERCHANT_TELEGRAM_CHAT_ID is set; the bot is the operators' one unless
+	// MERCHANT_TELEGRAM_BOT_TOKEN names another (never logged).
+	MerchantTelegramToken  string        `env:"MERCHANT_TELEGRAM_BOT_TOKEN"`
+	MerchantTelegramChatID string        `env:"MERCHANT_TELEGRAM_CHAT_ID"`
+	MerchantNoticesText    string        `env:"MERCHANT_NOTICES" envDefault:"all"`
+	MerchantMinInterval    time.Duration `env:"MERCHANT_MIN_INTERVAL" envDefault:"3s"`
+	// MerchantNotices are the kinds of notices MERCHANT_NOTICES asks for.
+	MerchantNotices map[merchant.Kind]bool `env:"-"`
 
 	// WebhookSecrets are the keys that sign every webhook, the current one
 	// first.
@@ -106,8 +117,38 @@ func (c *Config) Validate() error {
 	if c.AlertMinInterval <= 0 {
 		return config.VarError("ALERT_MIN_INTERVAL", "must be positive")
 	}
+	return c.merchant()
+}
+
+// merchant checks the settings of the merchant notices.
+func (c *Config) merchant() error {
+	var err error
+	if c.MerchantNotices, err = merchant.ParseKinds(c.MerchantNoticesText); err != nil {
+		return config.VarError("MERCHANT_NOTICES", "%v", err)
+	}
+	if c.MerchantMinInterval <= 0 {
+		return config.VarError("MERCHANT_MIN_INTERVAL", "must be positive")
+	}
+	if c.MerchantTelegramToken != "" && c.MerchantTelegramChatID == "" {
+		return config.VarError("MERCHANT_TELEGRAM_CHAT_ID", "required when MERCHANT_TELEGRAM_BOT_TOKEN is set")
+	}
+	if c.MerchantTelegramChatID != "" && c.MerchantBotToken() == "" {
+		return config.VarError("MERCHANT_TELEGRAM_BOT_TOKEN", "required when MERCHANT_TELEGRAM_CHAT_ID is set and TELEGRAM_BOT_TOKEN is not")
+	}
 	return nil
 }
+
+// MerchantBotToken is the bot that sends the merchant notices: its own, or
+// the operators'.
+func (c *Config) MerchantBotToken() string {
+	if c.MerchantTelegramToken != "" {
+		return c.MerchantTelegramToken
+	}
+	return c.TelegramToken
+}
+
+// MerchantEnabled reports whether merchant notices are sent.
+func (c *Config) MerchantEnabled() bool { return c.MerchantTelegramChatID != "" }
 
 // webhookSecrets reads WEBHOOK_SECRET and WEBHOOK_SECRET_PREVIOUS.
 func (c *Config) webhookSecrets() error {
