@@ -20,6 +20,10 @@ BINARY_PKGS := $(addprefix ./,$(patsubst %/main.go,%,$(SERVICE_MAINS)))
 STATICCHECK_VERSION := v0.8.2
 GOTESTSUM_VERSION := v1.13.0
 TEST_TIMEOUT ?= 40m
+# Test binaries run three at a time: most tests wait on blocks, the broker and
+# the database rather than on the two cores, and the end-to-end package alone
+# takes most of a run.
+TEST_PARALLEL ?= 3
 
 # Package patterns of every workspace module (./pkg/... ./services/topup/... ...),
 # read from go.work when a recipe runs, so new modules are picked up.
@@ -51,9 +55,9 @@ down: ## Stop the services that `make up` started.
 
 .PHONY: test
 test: infra ## Run every module's tests with the race detector against the local infrastructure.
-	@echo "go test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)"
+	@echo "go test -race -count=1 -p $(TEST_PARALLEL) -timeout $(TEST_TIMEOUT) $(PKGS)"
 	@$(GO) run gotest.tools/gotestsum@$(GOTESTSUM_VERSION) --format pkgname-and-test-fails \
-		-- -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+		-- -race -count=1 -p $(TEST_PARALLEL) -timeout $(TEST_TIMEOUT) $(PKGS)
 
 .PHONY: lint
 lint: ## Check formatting (gofmt), go vet and staticcheck on every module.
