@@ -382,14 +382,22 @@ func (h *Handler) open(ctx context.Context, req orderRequest) (o *store.Order, o
 		case err == nil:
 			h.OnCommit()
 			return o, true, nil
-		case conflict == store.ConflictRequestID:
+		case conflict == store.ConflictRequestID, conflict == store.ConflictOrderID:
+			// The same request_id recorded first by another worker or replica
+			// collides on either key (the database names the first it checks):
+			// it is a repeat. Only an order_id held by another request_id is a
+			// conflict.
 			existing, ferr := h.Store.ByRequestID(ctx, req.RequestID)
-			if ferr != nil || existing == nil {
-				return nil, false, fmt.Errorf("open order %s: %w", req.RequestID, err)
+			if ferr != nil {
+				return nil, false, fmt.Errorf("open order %s: %w", req.RequestID, ferr)
 			}
-			return existing, false, nil
-		case conflict == store.ConflictOrderID:
-			return nil, false, request.Refusal{Code: contract.ErrConflict, Message: "order_id is already used by another request_id"}
+			if existing != nil {
+				return existing, false, nil
+			}
+			if conflict == store.ConflictOrderID {
+				return nil, false, request.Refusal{Code: contract.ErrConflict, Message: "order_id is already used by another request_id"}
+			}
+			return nil, false, fmt.Errorf("open order %s: %w", req.RequestID, err)
 		case conflict == store.ConflictSlot, store.Retryable(err):
 			// Another order took this payable amount first, or the database chose
 			// this transaction as a deadlock victim: look again.

@@ -424,3 +424,41 @@ func TestRepeatedRequestSameAnswer(t *testing.T) {
 		t.Fatalf("%d orders (%v), want 1", n, err)
 	}
 }
+
+// TestConcurrentRepeatsOnReplicas: one request delivered many times at once
+// to two replicas opens one order, and every delivery is answered with its
+// created return, never with a refusal, whichever unique key the losing
+// inserts collide on.
+func TestConcurrentRepeatsOnReplicas(t *testing.T) {
+	dbs := openSchema(t, 2)
+	handlers := []*requests.Handler{newHandler(t, dbs[0]), newHandler(t, dbs[1])}
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		d := signed(t, map[string]any{"request_id": "same", "order_id": "same-o", "amount": "5"})
+		wg.Go(func() {
+			if err := handlers[i%2].Handle(context.Background(), d); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("handle: %v", err)
+	}
+	rows := outboxRows(t, dbs[0], "pay.order.return")
+	if len(rows) != n {
+		t.Fatalf("%d returns, want one per delivery", len(rows))
+	}
+	for _, r := range rows {
+		if string(r.Body) != string(rows[0].Body) || !strings.Contains(string(r.Body), `"status":1`) {
+			t.Fatalf("answers differ or refuse: %s and %s", rows[0].Body, r.Body)
+		}
+	}
+	var orders int64
+	if err := dbs[0].Raw("SELECT COUNT(*) FROM orders").Scan(&orders).Error; err != nil || orders != 1 {
+		t.Fatalf("%d orders (%v), want 1", orders, err)
+	}
+}
