@@ -292,3 +292,18 @@ func LoadSeed(s Source) (string, error) {
 func Address(key *ecdsa.PrivateKey) common.Address {
 	return crypto.PubkeyToAddress(key.PublicKey)
 }
+
+// WriteNew writes data to a new file at path that only its owner may read,
+// and refuses to replace an existing one (os.ErrExist): key files, seeds and
+// secrets are never overwritten.
+func WriteNew(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -331,7 +331,7 @@ func (d *deployment) write(out io.Writer) error {
 		return err
 	}
 	if writePassphrase {
-		if err := writeNew(d.passphraseFile, []byte(d.passphrase+"\n")); err != nil {
+		if err := keystore.WriteNew(d.passphraseFile, []byte(d.passphrase+"\n")); err != nil {
 			return err
 		}
 	}
@@ -350,7 +350,7 @@ func (d *deployment) write(out io.Writer) error {
 		// An automation's output ends up in logs: the mnemonic goes to a file
 		// of its own, for the operator to copy to paper and delete.
 		backup := filepath.Join(d.keystoreDir, mnemonicName)
-		if err := writeNew(backup, []byte(keys.Mnemonic+"\n")); err != nil {
+		if err := keystore.WriteNew(backup, []byte(keys.Mnemonic+"\n")); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "deposit seed mnemonic: in %s (copy it to paper, then delete the file; %s holds it encrypted)\n", backup, keys.SeedFile)

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"paysuite/pkg/keystore"
 )
 
 // envSection is a commented group of KEY=VALUE lines of an environment file.
@@ -87,18 +89,11 @@ func refuseExisting(path string, force bool) error {
 // it, then renamed), so a reader never sees half of it.
 func writeEnvFile(path string, data []byte, force bool) error {
 	if !force {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		err := keystore.WriteNew(path, data)
 		if errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("%s %w", path, errExists)
 		}
-		if err != nil {
-			return err
-		}
-		if _, err := f.Write(data); err != nil {
-			_ = f.Close()
-			return err
-		}
-		return f.Close()
+		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {

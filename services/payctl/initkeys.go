@@ -90,7 +90,7 @@ func makeKeys(dir, passphrase string, params keystore.Params) (deploymentKeys, e
 	if err != nil {
 		return deploymentKeys{}, err
 	}
-	if err := writeNew(k.SeedFile, seed); err != nil {
+	if err := keystore.WriteNew(k.SeedFile, seed); err != nil {
 		return deploymentKeys{}, fmt.Errorf("deposit seed: %w", err)
 	}
 	return k, nil
@@ -105,20 +105,7 @@ func writeHotKey(path, passphrase string, params keystore.Params) (common.Addres
 	if err != nil {
 		return common.Address{}, err
 	}
-	return keystore.Address(key), writeNew(path, data)
-}
-
-// writeNew writes a file that must not exist yet, readable by its owner only.
-func writeNew(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
+	return keystore.Address(key), keystore.WriteNew(path, data)
 }
 
 // randomHex is n random bytes in hex: secrets that go into URLs and

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -11,14 +10,7 @@ import (
 // service's binary its repair-nonces command, and refuses anything else
 // before running it.
 func TestRepairNoncesRunsTheServiceBinary(t *testing.T) {
-	dir := t.TempDir()
-	got := filepath.Join(dir, "args")
-	script := filepath.Join(dir, "service")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\necho \"$0 $*\" >> "+got+"\n"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("WITHDRAW_BIN", script)
-	t.Setenv("PAY_BIN", script)
+	script, got := fakeBinary(t, "service", "WITHDRAW_BIN", "PAY_BIN")
 	tests := []struct {
 		args []string
 		want string // the service's command line; "" when refused
@@ -32,7 +24,7 @@ func TestRepairNoncesRunsTheServiceBinary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			_ = os.Remove(got)
+			takeRun(got)
 			err := repairNonces(t.Context(), config{}, tt.args)
 			out, _ := os.ReadFile(got)
 			if tt.want == "" {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,13 +13,7 @@ import (
 // gets the chain --chain picked, assign refuses one (its transfer names the
 // chain), and the matcher's refusal is payctl's.
 func TestResolutionRunsTheMatcherBinary(t *testing.T) {
-	dir := t.TempDir()
-	got := filepath.Join(dir, "args")
-	script := filepath.Join(dir, "matcher")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\necho \"$0 $*\" >> "+got+"\n"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("MATCHER_BIN", script)
+	script, got := fakeBinary(t, "matcher", "MATCHER_BIN")
 	const transfer = "ETH:0x" + "ab" + "00000000000000000000000000000000000000000000000000000000000000:3"
 	bsc := config{chain: onchain.Chain{Name: "BSC"}, chainGiven: true}
 	tests := []struct {
@@ -37,7 +30,7 @@ func TestResolutionRunsTheMatcherBinary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
-			_ = os.Remove(got)
+			takeRun(got)
 			err := matcherCommand(tt.sub)(t.Context(), tt.cfg, tt.args)
 			out, _ := os.ReadFile(got)
 			if err != nil || strings.TrimSpace(string(out)) != tt.want {
@@ -46,7 +39,7 @@ func TestResolutionRunsTheMatcherBinary(t *testing.T) {
 		})
 	}
 
-	_ = os.Remove(got)
+	takeRun(got)
 	if err := matcherCommand("assign")(t.Context(), bsc, []string{transfer, "o-1"}); err == nil || !strings.Contains(err.Error(), "--chain") {
 		t.Fatalf("assign with --chain = %v, want a refusal", err)
 	}

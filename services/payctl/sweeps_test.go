@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,13 +12,7 @@ import (
 // their arguments to pay's command of the same name, with the chain that
 // --chain picked.
 func TestPayCommandsRunThePayBinary(t *testing.T) {
-	dir := t.TempDir()
-	got := filepath.Join(dir, "args")
-	script := filepath.Join(dir, "pay")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\necho \"$0 $*\" >> "+got+"\n"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PAY_BIN", script)
+	script, got := fakeBinary(t, "pay", "PAY_BIN")
 	bsc := config{chain: onchain.Chain{Name: "BSC"}, chainGiven: true}
 	tests := []struct {
 		sub  string
@@ -35,7 +28,7 @@ func TestPayCommandsRunThePayBinary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
-			_ = os.Remove(got)
+			takeRun(got)
 			err := payCommand(tt.sub)(t.Context(), tt.cfg, tt.args)
 			out, _ := os.ReadFile(got)
 			if err != nil || strings.TrimSpace(string(out)) != tt.want {

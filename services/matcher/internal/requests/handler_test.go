@@ -152,7 +152,7 @@ func validator(t *testing.T) *proto.Validator {
 // the payable amounts unique, and they are the 200 smallest offsets.
 func TestAmountModeUniqueAcrossReplicas(t *testing.T) {
 	const n = 200
-	rows := handleOnReplicas(t, n, func(int) string { return "ETH" })
+	rows, _ := handleOnReplicas(t, n, amountOrder(func(int) string { return "ETH" }))
 	if len(rows) != n {
 		t.Fatalf("%d created returns, want %d", len(rows), n)
 	}
@@ -171,17 +171,17 @@ func TestAmountModeUniqueAcrossReplicas(t *testing.T) {
 // they are both payable on.
 func TestAmountModeUniqueOnEveryOfferedChain(t *testing.T) {
 	chains := []string{"ETH", "BSC", "*"}
-	rows := handleOnReplicas(t, 150, func(i int) string { return chains[i%len(chains)] })
+	rows, _ := handleOnReplicas(t, 150, amountOrder(func(i int) string { return chains[i%len(chains)] }))
 	perChain := uniquePerChain(t, rows)
 	if len(perChain["ETH"]) != 100 || len(perChain["BSC"]) != 100 {
 		t.Fatalf("%d payable amounts on ETH and %d on BSC, want 100 each", len(perChain["ETH"]), len(perChain["BSC"]))
 	}
 }
 
-// handleOnReplicas has two replicas on one schema handle n amount-mode
-// requests of 10 USDT at once, request i on chain(i), and returns the
-// created returns.
-func handleOnReplicas(t *testing.T, n int, chain func(i int) string) []outboxRow {
+// handleOnReplicas hands n requests (fields(i) signed) at once to two
+// handlers on separate connection pools, and returns the order returns and
+// one of the schema's handles.
+func handleOnReplicas(t *testing.T, n int, fields func(i int) map[string]any) ([]outboxRow, *gorm.DB) {
 	t.Helper()
 	dbs := openSchema(t, 2)
 	handlers := []*requests.Handler{newHandler(t, dbs[0]), newHandler(t, dbs[1])}
@@ -189,8 +189,7 @@ func handleOnReplicas(t *testing.T, n int, chain func(i int) string) []outboxRow
 	errs := make(chan error, n)
 	sem := make(chan struct{}, 24)
 	for i := range n {
-		d := signed(t, map[string]any{"request_id": fmt.Sprintf("amt-%d", i), "order_id": fmt.Sprintf("o-%d", i),
-			"amount": "10", "mode": "amount", "chain": chain(i)})
+		d := signed(t, fields(i))
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
@@ -206,9 +205,17 @@ func handleOnReplicas(t *testing.T, n int, chain func(i int) string) []outboxRow
 	}
 	rows := outboxRows(t, dbs[0], "pay.order.return")
 	if len(rows) != n {
-		t.Fatalf("%d created returns, want %d", len(rows), n)
+		t.Fatalf("%d order returns, want %d", len(rows), n)
 	}
-	return rows
+	return rows, dbs[0]
+}
+
+// amountOrder is the i-th of distinct amount-mode orders of 10 on chain(i).
+func amountOrder(chain func(i int) string) func(i int) map[string]any {
+	return func(i int) map[string]any {
+		return map[string]any{"request_id": fmt.Sprintf("amt-%d", i), "order_id": fmt.Sprintf("o-%d", i),
+			"amount": "10", "mode": "amount", "chain": chain(i)}
+	}
 }
 
 // uniquePerChain checks that the created returns rows are valid successes
@@ -430,35 +437,17 @@ func TestRepeatedRequestSameAnswer(t *testing.T) {
 // created return, never with a refusal, whichever unique key the losing
 // inserts collide on.
 func TestConcurrentRepeatsOnReplicas(t *testing.T) {
-	dbs := openSchema(t, 2)
-	handlers := []*requests.Handler{newHandler(t, dbs[0]), newHandler(t, dbs[1])}
 	const n = 16
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		d := signed(t, map[string]any{"request_id": "same", "order_id": "same-o", "amount": "5"})
-		wg.Go(func() {
-			if err := handlers[i%2].Handle(context.Background(), d); err != nil {
-				errs <- err
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("handle: %v", err)
-	}
-	rows := outboxRows(t, dbs[0], "pay.order.return")
-	if len(rows) != n {
-		t.Fatalf("%d returns, want one per delivery", len(rows))
-	}
+	rows, gdb := handleOnReplicas(t, n, func(int) map[string]any {
+		return map[string]any{"request_id": "same", "order_id": "same-o", "amount": "5"}
+	})
 	for _, r := range rows {
 		if string(r.Body) != string(rows[0].Body) || !strings.Contains(string(r.Body), `"status":1`) {
 			t.Fatalf("answers differ or refuse: %s and %s", rows[0].Body, r.Body)
 		}
 	}
 	var orders int64
-	if err := dbs[0].Raw("SELECT COUNT(*) FROM orders").Scan(&orders).Error; err != nil || orders != 1 {
+	if err := gdb.Raw("SELECT COUNT(*) FROM orders").Scan(&orders).Error; err != nil || orders != 1 {
 		t.Fatalf("%d orders (%v), want 1", orders, err)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -17,6 +16,7 @@ import (
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/events"
+	"paysuite/pkg/service"
 	"paysuite/services/notifier/internal/column"
 )
 
@@ -49,21 +49,12 @@ type Alerter struct {
 	Tick time.Duration
 	Log  zerolog.Logger
 
-	kickOnce sync.Once
-	kick     chan struct{}
-}
-
-func (a *Alerter) kicks() chan struct{} {
-	a.kickOnce.Do(func() { a.kick = make(chan struct{}, 1) })
-	return a.kick
+	kick service.Wake
 }
 
 // wake wakes the sender after an alert was queued.
 func (a *Alerter) wake() {
-	select {
-	case a.kicks() <- struct{}{}:
-	default:
-	}
+	a.kick.Notify()
 }
 
 // Enabled reports whether alerts reach a chat.
@@ -157,7 +148,7 @@ func (a *Alerter) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-ticker.C:
-		case <-a.kicks():
+		case <-a.kick.C():
 		}
 	}
 }

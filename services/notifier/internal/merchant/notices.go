@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -16,6 +15,7 @@ import (
 
 	"paysuite/pkg/broker"
 	"paysuite/pkg/contract"
+	"paysuite/pkg/service"
 	"paysuite/pkg/sign"
 	"paysuite/services/notifier/internal/column"
 )
@@ -86,23 +86,14 @@ type Notices struct {
 	MaxAttempts int
 	Log         zerolog.Logger
 
-	kickOnce sync.Once
-	kick     chan struct{}
+	kick service.Wake
 }
 
 // Enabled reports whether notices reach a chat.
 func (n *Notices) Enabled() bool { return n.Sender != nil }
 
-func (n *Notices) kicks() chan struct{} {
-	n.kickOnce.Do(func() { n.kick = make(chan struct{}, 1) })
-	return n.kick
-}
-
 func (n *Notices) wake() {
-	select {
-	case n.kicks() <- struct{}{}:
-	default:
-	}
+	n.kick.Notify()
 }
 
 // HandleQueue is the broker handler of QueueName. A message the suite did not
@@ -201,7 +192,7 @@ func (n *Notices) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-ticker.C:
-		case <-n.kicks():
+		case <-n.kick.C():
 		}
 	}
 }

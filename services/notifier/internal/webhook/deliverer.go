@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"paysuite/pkg/service"
 	"paysuite/services/notifier/internal/store"
 )
 
@@ -46,22 +47,11 @@ type Deliverer struct {
 	// Metrics, if set, counts attempts by outcome.
 	Metrics *Metrics
 
-	kickOnce sync.Once
-	kick     chan struct{}
-}
-
-func (d *Deliverer) kicks() chan struct{} {
-	d.kickOnce.Do(func() { d.kick = make(chan struct{}, 1) })
-	return d.kick
+	kick service.Wake
 }
 
 // Kick wakes the dispatcher after new deliveries were recorded.
-func (d *Deliverer) Kick() {
-	select {
-	case d.kicks() <- struct{}{}:
-	default:
-	}
-}
+func (d *Deliverer) Kick() { d.kick.Notify() }
 
 // readyDepth is how many rounds of attempts the dispatcher holds claimed and
 // ready besides those in flight: per host, up to readyDepth times HostLimit.
@@ -154,7 +144,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 			}
 			q.send()
 		case <-ticker.C:
-		case <-d.kicks():
+		case <-d.kick.C():
 		}
 	}
 }

@@ -100,15 +100,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		}
 		defer fmt.Fprintf(stdout, "TOPUP_XPUB (path %s): %s\n", *path, xpub)
 	}
-	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
+	return keystore.WriteNew(*out, data)
 }
 
 // passphrase reads KEYGEN_PASSPHRASE_FILE, or KEYGEN_PASSPHRASE.
