@@ -31,6 +31,7 @@ import (
 	"paysuite/pkg/sign"
 	"paysuite/pkg/witness/witnesstest"
 	"paysuite/services/matcher/internal/app"
+	"paysuite/services/matcher/internal/checkout"
 	"paysuite/services/matcher/internal/config"
 )
 
@@ -222,6 +223,8 @@ func (c *checkoutSuite) nextIs(body []byte) {
 
 // orderState is the GET view of id.
 type orderState struct {
+	Event       string `json:"event"`
+	Status      int    `json:"status"`
 	RequestID   string `json:"request_id"`
 	State       string `json:"state"`
 	PayAmount   string `json:"pay_amount"`
@@ -238,6 +241,9 @@ type orderState struct {
 	} `json:"networks"`
 }
 
+// wantStatus is the status of a view in each state.
+var wantStatus = map[string]int{"waiting": 2, "seen": 2, "partial": 2, "paid": 1, "expired": 0}
+
 // state reads the order of id over GET and checks it is sealed and in state.
 func (c *checkoutSuite) state(id, state string) orderState {
 	c.T.Helper()
@@ -250,9 +256,11 @@ func (c *checkoutSuite) state(id, state string) orderState {
 	if err := json.Unmarshal(a.Body, &v); err != nil {
 		c.T.Fatal(err)
 	}
-	if v.RequestID != id || v.State != state {
-		c.T.Fatalf("GET %s answered %s, want state %s", id, a.Body, state)
+	if v.RequestID != id || v.State != state || v.Event != checkout.EventOrder || v.Status != wantStatus[state] {
+		c.T.Fatalf("GET %s answered %s, want event order, state %s, status %d", id, a.Body, state, wantStatus[state])
 	}
+	// A signed view is a return: posted back as a request it is refused.
+	c.expectStatus(c.post(a.Body), http.StatusBadRequest, contract.EventRejected, contract.StatusFailed, contract.ErrInvalidRequest)
 	return v
 }
 

@@ -90,11 +90,35 @@ func (s *Server) order(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, errNotFound, "no order has this request_id")
 		return
 	}
-	body, err := s.sealer.Seal(v)
+	body, err := s.sealer.Seal(sealedView{Event: EventOrder, Status: v.status(), View: v})
 	if err != nil {
 		s.log.Error().Err(err).Str("request_id", id).Msg("seal order view")
 		writeAPIError(w, errInternal, "the order could not be read")
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// EventOrder is the event of an order's sealed view.
+const EventOrder = "order"
+
+// sealedView is the view as GET /v1/orders answers it, signed with the
+// suite's secret. Like every return it carries event and status, which the
+// gate refuses in a request: a signed view must never be usable as one.
+type sealedView struct {
+	Event  string `json:"event"`
+	Status int    `json:"status"`
+	*View
+}
+
+// status is the view's state as a return's status: 1 paid, 0 expired
+// unpaid, 2 while the order waits (waiting, seen, partial).
+func (v *View) status() int {
+	switch v.State {
+	case StatePaid:
+		return contract.StatusSuccess
+	case StateExpired:
+		return contract.StatusFailed
+	}
+	return contract.StatusPending
 }

@@ -224,6 +224,9 @@ func (h *Handler) accept(ctx context.Context, env request.Envelope) (Answer, err
 	}
 	if other, err := h.Store.ByOrderID(ctx, req.OrderID); err != nil {
 		return Answer{}, err
+	} else if other != nil && other.RequestID == req.RequestID {
+		// Opened by another worker or replica since the look-up above.
+		return h.resend(ctx, other)
 	} else if other != nil {
 		log.Info().Str("order_id", req.OrderID).Str("other_request_id", other.RequestID).Msg("order_id already used")
 		return h.refuse(ctx, req, request.Refusal{Code: contract.ErrConflict, Message: "order_id is already used by another request_id"})
