@@ -4,47 +4,43 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
-// limiter is a token bucket per client: a client may make perMinute
-// requests at once, and perMinute a minute after that.
+// limiter is a token bucket per client (golang.org/x/time/rate): a client may
+// make perMinute requests at once, and perMinute a minute after that.
 type limiter struct {
-	perMinute float64
+	perMinute int
 	now       func() time.Time
 	mu        sync.Mutex
-	buckets   map[string]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	at     time.Time
+	buckets   map[string]*rate.Limiter
 }
 
 // sweepEvery is how often buckets that have refilled are forgotten.
 const sweepEvery = time.Minute
 
 func newLimiter(perMinute int, now func() time.Time) *limiter {
-	return &limiter{perMinute: float64(perMinute), now: now, buckets: map[string]*bucket{}}
+	return &limiter{perMinute: perMinute, now: now, buckets: map[string]*rate.Limiter{}}
 }
 
 // allow takes a token of client's bucket; when there is none it returns how
 // long until there is one.
 func (l *limiter) allow(client string) (wait time.Duration, ok bool) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
 	b := l.buckets[client]
 	if b == nil {
-		b = &bucket{tokens: l.perMinute, at: now}
+		b = rate.NewLimiter(rate.Every(time.Minute/time.Duration(l.perMinute)), l.perMinute)
 		l.buckets[client] = b
 	}
-	b.tokens = min(l.perMinute, b.tokens+now.Sub(b.at).Minutes()*l.perMinute)
-	b.at = now
-	if b.tokens >= 1 {
-		b.tokens--
-		return 0, true
+	l.mu.Unlock()
+	now := l.now()
+	r := b.ReserveN(now, 1)
+	if delay := r.DelayFrom(now); delay > 0 {
+		r.CancelAt(now)
+		return delay, false
 	}
-	return time.Duration((1 - b.tokens) / l.perMinute * float64(time.Minute)), false
+	return 0, true
 }
 
 // sweep forgets, until ctx ends, the buckets of clients quiet long enough
@@ -62,7 +58,7 @@ func (l *limiter) sweep(ctx context.Context) {
 		l.mu.Lock()
 		now := l.now()
 		for client, b := range l.buckets {
-			if b.tokens+now.Sub(b.at).Minutes()*l.perMinute >= l.perMinute {
+			if b.TokensAt(now) >= float64(l.perMinute) {
 				delete(l.buckets, client)
 			}
 		}
