@@ -198,7 +198,7 @@ func (e *Engine) signTogether(ctx context.Context, jobs []*signJob) error {
 	var sendReqs []txsender.Request
 	var lows []string // low-balance alerts, by position in rows
 	var tokens []common.Address
-	var batch *batchFunds // read in the transaction, before the lock
+	var batch *batchFunds // read before the transaction and the lock
 	for _, j := range jobs {
 		j.sendIDs, j.alerted, j.refused = make([]uint64, len(j.ws)), false, nil
 		for i, w := range j.ws {
@@ -221,12 +221,14 @@ func (e *Engine) signTogether(ctx context.Context, jobs []*signJob) error {
 			})
 		}
 	}
+	// The funds are read from the node alone, before the transaction, so that
+	// it holds its rows for no node call (see batchFunds).
+	var err error
+	if batch, err = e.readFunds(ctx, tokens); err != nil {
+		return err
+	}
 	return e.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&rows).Error; err != nil {
-			return err
-		}
-		var err error
-		if batch, err = e.readFunds(ctx, tokens); err != nil {
 			return err
 		}
 		sends, err := e.Sender.SubmitBatch(ctx, tx, sendReqs)
